@@ -1,0 +1,78 @@
+// arch.h: the one interface every architecture implements (arch/x86_64, arch/aarch64).
+//
+// Generic code (boot/efi, the kernel's bring-up) includes only this header, never an arch/<name>/ header.
+// Implementations: serial.c, cpu.c (exit, counters, address width), paging.c (table builder, portable C that
+// also compiles on the host for tests) and paging_activate.c (the register writes).
+#ifndef ARCH_ARCH_H
+#define ARCH_ARCH_H
+
+#include "mm/mm_types.h"
+
+// "x86_64" or "aarch64", as logged (paging.installed arch=..).
+const char *arch_name(void);
+
+// Serial console used after ExitBootServices: x86_64 COM1 16550 at I/O port 0x3F8, AArch64 PL011 at the
+// virt machine's 0x09000000. arch_serial_init is idempotent.
+void arch_serial_init(void);
+void arch_serial_write(const char *text, uint64_t len);
+
+// Ends the run with `status` through the emulator's exit device (x86: isa-debug-exit at port 0xf4;
+// AArch64: semihosting SYS_EXIT_EXTENDED). Falls back to halting forever if the device is absent.
+_Noreturn void arch_exit(uint32_t status);
+
+// A free-running cycle-ish counter (x86: RDTSC; AArch64: CNTVCT_EL0) and its name for logs.
+uint64_t arch_cycles(void);
+
+// The CPU's physical address width in bits (x86: CPUID 0x80000008 EAX[7:0]; AArch64: ID_AA64MMFR0_EL1.PARange).
+unsigned arch_phys_addr_bits(void);
+
+// ---- Identity paging -------------------------------------------------------------------------------------
+
+typedef enum arch_mem_type {
+  ARCH_MEM_NORMAL = 0,       // RAM: write-back cacheable
+  ARCH_MEM_DEVICE = 1,       // MMIO: uncached (x86 UC) / Device-nGnRE (AArch64)
+  ARCH_MEM_FRAMEBUFFER = 2,  // write-combining where the installer supports it, else uncached
+} arch_mem_type;
+
+typedef struct arch_map_range {
+  phys_addr_t base;  // frame aligned
+  phys_addr_t end;   // exclusive, frame aligned
+  arch_mem_type type;
+  bool executable;  // false => NX (x86, when supported) / PXN+UXN (AArch64)
+} arch_map_range;
+
+// Where page-table frames come from (the runtime allocator, through with_runtime_allocator). The builder
+// zeroes each frame through the window before use.
+typedef struct arch_frame_source {
+  mm_status (*alloc_frame)(void *ctx, phys_addr_t *out);
+  void *ctx;
+} arch_frame_source;
+
+// CPU features the builder may use; arch_paging_probe fills them from the running CPU, tests set them.
+typedef struct arch_paging_features {
+  unsigned phys_addr_bits;
+  bool nx;        // x86: EFER.NXE usable (CPUID 0x80000001 EDX[20]); AArch64: always true (XN bits)
+  bool huge_1g;   // x86: 1 GiB pages (CPUID 0x80000001 EDX[26]); AArch64: level-1 blocks, always true
+} arch_paging_features;
+
+typedef struct arch_paging_info {
+  phys_addr_t root;       // CR3 / TTBR0 value (the root table's physical address)
+  uint64_t mapped_bytes;  // total bytes mapped
+  uint64_t tables;        // page-table frames used, root included
+} arch_paging_info;
+
+arch_paging_features arch_paging_probe(void);
+
+// Builds identity tables (virtual == physical) for `ranges` (sorted, disjoint) using the largest page sizes
+// alignment allows (x86: 1 GiB/2 MiB/4 KiB; AArch64 4 KiB granule: 1 GiB/2 MiB blocks, 4 KiB pages).
+// Never touches the currently active tables. Errors: MM_ERR_INVALID_ARGUMENT (unsorted, misaligned, or above
+// phys_addr_bits), whatever alloc_frame returns, MM_ERR_NO_MEMORY when the window cannot map a frame.
+mm_status arch_paging_build(const arch_map_range *ranges, uint64_t count, const arch_paging_features *features,
+                            const arch_frame_source *source, const mm_phys_window *window,
+                            arch_paging_info *out);
+
+// Switches the CPU to the tables in `info` (x86: enable NXE if used, load CR3; AArch64: MAIR/TCR/TTBR0 at the
+// current exception level with the required barriers and TLB invalidation). Kernel only.
+void arch_paging_activate(const arch_paging_info *info, const arch_paging_features *features);
+
+#endif  // ARCH_ARCH_H

@@ -1,0 +1,95 @@
+// phys_alloc.h: the runtime physical frame allocator, the long-lived owner of physical memory.
+//
+// Initialized once at hand-off from the copied firmware map, the full reservation set and the carved backing
+// (see runtime.h for the global cell). Keeps free memory as sorted, disjoint runs with overlapping and
+// adjacent runs merged; windows of memory that fragment heavily switch to a bitmap so bookkeeping stays
+// bounded (docs/memory-handoff.md explains the representation). Reservations are enforced on every path.
+// When bookkeeping slots run out, it takes frames from itself, records them as MM_RES_BOOKKEEPING and
+// carries on (no hard-coded limit; Linux's memblock_double_array is the precedent).
+//
+// Not thread safe by itself: the global cell in runtime.h serializes access.
+#ifndef MM_PHYS_ALLOC_H
+#define MM_PHYS_ALLOC_H
+
+#include "mm/carve.h"
+#include "mm/firmware_map.h"
+#include "mm/reservations.h"
+
+// The allocator's state. Fields are private to mm/phys_alloc*.c; read them only through the functions below.
+typedef struct mm_phys_allocator mm_phys_allocator;
+
+// Sizes and addresses of one allocator, for logs, benchmarks and tests.
+typedef struct mm_phys_stats {
+  uint64_t managed_frames;    // usable frames (+ reclaimed frames) the allocator owns
+  uint64_t free_frames;
+  uint64_t reserved_frames;   // frames of managed memory covered by reservations (union)
+  uint64_t allocated_frames;  // handed out and not yet freed
+  uint64_t free_runs;         // maximal free runs, whatever the representation
+  uint64_t reservations;      // entries in the reservation table
+  uint64_t bookkeeping_bytes; // every byte of memory the allocator's own structures occupy
+} mm_phys_stats;
+
+// Allocation constraints. align is in bytes, a power of two >= MM_FRAME_SIZE (0 means MM_FRAME_SIZE).
+// The result lies inside [min_addr, max_addr); max_addr == 0 means no upper limit.
+typedef struct mm_alloc_request {
+  uint64_t count;  // frames
+  uint64_t align;
+  phys_addr_t min_addr;
+  phys_addr_t max_addr;
+} mm_alloc_request;
+
+// Builds the allocator in `alloc` (caller storage, see mm_phys_allocator_size) from the normalized map, the
+// complete reservation set (copied into the carved reserved array) and the carved backing, accessed through
+// `window`. Free memory = usable regions minus every reservation. Errors: MM_ERR_INVALID_ARGUMENT,
+// MM_ERR_STORAGE_TOO_SMALL (carved arrays smaller than needed), MM_ERR_NO_USABLE_MEMORY. O(n log n).
+mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
+                       const mm_reservation_set *reservations, const mm_carved_storage *carved,
+                       const mm_phys_window *window);
+uint64_t mm_phys_allocator_size(void);
+
+// Allocates one frame (lowest address first). Errors: MM_ERR_NO_MEMORY.
+mm_status mm_phys_alloc_frame(mm_phys_allocator *alloc, phys_addr_t *out);
+
+// Allocates req->count contiguous frames honouring alignment and address window. Errors: MM_ERR_ZERO_COUNT,
+// MM_ERR_INVALID_ARGUMENT (alignment, window), MM_ERR_NO_MEMORY. State unchanged on error.
+mm_status mm_phys_alloc(mm_phys_allocator *alloc, const mm_alloc_request *req, phys_addr_t *out);
+
+// Allocates exactly [base, base + count frames) if every frame is free. Errors: MM_ERR_MISALIGNED,
+// MM_ERR_ZERO_COUNT, MM_ERR_OVERFLOW, MM_ERR_NOT_OWNED, MM_ERR_RESERVED, MM_ERR_NOT_FREE.
+mm_status mm_phys_alloc_fixed(mm_phys_allocator *alloc, phys_addr_t base, uint64_t count);
+
+// Returns `count` frames at `base` to the free set. Checked in this order, each with its own error and no
+// change of state: MM_ERR_ZERO_COUNT, MM_ERR_MISALIGNED, MM_ERR_OVERFLOW, MM_ERR_NOT_OWNED, MM_ERR_RESERVED,
+// MM_ERR_DOUBLE_FREE. Never fails for lack of bookkeeping space.
+mm_status mm_phys_free(mm_phys_allocator *alloc, phys_addr_t base, uint64_t count);
+
+// Late reservation of [base, base+bytes) (rounded outward to frames): the frames leave the free set (if free)
+// or the allocated count (if allocated) and stay out of allocation forever. Errors: MM_ERR_ZERO_COUNT,
+// MM_ERR_OVERFLOW, MM_ERR_INVALID_ARGUMENT (kind).
+mm_status mm_phys_reserve(mm_phys_allocator *alloc, phys_addr_t base, uint64_t bytes,
+                          mm_reservation_kind kind, const char *label);
+
+// Reclaims every normalized map region of a reclaimable type (boot services, loader) into the free set,
+// minus every reservation. Idempotent. *reclaimed_frames (may be NULL) receives the frames gained.
+mm_status mm_phys_reclaim(mm_phys_allocator *alloc, uint64_t *reclaimed_frames);
+
+// Queries.
+bool mm_phys_is_free(const mm_phys_allocator *alloc, phys_addr_t frame);
+const mm_reservation *mm_phys_reservation_at(const mm_phys_allocator *alloc, phys_addr_t frame);
+mm_phys_stats mm_phys_get_stats(const mm_phys_allocator *alloc);
+const mm_firmware_map *mm_phys_firmware_map(const mm_phys_allocator *alloc);
+
+// Iteration: the callback returns false to stop early. Free runs are maximal and in ascending order;
+// reservations in table order (sorted by base).
+typedef bool (*mm_range_fn)(void *ctx, mm_range range);
+typedef bool (*mm_reservation_fn)(void *ctx, const mm_reservation *reservation);
+void mm_phys_for_each_free_run(const mm_phys_allocator *alloc, mm_range_fn fn, void *ctx);
+void mm_phys_for_each_reservation(const mm_phys_allocator *alloc, mm_reservation_fn fn, void *ctx);
+
+// The invariant checker: verifies every structural invariant (runs sorted, disjoint, merged, inside managed
+// memory, never overlapping a reservation; bitmap windows consistent with their counters; free + reserved +
+// allocated == managed). Returns MM_OK, or MM_ERR_INVARIANT with a static description in *why (may be NULL).
+// O(size of the bookkeeping).
+mm_status mm_phys_check_invariants(const mm_phys_allocator *alloc, const char **why);
+
+#endif  // MM_PHYS_ALLOC_H

@@ -1,0 +1,26 @@
+// runtime.h: the global cell that makes the runtime allocator reachable, and only after the hand-off.
+#ifndef MM_RUNTIME_H
+#define MM_RUNTIME_H
+
+#include "mm/phys_alloc.h"
+
+// Hands the allocator to the global cell: builds it from the copied map, the full reservation list and the
+// carved backing (mm_phys_init). Succeeds once; a second call returns MM_ERR_ALREADY_INITIALIZED. Logs the
+// exact line `runtime allocator initialized` at the normal level on success.
+mm_status initialize_runtime_allocator(const mm_firmware_map *map, const mm_reservation_set *reservations,
+                                       const mm_carved_storage *carved, const mm_phys_window *window);
+
+// Runs fn(allocator, ctx) with exclusive access and returns what fn returns. Before initialization it does not
+// call fn and returns MM_ERR_NOT_INITIALIZED: callers that can run before the hand-off handle that case.
+// Re-entering from inside fn returns MM_ERR_BUSY. Access is serialized by a spinlock (C11 atomics), so an SMP
+// kernel can use it as is.
+typedef mm_status (*mm_runtime_fn)(mm_phys_allocator *alloc, void *ctx);
+mm_status with_runtime_allocator(mm_runtime_fn fn, void *ctx);
+
+// True once initialize_runtime_allocator has succeeded.
+bool runtime_allocator_ready(void);
+
+// Host tests only: forgets the global allocator so a test can initialize again.
+void mm_runtime_reset_for_tests(void);
+
+#endif  // MM_RUNTIME_H
