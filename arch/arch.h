@@ -1,8 +1,9 @@
 // arch.h: the one interface every architecture implements (arch/x86_64, arch/aarch64).
 //
 // Generic code (boot/efi, the kernel's bring-up) includes only this header, never an arch/<name>/ header.
-// Implementations: serial.c, cpu.c (exit, counters, address width), paging.c (table builder, portable C that
-// also compiles on the host for tests) and paging_activate.c (the register writes).
+// Implementations: serial.c, exit.c, cpu.c (counters, address width, paging probe and activation: the register
+// writes) and paging.c (table builder, portable C that also compiles on the host for tests). Inline asm lives
+// only in arch/<name>/cpu_ops.h.
 #ifndef ARCH_ARCH_H
 #define ARCH_ARCH_H
 
@@ -25,6 +26,10 @@ uint64_t arch_cycles(void);
 
 // The CPU's physical address width in bits (x86: CPUID 0x80000008 EAX[7:0]; AArch64: ID_AA64MMFR0_EL1.PARange).
 unsigned arch_phys_addr_bits(void);
+
+// Switches to the stack whose top is `stack_top` (16-byte aligned, kernel-owned) and calls fn(arg), which
+// must not return. Used once, right after ExitBootServices, to leave the firmware's stack behind.
+_Noreturn void arch_call_on_stack(phys_addr_t stack_top, void (*fn)(void *arg), void *arg);
 
 // ---- Identity paging -------------------------------------------------------------------------------------
 
@@ -53,6 +58,10 @@ typedef struct arch_paging_features {
   unsigned phys_addr_bits;
   bool nx;        // x86: EFER.NXE usable (CPUID 0x80000001 EDX[20]); AArch64: always true (XN bits)
   bool huge_1g;   // x86: 1 GiB pages (CPUID 0x80000001 EDX[26]); AArch64: level-1 blocks, always true
+  // AArch64: the tables are for the EL2 translation regime with HCR_EL2.E2H == 0 (one VA range, so descriptor
+  // bit 54 is XN, PXN is RES0 and AP[1] is RES1). The EL1&0 and EL2&0 (VHE) regimes share the other format.
+  // The probe sets it from CurrentEL and HCR_EL2; x86: unused, false.
+  bool el2_regime;
 } arch_paging_features;
 
 typedef struct arch_paging_info {

@@ -1,0 +1,217 @@
+// efi_main.c: the UEFI entry shared by both architectures. Everything that needs boot services happens here,
+// in this order, and then the firmware is left behind for good:
+//   banner on ConOut -> LoadedImage (image base/size, LoadOptions) -> command line -> GOP framebuffer ->
+//   kernel-owned allocations (map copy storage, reservation storage, stack) -> GetMemoryMap ->
+//   ExitBootServices (retried with a fresh map if the key went stale) -> kernel_main on the kernel stack.
+#include "arch/arch.h"
+#include "boot/efi/efi.h"
+#include "boot/handoff.h"
+#include "mm/firmware_map.h"
+
+// Room for descriptors the firmware adds between sizing and fetching the map (our own allocations split
+// regions: each can add two descriptors) and between a failed ExitBootServices and the retry.
+#define MAP_SLACK_DESCRIPTORS 32u
+#define KERNEL_STACK_BYTES (64u * 1024u)
+#define RESERVATION_STORAGE_BYTES (4u * EFI_PAGE_SIZE)
+
+static boot_handoff g_handoff;
+static efi_system_table *g_st;
+
+static void con_print(const char *text) {
+  // ConOut wants UCS-2 with CR LF; convert in small chunks.
+  efi_char16 buf[96];
+  uint32_t n = 0;
+  for (const char *p = text;; p++) {
+    if (*p == '\n') buf[n++] = '\r';
+    if (*p) buf[n++] = (efi_char16)(uint8_t)*p;
+    if (!*p || n >= 90) {
+      buf[n] = 0;
+      g_st->con_out->output_string(g_st->con_out, buf);
+      n = 0;
+      if (!*p) return;
+    }
+  }
+}
+
+static void con_hex(uint64_t v) {
+  char s[19] = "0x";
+  for (int i = 0; i < 16; i++) s[2 + i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 0xf];
+  s[18] = 0;
+  con_print(s);
+}
+
+// Fails the boot before ExitBootServices: the message goes to ConOut and the run ends with status 2.
+_Noreturn static void efi_fail(const char *what, efi_status status) {
+  con_print("panic stage=efi reason=");
+  con_print(what);
+  con_print(" efi_status=");
+  con_hex(status);
+  con_print("\n");
+  arch_exit(2);
+}
+
+static int is_printable(uint16_t c) { return c >= 0x20 && c < 0x7f; }
+
+// LoadOptions as a command line when they are printable UCS-2 text (a shell or boot entry passed one).
+// Firmware boot entries may carry binary OptionalData; anything unprintable is ignored. The first word is the
+// image path by convention when a shell passes options, so it is dropped if it ends in ".efi".
+static int cmdline_from_load_options(const efi_loaded_image *image) {
+  const uint16_t *w = image->load_options;
+  uint32_t count = image->load_options_size / 2;
+  if (!w || count == 0) return 0;
+  while (count && w[count - 1] == 0) count--;
+  if (count == 0) return 0;
+  for (uint32_t i = 0; i < count; i++) {
+    if (!is_printable(w[i])) return 0;
+  }
+  uint32_t start = 0;
+  uint32_t first_end = 0;
+  while (first_end < count && w[first_end] != ' ') first_end++;
+  if (first_end >= 4) {
+    const uint16_t *e = &w[first_end - 4];
+    if (e[0] == '.' && (e[1] | 0x20) == 'e' && (e[2] | 0x20) == 'f' && (e[3] | 0x20) == 'i') {
+      start = first_end;
+      while (start < count && w[start] == ' ') start++;
+    }
+  }
+  uint32_t n = 0;
+  for (uint32_t i = start; i < count && n + 1 < BOOT_CMDLINE_MAX; i++) g_handoff.cmdline[n++] = (char)w[i];
+  g_handoff.cmdline[n] = 0;
+  return 1;
+}
+
+// \EFI\BOOT\cmdline on the volume the image was loaded from (the runner writes it; section 13.4/13.5).
+static void cmdline_from_file(efi_handle image_handle, const efi_loaded_image *image) {
+  efi_boot_services *bs = g_st->boot_services;
+  efi_guid fs_guid = EFI_SIMPLE_FILE_SYSTEM_PROTOCOL_GUID;
+  efi_simple_file_system *fs = 0;
+  (void)image_handle;
+  if (EFI_IS_ERROR(bs->handle_protocol(image->device_handle, &fs_guid, (void **)&fs)) || !fs) return;
+  efi_file *root = 0;
+  if (EFI_IS_ERROR(fs->open_volume(fs, &root)) || !root) return;
+  static const efi_char16 path[] = u"\\EFI\\BOOT\\cmdline";
+  efi_file *file = 0;
+  if (!EFI_IS_ERROR(root->open(root, &file, path, EFI_FILE_MODE_READ, 0)) && file) {
+    efi_uintn size = BOOT_CMDLINE_MAX - 1;
+    char buf[BOOT_CMDLINE_MAX];
+    if (!EFI_IS_ERROR(file->read(file, &size, buf))) {
+      uint32_t n = 0;
+      for (efi_uintn i = 0; i < size && n + 1 < BOOT_CMDLINE_MAX; i++) {
+        char c = buf[i];
+        if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+        if (c >= 0x20 && c < 0x7f) g_handoff.cmdline[n++] = c;
+      }
+      while (n && g_handoff.cmdline[n - 1] == ' ') n--;
+      g_handoff.cmdline[n] = 0;
+      g_handoff.cmdline_source = "file";
+    }
+    file->close(file);
+  }
+  root->close(root);
+}
+
+static phys_addr_t allocate_loader_pages(uint64_t bytes, const char *what) {
+  efi_physical_address addr = 0;
+  efi_uintn pages = (bytes + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE;
+  efi_status s = g_st->boot_services->allocate_pages(EFI_ALLOCATE_ANY_PAGES, EFI_LOADER_DATA, pages, &addr);
+  if (EFI_IS_ERROR(s)) efi_fail(what, s);
+  return addr;
+}
+
+// GetMemoryMap with the standard grow-and-retry loop (section 7.2): the size it reports grows when our own
+// pool allocation splits a region, so allocate with slack and try again until it fits.
+static void fetch_memory_map(void **buffer, efi_uintn *capacity, efi_uintn *map_key) {
+  efi_boot_services *bs = g_st->boot_services;
+  for (;;) {
+    efi_uintn size = *capacity;
+    efi_uintn desc_size = 0;
+    uint32_t desc_version = 0;
+    efi_status s = bs->get_memory_map(&size, *buffer, map_key, &desc_size, &desc_version);
+    if (s == EFI_SUCCESS) {
+      g_handoff.memory_map = *buffer;
+      g_handoff.memory_map_bytes = size;
+      g_handoff.descriptor_size = (uint32_t)desc_size;
+      g_handoff.descriptor_version = desc_version;
+      return;
+    }
+    if (s != EFI_BUFFER_TOO_SMALL) efi_fail("get_memory_map", s);
+    if (*buffer) bs->free_pool(*buffer);
+    *capacity = size + MAP_SLACK_DESCRIPTORS * (desc_size ? desc_size : sizeof(mm_efi_descriptor));
+    s = bs->allocate_pool(EFI_LOADER_DATA, *capacity, buffer);
+    if (EFI_IS_ERROR(s)) efi_fail("allocate_pool(memory map)", s);
+  }
+}
+
+_Noreturn static void enter_kernel(void *arg) { kernel_main((const boot_handoff *)arg); }
+
+efi_status EFIAPI efi_main(efi_handle image_handle, efi_system_table *system_table) {
+  g_st = system_table;
+  g_handoff.cycles_at_entry = arch_cycles();
+  efi_boot_services *bs = system_table->boot_services;
+  con_print("handoff kernel (");
+  con_print(arch_name());
+  con_print(") booting under UEFI\n");
+  // The firmware's 5-minute watchdog (section 7.5) must not fire during a long debug session.
+  bs->set_watchdog_timer(0, 0, 0, 0);
+
+  efi_guid li_guid = EFI_LOADED_IMAGE_PROTOCOL_GUID;
+  efi_loaded_image *image = 0;
+  efi_status s = bs->handle_protocol(image_handle, &li_guid, (void **)&image);
+  if (EFI_IS_ERROR(s) || !image) efi_fail("handle_protocol(loaded_image)", s);
+  g_handoff.image_base = (phys_addr_t)(uintptr_t)image->image_base;
+  g_handoff.image_size = image->image_size;
+  con_print("image_base=");
+  con_hex(g_handoff.image_base);
+  con_print(" (gdb: add-symbol-file with this base, see README)\n");
+
+  g_handoff.cmdline_source = "none";
+  if (cmdline_from_load_options(image)) {
+    g_handoff.cmdline_source = "load_options";
+  } else {
+    cmdline_from_file(image_handle, image);
+  }
+
+  efi_guid gop_guid = EFI_GRAPHICS_OUTPUT_PROTOCOL_GUID;
+  efi_graphics_output *gop = 0;
+  if (!EFI_IS_ERROR(bs->locate_protocol(&gop_guid, 0, (void **)&gop)) && gop && gop->mode) {
+    g_handoff.framebuffer_base = gop->mode->frame_buffer_base;
+    g_handoff.framebuffer_size = gop->mode->frame_buffer_size;
+  }
+
+  // Size the kernel-owned storage from the current map, before the final GetMemoryMap: these allocations
+  // change the map, which the slack absorbs.
+  void *map = 0;
+  efi_uintn capacity = 0, map_key = 0;
+  fetch_memory_map(&map, &capacity, &map_key);
+  uint64_t copy_bytes = mm_firmware_map_storage_bytes(
+      g_handoff.memory_map_bytes + (uint64_t)MAP_SLACK_DESCRIPTORS * g_handoff.descriptor_size,
+      g_handoff.descriptor_size);
+  if (copy_bytes == 0) efi_fail("descriptor_size", EFI_UNSUPPORTED);
+  g_handoff.map_storage_bytes = (copy_bytes + EFI_PAGE_SIZE - 1) & ~(uint64_t)(EFI_PAGE_SIZE - 1);
+  g_handoff.map_storage = allocate_loader_pages(g_handoff.map_storage_bytes, "allocate_pages(map copy)");
+  g_handoff.reservation_storage_bytes = RESERVATION_STORAGE_BYTES;
+  g_handoff.reservation_storage = allocate_loader_pages(RESERVATION_STORAGE_BYTES, "allocate_pages(reservations)");
+  g_handoff.stack_size = KERNEL_STACK_BYTES;
+  g_handoff.stack_base = allocate_loader_pages(KERNEL_STACK_BYTES, "allocate_pages(stack)");
+
+  con_print("exiting boot services\n");
+  fetch_memory_map(&map, &capacity, &map_key);
+  // ExitBootServices fails with EFI_INVALID_PARAMETER when the map changed since map_key was issued
+  // (section 7.4); after a failed attempt only GetMemoryMap may be called, into the buffer we already have.
+  for (;;) {
+    g_handoff.exit_attempts++;
+    s = bs->exit_boot_services(image_handle, map_key);
+    if (s == EFI_SUCCESS) break;
+    if (g_handoff.exit_attempts >= 8) efi_fail("exit_boot_services", s);
+    efi_uintn size = capacity, desc_size = 0;
+    uint32_t desc_version = 0;
+    s = bs->get_memory_map(&size, map, &map_key, &desc_size, &desc_version);
+    if (EFI_IS_ERROR(s)) efi_fail("get_memory_map(after exit failure)", s);
+    g_handoff.memory_map_bytes = size;
+    g_handoff.descriptor_size = (uint32_t)desc_size;
+    g_handoff.descriptor_version = desc_version;
+  }
+  // No boot services from here on; ConOut is gone too.
+  g_st = 0;
+  arch_call_on_stack(g_handoff.stack_base + g_handoff.stack_size, enter_kernel, &g_handoff);
+}

@@ -1,0 +1,46 @@
+// handoff.h: what the UEFI entry path hands to the kernel after ExitBootServices.
+//
+// An explicit structure rather than globals (Zircon phys style): everything the kernel may still use from the
+// firmware era is here, in loader-owned memory, and nothing after kernel_main calls into firmware again.
+#ifndef BOOT_HANDOFF_H
+#define BOOT_HANDOFF_H
+
+#include "mm/mm_types.h"
+
+#define BOOT_CMDLINE_MAX 256
+
+typedef struct boot_handoff {
+  // The final memory map GetMemoryMap returned (firmware-allocated pool: read once, copied by the kernel).
+  const void *memory_map;
+  uint64_t memory_map_bytes;
+  uint32_t descriptor_size;
+  uint32_t descriptor_version;
+  // LoaderData pages allocated before ExitBootServices to hold the kernel-owned copy of the map
+  // (mm_firmware_map_storage_bytes of the map plus slack).
+  phys_addr_t map_storage;
+  uint64_t map_storage_bytes;
+  // Room for the early reservation set (LoaderData pages).
+  phys_addr_t reservation_storage;
+  uint64_t reservation_storage_bytes;
+  // The loaded kernel image (EFI_LOADED_IMAGE_PROTOCOL ImageBase/ImageSize).
+  phys_addr_t image_base;
+  uint64_t image_size;
+  // GOP framebuffer, or size 0 when the firmware has no GOP.
+  phys_addr_t framebuffer_base;
+  uint64_t framebuffer_size;
+  // The kernel-owned stack kernel_main runs on (LoaderData pages).
+  phys_addr_t stack_base;
+  uint64_t stack_size;
+  // Kernel command line, NUL terminated ASCII (from LoadOptions or \EFI\BOOT\cmdline), and where it came from.
+  char cmdline[BOOT_CMDLINE_MAX];
+  const char *cmdline_source;
+  // ExitBootServices attempts (1 when the first map key was still valid).
+  uint32_t exit_attempts;
+  uint64_t cycles_at_entry;
+} boot_handoff;
+
+// The kernel proper: runs on the kernel-owned stack after ExitBootServices and never returns (it ends the
+// run through arch_exit).
+_Noreturn void kernel_main(const boot_handoff *handoff);
+
+#endif  // BOOT_HANDOFF_H

@@ -1,0 +1,20 @@
+// kernel.h: the kernel's own entry points after the UEFI hand-off (boot/kernel_main.c, boot/memory_bringup.c).
+#ifndef BOOT_KERNEL_H
+#define BOOT_KERNEL_H
+
+#include "boot/handoff.h"
+
+typedef struct kernel_options {
+  bool debug;                // `debug`: print debug-level structured lines
+  bool corrupt_reservation;  // `selftest.corrupt_reservation`: test builds only, see memory_bringup.c
+  uint32_t unknown_words;
+} kernel_options;
+
+// Parses the space-separated kernel command line. Unknown words are counted, not fatal.
+kernel_options kernel_parse_cmdline(const char *cmdline);
+
+// Runs the memory bring-up pipeline on the handed-over state; returns the boot status (0 = success). Stages
+// that cannot continue panic with a line naming the stage instead of returning.
+uint32_t memory_bringup(const boot_handoff *handoff, const kernel_options *opt);
+
+#endif  // BOOT_KERNEL_H

@@ -1,0 +1,55 @@
+// kernel_main.c: the kernel after ExitBootServices. It owns the machine from here: serial console, the
+// structured log, the command line, then the memory bring-up (boot/memory_bringup.c), then a clean exit.
+#include "arch/arch.h"
+#include "boot/handoff.h"
+#include "boot/kernel.h"
+#include "mm/firmware_map.h"
+#include "mm/log.h"
+
+static void serial_sink(void *ctx, const char *text, uint64_t len) {
+  (void)ctx;
+  arch_serial_write(text, len);
+}
+
+static bool word_eq(const char *a, uint32_t len, const char *b) {
+  uint32_t i = 0;
+  for (; i < len; i++) {
+    if (b[i] != a[i]) return false;
+  }
+  return b[i] == 0;
+}
+
+kernel_options kernel_parse_cmdline(const char *cmdline) {
+  kernel_options opt = {0};
+  const char *p = cmdline;
+  while (*p) {
+    while (*p == ' ') p++;
+    const char *w = p;
+    while (*p && *p != ' ') p++;
+    uint32_t len = (uint32_t)(p - w);
+    if (len == 0) break;
+    if (word_eq(w, len, "debug")) {
+      opt.debug = true;
+    } else if (word_eq(w, len, "selftest.corrupt_reservation")) {
+      opt.corrupt_reservation = true;
+    } else {
+      opt.unknown_words++;
+    }
+  }
+  return opt;
+}
+
+_Noreturn void kernel_main(const boot_handoff *handoff) {
+  arch_serial_init();
+  log_set_sink(serial_sink, 0);
+  kernel_options opt = kernel_parse_cmdline(handoff->cmdline);
+  log_set_level(opt.debug ? LOG_DEBUG : LOG_INFO);
+  debug_structured(LOG_INFO, "boot.start", KV_S("arch", arch_name()), KV_S("cmdline_source", handoff->cmdline_source),
+                   KV_U("debug", opt.debug), KV_U("exit_attempts", handoff->exit_attempts),
+                   KV_X("image_base", handoff->image_base), KV_U("image_bytes", handoff->image_size));
+  if (opt.unknown_words) debug_structured(LOG_WARN, "boot.cmdline", KV_U("unknown_words", opt.unknown_words));
+  uint32_t status = memory_bringup(handoff, &opt);
+  debug_structured(LOG_INFO, "boot.done", KV_U("status", status),
+                   KV_U("cycles", arch_cycles() - handoff->cycles_at_entry));
+  arch_exit(status);
+}
