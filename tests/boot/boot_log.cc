@@ -14,7 +14,22 @@ bool IsEventName(const std::string& word) {
   return word == "panic";
 }
 
+// Drops ANSI CSI sequences (ESC '[' params final-byte) that the firmware console leaves on the serial line.
+std::string StripEscapes(const std::string& in) {
+  std::string out;
+  for (size_t i = 0; i < in.size(); i++) {
+    if (in[i] == '\x1b' && i + 1 < in.size() && in[i + 1] == '[') {
+      i += 2;
+      while (i < in.size() && !(in[i] >= 0x40 && in[i] <= 0x7e)) i++;
+      continue;
+    }
+    out += in[i];
+  }
+  return out;
+}
+
 std::string Trim(std::string s) {
+  s = StripEscapes(s);
   while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\n')) s.pop_back();
   // Firmware console output can leave escape sequences in front of the first kernel line.
   size_t start = s.find_first_not_of(" \r");
