@@ -72,6 +72,10 @@ typedef struct arch_paging_info {
 
 arch_paging_features arch_paging_probe(void);
 
+// MMIO the arch code itself touches after paging is on (AArch64: the PL011 page; x86_64 uses port I/O and
+// reports none). Writes up to `max` ranges to `out` and returns how many there are.
+uint64_t arch_identity_mmio(arch_map_range *out, uint64_t max);
+
 // Builds identity tables (virtual == physical) for `ranges` (sorted, disjoint) using the largest page sizes
 // alignment allows (x86: 1 GiB/2 MiB/4 KiB; AArch64 4 KiB granule: 1 GiB/2 MiB blocks, 4 KiB pages).
 // Never touches the currently active tables. Errors: MM_ERR_INVALID_ARGUMENT (unsorted, misaligned, or above
