@@ -1,0 +1,60 @@
+// cpu.c (x86_64): name, cycle counter, address width, paging feature probe and paging activation.
+//
+// Kernel only: everything here executes privileged or CPUID instructions through cpu_ops.h.
+#include "arch/arch.h"
+#include "arch/x86_64/cpu_ops.h"
+
+// CPUID extended leaves (Intel SDM Vol. 2A, CPUID): 0x80000000 EAX = highest extended leaf;
+// 0x80000001 EDX[20] = XD/NX, EDX[26] = 1 GiB pages; 0x80000008 EAX[7:0] = physical address bits.
+#define CPUID_EXT_MAX 0x80000000u
+#define CPUID_EXT_FEATURES 0x80000001u
+#define CPUID_EXT_ADDR_SIZES 0x80000008u
+#define CPUID_EDX_NX ((uint32_t)1 << 20)
+#define CPUID_EDX_PAGE1GB ((uint32_t)1 << 26)
+
+// Without leaf 0x80000008 the SDM says to assume 36 bits when PAE is present (Vol. 3A 4.1.4).
+#define X86_DEFAULT_PHYS_BITS 36u
+
+// Returns "x86_64", the name logged with paging.installed.
+const char *arch_name(void) { return "x86_64"; }
+
+// Returns the time-stamp counter (RDTSC): monotonic on every CPU QEMU models, not calibrated to seconds.
+uint64_t arch_cycles(void) { return rdtsc(); }
+
+static uint32_t highest_extended_leaf(void) { return cpuid(CPUID_EXT_MAX, 0).eax; }
+
+// Returns MAXPHYADDR from CPUID 0x80000008 EAX[7:0], or 36 if the leaf does not exist.
+unsigned arch_phys_addr_bits(void) {
+  if (highest_extended_leaf() < CPUID_EXT_ADDR_SIZES) return X86_DEFAULT_PHYS_BITS;
+  unsigned bits = cpuid(CPUID_EXT_ADDR_SIZES, 0).eax & 0xFFu;
+  return bits != 0 ? bits : X86_DEFAULT_PHYS_BITS;
+}
+
+// Reports what the running CPU supports: NX (CPUID 0x80000001 EDX[20]) and 1 GiB pages (EDX[26]).
+arch_paging_features arch_paging_probe(void) {
+  arch_paging_features f = {.phys_addr_bits = arch_phys_addr_bits(), .nx = false, .huge_1g = false,
+                            .el2_regime = false};
+  if (highest_extended_leaf() >= CPUID_EXT_FEATURES) {
+    uint32_t edx = cpuid(CPUID_EXT_FEATURES, 0).edx;
+    f.nx = (edx & CPUID_EDX_NX) != 0;
+    f.huge_1g = (edx & CPUID_EDX_PAGE1GB) != 0;
+  }
+  return f;
+}
+
+// Switches to the tables in `info`. EFER.NXE goes on first when the tables may hold NX bits: with NXE = 0,
+// bit 63 is reserved and every walk through such an entry faults (SDM Vol. 3A 4.5.4, 4.6). The CR3 load
+// flushes non-global TLB entries (4.10.4.1); toggling CR4.PGE, when set, flushes the firmware's global ones
+// too. CR0.WP and the rest of CR0/CR4 are left as the firmware set them.
+void arch_paging_activate(const arch_paging_info *info, const arch_paging_features *features) {
+  if (features->nx) {
+    uint64_t efer = rdmsr(X86_MSR_EFER);
+    if ((efer & X86_EFER_NXE) == 0) wrmsr(X86_MSR_EFER, efer | X86_EFER_NXE);
+  }
+  write_cr3(info->root);
+  uint64_t cr4 = read_cr4();
+  if ((cr4 & X86_CR4_PGE) != 0) {
+    write_cr4(cr4 & ~X86_CR4_PGE);
+    write_cr4(cr4);
+  }
+}

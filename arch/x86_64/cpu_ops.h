@@ -1,0 +1,78 @@
+// cpu_ops.h (x86_64): the only place with inline asm for this architecture. One tiny named helper per
+// instruction, in the style of xv6's riscv.h, so the logic in cpu.c, serial.c and exit.c reads as C.
+//
+// Kernel only (UEFI target): never include this from paging.c or anything compiled for the host tests.
+#ifndef ARCH_X86_64_CPU_OPS_H
+#define ARCH_X86_64_CPU_OPS_H
+
+#include <stdint.h>
+
+// IA32_EFER (Intel SDM Vol. 3A 2.2.1, Vol. 4 MSR list): bit 11 NXE enables the XD/NX bit in paging entries.
+#define X86_MSR_EFER 0xC0000080u
+#define X86_EFER_NXE ((uint64_t)1 << 11)
+
+// CR4.PGE (SDM Vol. 3A 2.5): global pages. A MOV to CR4 that changes PGE invalidates every TLB entry, global
+// ones included (SDM Vol. 3A 4.10.4.1).
+#define X86_CR4_PGE ((uint64_t)1 << 7)
+
+typedef struct x86_cpuid_regs {
+  uint32_t eax, ebx, ecx, edx;
+} x86_cpuid_regs;
+
+// CPUID with leaf in EAX and subleaf in ECX.
+static inline x86_cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf) {
+  x86_cpuid_regs r;
+  __asm__ volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx) : "a"(leaf), "c"(subleaf));
+  return r;
+}
+
+static inline uint64_t rdmsr(uint32_t msr) {
+  uint32_t lo, hi;
+  __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+  return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t value) {
+  __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)) : "memory");
+}
+
+static inline uint64_t rdtsc(void) {
+  uint32_t lo, hi;
+  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return ((uint64_t)hi << 32) | lo;
+}
+
+static inline uint64_t read_cr3(void) {
+  uint64_t v;
+  __asm__ volatile("mov %%cr3, %0" : "=r"(v));
+  return v;
+}
+
+// Loads a new paging root. "memory": every table write before this must be done first.
+static inline void write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
+
+static inline uint64_t read_cr4(void) {
+  uint64_t v;
+  __asm__ volatile("mov %%cr4, %0" : "=r"(v));
+  return v;
+}
+
+static inline void write_cr4(uint64_t v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
+
+static inline uint8_t inb(uint16_t port) {
+  uint8_t v;
+  __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+  return v;
+}
+
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
+
+static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
+
+static inline void cli(void) { __asm__ volatile("cli" : : : "memory"); }
+
+static inline void hlt(void) { __asm__ volatile("hlt" : : : "memory"); }
+
+static inline void cpu_relax(void) { __asm__ volatile("pause"); }
+
+#endif  // ARCH_X86_64_CPU_OPS_H
