@@ -17,6 +17,14 @@ mm_status initialize_runtime_allocator(const mm_firmware_map *map, const mm_rese
 typedef mm_status (*mm_runtime_fn)(mm_phys_allocator *alloc, void *ctx);
 mm_status with_runtime_allocator(mm_runtime_fn fn, void *ctx);
 
+// Identifies the caller (CPU or thread) to the lock so re-entry can be told from contention. The id must be
+// nonzero. Without one (the default, and right for a single CPU) every caller is the same owner, so a held
+// lock always means re-entry and with_runtime_allocator returns MM_ERR_BUSY instead of spinning; an SMP
+// kernel installs its CPU-number function before starting other CPUs, host tests a thread id. NULL restores
+// the default.
+typedef uint64_t (*mm_runtime_owner_fn)(void);
+void mm_runtime_set_owner_fn(mm_runtime_owner_fn owner);
+
 // True once initialize_runtime_allocator has succeeded.
 bool runtime_allocator_ready(void);
 

@@ -1,0 +1,183 @@
+// Tests for runtime.c: the global cell's life cycle, re-entry, and serialization across threads.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "mm/testing/efi_map_builder.h"
+#include "mm/testing/log_capture.h"
+#include "mm/testing/sim_phys.h"
+
+extern "C" {
+#include "mm/carve.h"
+#include "mm/runtime.h"
+}
+
+namespace {
+
+using mm_testing::Desc;
+using mm_testing::LogCapture;
+using mm_testing::Normalize;
+using mm_testing::NormalizedMap;
+using mm_testing::SimPhys;
+
+constexpr uint64_t kFrame = MM_FRAME_SIZE;
+
+// The bring-up pipeline up to the hand-off: map -> reservations -> plan -> carve.
+class Runtime : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    mm_runtime_reset_for_tests();
+    map_ = Normalize({Desc(MM_EFI_CONVENTIONAL_MEMORY, 0x100000, 256), Desc(MM_EFI_RESERVED_MEMORY, 0x200000, 16),
+                      Desc(MM_EFI_CONVENTIONAL_MEMORY, 0x210000, 256)});
+    ASSERT_EQ(map_.status, MM_OK);
+    mm_reservation_set_init(&set_, storage_, 32);
+    ASSERT_EQ(mm_reservation_add(&set_, 0x100000, 4 * kFrame, MM_RES_KERNEL_IMAGE, "kernel"), MM_OK);
+    mm_early_init(&early_, &map_.map, &set_);
+    plan_ = runtime_storage_plan(&map_.map, set_.count);
+    ASSERT_EQ(carve_option_storage(&early_, &plan_, phys_.window(), &carved_), MM_OK);
+  }
+  void TearDown() override { mm_runtime_reset_for_tests(); }
+
+  mm_status Init() { return initialize_runtime_allocator(&map_.map, &set_, &carved_, phys_.window()); }
+
+  SimPhys phys_;
+  NormalizedMap map_;
+  mm_reservation storage_[32];
+  mm_reservation_set set_;
+  mm_early_allocator early_;
+  mm_storage_plan plan_;
+  mm_carved_storage carved_;
+};
+
+// Adapts a std::function to mm_runtime_fn.
+using Body = std::function<mm_status(mm_phys_allocator*)>;
+mm_status CallBody(mm_phys_allocator* alloc, void* ctx) { return (*static_cast<Body*>(ctx))(alloc); }
+mm_status With(Body body) { return with_runtime_allocator(&CallBody, &body); }
+
+TEST_F(Runtime, BeforeTheHandOffTheCallbackIsNotCalled) {
+  EXPECT_FALSE(runtime_allocator_ready());
+  bool called = false;
+  EXPECT_EQ(With([&](mm_phys_allocator*) {
+              called = true;
+              return MM_OK;
+            }),
+            MM_ERR_NOT_INITIALIZED);
+  EXPECT_FALSE(called);
+}
+
+TEST_F(Runtime, InitializeSucceedsOnceAndLogsTheHandOff) {
+  LogCapture cap(LOG_INFO);
+  ASSERT_EQ(Init(), MM_OK);
+  EXPECT_TRUE(runtime_allocator_ready());
+  ASSERT_EQ(cap.Events("runtime").size(), 1u);
+  EXPECT_EQ(cap.Events("runtime")[0], "runtime allocator initialized");
+  EXPECT_EQ(Init(), MM_ERR_ALREADY_INITIALIZED);
+  EXPECT_EQ(cap.Events("runtime").size(), 1u);
+}
+
+TEST_F(Runtime, FailedInitializationLeavesTheCellEmptyAndRetryable) {
+  mm_carved_storage tiny = carved_;
+  tiny.free_slots = 0;
+  tiny.reserved_slots = 0;
+  mm_status s = initialize_runtime_allocator(&map_.map, &set_, &tiny, phys_.window());
+  EXPECT_NE(s, MM_OK);
+  EXPECT_FALSE(runtime_allocator_ready());
+  EXPECT_EQ(With([](mm_phys_allocator*) { return MM_OK; }), MM_ERR_NOT_INITIALIZED);
+  EXPECT_EQ(Init(), MM_OK);
+}
+
+TEST_F(Runtime, CallbackGetsTheAllocatorAndItsResultIsReturned) {
+  ASSERT_EQ(Init(), MM_OK);
+  phys_addr_t frame = 0;
+  EXPECT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_alloc_frame(a, &frame); }), MM_OK);
+  EXPECT_NE(frame, 0u);
+  EXPECT_FALSE(mm_reservation_set_overlaps(&set_, frame, frame + kFrame));
+  EXPECT_EQ(With([](mm_phys_allocator*) { return MM_ERR_DOUBLE_FREE; }), MM_ERR_DOUBLE_FREE);
+  EXPECT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_check_invariants(a, nullptr); }), MM_OK);
+}
+
+TEST_F(Runtime, ReservationsMadeBeforeTheHandOffAreEnforced) {
+  ASSERT_EQ(Init(), MM_OK);
+  EXPECT_EQ(With([&](mm_phys_allocator* a) {
+              for (uint64_t i = 0; i < set_.count; i++) {
+                for (phys_addr_t f = set_.entries[i].base; f < set_.entries[i].end; f += kFrame) {
+                  if (mm_phys_is_free(a, f)) return MM_ERR_INVARIANT;
+                }
+              }
+              return MM_OK;
+            }),
+            MM_OK);
+}
+
+TEST_F(Runtime, ReentryFromTheCallbackIsBusy) {
+  ASSERT_EQ(Init(), MM_OK);
+  mm_status inner = MM_OK;
+  EXPECT_EQ(With([&](mm_phys_allocator*) {
+              inner = With([](mm_phys_allocator*) { return MM_OK; });
+              return MM_OK;
+            }),
+            MM_OK);
+  EXPECT_EQ(inner, MM_ERR_BUSY);
+  // The lock was released: the next call goes through.
+  EXPECT_EQ(With([](mm_phys_allocator*) { return MM_OK; }), MM_OK);
+}
+
+TEST_F(Runtime, NullCallbackIsInvalidArgument) {
+  ASSERT_EQ(Init(), MM_OK);
+  EXPECT_EQ(with_runtime_allocator(nullptr, nullptr), MM_ERR_INVALID_ARGUMENT);
+}
+
+uint64_t ThreadOwner() {
+  static std::atomic<uint64_t> next{1};
+  thread_local uint64_t id = next++;
+  return id;
+}
+
+TEST_F(Runtime, ThreadsAreSerializedAndReentryIsStillBusyPerThread) {
+  ASSERT_EQ(Init(), MM_OK);
+  mm_runtime_set_owner_fn(&ThreadOwner);
+  constexpr int kThreads = 4;
+  constexpr int kIterations = 2000;
+  uint64_t counter = 0;  // deliberately not atomic: the lock must protect it
+  std::atomic<int> inside{0};
+  std::atomic<int> overlaps{0};
+  std::atomic<int> busy{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; t++) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kIterations; i++) {
+        mm_status s = With([&](mm_phys_allocator* a) {
+          if (inside.fetch_add(1) != 0) overlaps++;
+          counter++;
+          if (i % 100 == 0) {
+            if (With([](mm_phys_allocator*) { return MM_OK; }) == MM_ERR_BUSY) busy++;
+            phys_addr_t f;
+            if (mm_phys_alloc_frame(a, &f) == MM_OK) mm_phys_free(a, f, 1);
+          }
+          inside.fetch_sub(1);
+          return MM_OK;
+        });
+        ASSERT_EQ(s, MM_OK);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(counter, static_cast<uint64_t>(kThreads) * kIterations);
+  EXPECT_EQ(overlaps.load(), 0);
+  EXPECT_EQ(busy.load(), kThreads * (kIterations / 100));
+  EXPECT_EQ(With([](mm_phys_allocator* a) { return mm_phys_check_invariants(a, nullptr); }), MM_OK);
+}
+
+TEST_F(Runtime, ResetForgetsTheAllocator) {
+  ASSERT_EQ(Init(), MM_OK);
+  mm_runtime_reset_for_tests();
+  EXPECT_FALSE(runtime_allocator_ready());
+  EXPECT_EQ(With([](mm_phys_allocator*) { return MM_OK; }), MM_ERR_NOT_INITIALIZED);
+}
+
+TEST(RuntimeStorage, AllocatorFitsTheStaticCell) { EXPECT_LE(mm_phys_allocator_size(), 1024u); }
+
+}  // namespace
