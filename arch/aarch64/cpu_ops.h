@@ -1,0 +1,105 @@
+// cpu_ops.h (aarch64): the only place with inline asm for this architecture (besides stack.c's trampoline).
+// One small named helper per system register or instruction, in the style of xv6's riscv.h.
+//
+// Kernel only (UEFI target): never include this from paging.c or anything compiled for the host tests.
+#ifndef ARCH_AARCH64_CPU_OPS_H
+#define ARCH_AARCH64_CPU_OPS_H
+
+#include <stdint.h>
+
+#define AARCH64_SYSREG_READER(fn, reg)                     \
+  static inline uint64_t fn(void) {                        \
+    uint64_t v;                                            \
+    __asm__ volatile("mrs %0, " #reg : "=r"(v)::"memory"); \
+    return v;                                              \
+  }
+
+AARCH64_SYSREG_READER(r_currentel, CurrentEL)            // bits [3:2] = EL
+AARCH64_SYSREG_READER(r_id_aa64mmfr0_el1, ID_AA64MMFR0_EL1)
+AARCH64_SYSREG_READER(r_hcr_el2, HCR_EL2)                // only at EL2 (UNDEFINED at EL1)
+AARCH64_SYSREG_READER(r_sctlr_el1, SCTLR_EL1)
+AARCH64_SYSREG_READER(r_sctlr_el2, SCTLR_EL2)
+
+#define AARCH64_HCR_E2H ((uint64_t)1 << 34)
+#define AARCH64_SCTLR_WXN ((uint64_t)1 << 19)
+
+// CNTVCT_EL0 with an ISB first so the read is not hoisted above earlier instructions
+// (DDI 0487 D12 "Generic Timer": reads of the counter can occur speculatively and out of order).
+static inline uint64_t r_cntvct_el0(void) {
+  uint64_t v;
+  __asm__ volatile("isb\n\tmrs %0, CNTVCT_EL0" : "=r"(v)::"memory");
+  return v;
+}
+
+// Installs MAIR/TCR/SCTLR/TTBR0 for the EL1&0 regime and invalidates this PE's EL1&0 TLB entries.
+// One asm block with no loads or stores between the first and last instruction, so the only translations the
+// sequence itself needs are instruction fetches from the page it sits in. Ordering, per DDI 0487 D8 "TLB
+// maintenance" / "Ordering and completion of TLB maintenance instructions" and "Synchronization requirements
+// for System registers":
+//   DSB ISH        earlier stores (the new tables) are complete and visible to the table walker;
+//   MSR MAIR, TCR, SCTLR; ISB   the context change is in effect before TTBR0 moves;
+//   MSR TTBR0; ISB  later fetches walk the new tables;
+//   TLBI VMALLE1   drop entries cached from the firmware's tables (and TCR/MAIR-derived state);
+//   DSB ISH        wait for the invalidation to complete; ISB  refetch under it.
+static inline void aarch64_switch_tables_el1(uint64_t mair, uint64_t tcr, uint64_t sctlr, uint64_t ttbr0) {
+  __asm__ volatile(
+      "dsb ish\n\t"
+      "msr MAIR_EL1, %0\n\t"
+      "msr TCR_EL1, %1\n\t"
+      "msr SCTLR_EL1, %2\n\t"
+      "isb\n\t"
+      "msr TTBR0_EL1, %3\n\t"
+      "isb\n\t"
+      "tlbi vmalle1\n\t"
+      "dsb ish\n\t"
+      "isb\n\t"
+      :
+      : "r"(mair), "r"(tcr), "r"(sctlr), "r"(ttbr0)
+      : "memory");
+}
+
+// The same for the EL2 (or, with HCR_EL2.E2H = 1, EL2&0) regime; TLBI ALLE2 covers both.
+static inline void aarch64_switch_tables_el2(uint64_t mair, uint64_t tcr, uint64_t sctlr, uint64_t ttbr0) {
+  __asm__ volatile(
+      "dsb ish\n\t"
+      "msr MAIR_EL2, %0\n\t"
+      "msr TCR_EL2, %1\n\t"
+      "msr SCTLR_EL2, %2\n\t"
+      "isb\n\t"
+      "msr TTBR0_EL2, %3\n\t"
+      "isb\n\t"
+      "tlbi alle2\n\t"
+      "dsb ish\n\t"
+      "isb\n\t"
+      :
+      : "r"(mair), "r"(tcr), "r"(sctlr), "r"(ttbr0)
+      : "memory");
+}
+
+// 32-bit MMIO through explicit LDR/STR (no writeback addressing forms, which a hypervisor cannot emulate).
+static inline uint32_t mmio_read32(uintptr_t addr) {
+  uint32_t v;
+  __asm__ volatile("ldr %w0, [%1]" : "=r"(v) : "r"(addr) : "memory");
+  return v;
+}
+
+static inline void mmio_write32(uintptr_t addr, uint32_t v) {
+  __asm__ volatile("str %w0, [%1]" : : "rZ"(v), "r"(addr) : "memory");
+}
+
+// Semihosting call (Arm "Semihosting for AArch32 and AArch64", A64: HLT #0xF000, operation in W0, parameter
+// block address in X1, result in X0). Traps as UNDEFINED when no debugger/emulator services it.
+static inline uint64_t semihosting_call(uint64_t op, const void *block) {
+  register uint64_t x0 __asm__("x0") = op;
+  register const void *x1 __asm__("x1") = block;
+  __asm__ volatile("hlt #0xf000" : "+r"(x0) : "r"(x1) : "memory");
+  return x0;
+}
+
+static inline void mask_all_interrupts(void) { __asm__ volatile("msr daifset, #0xf" ::: "memory"); }
+
+static inline void wfi(void) { __asm__ volatile("wfi" ::: "memory"); }
+
+static inline void cpu_relax(void) { __asm__ volatile("yield" ::: "memory"); }
+
+#endif  // ARCH_AARCH64_CPU_OPS_H

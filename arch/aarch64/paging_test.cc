@@ -1,0 +1,457 @@
+// paging_test.cc (aarch64): builds identity tables in a simulated physical memory and checks them with a
+// walker written from the Arm ARM (DDI 0487, D8 VMSAv8-64 descriptor formats), independent of paging.c.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <vector>
+
+extern "C" {
+#include "arch/aarch64/vmsa.h"
+#include "arch/arch.h"
+}
+
+namespace {
+
+constexpr uint64_t kMiB = 1024ull * 1024;
+constexpr uint64_t kGiB = 1024 * kMiB;
+constexpr uint64_t k4K = 4096;
+constexpr uint64_t k2M = 2 * kMiB;
+
+// Descriptor fields, spelled out again from the Arm ARM rather than shared with paging.c.
+constexpr uint64_t kValid = 1ull << 0;
+constexpr uint64_t kAddr = 0x0000FFFFFFFFF000ull;  // bits 47:12
+constexpr unsigned kAttrIndxShift = 2;
+constexpr uint64_t kAP2 = 1ull << 7;  // read-only
+constexpr uint64_t kAP1 = 1ull << 6;
+constexpr unsigned kShShift = 8;
+constexpr uint64_t kAF = 1ull << 10;
+constexpr uint64_t kNG = 1ull << 11;
+constexpr uint64_t kPXN = 1ull << 53;
+constexpr uint64_t kUXN = 1ull << 54;
+constexpr uint64_t kTableAttrs = 0xF800000000000000ull;  // NSTable, APTable, UXNTable, PXNTable: 63..59
+
+// Page-table frames only, far from every mapped range.
+class SimMemory {
+ public:
+  static constexpr phys_addr_t kBase = 0x0000'7F00'0000'0000ull;
+
+  explicit SimMemory(uint64_t frames) : words_(frames * (MM_FRAME_SIZE / 8), 0xA5A5A5A5A5A5A5A5ull), frames_(frames) {}
+
+  mm_phys_window window() { return mm_phys_window{&SimMemory::Map, this}; }
+  arch_frame_source source() { return arch_frame_source{&SimMemory::Alloc, this}; }
+  uint64_t allocated() const { return next_; }
+  void FailAt(uint64_t nth, mm_status status) {
+    fail_at_ = nth;
+    fail_status_ = status;
+  }
+  void HandOutMisaligned() { misaligned_ = true; }
+
+  // The table at `phys`, or nullptr (with a test failure) if no table frame was ever handed out there.
+  const uint64_t *Table(phys_addr_t phys) const {
+    if ((phys & MM_FRAME_MASK) != 0 || phys < kBase || phys >= kBase + next_ * MM_FRAME_SIZE) {
+      ADD_FAILURE() << "walk reached 0x" << std::hex << phys << ", which is not a table frame";
+      return nullptr;
+    }
+    return &words_[(phys - kBase) / 8];
+  }
+
+ private:
+  static void *Map(void *ctx, phys_addr_t phys, uint64_t bytes) {
+    auto *self = static_cast<SimMemory *>(ctx);
+    uint64_t size = self->frames_ * MM_FRAME_SIZE;
+    if (phys < kBase || bytes > size || phys - kBase > size - bytes) return nullptr;
+    return &self->words_[(phys - kBase) / 8];
+  }
+  static mm_status Alloc(void *ctx, phys_addr_t *out) {
+    auto *self = static_cast<SimMemory *>(ctx);
+    if (self->next_ == self->fail_at_) return self->fail_status_;
+    if (self->next_ == self->frames_) return MM_ERR_NO_MEMORY;
+    *out = kBase + self->next_ * MM_FRAME_SIZE + (self->misaligned_ ? 16 : 0);
+    self->next_++;
+    return MM_OK;
+  }
+
+  std::vector<uint64_t> words_;  // starts as garbage: the builder must zero what it takes
+  uint64_t frames_;
+  uint64_t next_ = 0;
+  uint64_t fail_at_ = UINT64_MAX;
+  mm_status fail_status_ = MM_OK;
+  bool misaligned_ = false;
+};
+
+struct Leaf {
+  uint64_t va;
+  uint64_t size;
+  uint64_t desc;
+  phys_addr_t pa() const { return desc & kAddr & ~(size - 1); }
+  unsigned attr_index() const { return (desc >> kAttrIndxShift) & 7; }
+  unsigned sh() const { return (desc >> kShShift) & 3; }
+};
+
+// Walks every table from the root at `start_level`; collects leaves, counts tables, checks table descriptors.
+class Walker {
+ public:
+  Walker(const SimMemory &mem, phys_addr_t root, unsigned start_level) : mem_(mem) { Visit(root, start_level, 0); }
+
+  const std::map<uint64_t, Leaf> &leaves() const { return leaves_; }
+  uint64_t tables() const { return tables_.size(); }
+  const Leaf *Find(uint64_t va) const {
+    auto it = leaves_.upper_bound(va);
+    if (it == leaves_.begin()) return nullptr;
+    --it;
+    return va < it->second.va + it->second.size ? &it->second : nullptr;
+  }
+  uint64_t CountOfSize(uint64_t size) const {
+    uint64_t n = 0;
+    for (const auto &kv : leaves_) n += kv.second.size == size;
+    return n;
+  }
+
+ private:
+  void Visit(phys_addr_t table, unsigned level, uint64_t va_base) {
+    EXPECT_TRUE(tables_.insert(table).second) << "table reached twice";
+    const uint64_t *d = mem_.Table(table);
+    if (d == nullptr) return;
+    unsigned shift = 12 + 9 * (3 - level);
+    for (unsigned i = 0; i < 512; i++) {
+      uint64_t e = d[i];
+      if ((e & kValid) == 0) {
+        EXPECT_EQ(e, 0u) << "invalid descriptor with bits set (table not zeroed?)";
+        continue;
+      }
+      uint64_t va = va_base | (uint64_t)i << shift;
+      bool is_table = level < 3 && (e & 2);
+      if (level == 3) EXPECT_EQ(e & 3, 3u) << "level-3 descriptor 0b01 is reserved";
+      if (level == 0) EXPECT_TRUE(is_table) << "no level-0 blocks with the 4 KiB granule";
+      if (is_table) {
+        EXPECT_EQ(e & kTableAttrs, 0u) << "table descriptors should not limit the next level";
+        EXPECT_EQ(e & ~kAddr, 3u);
+        Visit(e & kAddr, level + 1, va);
+      } else {
+        leaves_[va] = Leaf{va, 1ull << shift, e};
+      }
+    }
+  }
+
+  const SimMemory &mem_;
+  std::set<phys_addr_t> tables_;
+  std::map<uint64_t, Leaf> leaves_;
+};
+
+unsigned StartLevel(unsigned phys_bits) {
+  unsigned va = phys_bits > 48 ? 48 : phys_bits;
+  return va > 39 ? 0 : 1;
+}
+
+// Size of the page or block that maps `va`, 0 if nothing does.
+uint64_t SizeAt(const Walker &w, uint64_t va) {
+  const Leaf *leaf = w.Find(va);
+  return leaf == nullptr ? 0 : leaf->size;
+}
+
+arch_paging_features Features(bool el2 = false, unsigned bits = 44, bool huge_1g = true) {
+  arch_paging_features f{};
+  f.phys_addr_bits = bits;
+  f.nx = true;
+  f.huge_1g = huge_1g;
+  f.el2_regime = el2;
+  return f;
+}
+
+arch_map_range Range(uint64_t base, uint64_t end, arch_mem_type type = ARCH_MEM_NORMAL, bool exec = true) {
+  return arch_map_range{base, end, type, exec};
+}
+
+struct Built {
+  mm_status status;
+  arch_paging_info info;
+};
+
+Built Build(SimMemory &mem, const std::vector<arch_map_range> &ranges, const arch_paging_features &f) {
+  mm_phys_window window = mem.window();
+  arch_frame_source source = mem.source();
+  Built b{};
+  b.info = arch_paging_info{0x1111, 0x2222, 0x3333};
+  b.status = arch_paging_build(ranges.data(), ranges.size(), &f, &source, &window, &b.info);
+  return b;
+}
+
+// MAIR byte the descriptor's AttrIndx selects, read from the MAIR value activation will program.
+unsigned MairByte(unsigned index) { return (AARCH64_MAIR_VALUE >> (8 * index)) & 0xFF; }
+
+unsigned ExpectedMairByte(arch_mem_type type) {
+  switch (type) {
+    case ARCH_MEM_NORMAL: return 0xFF;       // Normal, inner/outer write-back RW-allocate
+    case ARCH_MEM_DEVICE: return 0x04;       // Device-nGnRE
+    case ARCH_MEM_FRAMEBUFFER: return 0x44;  // Normal non-cacheable
+  }
+  return 0x100;
+}
+
+void ExpectPermissions(const Leaf &leaf, const arch_map_range &r, bool el2) {
+  EXPECT_NE(leaf.desc & kAF, 0u) << "AF must be set";
+  EXPECT_EQ(leaf.desc & kNG, 0u) << "identity mappings are global";
+  EXPECT_EQ(leaf.desc & kAP2, 0u) << "writable";
+  EXPECT_EQ(leaf.sh(), 3u) << "inner shareable";
+  if (el2) {
+    EXPECT_NE(leaf.desc & kAP1, 0u) << "AP[1] is RES1 at EL2 without VHE";
+    EXPECT_EQ(leaf.desc & kPXN, 0u) << "PXN is RES0 at EL2 without VHE";
+    EXPECT_EQ((leaf.desc & kUXN) != 0, !r.executable) << "bit 54 is XN at EL2";
+  } else {
+    EXPECT_EQ(leaf.desc & kAP1, 0u) << "no EL0 access (and EL0-writable would imply PXN)";
+    EXPECT_NE(leaf.desc & kUXN, 0u) << "UXN always";
+    EXPECT_EQ((leaf.desc & kPXN) != 0, !r.executable);
+  }
+}
+
+void ExpectExactIdentityMap(const SimMemory &mem, const Built &b, const std::vector<arch_map_range> &ranges,
+                            const arch_paging_features &f) {
+  ASSERT_EQ(b.status, MM_OK);
+  Walker w(mem, b.info.root, StartLevel(f.phys_addr_bits));
+  EXPECT_EQ(w.tables(), b.info.tables);
+  EXPECT_EQ(mem.allocated(), b.info.tables);
+
+  uint64_t expected_bytes = 0;
+  for (const auto &r : ranges) {
+    expected_bytes += r.end - r.base;
+    for (uint64_t va = r.base; va < r.end;) {
+      const Leaf *leaf = w.Find(va);
+      ASSERT_NE(leaf, nullptr) << "0x" << std::hex << va << " not mapped";
+      EXPECT_EQ(leaf->pa(), leaf->va) << "not identity at 0x" << std::hex << va;
+      EXPECT_EQ(leaf->desc & ~(kAddr | 0xFFF0000000000FFFull), 0u) << "stray bits at 0x" << std::hex << va;
+      EXPECT_GE(leaf->va, r.base);
+      EXPECT_LE(leaf->va + leaf->size, r.end) << "block spills out of its range at 0x" << std::hex << va;
+      EXPECT_EQ(MairByte(leaf->attr_index()), ExpectedMairByte(r.type)) << "at 0x" << std::hex << va;
+      ExpectPermissions(*leaf, r, f.el2_regime);
+      va = leaf->va + leaf->size;
+    }
+  }
+  uint64_t leaf_bytes = 0;
+  for (const auto &kv : w.leaves()) {
+    leaf_bytes += kv.second.size;
+    bool inside = false;
+    for (const auto &r : ranges) inside |= kv.first >= r.base && kv.first + kv.second.size <= r.end;
+    EXPECT_TRUE(inside) << "mapped outside every range: 0x" << std::hex << kv.first;
+  }
+  EXPECT_EQ(leaf_bytes, expected_bytes);
+  EXPECT_EQ(b.info.mapped_bytes, expected_bytes);
+}
+
+// Both descriptor formats: the EL1&0 regime (also EL2 with VHE) and the EL2 regime without VHE.
+class A64PagingBuild : public ::testing::TestWithParam<bool> {
+ protected:
+  bool el2() const { return GetParam(); }
+};
+
+TEST_P(A64PagingBuild, OneGiBAlignedFourGiBUsesLevelOneBlocksAndTwoTables) {
+  SimMemory mem(64);
+  std::vector<arch_map_range> ranges = {Range(kGiB, 5 * kGiB)};
+  auto f = Features(el2());
+  Built b = Build(mem, ranges, f);
+  ExpectExactIdentityMap(mem, b, ranges, f);
+  EXPECT_EQ(b.info.tables, 2u);  // level 0 + level 1
+  EXPECT_EQ(Walker(mem, b.info.root, 0).CountOfSize(kGiB), 4u);
+}
+
+TEST_P(A64PagingBuild, NarrowPhysicalWidthStartsAtLevelOneWithOneTable) {
+  SimMemory mem(64);
+  std::vector<arch_map_range> ranges = {Range(kGiB, 5 * kGiB)};
+  auto f = Features(el2(), 36);
+  Built b = Build(mem, ranges, f);
+  ExpectExactIdentityMap(mem, b, ranges, f);
+  EXPECT_EQ(b.info.tables, 1u);  // the level-1 root holds the four blocks itself
+}
+
+TEST_P(A64PagingBuild, WithoutLevelOneBlocksFourGiBUsesTwoMiBBlocks) {
+  SimMemory mem(64);
+  std::vector<arch_map_range> ranges = {Range(kGiB, 5 * kGiB)};
+  auto f = Features(el2(), 44, false);
+  Built b = Build(mem, ranges, f);
+  ExpectExactIdentityMap(mem, b, ranges, f);
+  EXPECT_EQ(b.info.tables, 6u);  // L0 + L1 + 4 L2
+  EXPECT_EQ(Walker(mem, b.info.root, 0).CountOfSize(k2M), 2048u);
+}
+
+TEST_P(A64PagingBuild, EdgesUseFourKiBPagesAndTheMiddleUsesBlocks) {
+  SimMemory mem(64);
+  std::vector<arch_map_range> ranges = {Range(kGiB - k4K, 2 * kGiB + k2M + 3 * k4K)};
+  auto f = Features(el2());
+  Built b = Build(mem, ranges, f);
+  ExpectExactIdentityMap(mem, b, ranges, f);
+  Walker w(mem, b.info.root, 0);
+  EXPECT_EQ(SizeAt(w, kGiB - k4K), k4K);
+  EXPECT_EQ(SizeAt(w, kGiB), kGiB);
+  EXPECT_EQ(SizeAt(w, 2 * kGiB), k2M);
+  EXPECT_EQ(SizeAt(w, 2 * kGiB + k2M), k4K);
+  EXPECT_EQ(w.CountOfSize(k4K), 4u);
+}
+
+TEST_P(A64PagingBuild, QemuVirtLayoutGetsTheRightAttributes) {
+  SimMemory mem(64);
+  std::vector<arch_map_range> ranges = {
+      Range(0x08000000, 0x08020000, ARCH_MEM_DEVICE, false),      // GIC
+      Range(0x09000000, 0x09001000, ARCH_MEM_DEVICE, false),      // PL011
+      Range(0x10000000, 0x10400000, ARCH_MEM_FRAMEBUFFER, false),  // a framebuffer
+      Range(0x40000000, 0x40200000, ARCH_MEM_NORMAL, false),      // RAM: data
+      Range(0x40200000, 0x40280000, ARCH_MEM_NORMAL, true),       // kernel image
+      Range(0x40280000, 0x140000000, ARCH_MEM_NORMAL, false),     // rest of 4 GiB RAM
+  };
+  auto f = Features(el2());
+  Built b = Build(mem, ranges, f);
+  ExpectExactIdentityMap(mem, b, ranges, f);
+}
+
+TEST_P(A64PagingBuild, RangeEndingAtTheTopOfA48BitSpaceIsAcceptedWhenPARangeIs52) {
+  SimMemory mem(64);
+  std::vector<arch_map_range> ranges = {Range((1ull << 48) - kGiB - k4K, 1ull << 48)};
+  auto f = Features(el2(), 52);
+  Built b = Build(mem, ranges, f);
+  ExpectExactIdentityMap(mem, b, ranges, f);
+}
+
+INSTANTIATE_TEST_SUITE_P(Regimes, A64PagingBuild, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool> &info) {
+                           return info.param ? "El2NoVhe" : "El1";
+                         });
+
+TEST(A64PagingBuildEdge, EmptyListGivesAnEmptyRoot) {
+  SimMemory mem(4);
+  Built b = Build(mem, {}, Features());
+  ASSERT_EQ(b.status, MM_OK);
+  EXPECT_EQ(b.info.tables, 1u);
+  EXPECT_EQ(b.info.mapped_bytes, 0u);
+  EXPECT_TRUE(Walker(mem, b.info.root, 0).leaves().empty());
+}
+
+TEST(A64PagingBuildEdge, NeighbouringRangesShareTables) {
+  SimMemory mem(64);
+  std::vector<arch_map_range> ranges = {Range(0x40001000, 0x40003000, ARCH_MEM_NORMAL, true),
+                                        Range(0x40003000, 0x40005000, ARCH_MEM_DEVICE, false)};
+  auto f = Features();
+  Built b = Build(mem, ranges, f);
+  ExpectExactIdentityMap(mem, b, ranges, f);
+  EXPECT_EQ(b.info.tables, 4u);  // L0 -> L1 -> L2 -> L3
+}
+
+void ExpectRejected(const std::vector<arch_map_range> &ranges, const arch_paging_features &f) {
+  SimMemory mem(8);
+  Built b = Build(mem, ranges, f);
+  EXPECT_EQ(b.status, MM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(mem.allocated(), 0u);
+  EXPECT_EQ(b.info.root, 0x1111u);
+  EXPECT_EQ(b.info.mapped_bytes, 0x2222u);
+  EXPECT_EQ(b.info.tables, 0x3333u);
+}
+
+TEST(A64PagingBuildEdge, MisalignedBaseIsRejected) { ExpectRejected({Range(0x40000800, 0x40002000)}, Features()); }
+TEST(A64PagingBuildEdge, MisalignedEndIsRejected) { ExpectRejected({Range(0x40000000, 0x40000FFF)}, Features()); }
+TEST(A64PagingBuildEdge, BaseAboveEndIsRejected) { ExpectRejected({Range(0x40002000, 0x40001000)}, Features()); }
+TEST(A64PagingBuildEdge, UnsortedRangesAreRejected) {
+  ExpectRejected({Range(0x40000000, 0x40001000), Range(0x09000000, 0x09001000)}, Features());
+}
+TEST(A64PagingBuildEdge, OverlappingRangesAreRejected) {
+  ExpectRejected({Range(0x40000000, 0x40003000), Range(0x40002000, 0x40004000)}, Features());
+}
+TEST(A64PagingBuildEdge, RangeAbovePhysicalWidthIsRejected) {
+  ExpectRejected({Range((1ull << 40) - k4K, (1ull << 40) + k4K)}, Features(false, 40));
+}
+TEST(A64PagingBuildEdge, RangeAbove48BitsIsRejectedEvenWithA52BitPARange) {
+  ExpectRejected({Range(1ull << 48, (1ull << 48) + k4K)}, Features(false, 52));
+}
+TEST(A64PagingBuildEdge, ImplausiblePhysicalWidthIsRejected) {
+  ExpectRejected({Range(0, k4K)}, Features(false, 31));
+  ExpectRejected({Range(0, k4K)}, Features(false, 53));
+}
+TEST(A64PagingBuildEdge, UnknownMemoryTypeIsRejected) {
+  ExpectRejected({Range(0, k4K, static_cast<arch_mem_type>(3))}, Features());
+}
+
+TEST(A64PagingBuildEdge, NullArgumentsAreRejected) {
+  SimMemory mem(8);
+  mm_phys_window window = mem.window();
+  arch_frame_source source = mem.source();
+  arch_paging_features f = Features();
+  arch_paging_info info{};
+  arch_map_range r = Range(0, k4K);
+  EXPECT_EQ(arch_paging_build(nullptr, 1, &f, &source, &window, &info), MM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(arch_paging_build(&r, 1, nullptr, &source, &window, &info), MM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(arch_paging_build(&r, 1, &f, nullptr, &window, &info), MM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(arch_paging_build(&r, 1, &f, &source, nullptr, &info), MM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(arch_paging_build(&r, 1, &f, &source, &window, nullptr), MM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(mem.allocated(), 0u);
+}
+
+TEST(A64PagingBuildEdge, FrameSourceErrorIsReturnedAsIs) {
+  for (uint64_t nth = 0; nth < 4; nth++) {
+    SimMemory mem(8);
+    mem.FailAt(nth, MM_ERR_RESERVED);
+    Built b = Build(mem, {Range(0x40000000, 0x40001000)}, Features());
+    EXPECT_EQ(b.status, MM_ERR_RESERVED) << "failing allocation " << nth;
+    EXPECT_EQ(b.info.root, 0x1111u);
+  }
+}
+
+TEST(A64PagingBuildEdge, WindowThatCannotMapATableGivesNoMemory) {
+  SimMemory mem(8);
+  arch_frame_source source = mem.source();
+  mm_phys_window refusing{[](void *, phys_addr_t, uint64_t) -> void * { return nullptr; }, nullptr};
+  arch_paging_features f = Features();
+  arch_paging_info info{};
+  arch_map_range r = Range(0, k4K);
+  EXPECT_EQ(arch_paging_build(&r, 1, &f, &source, &refusing, &info), MM_ERR_NO_MEMORY);
+}
+
+TEST(A64PagingBuildEdge, MisalignedFrameFromTheSourceIsReported) {
+  SimMemory mem(8);
+  mem.HandOutMisaligned();
+  Built b = Build(mem, {Range(0, k4K)}, Features());
+  EXPECT_EQ(b.status, MM_ERR_MISALIGNED);
+}
+
+// ---- Register values activation programs ---------------------------------------------------------------
+
+TEST(A64Mair, KeepsTheFirmwareIndexLayout) {
+  // EDK2 ArmMmuLib: 0 device, 1 non-cacheable 0x44, 2 write-through 0xBB, 3 write-back 0xFF.
+  EXPECT_EQ(MairByte(1), 0x44u);
+  EXPECT_EQ(MairByte(2), 0xBBu);
+  EXPECT_EQ(MairByte(3), 0xFFu);
+  EXPECT_EQ(MairByte(0), 0x04u);  // Device-nGnRE where EDK2 has nGnRnE: still Device
+  for (unsigned i = 4; i < 8; i++) EXPECT_EQ(MairByte(i), 0u);
+}
+
+TEST(A64Tcr, El1MatchesWhatEdk2ProgramsForA44BitCpu) {
+  // T0SZ 20 | IRGN0 WBWA | ORGN0 WBWA | SH0 inner | TG0 4K | EPD1 | TG1 4K | IPS 44 bits.
+  uint64_t expected = 20 | (1ull << 8) | (1ull << 10) | (3ull << 12) | (1ull << 23) | (2ull << 30) | (4ull << 32);
+  arch_paging_features f = Features(false, 44);
+  EXPECT_EQ(aarch64_tcr_value(&f), expected);
+}
+
+TEST(A64Tcr, El2UsesThePsFieldAndRes1Bits) {
+  uint64_t expected = 16 | (1ull << 8) | (1ull << 10) | (3ull << 12) | (5ull << 16) | (1ull << 23) | (1ull << 31);
+  arch_paging_features f = Features(true, 48);
+  EXPECT_EQ(aarch64_tcr_value(&f), expected);
+}
+
+TEST(A64Tcr, FiftyTwoBitPARangeIsCappedAt48) {
+  arch_paging_features f = Features(false, 52);
+  uint64_t tcr = aarch64_tcr_value(&f);
+  EXPECT_EQ(tcr & 0x3F, 16u);
+  EXPECT_EQ((tcr >> 32) & 7, 5u);
+}
+
+TEST(A64Tcr, T0szAndStartLevelFollowThePhysicalWidth) {
+  struct Case {
+    unsigned bits, t0sz, ips, level;
+  } cases[] = {{32, 32, 0, 1}, {36, 28, 1, 1}, {39, 25, 2, 1}, {40, 24, 2, 0}, {42, 22, 3, 0}, {48, 16, 5, 0}};
+  for (const Case &c : cases) {
+    arch_paging_features f = Features(false, c.bits);
+    uint64_t tcr = aarch64_tcr_value(&f);
+    EXPECT_EQ(tcr & 0x3F, c.t0sz) << c.bits;
+    EXPECT_EQ((tcr >> 32) & 7, c.ips) << c.bits;
+    EXPECT_EQ(aarch64_start_level(aarch64_va_bits(c.bits)), c.level) << c.bits;
+  }
+}
+
+}  // namespace
