@@ -1,0 +1,77 @@
+// sim_physmem_test.cc: the simulated physical memory backs only what is touched, and only RAM.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+extern "C" {
+#include "tools/mmreplay/sim_physmem.h"
+}
+
+namespace {
+
+class SimPhysmem : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sim_physmem_init(&sim_, 1 << 20);
+    w_ = sim_physmem_window(&sim_);
+  }
+  void TearDown() override { sim_physmem_destroy(&sim_); }
+  void *Map(phys_addr_t p, uint64_t n) { return w_.map(w_.ctx, p, n); }
+  sim_physmem sim_;
+  mm_phys_window w_;
+};
+
+TEST_F(SimPhysmem, A12TiBMachineCostsOnlyTheFramesTouched) {
+  sim_physmem_add_ram(&sim_, 0x100000000ull, 0x100000000ull + (12ull << 40));
+  auto *p = static_cast<uint8_t *>(Map(0x80000000000ull, 8192));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(sim_.backed_bytes, 8192u);
+  EXPECT_EQ(p[0], SIM_PHYSMEM_POISON) << "fresh frames look like uninitialized RAM";
+  EXPECT_TRUE(sim_physmem_is_backed(&sim_, 0x80000000000ull, 0x80000002000ull));
+  EXPECT_FALSE(sim_physmem_is_backed(&sim_, 0x100000000ull, 0x100001000ull));
+}
+
+TEST_F(SimPhysmem, RefusesAddressesThatAreNotRam) {
+  sim_physmem_add_ram(&sim_, 0x1000, 0xa0000);
+  EXPECT_EQ(Map(0xa0000, 4096), nullptr);
+  EXPECT_EQ(Map(0x9f000, 8192), nullptr) << "straddles the end of RAM";
+  EXPECT_EQ(sim_.refused_not_ram, 2u);
+  EXPECT_NE(Map(0x9f000, 4096), nullptr);
+}
+
+TEST_F(SimPhysmem, RefusesToGrowPastTheBudget) {
+  sim_physmem_add_ram(&sim_, 0, 1ull << 40);
+  EXPECT_EQ(Map(0, 2 << 20), nullptr);
+  EXPECT_EQ(sim_.refused_budget, 1u);
+  EXPECT_EQ(sim_.backed_bytes, 0u);
+}
+
+TEST_F(SimPhysmem, SameRangeMapsToTheSameBytes) {
+  sim_physmem_add_ram(&sim_, 0, 1 << 30);
+  auto *a = static_cast<uint8_t *>(Map(0x5000, 4096));
+  std::memset(a, 0x11, 4096);
+  auto *b = static_cast<uint8_t *>(Map(0x5800, 16));
+  EXPECT_EQ(b, a + 0x800);
+  EXPECT_EQ(b[0], 0x11);
+}
+
+TEST_F(SimPhysmem, AWiderRequestMergesChunksAndKeepsTheirContents) {
+  sim_physmem_add_ram(&sim_, 0, 1 << 30);
+  std::memset(Map(0x2000, 4096), 0x22, 4096);
+  std::memset(Map(0x4000, 4096), 0x44, 4096);
+  EXPECT_EQ(sim_.chunk_count, 2u);
+  auto *m = static_cast<uint8_t *>(Map(0x1000, 5 * 4096));
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(sim_.chunk_count, 1u);
+  EXPECT_EQ(sim_.backed_bytes, 5u * 4096);
+  EXPECT_EQ(m[0x1000], 0x22);
+  EXPECT_EQ(m[0x3000], 0x44);
+  EXPECT_EQ(m[0x2000], SIM_PHYSMEM_POISON);
+}
+
+TEST_F(SimPhysmem, RejectsRangesThatWrap) {
+  sim_physmem_add_ram(&sim_, 0, ~0ull);
+  EXPECT_EQ(Map(~0ull - 10, 100), nullptr);
+}
+
+}  // namespace

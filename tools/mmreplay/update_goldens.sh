@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Regenerates the golden text reports of //tools:mmreplay_cli_test after an intended change to the report or
+# to mm/ (the reports carry mm/'s plan, carve and allocator numbers). Run from anywhere in the workspace;
+# review the diff before committing it.
+set -euo pipefail
+cd "$(git rev-parse --show-toplevel)"
+./bazelw build //tools:mmreplay 2>/dev/null || bazel build //tools:mmreplay
+tool=bazel-bin/tools/mmreplay/mmreplay
+td=tools/mmreplay/testdata
+for input in memmaps/efi-asus-zenbook-ux391fa.txt memmaps/efi-arm64-snapdragon-x-elite-laptop.txt \
+             memmaps/efi-dell-poweredge-r740.txt memmaps/e820-dell-poweredge-2850.txt \
+             memmaps/e820-amd-volcano-genoa.txt kernel_boot_x86_64.log; do
+  name=$(basename "$input"); name=${name%.*}
+  "$tool" "$td/$input" > "$td/golden/$name.report"
+  echo "wrote $td/golden/$name.report"
+done
