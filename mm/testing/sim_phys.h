@@ -1,17 +1,18 @@
 // sim_phys.h: test-only simulated physical memory behind an mm_phys_window.
 //
-// Physical addresses may be anywhere in the 64-bit space, so nothing is backed up front: the first map()
-// of a span allocates a host buffer for it (filled with a junk byte, so tests can see what was zeroed), keyed
-// by its physical base. A later map() inside an existing buffer returns a pointer into it; one that crosses
-// buffers is given a fresh buffer covering the union (contents of overlapped buffers copied in). A byte
-// budget makes map() fail, the way an unbacked address does.
+// Physical addresses may be anywhere in the 64-bit space, so nothing is backed up front. A map() of a span
+// that an existing block covers returns a pointer into the newest such block; otherwise a new host block is
+// made for exactly that span, pre-filled with the bytes of older blocks it overlaps and a junk byte
+// elsewhere (so tests can see what mm/ zeroed). Blocks are never moved or freed before the SimPhys, so
+// every pointer handed out stays valid. A byte budget, a call budget and unbacked holes make map() fail
+// the way an unbacked address does.
 #ifndef MM_TESTING_SIM_PHYS_H
 #define MM_TESTING_SIM_PHYS_H
 
 #include <cstdint>
 #include <cstring>
-#include <map>
 #include <memory>
+#include <utility>
 #include <vector>
 
 extern "C" {
@@ -38,17 +39,23 @@ class SimPhys {
   // Refuses spans that intersect [base, end).
   void Unbacked(uint64_t base, uint64_t end) { holes_.push_back({base, end}); }
 
-  // The host address of [phys, phys+bytes), or nullptr if never mapped.
+  // The host address of [phys, phys+bytes) in the newest block covering it, or nullptr.
   uint8_t* Peek(uint64_t phys, uint64_t bytes) {
-    auto it = buffers_.upper_bound(phys);
-    if (it == buffers_.begin()) return nullptr;
-    --it;
-    uint64_t off = phys - it->first;
-    if (off > it->second.size() || it->second.size() - off < bytes) return nullptr;
-    return it->second.data() + off;
+    for (auto it = blocks_.rbegin(); it != blocks_.rend(); ++it) {
+      if (it->base <= phys && phys - it->base <= it->bytes && it->bytes - (phys - it->base) >= bytes) {
+        return it->data.get() + (phys - it->base);
+      }
+    }
+    return nullptr;
   }
 
  private:
+  struct Block {
+    uint64_t base;
+    uint64_t bytes;
+    std::unique_ptr<uint8_t[]> data;
+  };
+
   static void* Map(void* ctx, phys_addr_t phys, uint64_t bytes) {
     return static_cast<SimPhys*>(ctx)->DoMap(phys, bytes);
   }
@@ -56,35 +63,22 @@ class SimPhys {
   void* DoMap(uint64_t phys, uint64_t bytes) {
     if (fail_after_ == 0) return nullptr;
     if (bytes == 0 || bytes > UINT64_MAX - phys) return nullptr;
-    uint64_t end = phys + bytes;
+    const uint64_t end = phys + bytes;
     for (const auto& h : holes_) {
       if (phys < h.second && h.first < end) return nullptr;
     }
     if (uint8_t* p = Peek(phys, bytes)) return Count(p);
-    // Merge every buffer that intersects [phys, end) into one new buffer.
-    uint64_t lo = phys, hi = end;
-    auto it = buffers_.upper_bound(phys);
-    if (it != buffers_.begin()) --it;
-    std::vector<uint64_t> victims;
-    for (; it != buffers_.end() && it->first < end; ++it) {
-      uint64_t b = it->first, e = b + it->second.size();
-      if (e <= phys) continue;
-      victims.push_back(b);
-      if (b < lo) lo = b;
-      if (e > hi) hi = e;
+    if (bytes > budget_ - used_) return nullptr;
+    Block b{phys, bytes, std::unique_ptr<uint8_t[]>(new uint8_t[bytes])};
+    std::memset(b.data.get(), junk_, bytes);
+    for (const Block& old : blocks_) {  // oldest first, so newer contents overwrite older ones
+      uint64_t lo = old.base > phys ? old.base : phys;
+      uint64_t hi = old.base + old.bytes < end ? old.base + old.bytes : end;
+      if (lo < hi) std::memcpy(b.data.get() + (lo - phys), old.data.get() + (lo - old.base), hi - lo);
     }
-    uint64_t grow = hi - lo;
-    for (uint64_t v : victims) grow -= buffers_[v].size();
-    if (grow > budget_ - used_ || hi - lo > (uint64_t{1} << 34)) return nullptr;
-    std::vector<uint8_t> merged(static_cast<size_t>(hi - lo), junk_);
-    for (uint64_t v : victims) {
-      std::memcpy(merged.data() + (v - lo), buffers_[v].data(), buffers_[v].size());
-      buffers_.erase(v);
-    }
-    used_ += grow;
-    auto& slot = buffers_[lo];
-    slot = std::move(merged);
-    return Count(slot.data() + (phys - lo));
+    used_ += bytes;
+    blocks_.push_back(std::move(b));
+    return Count(blocks_.back().data.get());
   }
 
   void* Count(uint8_t* p) {
@@ -100,7 +94,7 @@ class SimPhys {
   uint64_t maps_ = 0;
   uint64_t fail_after_ = UINT64_MAX;
   std::vector<std::pair<uint64_t, uint64_t>> holes_;
-  std::map<uint64_t, std::vector<uint8_t>> buffers_;
+  std::vector<Block> blocks_;
 };
 
 }  // namespace mm_testing
