@@ -1,0 +1,217 @@
+// phys_check.c: mm_phys_check_invariants, every structural invariant of the runtime allocator re-derived from
+// scratch (nothing here trusts a counter it is checking).
+#include "mm/phys_alloc_internal.h"
+
+#define FAIL(msg)     \
+  do {                \
+    if (why != 0) {   \
+      *why = (msg);   \
+    }                 \
+    return MM_ERR_INVARIANT; \
+  } while (0)
+
+// Managed and unreserved: the only frames that may ever be free.
+static bool allowed_free(const mm_phys_allocator *a, phys_addr_t b, phys_addr_t e) {
+  return phys_managed_covers(a, b, e) && !phys_res_touches(a, b, e);
+}
+
+static mm_status check_runs(const mm_phys_allocator *a, uint64_t *frames, const char **why) {
+  if (a->run_count > a->run_cap) {
+    FAIL("run count exceeds capacity");
+  }
+  for (uint64_t i = 0; i < a->run_count; i++) {
+    const phys_run *r = &a->runs[i];
+    if (r->base >= r->end || ((r->base | r->end) & MM_FRAME_MASK) != 0) {
+      FAIL("run empty or not frame aligned");
+    }
+    if (i > 0 && a->runs[i - 1].end > r->base) {
+      FAIL("runs unsorted or overlapping");
+    }
+    if (i > 0 && a->runs[i - 1].end == r->base) {
+      FAIL("adjacent runs not merged");
+    }
+    uint64_t c = phys_chunk_lower(a, r->base);
+    if (c < a->chunk_count && a->chunks[c].base < r->end) {
+      FAIL("run overlaps a bitmap window");
+    }
+    if (!phys_managed_covers(a, r->base, r->end)) {
+      FAIL("run outside managed memory");
+    }
+    if (phys_res_touches(a, r->base, r->end)) {
+      FAIL("run overlaps a reservation");
+    }
+    *frames += (r->end - r->base) >> MM_FRAME_SHIFT;
+  }
+  return MM_OK;
+}
+
+static mm_status check_chunks(const mm_phys_allocator *a, uint64_t *frames, const char **why) {
+  if (a->chunk_count > a->chunk_cap) {
+    FAIL("chunk count exceeds capacity");
+  }
+  for (uint64_t i = 0; i < a->chunk_count; i++) {
+    const phys_chunk *c = &a->chunks[i];
+    if ((c->base & (PHYS_WINDOW_BYTES - 1)) != 0) {
+      FAIL("bitmap window not aligned");
+    }
+    if (i > 0 && a->chunks[i - 1].base >= c->base) {
+      FAIL("bitmap windows unsorted or duplicated");
+    }
+    if (i < a->chunk_hint && c->free != 0) {
+      FAIL("chunk hint skips a window with free frames");
+    }
+    if (phys_chunk_recount(c) != c->free) {
+      FAIL("bitmap window free counter disagrees with its bits");
+    }
+    for (uint64_t w = 0; w < PHYS_WINDOW_WORDS; w++) {
+      bool nz = (c->nonzero[w >> 6] >> (w & 63)) & 1, full = (c->full[w >> 6] >> (w & 63)) & 1;
+      if (nz != (c->bits[w] != 0) || full != (c->bits[w] == ~(uint64_t)0)) {
+        FAIL("bitmap window summary disagrees with its bits");
+      }
+    }
+    const mm_reservation *r = phys_res_find(a, c->bits_phys, c->bits_phys + MM_FRAME_SIZE);
+    if (r == 0) {
+      FAIL("bitmap frame is not reserved");
+    }
+    // Every maximal bit-run must be managed and unreserved.
+    uint64_t bit = 0;
+    while (bit < PHYS_WINDOW_FRAMES) {
+      uint64_t w = bit >> 6;
+      uint64_t v = c->bits[w] & (~(uint64_t)0 << (bit & 63));
+      if (v == 0) {
+        bit = (w + 1) << 6;
+        continue;
+      }
+      uint64_t s = (w << 6) + (uint64_t)__builtin_ctzll(v);
+      uint64_t e = s;
+      while (e < PHYS_WINDOW_FRAMES) {
+        uint64_t ww = e >> 6;
+        uint64_t nv = ~c->bits[ww] & (~(uint64_t)0 << (e & 63));
+        if (nv != 0) {
+          e = (ww << 6) + (uint64_t)__builtin_ctzll(nv);
+          break;
+        }
+        e = (ww + 1) << 6;
+      }
+      if (!allowed_free(a, c->base + (s << MM_FRAME_SHIFT), c->base + (e << MM_FRAME_SHIFT))) {
+        FAIL("bitmap marks a frame free outside managed memory or inside a reservation");
+      }
+      bit = e;
+    }
+    *frames += c->free;
+  }
+  for (uint64_t i = a->chunk_hint; i < a->chunk_count && i == a->chunk_hint; i++) {
+    if (a->chunks[i].free == 0) {
+      FAIL("chunk hint points at a full window");
+    }
+  }
+  return MM_OK;
+}
+
+static mm_status check_parked(const mm_phys_allocator *a, uint64_t *frames, const char **why) {
+  uint64_t ranges = 0, n = 0;
+  phys_addr_t prev_end = 0;
+  for (phys_addr_t cur = a->parked_head; cur != PHYS_NONE;) {
+    const phys_parked_node *node = (const phys_parked_node *)phys_map(a, cur, sizeof(phys_parked_node));
+    if (node == 0 || node->magic != PHYS_PARKED_MAGIC) {
+      FAIL("parked node corrupted");
+    }
+    if (cur < prev_end || node->end <= cur || ((cur | node->end) & MM_FRAME_MASK) != 0) {
+      FAIL("parked ranges unsorted, overlapping or empty");
+    }
+    if (!allowed_free(a, cur, node->end)) {
+      FAIL("parked range outside managed memory or inside a reservation");
+    }
+    uint64_t c = phys_chunk_lower(a, cur);
+    if (c < a->chunk_count && a->chunks[c].base < node->end) {
+      FAIL("parked range overlaps a bitmap window");
+    }
+    uint64_t r = phys_run_lower(a, cur);
+    if (r < a->run_count && a->runs[r].base < node->end) {
+      FAIL("parked range overlaps a run");
+    }
+    ranges++;
+    n += (node->end - cur) >> MM_FRAME_SHIFT;
+    prev_end = node->end;
+    cur = node->next;
+    if (ranges > a->parked_ranges) {
+      FAIL("parked list longer than its counter");
+    }
+  }
+  if (ranges != a->parked_ranges || n != a->parked_frames) {
+    FAIL("parked counters disagree with the list");
+  }
+  *frames += n;
+  return MM_OK;
+}
+
+static mm_status check_reservations(const mm_phys_allocator *a, const char **why) {
+  if (a->res_count > a->res_cap) {
+    FAIL("reservation count exceeds capacity");
+  }
+  uint64_t m = 0;
+  for (uint64_t i = 0; i < a->res_count; i++) {
+    const mm_reservation *r = &a->res[i];
+    if (r->base >= r->end || ((r->base | r->end) & MM_FRAME_MASK) != 0) {
+      FAIL("reservation empty or not frame aligned");
+    }
+    if (i > 0 && (a->res[i - 1].base > r->base || (a->res[i - 1].base == r->base && a->res[i - 1].end > r->end))) {
+      FAIL("reservations not sorted by base, then end");
+    }
+    if (r->end > m) {
+      m = r->end;
+    }
+    if (a->res_maxend[i] != m) {
+      FAIL("reservation prefix maximum stale");
+    }
+  }
+  return MM_OK;
+}
+
+// Verifies every structural invariant (see phys_alloc.h). Returns MM_OK or MM_ERR_INVARIANT with a static
+// description in *why. O(size of the bookkeeping).
+mm_status mm_phys_check_invariants(const mm_phys_allocator *alloc, const char **why) {
+  if (alloc == 0) {
+    FAIL("allocator is NULL");
+  }
+  const mm_phys_allocator *a = alloc;
+  mm_status s = check_reservations(a, why);
+  if (s != MM_OK) {
+    return s;
+  }
+  uint64_t free_frames = 0;
+  if ((s = check_runs(a, &free_frames, why)) != MM_OK || (s = check_chunks(a, &free_frames, why)) != MM_OK ||
+      (s = check_parked(a, &free_frames, why)) != MM_OK) {
+    return s;
+  }
+  if (free_frames != a->free_frames) {
+    FAIL("free frame counter disagrees with the free set");
+  }
+  uint64_t managed = phys_count_managed(a);
+  if (managed != a->managed_frames) {
+    FAIL("managed frame counter disagrees with the map");
+  }
+  uint64_t reserved = phys_count_reserved_managed(a);
+  if (reserved != a->reserved_frames) {
+    FAIL("reserved frame counter disagrees with the reservation table");
+  }
+  if (free_frames + reserved + a->allocated_frames != managed) {
+    FAIL("free + reserved + allocated != managed");
+  }
+  if (a->runs_block.bytes != 0 && !a->runs_block.carved &&
+      !phys_res_touches(a, a->runs_block.phys, a->runs_block.phys + a->runs_block.bytes)) {
+    FAIL("run array storage is not reserved");
+  }
+  if (a->chunks_block.bytes != 0 &&
+      !phys_res_touches(a, a->chunks_block.phys, a->chunks_block.phys + a->chunks_block.bytes)) {
+    FAIL("chunk table storage is not reserved");
+  }
+  if (a->res_block.bytes != 0 && !a->res_block.carved &&
+      !phys_res_touches(a, a->res_block.phys, a->res_block.phys + a->res_block.bytes)) {
+    FAIL("reservation table storage is not reserved");
+  }
+  if (why != 0) {
+    *why = "ok";
+  }
+  return MM_OK;
+}
