@@ -486,7 +486,7 @@ void replay_run(const memmap *in, const replay_options *opt, replay_result *r) {
   sim_physmem_init(&sim, opt->sim_budget_bytes);
   run_pipeline(in, opt, r, &sim);
   r->sim_backed_bytes = sim.backed_bytes;
-  r->sim_peak_bytes = sim.peak_backed_bytes;
+  r->sim_peak_bytes = sim.host_bytes;
   r->sim_chunks = sim.chunk_count;
   r->sim_map_calls = sim.map_calls;
   r->sim_refused = sim.refused_not_ram + sim.refused_budget;

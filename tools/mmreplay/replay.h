@@ -81,7 +81,7 @@ typedef struct replay_result {
   replay_kernel_check kernel;
 
   // The simulated memory after the run (what was touched)
-  uint64_t sim_backed_bytes, sim_peak_bytes, sim_chunks, sim_map_calls, sim_refused;
+  uint64_t sim_backed_bytes, sim_peak_bytes, sim_chunks, sim_map_calls, sim_refused;  // peak: host bytes allocated
 
   // mm/'s own log lines during the replay (every level), one per line, NUL-terminated.
   char *log;

@@ -193,7 +193,7 @@ void report_text(FILE *out, const char *source, const replay_result *r, bool ver
             !r->kernel.has_plan ? "not logged" : (r->kernel.plan_matches ? "matches" : "DIFFERS"),
             !r->kernel.has_stats ? "not logged" : (r->kernel.stats_matches ? "matches" : "DIFFERS"));
   }
-  fprintf(out, "Simulated memory: %s backed at peak, %" PRIu64 " map calls, %" PRIu64 " refused\n",
+  fprintf(out, "Simulated memory: %s of host memory, %" PRIu64 " map calls, %" PRIu64 " refused\n",
           report_human_size(r->sim_peak_bytes, h, sizeof h), r->sim_map_calls, r->sim_refused);
   if (r->verdict != REPLAY_OK) fprintf(out, "RESULT: %s (stage %s)\n", r->message, r->failed_stage);
   if (verbose && r->log_len) fprintf(out, "\nmm/ log:\n%s", r->log);

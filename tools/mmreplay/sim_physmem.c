@@ -21,7 +21,9 @@ void sim_physmem_init(sim_physmem *sim, uint64_t budget_bytes) {
 
 void sim_physmem_destroy(sim_physmem *sim) {
   for (uint64_t i = 0; i < sim->chunk_count; i++) free(sim->chunks[i].host);
+  for (uint64_t i = 0; i < sim->retired_count; i++) free(sim->retired[i]);
   free(sim->chunks);
+  free(sim->retired);
   free(sim->ram);
   memset(sim, 0, sizeof *sim);
 }
@@ -95,7 +97,7 @@ static void *sim_map(void *ctx, phys_addr_t phys, uint64_t bytes) {
     old_bytes += sim->chunks[k].end - sim->chunks[k].base;
   }
   uint64_t size = ne - nb;
-  if (size > sim->budget_bytes || sim->backed_bytes - old_bytes > sim->budget_bytes - size || size > SIZE_MAX) {
+  if (size > sim->budget_bytes || sim->host_bytes > sim->budget_bytes - size || size > SIZE_MAX) {
     sim->refused_budget++;
     return NULL;
   }
@@ -107,8 +109,14 @@ static void *sim_map(void *ctx, phys_addr_t phys, uint64_t bytes) {
   memset(host, SIM_PHYSMEM_POISON, (size_t)size);
   for (uint64_t k = lo; k < hi; k++) {
     memcpy(host + (sim->chunks[k].base - nb), sim->chunks[k].host, (size_t)(sim->chunks[k].end - sim->chunks[k].base));
-    free(sim->chunks[k].host);
+    // Retired, not freed: a pointer mm/ still holds into it stays valid memory (stale, never dangling).
+    if (sim->retired_count == sim->retired_capacity) {
+      sim->retired_capacity = sim->retired_capacity ? sim->retired_capacity * 2 : 16;
+      sim->retired = xrealloc(sim->retired, sim->retired_capacity * sizeof(uint8_t *));
+    }
+    sim->retired[sim->retired_count++] = sim->chunks[k].host;
   }
+  sim->host_bytes += size;
   // Replace chunks [lo, hi) by the one new chunk.
   uint64_t removed = hi - lo;
   if (removed == 0) {

@@ -29,7 +29,10 @@ typedef struct sim_physmem {
   uint64_t chunk_count, chunk_capacity;
   mm_range *ram;  // sorted, disjoint, merged
   uint64_t ram_count, ram_capacity;
+  uint8_t **retired;  // buffers of merged chunks, kept until destroy
+  uint64_t retired_count, retired_capacity;
   uint64_t backed_bytes;      // sum of chunk sizes now
+  uint64_t host_bytes;        // every buffer ever allocated (live + retired): what the budget limits
   uint64_t peak_backed_bytes;
   uint64_t budget_bytes;      // refuse requests that would exceed this
   uint64_t map_calls;
@@ -45,8 +48,9 @@ void sim_physmem_destroy(sim_physmem *sim);
 void sim_physmem_add_ram(sim_physmem *sim, phys_addr_t base, phys_addr_t end);
 
 // The window mm/ reads and writes through: map(ctx, phys, bytes) returns a host pointer to [phys, phys+bytes)
-// or NULL (not RAM, over budget, or wrapping 2^64). A pointer stays valid until a later request overlaps its
-// chunk only partially (the chunks are then merged into one new buffer, contents kept).
+// or NULL (not RAM, over budget, or wrapping 2^64). A request that overlaps existing chunks only partly gets
+// one new chunk covering all of them, with their contents copied; the old buffers are retired, not freed, so
+// a pointer handed out earlier stays valid memory (like mm/testing/sim_phys.h, which the C++ tests use).
 mm_phys_window sim_physmem_window(sim_physmem *sim);
 
 // True when [base, end) is backed right now (for tests: what was touched).

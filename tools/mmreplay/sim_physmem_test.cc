@@ -69,6 +69,15 @@ TEST_F(SimPhysmem, AWiderRequestMergesChunksAndKeepsTheirContents) {
   EXPECT_EQ(m[0x2000], SIM_PHYSMEM_POISON);
 }
 
+TEST_F(SimPhysmem, PointersHandedOutStayValidAfterAMerge) {
+  sim_physmem_add_ram(&sim_, 0, 1 << 30);
+  auto *old = static_cast<uint8_t *>(Map(0x2000, 4096));
+  old[0] = 0x5a;
+  ASSERT_NE(Map(0x1000, 3 * 4096), nullptr);
+  EXPECT_EQ(old[0], 0x5a) << "the retired buffer is still readable (ASan would catch a use after free)";
+  EXPECT_EQ(sim_.host_bytes, 4096u + 3 * 4096);
+}
+
 TEST_F(SimPhysmem, RejectsRangesThatWrap) {
   sim_physmem_add_ram(&sim_, 0, ~0ull);
   EXPECT_EQ(Map(~0ull - 10, 100), nullptr);

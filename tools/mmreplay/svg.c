@@ -15,7 +15,7 @@
 #define BAND_H 34.0
 #define LANE_H 12.0
 #define MARKER_H 6.0
-#define BELOW_H 78.0   // rotated boundary addresses under a band
+#define BELOW_H 96.0   // rotated boundary addresses under a band
 #define ROW_GAP 10.0
 #define CHAR_W 6.1     // 10px monospace
 #define SMALL_CHAR_W 5.5
