@@ -337,13 +337,13 @@ static bool fw_repairs_any(const mm_map_repairs *r) {
 
 // Copies the map into `storage` and builds the normalized view in `out` (see firmware_map.h).
 // Errors, checked in this order: MM_ERR_INVALID_ARGUMENT (NULL out/storage/descriptors, phys_addr_bits
-// outside 1..64), MM_ERR_BAD_STRIDE, MM_ERR_BAD_MAP (partial descriptor, end past 2^64),
-// MM_ERR_STORAGE_TOO_SMALL, MM_ERR_NO_USABLE_MEMORY. On error *out is untouched; storage is untouched for
+// outside 12..64, so the width limit is frame aligned), MM_ERR_BAD_STRIDE, MM_ERR_BAD_MAP (partial
+// descriptor, end past 2^64), MM_ERR_STORAGE_TOO_SMALL, MM_ERR_NO_USABLE_MEMORY. On error *out is untouched; storage is untouched for
 // every error but MM_ERR_NO_USABLE_MEMORY. `descriptors` must not overlap `storage`.
 mm_status mm_firmware_map_init(mm_firmware_map *out, const void *descriptors, uint64_t map_bytes,
                                uint32_t descriptor_size, uint32_t descriptor_version,
                                unsigned phys_addr_bits, void *storage, uint64_t storage_bytes) {
-  if (out == 0 || storage == 0 || (descriptors == 0 && map_bytes != 0) || phys_addr_bits == 0 ||
+  if (out == 0 || storage == 0 || (descriptors == 0 && map_bytes != 0) || phys_addr_bits < MM_FRAME_SHIFT ||
       phys_addr_bits > 64) {
     return MM_ERR_INVALID_ARGUMENT;
   }

@@ -163,6 +163,10 @@ TEST(FirmwareMapValidate, NullPointersAndBadWidthAreInvalidArgument) {
             MM_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(mm_firmware_map_init(&out, bytes.data(), bytes.size(), 48, 1, 65, storage.data(), storage.size()),
             MM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(mm_firmware_map_init(&out, bytes.data(), bytes.size(), 48, 1, 11, storage.data(), storage.size()),
+            MM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(mm_firmware_map_init(&out, bytes.data(), bytes.size(), 48, 1, 12, storage.data(), storage.size()),
+            MM_OK);
 }
 
 TEST(FirmwareMapValidate, EmptyMapHasNoUsableMemory) {
