@@ -165,7 +165,10 @@ TEST(FirmwareMapValidate, NullPointersAndBadWidthAreInvalidArgument) {
             MM_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(mm_firmware_map_init(&out, bytes.data(), bytes.size(), 48, 1, 11, storage.data(), storage.size()),
             MM_ERR_INVALID_ARGUMENT);
+  // 12 bits passes validation; the only frame, at 0x1000, is then beyond the width.
   EXPECT_EQ(mm_firmware_map_init(&out, bytes.data(), bytes.size(), 48, 1, 12, storage.data(), storage.size()),
+            MM_ERR_NO_USABLE_MEMORY);
+  EXPECT_EQ(mm_firmware_map_init(&out, bytes.data(), bytes.size(), 48, 1, 13, storage.data(), storage.size()),
             MM_OK);
 }
 
