@@ -11,7 +11,7 @@
 
 #define SVG_WIDTH 1400.0
 #define MARGIN 20.0
-#define ROW_WIDTH (SVG_WIDTH - 2 * MARGIN)
+#define ROW_WIDTH (SVG_WIDTH - 2 * MARGIN - 24)  // room for the last rotated address
 #define BAND_H 34.0
 #define LANE_H 12.0
 #define MARKER_H 6.0
