@@ -1,21 +1,22 @@
 """boot_test: one QEMU boot of the kernel, asserted on by tests/boot/boot_test.cc."""
 
-def boot_test(name, arch, qemu = [], cmdline = "debug", expect = "handoff", expect_status = 0, timeout_s = 240, **kwargs):
+def boot_test(name, arch, esp = None, qemu = [], cmdline = "debug", expect = "handoff", expect_status = 0, timeout_s = 240, **kwargs):
+    esp = esp or "//:esp_" + arch
     native.cc_test(
         name = name,
         srcs = ["boot_test.cc"],
         args = [
             "--runner=$(rootpath //tools/qemu:run_qemu.sh)",
-            "--esp=$(rootpath //:esp_%s)" % arch,
+            "--esp=$(rootpath %s)" % esp,
             "--arch=" + arch,
-            "--cmdline=" + cmdline,
+            "'--cmdline=%s'" % cmdline,  # args are shell-tokenized
             "--expect=" + expect,
             "--expect_status=%d" % expect_status,
             "--timeout=%d" % timeout_s,
         ] + ["--qemu=" + q for q in qemu],
         data = [
             "//tools/qemu:run_qemu.sh",
-            "//:esp_" + arch,
+            esp,
         ],
         deps = [
             ":boot_log",

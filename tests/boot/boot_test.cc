@@ -107,6 +107,123 @@ TEST(Boot, EndsWithBootDoneOrAPanicLine) {
   }
 }
 
+// ---- The memory bring-up (issue: hand-off, identity paging, self-test, reclaim) ----------------------------
+
+struct Range {
+  uint64_t base, end;
+  std::string what;
+};
+
+bool ExpectHandoff() { return g_config.expect == "handoff"; }
+
+TEST(Handoff, StagesAppearInTheDesignNotesOrder) {
+  if (!ExpectHandoff()) GTEST_SKIP() << "this boot is expected to panic";
+  const std::vector<std::string> order = {
+      "mm.firmware_map", "mm.plan", "mm.carve", "mm.carve", boot_log::kHandoffLine, "mm.reserve", "mm.stats",
+      "paging.installed", "mm.selftest", "mm.reclaim", "mm.stats", "mm.summary", "boot.done"};
+  int at = 0;
+  for (const auto& name : order) {
+    int found = IndexOf(g_events, name, at);
+    ASSERT_GE(found, 0) << "missing '" << name << "' after event #" << at << LogTail();
+    at = found + 1;
+  }
+  auto carves = All(g_events, "mm.carve");
+  ASSERT_EQ(carves.size(), 2u);
+  EXPECT_EQ(carves[0].str("kind"), "free_runs");
+  EXPECT_EQ(carves[1].str("kind"), "reserved");
+}
+
+TEST(Handoff, PlanAndCarveAreSizedAndRecordedAsBookkeeping) {
+  if (!ExpectHandoff()) GTEST_SKIP();
+  auto plan = First(g_events, "mm.plan");
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_GT(plan->num("conventional_regions"), 0u);
+  EXPECT_GE(plan->num("free_slots"), plan->num("conventional_regions") + plan->num("reservations"));
+  EXPECT_GE(plan->num("reserved_slots"), plan->num("reservations"));
+  std::vector<Range> bookkeeping;
+  for (const auto& r : All(g_events, "mm.reserve")) {
+    if (r.str("kind") == "bookkeeping") bookkeeping.push_back({r.num("phys"), r.num("end"), r.str("label")});
+  }
+  for (const auto& c : All(g_events, "mm.carve")) {
+    uint64_t phys = c.num("phys"), bytes = c.num("bytes");
+    EXPECT_EQ(phys % 4096, 0u);
+    EXPECT_GT(bytes, 0u);
+    bool recorded = false;
+    for (const auto& b : bookkeeping) recorded |= b.base <= phys && phys + bytes <= b.end;
+    EXPECT_TRUE(recorded) << "carved span " << c.str("kind") << " is not a bookkeeping reservation";
+  }
+}
+
+TEST(Handoff, PagingIsInstalledForThisArchitecture) {
+  if (!ExpectHandoff()) GTEST_SKIP();
+  auto p = First(g_events, "paging.installed");
+  ASSERT_TRUE(p.has_value()) << LogTail();
+  EXPECT_EQ(p->str("arch"), g_config.arch);
+  EXPECT_EQ(p->num("root") % 4096, 0u);
+  EXPECT_GT(p->num("tables"), 1u);
+  EXPECT_GT(p->num("mapped_bytes"), 0u);
+}
+
+TEST(Handoff, SelfTestPassesAndEveryStageReportsCycles) {
+  if (!ExpectHandoff()) GTEST_SKIP();
+  auto st = First(g_events, "mm.selftest");
+  ASSERT_TRUE(st.has_value()) << LogTail();
+  EXPECT_EQ(st->str("result"), "ok");
+  EXPECT_GT(st->num("allocations"), 0u);
+  EXPECT_EQ(All(g_events, "mm.selftest_alloc").size(), st->num("allocations"));
+  for (const char* stage : {"mm.map_copied", "mm.handoff", "paging.installed", "mm.selftest", "mm.reclaim", "boot.done"}) {
+    auto e = First(g_events, stage);
+    ASSERT_TRUE(e.has_value()) << stage;
+    EXPECT_TRUE(e->has("cycles")) << stage << " has no cycles=";
+  }
+}
+
+TEST(Handoff, EveryAllocationIsDisjointFromEveryReservation) {
+  if (!ExpectHandoff()) GTEST_SKIP();
+  std::vector<Range> reservations, allocations;
+  for (const auto& r : All(g_events, "mm.reserve")) reservations.push_back({r.num("phys"), r.num("end"), r.str("label")});
+  for (const auto& r : All(g_events, "mm.phys_reserve")) reservations.push_back({r.num("base"), r.num("end"), r.str("label")});
+  for (const auto& a : All(g_events, "mm.selftest_alloc")) allocations.push_back({a.num("phys"), a.num("end"), "selftest"});
+  ASSERT_FALSE(reservations.empty());
+  ASSERT_FALSE(allocations.empty());
+  for (const auto& a : allocations) {
+    EXPECT_LT(a.base, a.end);
+    for (const auto& r : reservations) {
+      EXPECT_FALSE(a.base < r.end && r.base < a.end)
+          << "allocation [" << std::hex << a.base << "," << a.end << ") overlaps reservation " << r.what << " ["
+          << r.base << "," << r.end << ")";
+    }
+  }
+}
+
+TEST(Handoff, ReclaimReturnsBootServicesMemory) {
+  if (!ExpectHandoff()) GTEST_SKIP();
+  auto rc = First(g_events, "mm.reclaim");
+  ASSERT_TRUE(rc.has_value());
+  EXPECT_GT(rc->num("frames"), 0u) << "UEFI always leaves boot-services memory behind";
+  auto stats = All(g_events, "mm.stats");
+  ASSERT_EQ(stats.size(), 2u);
+  auto paging = First(g_events, "paging.installed");
+  ASSERT_TRUE(paging.has_value());
+  // Between the two mm.stats lines only paging (tables leave the free set for good), the self-test (frees all
+  // it took) and reclaim ran; the allocator may also have taken frames from itself for bookkeeping, which the
+  // bookkeeping_bytes delta bounds.
+  uint64_t expected = stats[0].num("free_frames") + rc->num("frames") - paging->num("tables");
+  uint64_t growth = stats[1].num("bookkeeping_bytes") - stats[0].num("bookkeeping_bytes");
+  EXPECT_LE(stats[1].num("free_frames"), expected);
+  EXPECT_GE(stats[1].num("free_frames") + (growth + 4095) / 4096, expected)
+      << "free frames after reclaim = before + reclaimed - page-table frames - bookkeeping growth";
+}
+
+TEST(Handoff, InvariantBreakStopsTheBoot) {
+  if (ExpectHandoff()) GTEST_SKIP() << "only for the corrupted-reservation boot";
+  ASSERT_TRUE(First(g_events, "selftest.corrupt_reservation").has_value()) << "the test hook did not run" << LogTail();
+  auto panic = First(g_events, "panic");
+  ASSERT_TRUE(panic.has_value()) << LogTail();
+  EXPECT_EQ(panic->str("stage"), "selftest");
+  EXPECT_EQ(g_status, 3);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
