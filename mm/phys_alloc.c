@@ -239,12 +239,14 @@ static bool bk_grab(mm_phys_allocator *a, uint64_t frames, phys_addr_t *phys, vo
   if (at == PHYS_NONE) {
     return false;
   }
-  void *p = phys_map(a, at, frames << MM_FRAME_SHIFT);
-  if (p == 0) {
-    return false;
-  }
+  // Out of the free set first: the frames may hold parked-range nodes that the removal still reads.
   if (phys_fs_remove(a, at, at + (frames << MM_FRAME_SHIFT)) != frames) {
     mm_panic("bk_grab", "bookkeeping block was not entirely free");
+  }
+  void *p = phys_map(a, at, frames << MM_FRAME_SHIFT);
+  if (p == 0) {
+    phys_fs_add(a, at, at + (frames << MM_FRAME_SHIFT));
+    return false;
   }
   *phys = at;
   *ptr = p;

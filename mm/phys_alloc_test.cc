@@ -12,6 +12,10 @@
 #include "mm/testing/reference_model.h"
 
 extern "C" {
+#include "mm/phys_alloc_internal.h"  // white-box: proves the parking path runs
+}
+
+extern "C" {
 #include "mm/carve.h"
 #include "mm/early_alloc.h"
 #include "mm/plan.h"
@@ -595,6 +599,42 @@ TEST_F(PhysAlloc, FreeNeverFailsWhenMemoryIsExhausted) {
   for (size_t i = 1; i < frames.size(); i += 2) ASSERT_EQ(mm_phys_free(a(), frames[i], 1), MM_OK) << i;
   ASSERT_EQ(h_.Check(), "");
   EXPECT_EQ(Stats().allocated_frames, 0u);
+}
+
+TEST_F(PhysAlloc, FreeParksRangesWhenRunArrayCannotGrow) {
+  // 40 windows x 7 isolated free frames = 280 runs: below the bitmap threshold in every window, above the
+  // 256-slot run array, and no two free frames are contiguous, so the array cannot double. The frees must
+  // still succeed (parked in their own frames), stay allocatable, and be re-indexed once growth is possible.
+  const uint64_t base = 4 * kGiB, windows = 40;
+  ASSERT_EQ(h_.Build({{base, base + windows * 128 * kMiB, MM_REGION_USABLE}}, {}, base), MM_OK);
+  phys_addr_t f;
+  ASSERT_EQ(Alloc(Stats().free_frames, 0, 0, 0, &f), MM_OK);
+  while (mm_phys_alloc_frame(a(), &f) == MM_OK) {
+  }
+  ASSERT_EQ(Stats().free_frames, 0u);
+  uint64_t max_parked = 0;
+  for (uint64_t w = 0; w < windows; w++) {
+    for (uint64_t k = 0; k < 7; k++) {
+      phys_addr_t x = base + w * 128 * kMiB + (8 + 2 * k) * kF;
+      ASSERT_EQ(mm_phys_free(a(), x, 1), MM_OK) << w << " " << k;
+      max_parked = std::max(max_parked, a()->parked_ranges);
+    }
+  }
+  ASSERT_EQ(h_.Check(), "");
+  EXPECT_GT(max_parked, 0u);
+  EXPECT_EQ(Stats().free_frames, windows * 7);
+  EXPECT_EQ(Stats().free_runs, windows * 7);
+  // Parked frames are ordinary free frames for queries and allocation.
+  phys_addr_t last = base + (windows - 1) * 128 * kMiB + (8 + 12) * kF;
+  EXPECT_TRUE(mm_phys_is_free(a(), last));
+  EXPECT_EQ(mm_phys_free(a(), last, 1), MM_ERR_DOUBLE_FREE);
+  ASSERT_EQ(mm_phys_alloc_fixed(a(), last, 1), MM_OK);
+  ASSERT_EQ(mm_phys_free(a(), last, 1), MM_OK);
+  // Contiguous memory comes back: the run array grows and the parked ranges are indexed again.
+  ASSERT_EQ(mm_phys_free(a(), base + 64 * kMiB, 16), MM_OK);
+  ASSERT_EQ(h_.Check(), "");
+  EXPECT_EQ(a()->parked_ranges, 0u);
+  EXPECT_EQ(Stats().free_frames, windows * 7 + 16 - 2);  // two frames became the larger run array
 }
 
 TEST_F(PhysAlloc, BookkeepingCountsCarvedArraysAndStruct) {
