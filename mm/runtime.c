@@ -93,8 +93,8 @@ mm_status with_runtime_allocator(mm_runtime_fn fn, void *ctx) {
 // True once initialize_runtime_allocator has succeeded.
 bool runtime_allocator_ready(void) { return __atomic_load_n(&runtime_state, __ATOMIC_ACQUIRE) == RUNTIME_READY; }
 
-// Host tests only: forgets the allocator so a test can initialize again. Panics if called while the lock
-// is held (from inside a callback).
+// Host tests only: forgets the allocator and the owner-id function so a test can initialize again. Panics
+// if called while the lock is held (from inside a callback).
 void mm_runtime_reset_for_tests(void) {
   if (__atomic_load_n(&runtime_lock, __ATOMIC_ACQUIRE) != 0) {
     mm_panic("mm_runtime_reset_for_tests", "called while the runtime allocator is borrowed");
