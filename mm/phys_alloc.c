@@ -569,11 +569,10 @@ mm_status mm_phys_alloc_frame(mm_phys_allocator *alloc, phys_addr_t *out) {
     }
     alloc->free_frames--;
   } else {
-    f = phys_fs_lowest(alloc);
+    f = phys_fs_take_lowest(alloc);
     if (f == PHYS_NONE) {
       return MM_ERR_NO_MEMORY;
     }
-    phys_fs_remove(alloc, f, f + MM_FRAME_SIZE);
   }
   alloc->allocated_frames++;
   *out = f;
@@ -672,11 +671,16 @@ mm_status mm_phys_free(mm_phys_allocator *alloc, phys_addr_t base, uint64_t coun
   if (s != MM_OK) {
     return s;
   }
-  bool any_free = count == 1 ? phys_fs_is_free(alloc, base) : phys_fs_count_free(alloc, base, end) != 0;
-  if (any_free) {
-    return MM_ERR_DOUBLE_FREE;
+  if (count == 1) {
+    if (!phys_fs_add_one(alloc, base)) {
+      return MM_ERR_DOUBLE_FREE;
+    }
+  } else {
+    if (phys_fs_count_free(alloc, base, end) != 0) {
+      return MM_ERR_DOUBLE_FREE;
+    }
+    phys_fs_add(alloc, base, end);
   }
-  phys_fs_add(alloc, base, end);
   alloc->allocated_frames -= count;
   phys_finish(alloc);
   return MM_OK;

@@ -325,8 +325,7 @@ static void runs_delete(mm_phys_allocator *a, uint64_t i, uint64_t n) {
 }
 
 // Adds [x, y), which lies outside every bitmap window and touches no free frame, merging with neighbours.
-static void runs_add(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
-  uint64_t i = phys_run_lower(a, x);
+static void runs_add_at(mm_phys_allocator *a, uint64_t i, phys_addr_t x, phys_addr_t y) {
   bool left = i > 0 && a->runs[i - 1].end == x;
   bool right = i < a->run_count && a->runs[i].base == y;
   if (left && right) {
@@ -343,6 +342,8 @@ static void runs_add(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
     parked_insert(a, x, y);
   }
 }
+
+static void runs_add(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) { runs_add_at(a, phys_run_lower(a, x), x, y); }
 
 // Removes the run frames of [x, y) (outside bitmap windows); returns how many were free.
 static uint64_t runs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
@@ -616,6 +617,72 @@ phys_addr_t phys_fs_find(const mm_phys_allocator *a, uint64_t frames, uint64_t a
     }
     x = e;
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Single-frame fast paths (the hot paths of mm_phys_free and mm_phys_alloc_frame): one lookup, no range loop.
+
+bool phys_fs_add_one(mm_phys_allocator *a, phys_addr_t f) {
+  uint64_t c = phys_chunk_lower(a, f);
+  if (c < a->chunk_count && a->chunks[c].base == phys_window_base(f)) {
+    phys_chunk *ch = &a->chunks[c];
+    uint64_t i = frame_index(ch, f), w = i >> 6, bit = (uint64_t)1 << (i & 63);
+    uint64_t old = ch->bits[w];
+    if (old & bit) {
+      return false;
+    }
+    ch->bits[w] = old | bit;
+    ch->nonzero[w >> 6] |= (uint64_t)1 << (w & 63);
+    if ((old | bit) == ~(uint64_t)0) {
+      ch->full[w >> 6] |= (uint64_t)1 << (w & 63);
+    }
+    ch->free++;
+    if (c < a->chunk_hint) {
+      a->chunk_hint = c;
+    }
+    a->free_frames++;
+    return true;
+  }
+  uint64_t r = phys_run_lower(a, f);
+  if ((r < a->run_count && a->runs[r].base <= f) ||
+      (a->parked_ranges != 0 && parked_count(a, f, f + MM_FRAME_SIZE) != 0)) {
+    return false;
+  }
+  a->free_frames++;
+  if (c < a->chunk_count && a->chunks[c].base < f + MM_FRAME_SIZE) {
+    mm_panic("phys_fs_add_one", "frame inside a bitmap window took the run path");
+  }
+  runs_add_at(a, r, f, f + MM_FRAME_SIZE);
+  return true;
+}
+
+phys_addr_t phys_fs_take_lowest(mm_phys_allocator *a) {
+  phys_addr_t run_low = a->run_count != 0 ? a->runs[0].base : PHYS_NONE;
+  if (a->chunk_hint < a->chunk_count && a->chunks[a->chunk_hint].base < run_low) {
+    phys_chunk *ch = &a->chunks[a->chunk_hint];
+    uint64_t w = summary_next(ch->nonzero, 0, false);
+    uint64_t v = ch->bits[w];
+    uint64_t i = (w << 6) + (uint64_t)__builtin_ctzll(v);
+    phys_addr_t f = ch->base + (i << MM_FRAME_SHIFT);
+    if (f < run_low && f < a->parked_head) {
+      v &= v - 1;
+      ch->bits[w] = v;
+      ch->full[w >> 6] &= ~((uint64_t)1 << (w & 63));
+      if (v == 0) {
+        ch->nonzero[w >> 6] &= ~((uint64_t)1 << (w & 63));
+      }
+      if (--ch->free == 0) {
+        hint_after_loss(a);
+      }
+      a->free_frames--;
+      return f;
+    }
+  }
+  phys_addr_t f = phys_fs_lowest(a);
+  if (f != PHYS_NONE) {
+    phys_fs_remove(a, f, f + MM_FRAME_SIZE);
+  }
+  return f;
 }
 
 // ---------------------------------------------------------------------------------------------------------
