@@ -32,6 +32,8 @@ kernel_options kernel_parse_cmdline(const char *cmdline) {
       opt.debug = true;
     } else if (word_eq(w, len, "selftest.corrupt_reservation")) {
       opt.corrupt_reservation = true;
+    } else if (word_eq(w, len, "efi.stale_map_key")) {
+      // Handled before ExitBootServices by efi_main in test builds.
     } else {
       opt.unknown_words++;
     }

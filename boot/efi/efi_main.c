@@ -110,6 +110,20 @@ static void cmdline_from_file(efi_handle image_handle, const efi_loaded_image *i
   root->close(root);
 }
 
+#ifdef KERNEL_TEST_HOOKS
+static int cmdline_has_word(const char *line, const char *word) {
+  for (const char *p = line; *p;) {
+    while (*p == ' ') p++;
+    const char *w = word;
+    const char *q = p;
+    while (*w && *q == *w) q++, w++;
+    if (!*w && (*q == ' ' || !*q)) return 1;
+    while (*p && *p != ' ') p++;
+  }
+  return 0;
+}
+#endif
+
 static phys_addr_t allocate_loader_pages(uint64_t bytes, const char *what) {
   efi_physical_address addr = 0;
   efi_uintn pages = (bytes + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE;
@@ -198,9 +212,16 @@ efi_status EFIAPI efi_main(efi_handle image_handle, efi_system_table *system_tab
   fetch_memory_map(&map, &capacity, &map_key);
   // ExitBootServices fails with EFI_INVALID_PARAMETER when the map changed since map_key was issued
   // (section 7.4); after a failed attempt only GetMemoryMap may be called, into the buffer we already have.
+#ifdef KERNEL_TEST_HOOKS
+  // Test builds only: `efi.stale_map_key` presents an outdated key once, so the boot test exercises the retry.
+  efi_uintn stale = cmdline_has_word(g_handoff.cmdline, "efi.stale_map_key") ? 1 : 0;
+#else
+  efi_uintn stale = 0;
+#endif
   for (;;) {
     g_handoff.exit_attempts++;
-    s = bs->exit_boot_services(image_handle, map_key);
+    s = bs->exit_boot_services(image_handle, map_key + stale);
+    stale = 0;
     if (s == EFI_SUCCESS) break;
     if (g_handoff.exit_attempts >= 8) efi_fail("exit_boot_services", s);
     efi_uintn size = capacity, desc_size = 0;

@@ -107,6 +107,18 @@ TEST(Boot, EndsWithBootDoneOrAPanicLine) {
   }
 }
 
+TEST(Boot, ExitBootServicesSucceedsAndRetriesWithAFreshMapWhenTheKeyIsStale) {
+  auto start = First(g_events, "boot.start");
+  ASSERT_TRUE(start.has_value()) << LogTail();
+  bool stale = g_config.cmdline.find("efi.stale_map_key") != std::string::npos;
+  // A stale key makes the firmware refuse once (UEFI 2.10 section 7.4); the loader fetches the map again.
+  if (stale) {
+    EXPECT_EQ(start->num("exit_attempts"), 2u);
+  } else {
+    EXPECT_GE(start->num("exit_attempts"), 1u);
+  }
+}
+
 // ---- The memory bring-up (issue: hand-off, identity paging, self-test, reclaim) ----------------------------
 
 struct Range {
