@@ -661,9 +661,13 @@ bool memmap_parse(const char *text, size_t len, memmap_format format, memmap *ou
     } else if (want_kernel && (m = find_event(ls, le, "mm.stats")) != NULL) {
       c.p = m;
       summary.has_stats = true;
-      static const char *const k[] = {"free_frames", "reserved_frames", "free_runs", 0};
-      uint64_t *const d[] = {&summary.stats_free_frames, &summary.stats_reserved_frames, &summary.stats_free_runs};
+      static const char *const k[] = {"free_frames", "reserved_frames", "free_runs", "bookkeeping_bytes", 0};
+      uint64_t bookkeeping = UINT64_MAX;
+      uint64_t *const d[] = {&summary.stats_free_frames, &summary.stats_reserved_frames, &summary.stats_free_runs,
+                             &bookkeeping};
       parse_kernel_summary(&c, k, d);
+      summary.has_stats_bookkeeping_bytes = bookkeeping != UINT64_MAX;
+      summary.stats_bookkeeping_bytes = summary.has_stats_bookkeeping_bytes ? bookkeeping : 0;
     } else if (want_kernel && (m = find_event(ls, le, "mm.firmware_map")) != NULL) {
       c.p = m;
       summary.has_firmware_map = true;

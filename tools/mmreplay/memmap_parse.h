@@ -93,6 +93,8 @@ typedef struct memmap_kernel_summary {
   uint64_t plan_free_slots, plan_reserved_slots, plan_conventional_regions, plan_reservations;
   bool has_stats;
   uint64_t stats_free_frames, stats_reserved_frames, stats_free_runs;
+  bool has_stats_bookkeeping_bytes;  // newer logs print mm.stats ... bookkeeping_bytes=N
+  uint64_t stats_bookkeeping_bytes;
 } memmap_kernel_summary;
 
 typedef struct memmap {

@@ -164,7 +164,7 @@ TEST(MemmapParse, KernelLogDescriptorsReservationsAndSummaries) {
         "[    1.000] mm.desc idx=1 type=4 phys=0x200000 pages=16 attr=0xf\n"
         "mm.reserve phys=0x100000 end=0x102000 kind=kernel_image label=kernel\n"
         "mm.plan free_slots=510 reserved_slots=170 conventional_regions=1 reservations=3\n"
-        "mm.stats free_frames=200 reserved_frames=56 free_runs=2\n",
+        "mm.stats free_frames=200 reserved_frames=56 free_runs=2 bookkeeping_bytes=8520\n",
         &p);
   ASSERT_TRUE(p.ok) << p.err.message;
   EXPECT_EQ(p.map.format, MEMMAP_FORMAT_KERNEL);
@@ -180,6 +180,8 @@ TEST(MemmapParse, KernelLogDescriptorsReservationsAndSummaries) {
   EXPECT_EQ(p.map.kernel.plan_reservations, 3u);
   EXPECT_TRUE(p.map.kernel.has_stats);
   EXPECT_EQ(p.map.kernel.stats_free_runs, 2u);
+  EXPECT_TRUE(p.map.kernel.has_stats_bookkeeping_bytes);
+  EXPECT_EQ(p.map.kernel.stats_bookkeeping_bytes, 8520u);
   EXPECT_EQ(p.map.kernel.fw_descriptor_size, 48u);
 }
 

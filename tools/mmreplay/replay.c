@@ -101,10 +101,14 @@ static bool kind_from_name(const char *name, mm_reservation_kind *out) {
   return false;
 }
 
-// Made during or after the hand-off, so the replay makes its own: the carved arrays (and any growth of
-// them) and the page tables built with the runtime allocator.
-static bool made_by_handoff(mm_reservation_kind kind) {
-  return kind == MM_RES_BOOKKEEPING || kind == MM_RES_PAGE_TABLES;
+// Made during or after the hand-off, so the replay makes its own: the arrays carve_option_storage carved
+// (MM_RES_BOOKKEEPING "free_runs" / "reserved", see mm/carve.c), the allocator's own growth
+// (MM_RES_BOOKKEEPING "phys.*", see mm/phys_alloc.c) and page tables built with the runtime allocator. Other
+// bookkeeping, such as the boot path's early reservation storage, existed before the plan and stays pending.
+static bool made_by_handoff(mm_reservation_kind kind, const char *label) {
+  if (kind == MM_RES_PAGE_TABLES) return true;
+  if (kind != MM_RES_BOOKKEEPING) return false;
+  return strcmp(label, "free_runs") == 0 || strcmp(label, "reserved") == 0 || strncmp(label, "phys.", 5) == 0;
 }
 
 // ---- the self-test ------------------------------------------------------------------------------------
@@ -404,7 +408,7 @@ static void run_pipeline(const memmap *in, const replay_options *opt, replay_res
                   lr->line, lr->kind);
       goto out;
     }
-    if (made_by_handoff(kind)) {
+    if (made_by_handoff(kind, lr->label)) {
       r->kernel.skipped_from_log++;
       continue;
     }
@@ -466,7 +470,8 @@ static void run_pipeline(const memmap *in, const replay_options *opt, replay_res
     r->kernel.has_stats = k->has_stats;
     r->kernel.stats_matches = k->has_stats && k->stats_free_frames == r->stats.free_frames &&
                               k->stats_reserved_frames == r->stats.reserved_frames &&
-                              k->stats_free_runs == r->stats.free_runs;
+                              k->stats_free_runs == r->stats.free_runs &&
+                              (!k->has_stats_bookkeeping_bytes || k->stats_bookkeeping_bytes == r->stats.bookkeeping_bytes);
   }
 out:
   mm_runtime_reset_for_tests();
