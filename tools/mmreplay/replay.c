@@ -421,6 +421,19 @@ static void run_pipeline(const memmap *in, const replay_options *opt, replay_res
     r->kernel.pending_from_log++;
   }
 
+  // A Linux log says nothing about this kernel's own reservations. The one it always makes, whatever the
+  // machine, is the null page (boot/memory_bringup.c: physical page 0 is never handed out, so a null physical
+  // address means "none"); without it the carve could land at 0, which the kernel's identity window maps to
+  // NULL. Where the firmware loads the image, stack and map copy is unknown, so nothing else is assumed.
+  if (in->format != MEMMAP_FORMAT_KERNEL) {
+    st = mm_reservation_add(&set, 0, MM_FRAME_SIZE, MM_RES_IDENTITY, "null_page");
+    if (st != MM_OK) {
+      set_failure(r, REPLAY_FAILED, "reserve", st, "mm_reservation_add(null_page): %s", mm_status_name(st));
+      goto out;
+    }
+    r->assumed_reservations++;
+  }
+
   // Plan.
   r->pending_reservations = set.count;
   r->plan = runtime_storage_plan(&r->map, set.count);

@@ -11,7 +11,8 @@
 //     if nothing is left it becomes a zero-page descriptor, which mm/ drops and counts as "zero_length";
 //   - an unaligned entry of any other type is rounded outward (a reserved partial frame stays reserved) and
 //     counted as "rounded_out"; neighbours that now share a frame show up as mm/'s "overlaps".
-// Kernel logs: the logged mm.reserve entries, minus the carved bookkeeping and page tables (made during and
+// Linux logs: the only pending reservation is the null page [0, 4 KiB), which the kernel's boot path always
+// reserves. Kernel logs: the logged mm.reserve entries, minus the carved bookkeeping and page tables (made during and
 // after the hand-off), are the pending reservations; the replay carves afresh and compares its plan and stats
 // with the logged mm.plan / mm.stats.
 #ifndef TOOLS_MMREPLAY_REPLAY_H
@@ -65,6 +66,7 @@ typedef struct replay_result {
   mm_firmware_map map;  // points into owned storage
   replay_repairs repairs;
   uint64_t pending_reservations;
+  uint64_t assumed_reservations;  // added by the replay for a Linux log (the kernel's null page)
   mm_storage_plan plan;
   mm_carved_storage carved;
   mm_phys_stats stats;  // right after the hand-off

@@ -145,6 +145,9 @@ void report_text(FILE *out, const char *source, const replay_result *r, bool ver
             "\nPlan (runtime_storage_plan): free_slots=%" PRIu64 " reserved_slots=%" PRIu64
             " conventional_regions=%" PRIu64 " reservations=%" PRIu64 "\n",
             r->plan.free_slots, r->plan.reserved_slots, r->plan.conventional_regions, r->plan.reservations);
+    if (r->assumed_reservations)
+      fprintf(out, "Pending reservations: %" PRIu64 " (assumed, as the kernel always makes them: null_page)\n",
+              r->pending_reservations);
     fprintf(out, "Carved (carve_option_storage):\n");
     fprintf(out, "  free_runs  0x%016" PRIx64 "-0x%016" PRIx64 "  %s (%" PRIu64 " slots)\n", r->carved.free_runs_phys,
             r->carved.free_runs_phys + r->carved.free_runs_bytes,

@@ -164,24 +164,26 @@ static void build_markers(const replay_result *r, layout *L) {
              report_human_size(res->end - res->base, size, sizeof size));
   }
   L->marker_count = n;
-  // Lanes: per row, greedily, in x order (markers come sorted by base, so by x within a row).
-  double *lane_end = calloc(n + 1, sizeof(double));
+  // Lanes: per row, greedily from right to left, so the leader line of a marker never crosses a label: labels
+  // extend to the right of their marker, and every label in a lane nearer the band belongs to a marker on
+  // the right of this one.
+  double *lane_start = calloc(n + 1, sizeof(double));
   for (int row = 0; row < L->rows; row++) {
     int lanes = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = n; i-- > 0;) {
       marker *mk = &L->markers[i];
       if (mk->row != row) continue;
       double tw = (double)strlen(mk->text) * SMALL_CHAR_W;
       double start = mk->x0 + tw > ROW_WIDTH ? ROW_WIDTH - tw : mk->x0;
       int lane = 0;
-      while (lane < lanes && lane_end[lane] > start - 6) lane++;
+      while (lane < lanes && start + tw + 6 > lane_start[lane]) lane++;
       if (lane == lanes) lanes++;
-      lane_end[lane] = start + tw;
+      lane_start[lane] = start;
       mk->lane = lane;
     }
     L->lanes[row] = lanes;
   }
-  free(lane_end);
+  free(lane_start);
 }
 
 static double row_height(const layout *L, int row) {
