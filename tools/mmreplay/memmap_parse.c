@@ -647,18 +647,18 @@ bool memmap_parse(const char *text, size_t len, memmap_format format, memmap *ou
       c.p = m;
       memmap_reservation r;
       ok = parse_kernel_reserve(&c, &r);
-      if (ok) {
+      if (ok && !summary.has_stats) {  // only the listing printed with the first mm.stats (the hand-off)
         r.line = line_no;
         *(memmap_reservation *)grow(&res) = r;
       }
-    } else if (want_kernel && (m = find_event(ls, le, "mm.plan")) != NULL) {
+    } else if (want_kernel && (m = find_event(ls, le, "mm.plan")) != NULL && !summary.has_plan) {
       c.p = m;
       summary.has_plan = true;
       static const char *const k[] = {"free_slots", "reserved_slots", "conventional_regions", "reservations", 0};
       uint64_t *const d[] = {&summary.plan_free_slots, &summary.plan_reserved_slots,
                              &summary.plan_conventional_regions, &summary.plan_reservations};
       parse_kernel_summary(&c, k, d);
-    } else if (want_kernel && (m = find_event(ls, le, "mm.stats")) != NULL) {
+    } else if (want_kernel && (m = find_event(ls, le, "mm.stats")) != NULL && !summary.has_stats) {
       c.p = m;
       summary.has_stats = true;
       static const char *const k[] = {"free_frames", "reserved_frames", "free_runs", "bookkeeping_bytes", 0};
@@ -668,7 +668,7 @@ bool memmap_parse(const char *text, size_t len, memmap_format format, memmap *ou
       parse_kernel_summary(&c, k, d);
       summary.has_stats_bookkeeping_bytes = bookkeeping != UINT64_MAX;
       summary.stats_bookkeeping_bytes = summary.has_stats_bookkeeping_bytes ? bookkeeping : 0;
-    } else if (want_kernel && (m = find_event(ls, le, "mm.firmware_map")) != NULL) {
+    } else if (want_kernel && (m = find_event(ls, le, "mm.firmware_map")) != NULL && !summary.has_firmware_map) {
       c.p = m;
       summary.has_firmware_map = true;
       static const char *const k[] = {"descriptors", "descriptor_size", 0};

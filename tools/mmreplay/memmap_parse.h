@@ -85,7 +85,9 @@ typedef struct memmap_reservation {
   unsigned line;
 } memmap_reservation;
 
-// The summary lines of this kernel's log; `present` says whether the line was seen (last one wins).
+// The summary lines of this kernel's log; has_* says whether the line was seen. The first of each counts: the
+// kernel prints its reservation table and mm.stats right after the hand-off and may print them again later
+// (after paging and reclaim), so only mm.reserve lines before the first mm.stats are kept.
 typedef struct memmap_kernel_summary {
   bool has_firmware_map;
   uint64_t fw_descriptors, fw_descriptor_size;

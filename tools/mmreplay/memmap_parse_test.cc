@@ -185,6 +185,23 @@ TEST(MemmapParse, KernelLogDescriptorsReservationsAndSummaries) {
   EXPECT_EQ(p.map.kernel.fw_descriptor_size, 48u);
 }
 
+TEST(MemmapParse, KernelLogKeepsOnlyTheListingPrintedWithTheFirstStats) {
+  Parsed p;
+  Parse("mm.desc idx=0 type=7 phys=0x0 pages=256 attr=0xf\n"
+        "mm.plan free_slots=256 reserved_slots=85 conventional_regions=1 reservations=3\n"
+        "mm.reserve phys=0x0 end=0x1000 kind=identity label=null_page\n"
+        "mm.stats free_frames=253 reserved_frames=3 free_runs=1\n"
+        "mm.reserve phys=0x0 end=0x1000 kind=identity label=null_page\n"
+        "mm.reserve phys=0x4000 end=0x5000 kind=page_tables label=page_tables\n"
+        "mm.stats free_frames=300 reserved_frames=4 free_runs=2\n"
+        "mm.plan free_slots=1 reserved_slots=1 conventional_regions=1 reservations=1\n",
+        &p);
+  ASSERT_TRUE(p.ok) << p.err.message;
+  EXPECT_EQ(p.map.reservation_count, 1u);
+  EXPECT_EQ(p.map.kernel.stats_free_frames, 253u);
+  EXPECT_EQ(p.map.kernel.plan_free_slots, 256u);
+}
+
 TEST(MemmapParse, AutoPrefersEfiOverE820InTheSameLog) {
   Parsed p;
   Parse("BIOS-e820: [mem 0x0000000000000000-0x000000000009ffff] usable\n"
