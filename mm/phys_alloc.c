@@ -218,10 +218,12 @@ static void for_each_unreserved(mm_phys_allocator *a, phys_addr_t base, phys_add
       fn(a, pos, end, ctx);
       return;
     }
-    if (r->base > pos) {
-      fn(a, pos, r->base, ctx);
+    // fn may grow the table (reclaim tops up spare slots): copy the entry's bounds before calling it.
+    phys_addr_t rb = r->base, re = r->end;
+    if (rb > pos) {
+      fn(a, pos, rb, ctx);
     }
-    pos = r->end;
+    pos = re;
   }
 }
 

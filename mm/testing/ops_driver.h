@@ -46,6 +46,25 @@ inline Scene DefaultScene(bool tiny) {
   return s;
 }
 
+// A small scene for the fuzzer (1344 modelled frames, so each comparison is cheap) that still straddles the
+// 128 MiB window boundary and has regions to reclaim.
+inline Scene FuzzScene(bool tiny) {
+  const uint64_t M = 1ull << 20, F = 4096;
+  Scene s;
+  s.regions = {{126 * M, 130 * M, MM_REGION_USABLE},
+               {130 * M, 130 * M + 64 * F, MM_REGION_BOOT_SERVICES},
+               {130 * M + 64 * F, 131 * M, MM_REGION_USABLE},
+               {131 * M, 131 * M + 64 * F, MM_REGION_LOADER}};
+  s.reservations = {{127 * M, 127 * M + 4 * F, MM_RES_KERNEL_IMAGE, "kernel"},
+                    {130 * M + 8 * F, 130 * M + 9 * F, MM_RES_FIRMWARE, "acpi"}};
+  s.carve_at = 130 * M + 100 * F;
+  s.runs_bytes = tiny ? 5 * sizeof(mm_range) : 4096;  // tiny: exactly the runs at hand-off
+  s.res_bytes = tiny ? 5 * (sizeof(mm_reservation) + 8) : 4096;
+  s.model_base = 126 * M;
+  s.model_frames = 5 * M / F + 64;
+  return s;
+}
+
 class OpsDriver {
  public:
   // next(bound) returns a choice in [0, bound); bound is never 0.
@@ -153,9 +172,12 @@ class OpsDriver {
       if (gs != MM_OK || got != want)
         return what + ": got " + std::to_string(got) + " want " + std::to_string(want);
     }
+    last_ = what;
     return Compare(what);
   }
 
+  // The last operation that ran, for traces ("" before any).
+  const std::string &last() const { return last_; }
   PhysHarness &harness() { return h_; }
   ReferenceModel &model() { return *model_; }
 
@@ -173,6 +195,7 @@ class OpsDriver {
   }
 
   Scene scene_;
+  std::string last_;
   PhysHarness h_;
   std::unique_ptr<ReferenceModel> model_;
 };
