@@ -41,7 +41,8 @@ typedef struct mm_alloc_request {
 // Builds the allocator in `alloc` (caller storage, see mm_phys_allocator_size) from the normalized map, the
 // complete reservation set (copied into the carved reserved array) and the carved backing, accessed through
 // `window`. Free memory = usable regions minus every reservation. Errors: MM_ERR_INVALID_ARGUMENT,
-// MM_ERR_STORAGE_TOO_SMALL (carved arrays smaller than needed), MM_ERR_NO_USABLE_MEMORY. O(n log n).
+// MM_ERR_STORAGE_TOO_SMALL (carved arrays smaller than needed), MM_ERR_NO_USABLE_MEMORY, MM_ERR_NO_MEMORY
+// (`window` cannot map the carved arrays). O(n log n).
 mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
                        const mm_reservation_set *reservations, const mm_carved_storage *carved,
                        const mm_phys_window *window);
@@ -65,7 +66,8 @@ mm_status mm_phys_free(mm_phys_allocator *alloc, phys_addr_t base, uint64_t coun
 
 // Late reservation of [base, base+bytes) (rounded outward to frames): the frames leave the free set (if free)
 // or the allocated count (if allocated) and stay out of allocation forever. Errors: MM_ERR_ZERO_COUNT,
-// MM_ERR_OVERFLOW, MM_ERR_INVALID_ARGUMENT (kind).
+// MM_ERR_OVERFLOW, MM_ERR_INVALID_ARGUMENT (kind), MM_ERR_NO_MEMORY (the reservation table is full and memory
+// is too exhausted to grow it); state unchanged on error.
 mm_status mm_phys_reserve(mm_phys_allocator *alloc, phys_addr_t base, uint64_t bytes,
                           mm_reservation_kind kind, const char *label);
 

@@ -469,6 +469,23 @@ TEST_F(PhysAlloc, ReclaimAddsBootServicesAndLoaderMinusReservations) {
   EXPECT_EQ(mm_phys_free(a(), 0x380000, 1), MM_ERR_NOT_OWNED);  // ACPI reclaim is not reclaimed here
 }
 
+TEST_F(PhysAlloc, ReclaimSurvivesTableGrowthBetweenPieces) {
+  // The run array is exactly full at hand-off, so reclaiming a region cut by reservations grows the tables
+  // between pieces; the new bookkeeping entries land before the reservation being stepped over.
+  std::vector<ReservationSpec> res;
+  for (int i = 0; i < 12; i++) {
+    res.push_back({32 * kMiB + (2 * i + 1) * 64 * kF, 32 * kMiB + (2 * i + 1) * 64 * kF + kF, MM_RES_FIRMWARE, "fw"});
+  }
+  ASSERT_EQ(h_.Build({{16 * kMiB, 32 * kMiB, MM_REGION_USABLE}, {32 * kMiB, 48 * kMiB, MM_REGION_BOOT_SERVICES}}, res,
+                     16 * kMiB, 1 * sizeof(mm_range), 15 * (sizeof(mm_reservation) + 8)),
+            MM_OK);
+  uint64_t gained = 0;
+  ASSERT_EQ(mm_phys_reclaim(a(), &gained), MM_OK);
+  EXPECT_EQ(gained, 16 * kMiB / kF - 12);
+  ASSERT_EQ(h_.Check(), "");
+  for (int i = 0; i < 12; i++) EXPECT_FALSE(mm_phys_is_free(a(), res[i].base));
+}
+
 TEST_F(PhysAlloc, BeforeReclaimBootServicesAreNotOwned) {
   ASSERT_EQ(h_.Build({{0x100000, 0x200000, MM_REGION_USABLE}, {0x200000, 0x300000, MM_REGION_BOOT_SERVICES}}, {},
                      0x100000),
