@@ -573,6 +573,18 @@ TEST_F(PhysAlloc, AllocationSpansRunAndBitmapWindow) {
   EXPECT_EQ(h_.Check(), "");
 }
 
+TEST_F(PhysAlloc, UnalignedMinAddressInsideBitmapWindowRoundsUp) {
+  BuildSimple(512 * kMiB);
+  for (int i = 0; i < 40; i++) ASSERT_EQ(mm_phys_alloc_fixed(a(), 130 * kMiB + 2 * i * kF, 1), MM_OK);
+  ASSERT_EQ(h_.Check(), "");
+  phys_addr_t f;
+  // 130 MiB + 1 frame is free (odd frames were never taken): a min_addr inside it must not return it.
+  ASSERT_EQ(Alloc(1, 0, 130 * kMiB + kF + 1, 0, &f), MM_OK);
+  EXPECT_EQ(f, 130 * kMiB + 3 * kF);
+  ASSERT_EQ(Alloc(1, 0, 300 * kMiB + 5, 0, &f), MM_OK);  // run territory too
+  EXPECT_EQ(f, 300 * kMiB + kF);
+}
+
 // ---- growth and bookkeeping space ----
 
 TEST_F(PhysAlloc, GrowthFromTinyCarvedArrays) {

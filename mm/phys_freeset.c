@@ -587,7 +587,10 @@ phys_addr_t phys_fs_find(const mm_phys_allocator *a, uint64_t frames, uint64_t a
                          phys_addr_t hi) {
   uint64_t size = frames << MM_FRAME_SHIFT;
   bool accelerate = frames >= 64 && (align >> MM_FRAME_SHIFT) >= 64;
-  phys_addr_t x = lo;
+  phys_addr_t x = align_up(lo, align);  // an unaligned lo must not round down to its frame in a bitmap
+  if (x == PHYS_NONE) {
+    return PHYS_NONE;
+  }
   for (;;) {
     phys_addr_t f = phys_fs_next_free(a, x);
     if (f == PHYS_NONE) {

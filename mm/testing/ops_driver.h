@@ -108,8 +108,8 @@ class OpsDriver {
       static const uint64_t aligns[] = {0, F, 2 * F, 8 * F, 64 * F, 2 * M, 3 * F};
       uint64_t count = next(8) == 0 ? next(1200) : next(24);
       uint64_t align = aligns[next(7)];
-      phys_addr_t lo = next(3) == 0 ? addr() : 0;
-      phys_addr_t hi = next(3) == 0 ? addr() : 0;
+      phys_addr_t lo = next(3) == 0 ? addr() + (next(4) == 0 ? next(F) : 0) : 0;  // sometimes unaligned
+      phys_addr_t hi = next(3) == 0 ? addr() + (next(4) == 0 ? next(F) : 0) : 0;
       mm_alloc_request req{count, align, lo, hi};
       phys_addr_t want = 0, got = 0;
       mm_status ws = m.PredictAlloc(count, align, lo, hi, &want);
