@@ -1,8 +1,9 @@
 // paging.c (aarch64): builds identity translation tables for the VMSAv8-64 stage 1 regime, 4 KiB granule.
 //
 // Portable C with no inline asm: the same file is compiled for the UEFI target and for the host tests, which
-// build tables in a simulated physical memory and walk them (paging_test.cc). The register writes are in
-// cpu.c.
+// build tables in a simulated physical memory and walk them (paging_test.cc). Argument checks, frame handling
+// and the build driver are shared with x86_64 (arch/paging_common.h); this file holds the VMSAv8-64 descriptor
+// formats and level walk. The register writes are in cpu.c.
 //
 // Size: the VA range equals the physical width capped at 48 bits (vmsa.h), so the walk starts at level 0
 // (4 levels) for more than 39 bits and at level 1 (3 levels) for 32..39 bits. Level-1 blocks map 1 GiB,
@@ -20,6 +21,7 @@
 //     says, so SH = inner shareable is written everywhere and matters for write-back RAM.
 //   The Access Flag must be 1: without FEAT_HAFDBS hardware updates, AF = 0 faults on first access.
 #include "arch/aarch64/vmsa.h"
+#include "arch/paging_common.h"
 
 #define DESC_VALID ((uint64_t)1 << 0)
 #define DESC_TABLE ((uint64_t)3)       // levels 0-2
@@ -36,10 +38,6 @@
 
 #define ENTRIES 512u
 #define LAST_LEVEL 3u
-
-#define SIZE_4K ((uint64_t)1 << 12)
-#define SIZE_2M ((uint64_t)1 << 21)
-#define SIZE_1G ((uint64_t)1 << 30)
 
 unsigned aarch64_va_bits(unsigned phys_addr_bits) {
   if (phys_addr_bits > AARCH64_MAX_ADDR_BITS) return AARCH64_MAX_ADDR_BITS;
@@ -77,14 +75,6 @@ uint64_t aarch64_tcr_value(const arch_paging_features *features) {
   return tcr | ((uint64_t)1 << 23) | ((uint64_t)2 << 30) | (ps << 32);
 }
 
-typedef struct a64_builder {
-  const arch_frame_source *source;
-  const mm_phys_window *window;
-  unsigned start_level;
-  phys_addr_t root;
-  uint64_t tables;
-} a64_builder;
-
 // Lowest VA bit indexed at `level`: 0 -> 39, 1 -> 30, 2 -> 21, 3 -> 12.
 static unsigned level_shift(unsigned level) { return MM_FRAME_SHIFT + 9u * (LAST_LEVEL - level); }
 
@@ -92,37 +82,18 @@ static unsigned level_index(uint64_t va, unsigned level) {
   return (unsigned)((va >> level_shift(level)) & (ENTRIES - 1u));
 }
 
-// Returns the descriptors of the table at `table` through the window, or NULL if the window cannot map it.
-// A pointer is used only until the next call: a window may reuse one mapping slot.
-static uint64_t *table_entries(const a64_builder *b, phys_addr_t table) {
-  return (uint64_t *)b->window->map(b->window->ctx, table, MM_FRAME_SIZE);
-}
-
-// Takes a frame from the source, zeroes it and counts it. Returns the source's error, MM_ERR_MISALIGNED if
-// the frame is not 4 KiB aligned, MM_ERR_NO_MEMORY if the window cannot map it. The tables are written with
-// ordinary cacheable stores: walks are configured cacheable and inner shareable (TCR), so they are coherent
-// with them once activation's DSB has completed the stores.
-static mm_status new_table(a64_builder *b, phys_addr_t *out) {
-  phys_addr_t frame = 0;
-  mm_status status = b->source->alloc_frame(b->source->ctx, &frame);
-  if (status != MM_OK) return status;
-  if ((frame & MM_FRAME_MASK) != 0) return MM_ERR_MISALIGNED;
-  uint64_t *entries = table_entries(b, frame);
-  if (entries == NULL) return MM_ERR_NO_MEMORY;
-  mm_memset(entries, 0, MM_FRAME_SIZE);
-  b->tables++;
-  *out = frame;
-  return MM_OK;
-}
-
-// Writes descriptor `leaf` for `va` at `leaf_level` (1: 1 GiB block, 2: 2 MiB block, 3: page), creating the
-// tables above it. Table descriptors carry no APTable/XNTable limits, so only leaves decide access. Panics if
-// something is already mapped there (the ranges were validated disjoint: a builder bug). Returns
-// new_table's errors.
-static mm_status install(a64_builder *b, uint64_t va, unsigned leaf_level, uint64_t leaf) {
+// Writes descriptor `leaf` for `va` at `leaf_level` (1: 1 GiB block, 2: 2 MiB block, 3: page), walking down
+// from the root at `start_level` and creating the tables above the leaf. Table descriptors carry no
+// APTable/XNTable limits, so only leaves decide access. The tables are written with ordinary cacheable stores:
+// walks are configured cacheable and inner shareable (TCR), so they are coherent with them once activation's
+// DSB has completed the stores. Panics if something is already mapped there (the ranges were validated
+// disjoint: a builder bug). Returns arch_table_new's errors, or MM_ERR_NO_MEMORY if the window cannot map a
+// table.
+static mm_status install(arch_table_builder *b, unsigned start_level, uint64_t va, unsigned leaf_level,
+                         uint64_t leaf) {
   phys_addr_t table = b->root;
-  for (unsigned level = b->start_level;; level++) {
-    uint64_t *entries = table_entries(b, table);
+  for (unsigned level = start_level;; level++) {
+    uint64_t *entries = arch_table_entries(b, table);
     if (entries == NULL) return MM_ERR_NO_MEMORY;
     uint64_t entry = entries[level_index(va, level)];
     if (level == leaf_level) {
@@ -132,9 +103,9 @@ static mm_status install(a64_builder *b, uint64_t va, unsigned leaf_level, uint6
     }
     if ((entry & DESC_VALID) == 0) {
       phys_addr_t next = 0;
-      mm_status status = new_table(b, &next);
+      mm_status status = arch_table_new(b, &next);
       if (status != MM_OK) return status;
-      entries = table_entries(b, table);  // new_table used the window
+      entries = arch_table_entries(b, table);  // arch_table_new used the window
       if (entries == NULL) return MM_ERR_NO_MEMORY;
       entry = next | DESC_TABLE;
       entries[level_index(va, level)] = entry;
@@ -171,77 +142,30 @@ static uint64_t leaf_attributes(const arch_map_range *r, const arch_paging_featu
   return attr;
 }
 
-// Maps [r->base, r->end) with the largest blocks the alignment of each step allows.
-static mm_status map_range(a64_builder *b, const arch_map_range *r, const arch_paging_features *f) {
-  uint64_t attr = leaf_attributes(r, f);
-  for (phys_addr_t addr = r->base; addr < r->end;) {
-    uint64_t left = r->end - addr;
-    uint64_t size = SIZE_4K;
-    unsigned level = 3;
-    if (f->huge_1g && b->start_level <= 1 && (addr & (SIZE_1G - 1)) == 0 && left >= SIZE_1G) {
-      size = SIZE_1G;
-      level = 1;
-    } else if ((addr & (SIZE_2M - 1)) == 0 && left >= SIZE_2M) {
-      size = SIZE_2M;
-      level = 2;
-    }
-    uint64_t leaf = addr | attr | (level == LAST_LEVEL ? DESC_PAGE : DESC_BLOCK);
-    mm_status status = install(b, addr, level, leaf);
-    if (status != MM_OK) return status;
-    addr += size;
-  }
-  return MM_OK;
+// arch_paging_format.install: the identity block (level 1: 1 GiB, level 2: 2 MiB) or page (level 3) of `size`
+// at `addr`. Both start levels (0 and 1, aarch64_start_level) have level-1 blocks, so any size fits.
+static mm_status install_identity(arch_table_builder *b, phys_addr_t addr, uint64_t size, uint64_t attr,
+                                  const arch_paging_features *f) {
+  unsigned start_level = aarch64_start_level(aarch64_va_bits(f->phys_addr_bits));
+  unsigned level = size == ARCH_SIZE_1G ? 1u : (size == ARCH_SIZE_2M ? 2u : LAST_LEVEL);
+  return install(b, start_level, addr, level, addr | attr | (level == LAST_LEVEL ? DESC_PAGE : DESC_BLOCK));
 }
 
-// Checks every argument before any frame is taken, so a rejected call consumes nothing.
-static mm_status validate(const arch_map_range *ranges, uint64_t count, const arch_paging_features *f,
-                          const arch_frame_source *source, const mm_phys_window *window,
-                          const arch_paging_info *out) {
-  if ((ranges == NULL && count != 0) || f == NULL || source == NULL || source->alloc_frame == NULL ||
-      window == NULL || window->map == NULL || out == NULL) {
-    return MM_ERR_INVALID_ARGUMENT;
-  }
-  // PARange encodes 32..52 bits; anything else did not come from a CPU.
-  if (f->phys_addr_bits < AARCH64_MIN_ADDR_BITS || f->phys_addr_bits > 52u) return MM_ERR_INVALID_ARGUMENT;
-  uint64_t limit = (uint64_t)1 << aarch64_va_bits(f->phys_addr_bits);
-  phys_addr_t previous_end = 0;
-  for (uint64_t i = 0; i < count; i++) {
-    const arch_map_range *r = &ranges[i];
-    if (((r->base | r->end) & MM_FRAME_MASK) != 0) return MM_ERR_INVALID_ARGUMENT;
-    if (r->base > r->end || r->base < previous_end || r->end > limit) return MM_ERR_INVALID_ARGUMENT;
-    if (r->type != ARCH_MEM_NORMAL && r->type != ARCH_MEM_DEVICE && r->type != ARCH_MEM_FRAMEBUFFER) {
-      return MM_ERR_INVALID_ARGUMENT;
-    }
-    previous_end = r->end;
-  }
-  return MM_OK;
-}
+// PARange encodes 32..52 bits (anything else did not come from a CPU); the tables translate
+// aarch64_va_bits = min(phys_addr_bits, 48) bits of VA, so ranges must end at or below that.
+static const arch_paging_format a64_format = {
+    .min_phys_bits = AARCH64_MIN_ADDR_BITS,
+    .max_phys_bits = 52u,
+    .max_mapped_bits = AARCH64_MAX_ADDR_BITS,
+    .leaf_bits = leaf_attributes,
+    .install = install_identity,
+};
 
-// Builds identity tables for `ranges` (contract in arch/arch.h). Ranges must end at or below
-// 2^min(phys_addr_bits, 48). Empty ranges (base == end) are allowed and map nothing. On error `out` is
-// untouched; frames already taken from `source` stay taken (nothing live points at them).
+// Contract in arch/arch.h; checks, frames and the block-size choice are arch_paging_build_with's. Empty ranges
+// (base == end) are allowed and map nothing. On error `out` is untouched; frames already taken from `source`
+// stay taken (nothing live points at them).
 mm_status arch_paging_build(const arch_map_range *ranges, uint64_t count, const arch_paging_features *features,
                             const arch_frame_source *source, const mm_phys_window *window,
                             arch_paging_info *out) {
-  mm_status status = validate(ranges, count, features, source, window, out);
-  if (status != MM_OK) return status;
-
-  a64_builder b = {.source = source,
-                   .window = window,
-                   .start_level = aarch64_start_level(aarch64_va_bits(features->phys_addr_bits)),
-                   .root = 0,
-                   .tables = 0};
-  status = new_table(&b, &b.root);
-  if (status != MM_OK) return status;
-
-  uint64_t mapped = 0;
-  for (uint64_t i = 0; i < count; i++) {
-    status = map_range(&b, &ranges[i], features);
-    if (status != MM_OK) return status;
-    mapped += ranges[i].end - ranges[i].base;
-  }
-  out->root = b.root;
-  out->mapped_bytes = mapped;
-  out->tables = b.tables;
-  return MM_OK;
+  return arch_paging_build_with(ranges, count, features, source, window, &a64_format, out);
 }

@@ -3,21 +3,17 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <map>
-#include <set>
 #include <vector>
+
+#include "arch/testing/paging_harness.h"
 
 extern "C" {
 #include "arch/aarch64/vmsa.h"
 #include "arch/arch.h"
 }
 
+namespace arch_testing {
 namespace {
-
-constexpr uint64_t kMiB = 1024ull * 1024;
-constexpr uint64_t kGiB = 1024 * kMiB;
-constexpr uint64_t k4K = 4096;
-constexpr uint64_t k2M = 2 * kMiB;
 
 // Descriptor fields, spelled out again from the Arm ARM rather than shared with paging.c.
 constexpr uint64_t kValid = 1ull << 0;
@@ -32,86 +28,20 @@ constexpr uint64_t kPXN = 1ull << 53;
 constexpr uint64_t kUXN = 1ull << 54;
 constexpr uint64_t kTableAttrs = 0xF800000000000000ull;  // NSTable, APTable, UXNTable, PXNTable: 63..59
 
-// Page-table frames only, far from every mapped range.
-class SimMemory {
- public:
-  static constexpr phys_addr_t kBase = 0x0000'7F00'0000'0000ull;
+// Page-table frames only, far from every mapped range; they start as garbage.
+constexpr SimLayout kTables{0x0000'7F00'0000'0000ull, 0xA5A5A5A5A5A5A5A5ull, 16};
 
-  explicit SimMemory(uint64_t frames) : words_(frames * (MM_FRAME_SIZE / 8), 0xA5A5A5A5A5A5A5A5ull), frames_(frames) {}
-
-  mm_phys_window window() { return mm_phys_window{&SimMemory::Map, this}; }
-  arch_frame_source source() { return arch_frame_source{&SimMemory::Alloc, this}; }
-  uint64_t allocated() const { return next_; }
-  void FailAt(uint64_t nth, mm_status status) {
-    fail_at_ = nth;
-    fail_status_ = status;
-  }
-  void HandOutMisaligned() { misaligned_ = true; }
-
-  // The table at `phys`, or nullptr (with a test failure) if no table frame was ever handed out there.
-  const uint64_t *Table(phys_addr_t phys) const {
-    if ((phys & MM_FRAME_MASK) != 0 || phys < kBase || phys >= kBase + next_ * MM_FRAME_SIZE) {
-      ADD_FAILURE() << "walk reached 0x" << std::hex << phys << ", which is not a table frame";
-      return nullptr;
-    }
-    return &words_[(phys - kBase) / 8];
-  }
-
- private:
-  static void *Map(void *ctx, phys_addr_t phys, uint64_t bytes) {
-    auto *self = static_cast<SimMemory *>(ctx);
-    uint64_t size = self->frames_ * MM_FRAME_SIZE;
-    if (phys < kBase || bytes > size || phys - kBase > size - bytes) return nullptr;
-    return &self->words_[(phys - kBase) / 8];
-  }
-  static mm_status Alloc(void *ctx, phys_addr_t *out) {
-    auto *self = static_cast<SimMemory *>(ctx);
-    if (self->next_ == self->fail_at_) return self->fail_status_;
-    if (self->next_ == self->frames_) return MM_ERR_NO_MEMORY;
-    *out = kBase + self->next_ * MM_FRAME_SIZE + (self->misaligned_ ? 16 : 0);
-    self->next_++;
-    return MM_OK;
-  }
-
-  std::vector<uint64_t> words_;  // starts as garbage: the builder must zero what it takes
-  uint64_t frames_;
-  uint64_t next_ = 0;
-  uint64_t fail_at_ = UINT64_MAX;
-  mm_status fail_status_ = MM_OK;
-  bool misaligned_ = false;
-};
-
-struct Leaf {
-  uint64_t va;
-  uint64_t size;
-  uint64_t desc;
-  phys_addr_t pa() const { return desc & kAddr & ~(size - 1); }
-  unsigned attr_index() const { return (desc >> kAttrIndxShift) & 7; }
-  unsigned sh() const { return (desc >> kShShift) & 3; }
-};
+unsigned AttrIndex(const Leaf &leaf) { return (leaf.entry >> kAttrIndxShift) & 7; }
+unsigned Sh(const Leaf &leaf) { return (leaf.entry >> kShShift) & 3; }
 
 // Walks every table from the root at `start_level`; collects leaves, counts tables, checks table descriptors.
-class Walker {
+class Walker : public Mappings {
  public:
   Walker(const SimMemory &mem, phys_addr_t root, unsigned start_level) : mem_(mem) { Visit(root, start_level, 0); }
 
-  const std::map<uint64_t, Leaf> &leaves() const { return leaves_; }
-  uint64_t tables() const { return tables_.size(); }
-  const Leaf *Find(uint64_t va) const {
-    auto it = leaves_.upper_bound(va);
-    if (it == leaves_.begin()) return nullptr;
-    --it;
-    return va < it->second.va + it->second.size ? &it->second : nullptr;
-  }
-  uint64_t CountOfSize(uint64_t size) const {
-    uint64_t n = 0;
-    for (const auto &kv : leaves_) n += kv.second.size == size;
-    return n;
-  }
-
  private:
   void Visit(phys_addr_t table, unsigned level, uint64_t va_base) {
-    EXPECT_TRUE(tables_.insert(table).second) << "table reached twice";
+    AddTable(table);
     const uint64_t *d = mem_.Table(table);
     if (d == nullptr) return;
     unsigned shift = 12 + 9 * (3 - level);
@@ -130,25 +60,18 @@ class Walker {
         EXPECT_EQ(e & ~kAddr, 3u);
         Visit(e & kAddr, level + 1, va);
       } else {
-        leaves_[va] = Leaf{va, 1ull << shift, e};
+        uint64_t size = 1ull << shift;
+        AddLeaf(Leaf{va, size, e, e & kAddr & ~(size - 1)});
       }
     }
   }
 
   const SimMemory &mem_;
-  std::set<phys_addr_t> tables_;
-  std::map<uint64_t, Leaf> leaves_;
 };
 
 unsigned StartLevel(unsigned phys_bits) {
   unsigned va = phys_bits > 48 ? 48 : phys_bits;
   return va > 39 ? 0 : 1;
-}
-
-// Size of the page or block that maps `va`, 0 if nothing does.
-uint64_t SizeAt(const Walker &w, uint64_t va) {
-  const Leaf *leaf = w.Find(va);
-  return leaf == nullptr ? 0 : leaf->size;
 }
 
 arch_paging_features Features(bool el2 = false, unsigned bits = 44, bool huge_1g = true) {
@@ -158,24 +81,6 @@ arch_paging_features Features(bool el2 = false, unsigned bits = 44, bool huge_1g
   f.huge_1g = huge_1g;
   f.el2_regime = el2;
   return f;
-}
-
-arch_map_range Range(uint64_t base, uint64_t end, arch_mem_type type = ARCH_MEM_NORMAL, bool exec = true) {
-  return arch_map_range{base, end, type, exec};
-}
-
-struct Built {
-  mm_status status;
-  arch_paging_info info;
-};
-
-Built Build(SimMemory &mem, const std::vector<arch_map_range> &ranges, const arch_paging_features &f) {
-  mm_phys_window window = mem.window();
-  arch_frame_source source = mem.source();
-  Built b{};
-  b.info = arch_paging_info{0x1111, 0x2222, 0x3333};
-  b.status = arch_paging_build(ranges.data(), ranges.size(), &f, &source, &window, &b.info);
-  return b;
 }
 
 // MAIR byte the descriptor's AttrIndx selects, read from the MAIR value activation will program.
@@ -191,18 +96,18 @@ unsigned ExpectedMairByte(arch_mem_type type) {
 }
 
 void ExpectPermissions(const Leaf &leaf, const arch_map_range &r, bool el2) {
-  EXPECT_NE(leaf.desc & kAF, 0u) << "AF must be set";
-  EXPECT_EQ(leaf.desc & kNG, 0u) << "identity mappings are global";
-  EXPECT_EQ(leaf.desc & kAP2, 0u) << "writable";
-  EXPECT_EQ(leaf.sh(), 3u) << "inner shareable";
+  EXPECT_NE(leaf.entry & kAF, 0u) << "AF must be set";
+  EXPECT_EQ(leaf.entry & kNG, 0u) << "identity mappings are global";
+  EXPECT_EQ(leaf.entry & kAP2, 0u) << "writable";
+  EXPECT_EQ(Sh(leaf), 3u) << "inner shareable";
   if (el2) {
-    EXPECT_NE(leaf.desc & kAP1, 0u) << "AP[1] is RES1 at EL2 without VHE";
-    EXPECT_EQ(leaf.desc & kPXN, 0u) << "PXN is RES0 at EL2 without VHE";
-    EXPECT_EQ((leaf.desc & kUXN) != 0, !r.executable) << "bit 54 is XN at EL2";
+    EXPECT_NE(leaf.entry & kAP1, 0u) << "AP[1] is RES1 at EL2 without VHE";
+    EXPECT_EQ(leaf.entry & kPXN, 0u) << "PXN is RES0 at EL2 without VHE";
+    EXPECT_EQ((leaf.entry & kUXN) != 0, !r.executable) << "bit 54 is XN at EL2";
   } else {
-    EXPECT_EQ(leaf.desc & kAP1, 0u) << "no EL0 access (and EL0-writable would imply PXN)";
-    EXPECT_NE(leaf.desc & kUXN, 0u) << "UXN always";
-    EXPECT_EQ((leaf.desc & kPXN) != 0, !r.executable);
+    EXPECT_EQ(leaf.entry & kAP1, 0u) << "no EL0 access (and EL0-writable would imply PXN)";
+    EXPECT_NE(leaf.entry & kUXN, 0u) << "UXN always";
+    EXPECT_EQ((leaf.entry & kPXN) != 0, !r.executable);
   }
 }
 
@@ -210,33 +115,11 @@ void ExpectExactIdentityMap(const SimMemory &mem, const Built &b, const std::vec
                             const arch_paging_features &f) {
   ASSERT_EQ(b.status, MM_OK);
   Walker w(mem, b.info.root, StartLevel(f.phys_addr_bits));
-  EXPECT_EQ(w.tables(), b.info.tables);
-  EXPECT_EQ(mem.allocated(), b.info.tables);
-
-  uint64_t expected_bytes = 0;
-  for (const auto &r : ranges) {
-    expected_bytes += r.end - r.base;
-    for (uint64_t va = r.base; va < r.end;) {
-      const Leaf *leaf = w.Find(va);
-      ASSERT_NE(leaf, nullptr) << "0x" << std::hex << va << " not mapped";
-      EXPECT_EQ(leaf->pa(), leaf->va) << "not identity at 0x" << std::hex << va;
-      EXPECT_EQ(leaf->desc & ~(kAddr | 0xFFF0000000000FFFull), 0u) << "stray bits at 0x" << std::hex << va;
-      EXPECT_GE(leaf->va, r.base);
-      EXPECT_LE(leaf->va + leaf->size, r.end) << "block spills out of its range at 0x" << std::hex << va;
-      EXPECT_EQ(MairByte(leaf->attr_index()), ExpectedMairByte(r.type)) << "at 0x" << std::hex << va;
-      ExpectPermissions(*leaf, r, f.el2_regime);
-      va = leaf->va + leaf->size;
-    }
-  }
-  uint64_t leaf_bytes = 0;
-  for (const auto &kv : w.leaves()) {
-    leaf_bytes += kv.second.size;
-    bool inside = false;
-    for (const auto &r : ranges) inside |= kv.first >= r.base && kv.first + kv.second.size <= r.end;
-    EXPECT_TRUE(inside) << "mapped outside every range: 0x" << std::hex << kv.first;
-  }
-  EXPECT_EQ(leaf_bytes, expected_bytes);
-  EXPECT_EQ(b.info.mapped_bytes, expected_bytes);
+  ExpectIdentityMapOf(mem, w, b, ranges, [&](const Leaf &leaf, const arch_map_range &r) {
+    EXPECT_EQ(leaf.entry & ~(kAddr | 0xFFF0000000000FFFull), 0u) << "stray bits at 0x" << std::hex << leaf.va;
+    EXPECT_EQ(MairByte(AttrIndex(leaf)), ExpectedMairByte(r.type)) << "at 0x" << std::hex << leaf.va;
+    ExpectPermissions(leaf, r, f.el2_regime);
+  });
 }
 
 // Both descriptor formats: the EL1&0 regime (also EL2 with VHE) and the EL2 regime without VHE.
@@ -246,7 +129,7 @@ class A64PagingBuild : public ::testing::TestWithParam<bool> {
 };
 
 TEST_P(A64PagingBuild, OneGiBAlignedFourGiBUsesLevelOneBlocksAndTwoTables) {
-  SimMemory mem(64);
+  SimMemory mem(64, kTables);
   std::vector<arch_map_range> ranges = {Range(kGiB, 5 * kGiB)};
   auto f = Features(el2());
   Built b = Build(mem, ranges, f);
@@ -256,7 +139,7 @@ TEST_P(A64PagingBuild, OneGiBAlignedFourGiBUsesLevelOneBlocksAndTwoTables) {
 }
 
 TEST_P(A64PagingBuild, NarrowPhysicalWidthStartsAtLevelOneWithOneTable) {
-  SimMemory mem(64);
+  SimMemory mem(64, kTables);
   std::vector<arch_map_range> ranges = {Range(kGiB, 5 * kGiB)};
   auto f = Features(el2(), 36);
   Built b = Build(mem, ranges, f);
@@ -265,7 +148,7 @@ TEST_P(A64PagingBuild, NarrowPhysicalWidthStartsAtLevelOneWithOneTable) {
 }
 
 TEST_P(A64PagingBuild, WithoutLevelOneBlocksFourGiBUsesTwoMiBBlocks) {
-  SimMemory mem(64);
+  SimMemory mem(64, kTables);
   std::vector<arch_map_range> ranges = {Range(kGiB, 5 * kGiB)};
   auto f = Features(el2(), 44, false);
   Built b = Build(mem, ranges, f);
@@ -275,7 +158,7 @@ TEST_P(A64PagingBuild, WithoutLevelOneBlocksFourGiBUsesTwoMiBBlocks) {
 }
 
 TEST_P(A64PagingBuild, EdgesUseFourKiBPagesAndTheMiddleUsesBlocks) {
-  SimMemory mem(64);
+  SimMemory mem(64, kTables);
   std::vector<arch_map_range> ranges = {Range(kGiB - k4K, 2 * kGiB + k2M + 3 * k4K)};
   auto f = Features(el2());
   Built b = Build(mem, ranges, f);
@@ -289,7 +172,7 @@ TEST_P(A64PagingBuild, EdgesUseFourKiBPagesAndTheMiddleUsesBlocks) {
 }
 
 TEST_P(A64PagingBuild, QemuVirtLayoutGetsTheRightAttributes) {
-  SimMemory mem(64);
+  SimMemory mem(64, kTables);
   std::vector<arch_map_range> ranges = {
       Range(0x08000000, 0x08020000, ARCH_MEM_DEVICE, false),      // GIC
       Range(0x09000000, 0x09001000, ARCH_MEM_DEVICE, false),      // PL011
@@ -304,7 +187,7 @@ TEST_P(A64PagingBuild, QemuVirtLayoutGetsTheRightAttributes) {
 }
 
 TEST_P(A64PagingBuild, RangeEndingAtTheTopOfA48BitSpaceIsAcceptedWhenPARangeIs52) {
-  SimMemory mem(64);
+  SimMemory mem(64, kTables);
   std::vector<arch_map_range> ranges = {Range((1ull << 48) - kGiB - k4K, 1ull << 48)};
   auto f = Features(el2(), 52);
   Built b = Build(mem, ranges, f);
@@ -317,7 +200,7 @@ INSTANTIATE_TEST_SUITE_P(Regimes, A64PagingBuild, ::testing::Values(false, true)
                          });
 
 TEST(A64PagingBuildEdge, EmptyListGivesAnEmptyRoot) {
-  SimMemory mem(4);
+  SimMemory mem(4, kTables);
   Built b = Build(mem, {}, Features());
   ASSERT_EQ(b.status, MM_OK);
   EXPECT_EQ(b.info.tables, 1u);
@@ -326,7 +209,7 @@ TEST(A64PagingBuildEdge, EmptyListGivesAnEmptyRoot) {
 }
 
 TEST(A64PagingBuildEdge, NeighbouringRangesShareTables) {
-  SimMemory mem(64);
+  SimMemory mem(64, kTables);
   std::vector<arch_map_range> ranges = {Range(0x40001000, 0x40003000, ARCH_MEM_NORMAL, true),
                                         Range(0x40003000, 0x40005000, ARCH_MEM_DEVICE, false)};
   auto f = Features();
@@ -336,13 +219,7 @@ TEST(A64PagingBuildEdge, NeighbouringRangesShareTables) {
 }
 
 void ExpectRejected(const std::vector<arch_map_range> &ranges, const arch_paging_features &f) {
-  SimMemory mem(8);
-  Built b = Build(mem, ranges, f);
-  EXPECT_EQ(b.status, MM_ERR_INVALID_ARGUMENT);
-  EXPECT_EQ(mem.allocated(), 0u);
-  EXPECT_EQ(b.info.root, 0x1111u);
-  EXPECT_EQ(b.info.mapped_bytes, 0x2222u);
-  EXPECT_EQ(b.info.tables, 0x3333u);
+  ExpectRejected(kTables, ranges, f);
 }
 
 TEST(A64PagingBuildEdge, MisalignedBaseIsRejected) { ExpectRejected({Range(0x40000800, 0x40002000)}, Features()); }
@@ -369,45 +246,20 @@ TEST(A64PagingBuildEdge, UnknownMemoryTypeIsRejected) {
 }
 
 TEST(A64PagingBuildEdge, NullArgumentsAreRejected) {
-  SimMemory mem(8);
-  mm_phys_window window = mem.window();
-  arch_frame_source source = mem.source();
-  arch_paging_features f = Features();
-  arch_paging_info info{};
-  arch_map_range r = Range(0, k4K);
-  EXPECT_EQ(arch_paging_build(nullptr, 1, &f, &source, &window, &info), MM_ERR_INVALID_ARGUMENT);
-  EXPECT_EQ(arch_paging_build(&r, 1, nullptr, &source, &window, &info), MM_ERR_INVALID_ARGUMENT);
-  EXPECT_EQ(arch_paging_build(&r, 1, &f, nullptr, &window, &info), MM_ERR_INVALID_ARGUMENT);
-  EXPECT_EQ(arch_paging_build(&r, 1, &f, &source, nullptr, &info), MM_ERR_INVALID_ARGUMENT);
-  EXPECT_EQ(arch_paging_build(&r, 1, &f, &source, &window, nullptr), MM_ERR_INVALID_ARGUMENT);
-  EXPECT_EQ(mem.allocated(), 0u);
+  ExpectNullArgumentsRejected(kTables, Features());
 }
 
 TEST(A64PagingBuildEdge, FrameSourceErrorIsReturnedAsIs) {
-  for (uint64_t nth = 0; nth < 4; nth++) {
-    SimMemory mem(8);
-    mem.FailAt(nth, MM_ERR_RESERVED);
-    Built b = Build(mem, {Range(0x40000000, 0x40001000)}, Features());
-    EXPECT_EQ(b.status, MM_ERR_RESERVED) << "failing allocation " << nth;
-    EXPECT_EQ(b.info.root, 0x1111u);
-  }
+  // Mapping one 4 KiB page from a level-0 root needs 4 tables; fail each of them in turn.
+  ExpectFrameSourceErrorReturnedAsIs(kTables, Range(0x40000000, 0x40001000), 4, Features());
 }
 
 TEST(A64PagingBuildEdge, WindowThatCannotMapATableGivesNoMemory) {
-  SimMemory mem(8);
-  arch_frame_source source = mem.source();
-  mm_phys_window refusing{[](void *, phys_addr_t, uint64_t) -> void * { return nullptr; }, nullptr};
-  arch_paging_features f = Features();
-  arch_paging_info info{};
-  arch_map_range r = Range(0, k4K);
-  EXPECT_EQ(arch_paging_build(&r, 1, &f, &source, &refusing, &info), MM_ERR_NO_MEMORY);
+  ExpectRefusingWindowGivesNoMemory(kTables, Features());
 }
 
 TEST(A64PagingBuildEdge, MisalignedFrameFromTheSourceIsReported) {
-  SimMemory mem(8);
-  mem.HandOutMisaligned();
-  Built b = Build(mem, {Range(0, k4K)}, Features());
-  EXPECT_EQ(b.status, MM_ERR_MISALIGNED);
+  ExpectMisalignedFrameReported(kTables, Features());
 }
 
 // ---- Register values activation programs ---------------------------------------------------------------
@@ -455,3 +307,4 @@ TEST(A64Tcr, T0szAndStartLevelFollowThePhysicalWidth) {
 }
 
 }  // namespace
+}  // namespace arch_testing

@@ -1,8 +1,9 @@
 // paging.c (x86_64): builds identity page tables for 4-level paging.
 //
 // Portable C with no inline asm: the same file is compiled for the UEFI target and for the host tests, which
-// build tables in a simulated physical memory and walk them (paging_test.cc). Activation (EFER.NXE, CR3) is
-// in cpu.c.
+// build tables in a simulated physical memory and walk them (paging_test.cc). Argument checks, frame handling
+// and the build driver are shared with aarch64 (arch/paging_common.h); this file holds the x86 entry formats
+// and level walk. Activation (EFER.NXE, CR3) is in cpu.c.
 //
 // [intel/sdm-3a]: Intel 64 and IA-32 Architectures Software Developer's Manual, Vol. 3A.
 //   4.5 "4-Level Paging and 5-Level Paging": PML4 -> PDPT -> PD -> PT, 9 index bits per level, 4 KiB tables
@@ -11,7 +12,7 @@
 //   11.12 "Page Attribute Table (PAT)": PAT, PCD, PWT select one of eight PAT entries; with the power-up
 //       IA32_PAT (0x0007040600070406) index 0 = WB, 2 = UC-, 3 = UC.
 //   11.5.2.2 Table 11-7: effective type of a PAT UC- page is the MTRR type if that is WC, else UC.
-#include "arch/arch.h"
+#include "arch/paging_common.h"
 
 #define X86_PTE_P ((uint64_t)1 << 0)     // present
 #define X86_PTE_RW ((uint64_t)1 << 1)    // writable
@@ -26,17 +27,6 @@
 #define X86_MAX_PHYS_BITS 52u  // MAXPHYADDR is at most 52 (SDM Vol. 3A 4.1.4)
 #define X86_MIN_PHYS_BITS 32u
 
-#define SIZE_4K ((uint64_t)1 << 12)
-#define SIZE_2M ((uint64_t)1 << 21)
-#define SIZE_1G ((uint64_t)1 << 30)
-
-typedef struct x86_builder {
-  const arch_frame_source *source;
-  const mm_phys_window *window;
-  phys_addr_t root;
-  uint64_t tables;
-} x86_builder;
-
 // Bit position of the lowest virtual-address bit indexed at `level` (4 -> 39, 3 -> 30, 2 -> 21, 1 -> 12).
 static unsigned level_shift(unsigned level) { return MM_FRAME_SHIFT + 9u * (level - 1u); }
 
@@ -44,35 +34,15 @@ static unsigned level_index(uint64_t va, unsigned level) {
   return (unsigned)((va >> level_shift(level)) & (X86_ENTRIES - 1u));
 }
 
-// Returns the entries of the table at `table` through the window, or NULL if the window cannot map it.
-// A pointer is used only until the next call: a window may reuse one mapping slot.
-static uint64_t *table_entries(const x86_builder *b, phys_addr_t table) {
-  return (uint64_t *)b->window->map(b->window->ctx, table, MM_FRAME_SIZE);
-}
-
-// Takes a frame from the source, zeroes it and counts it. Returns the source's error, MM_ERR_MISALIGNED if
-// the source returned a frame that is not 4 KiB aligned, MM_ERR_NO_MEMORY if the window cannot map it.
-static mm_status new_table(x86_builder *b, phys_addr_t *out) {
-  phys_addr_t frame = 0;
-  mm_status status = b->source->alloc_frame(b->source->ctx, &frame);
-  if (status != MM_OK) return status;
-  if ((frame & MM_FRAME_MASK) != 0) return MM_ERR_MISALIGNED;
-  uint64_t *entries = table_entries(b, frame);
-  if (entries == NULL) return MM_ERR_NO_MEMORY;
-  mm_memset(entries, 0, MM_FRAME_SIZE);
-  b->tables++;
-  *out = frame;
-  return MM_OK;
-}
-
 // Writes leaf entry `leaf` for virtual address `va` at `leaf_level` (3: 1 GiB, 2: 2 MiB, 1: 4 KiB), creating
 // the tables above it. Non-leaf entries are present + writable with no NX, so only leaves decide access
 // (SDM Vol. 3A 4.6: permissions combine across levels). Panics if something is already mapped there: the
-// caller validated that the ranges are disjoint, so that is a builder bug. Returns new_table's errors.
-static mm_status install(x86_builder *b, uint64_t va, unsigned leaf_level, uint64_t leaf) {
+// caller validated that the ranges are disjoint, so that is a builder bug. Returns arch_table_new's errors, or
+// MM_ERR_NO_MEMORY if the window cannot map a table.
+static mm_status install(arch_table_builder *b, uint64_t va, unsigned leaf_level, uint64_t leaf) {
   phys_addr_t table = b->root;
   for (unsigned level = X86_TOP_LEVEL;; level--) {
-    uint64_t *entries = table_entries(b, table);
+    uint64_t *entries = arch_table_entries(b, table);
     if (entries == NULL) return MM_ERR_NO_MEMORY;
     uint64_t entry = entries[level_index(va, level)];
     if (level == leaf_level) {
@@ -82,9 +52,9 @@ static mm_status install(x86_builder *b, uint64_t va, unsigned leaf_level, uint6
     }
     if ((entry & X86_PTE_P) == 0) {
       phys_addr_t next = 0;
-      mm_status status = new_table(b, &next);
+      mm_status status = arch_table_new(b, &next);
       if (status != MM_OK) return status;
-      entries = table_entries(b, table);  // new_table used the window
+      entries = arch_table_entries(b, table);  // arch_table_new used the window
       if (entries == NULL) return MM_ERR_NO_MEMORY;
       entry = next | X86_PTE_P | X86_PTE_RW;
       entries[level_index(va, level)] = entry;
@@ -109,74 +79,29 @@ static uint64_t leaf_flags(const arch_map_range *r, const arch_paging_features *
   return flags;
 }
 
-// Maps [r->base, r->end) with the largest pages the alignment of each step allows.
-static mm_status map_range(x86_builder *b, const arch_map_range *r, const arch_paging_features *f) {
-  uint64_t flags = leaf_flags(r, f);
-  for (phys_addr_t addr = r->base; addr < r->end;) {
-    uint64_t left = r->end - addr;
-    uint64_t size = SIZE_4K;
-    unsigned level = 1;
-    if (f->huge_1g && (addr & (SIZE_1G - 1)) == 0 && left >= SIZE_1G) {
-      size = SIZE_1G;
-      level = 3;
-    } else if ((addr & (SIZE_2M - 1)) == 0 && left >= SIZE_2M) {
-      size = SIZE_2M;
-      level = 2;
-    }
-    uint64_t leaf = addr | flags | (level > 1 ? X86_PTE_PS : 0);
-    mm_status status = install(b, addr, level, leaf);
-    if (status != MM_OK) return status;
-    addr += size;
-  }
-  return MM_OK;
+// arch_paging_format.install: the identity leaf of `size` at `addr`; PS = 1 marks a 1 GiB PDPTE or a 2 MiB
+// PDE (Tables 4-16, 4-18). `f` is unused: the flags already carry NX.
+static mm_status install_identity(arch_table_builder *b, phys_addr_t addr, uint64_t size, uint64_t flags,
+                                  const arch_paging_features *f) {
+  (void)f;
+  unsigned level = size == ARCH_SIZE_1G ? 3u : (size == ARCH_SIZE_2M ? 2u : 1u);
+  return install(b, addr, level, addr | flags | (level > 1 ? X86_PTE_PS : 0));
 }
 
-// Checks every argument before any frame is taken, so a rejected call consumes nothing.
-static mm_status validate(const arch_map_range *ranges, uint64_t count, const arch_paging_features *f,
-                          const arch_frame_source *source, const mm_phys_window *window,
-                          const arch_paging_info *out) {
-  if ((ranges == NULL && count != 0) || f == NULL || source == NULL || source->alloc_frame == NULL ||
-      window == NULL || window->map == NULL || out == NULL) {
-    return MM_ERR_INVALID_ARGUMENT;
-  }
-  if (f->phys_addr_bits < X86_MIN_PHYS_BITS || f->phys_addr_bits > X86_MAX_PHYS_BITS) {
-    return MM_ERR_INVALID_ARGUMENT;
-  }
-  uint64_t limit = (uint64_t)1 << f->phys_addr_bits;
-  phys_addr_t previous_end = 0;
-  for (uint64_t i = 0; i < count; i++) {
-    const arch_map_range *r = &ranges[i];
-    if (((r->base | r->end) & MM_FRAME_MASK) != 0) return MM_ERR_INVALID_ARGUMENT;
-    if (r->base > r->end || r->base < previous_end || r->end > limit) return MM_ERR_INVALID_ARGUMENT;
-    if (r->type != ARCH_MEM_NORMAL && r->type != ARCH_MEM_DEVICE && r->type != ARCH_MEM_FRAMEBUFFER) {
-      return MM_ERR_INVALID_ARGUMENT;
-    }
-    previous_end = r->end;
-  }
-  return MM_OK;
-}
+// Every physical address bit is translated, so ranges must end at or below 2^phys_addr_bits.
+static const arch_paging_format x86_format = {
+    .min_phys_bits = X86_MIN_PHYS_BITS,
+    .max_phys_bits = X86_MAX_PHYS_BITS,
+    .max_mapped_bits = X86_MAX_PHYS_BITS,
+    .leaf_bits = leaf_flags,
+    .install = install_identity,
+};
 
-// Builds identity tables for `ranges` (contract in arch/arch.h). Empty ranges (base == end) are allowed and
-// map nothing. On error `out` is untouched; frames already taken from `source` stay taken (the tables are
-// not reachable from anything live, the caller may free or leak them).
+// Contract in arch/arch.h; checks, frames and the page-size choice are arch_paging_build_with's. Empty ranges
+// (base == end) are allowed and map nothing. On error `out` is untouched; frames already taken from `source`
+// stay taken (the tables are not reachable from anything live, the caller may free or leak them).
 mm_status arch_paging_build(const arch_map_range *ranges, uint64_t count, const arch_paging_features *features,
                             const arch_frame_source *source, const mm_phys_window *window,
                             arch_paging_info *out) {
-  mm_status status = validate(ranges, count, features, source, window, out);
-  if (status != MM_OK) return status;
-
-  x86_builder b = {.source = source, .window = window, .root = 0, .tables = 0};
-  status = new_table(&b, &b.root);
-  if (status != MM_OK) return status;
-
-  uint64_t mapped = 0;
-  for (uint64_t i = 0; i < count; i++) {
-    status = map_range(&b, &ranges[i], features);
-    if (status != MM_OK) return status;
-    mapped += ranges[i].end - ranges[i].base;
-  }
-  out->root = b.root;
-  out->mapped_bytes = mapped;
-  out->tables = b.tables;
-  return MM_OK;
+  return arch_paging_build_with(ranges, count, features, source, window, &x86_format, out);
 }
