@@ -652,10 +652,16 @@ mm_status mm_phys_alloc_fixed(mm_phys_allocator *alloc, phys_addr_t base, uint64
   if (s != MM_OK) {
     return s;
   }
-  if (phys_fs_count_free(alloc, base, end) != count) {
-    return MM_ERR_NOT_FREE;
+  if (count == 1) {
+    if (!phys_fs_take_one(alloc, base)) {
+      return MM_ERR_NOT_FREE;
+    }
+  } else {
+    if (phys_fs_count_free(alloc, base, end) != count) {
+      return MM_ERR_NOT_FREE;
+    }
+    phys_fs_remove(alloc, base, end);
   }
-  phys_fs_remove(alloc, base, end);
   alloc->allocated_frames += count;
   phys_finish(alloc);
   return MM_OK;

@@ -120,6 +120,8 @@ phys_addr_t phys_fs_lowest(const mm_phys_allocator *a);
 // Single-frame fast paths: add_one returns false (nothing changed) when the frame is already free;
 // take_lowest removes and returns the lowest free frame, PHYS_NONE when there is none.
 bool phys_fs_add_one(mm_phys_allocator *a, phys_addr_t frame);
+// take_one removes one free frame; false (nothing changed) when it is not free.
+bool phys_fs_take_one(mm_phys_allocator *a, phys_addr_t frame);
 phys_addr_t phys_fs_take_lowest(mm_phys_allocator *a);
 // Adds [base, end) (no frame of it free) to the free set. Never fails: parks what it cannot index.
 void phys_fs_add(mm_phys_allocator *a, phys_addr_t base, phys_addr_t end);

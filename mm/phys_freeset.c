@@ -659,6 +659,34 @@ bool phys_fs_add_one(mm_phys_allocator *a, phys_addr_t f) {
   return true;
 }
 
+bool phys_fs_take_one(mm_phys_allocator *a, phys_addr_t f) {
+  uint64_t c = phys_chunk_lower(a, f);
+  if (c < a->chunk_count && a->chunks[c].base == phys_window_base(f)) {
+    phys_chunk *ch = &a->chunks[c];
+    uint64_t i = frame_index(ch, f), w = i >> 6, bit = (uint64_t)1 << (i & 63);
+    uint64_t v = ch->bits[w];
+    if ((v & bit) == 0) {
+      return false;
+    }
+    v &= ~bit;
+    ch->bits[w] = v;
+    ch->full[w >> 6] &= ~((uint64_t)1 << (w & 63));
+    if (v == 0) {
+      ch->nonzero[w >> 6] &= ~((uint64_t)1 << (w & 63));
+    }
+    if (--ch->free == 0) {
+      hint_after_loss(a);
+    }
+    a->free_frames--;
+    return true;
+  }
+  if (phys_fs_count_free(a, f, f + MM_FRAME_SIZE) == 0) {
+    return false;
+  }
+  phys_fs_remove(a, f, f + MM_FRAME_SIZE);
+  return true;
+}
+
 phys_addr_t phys_fs_take_lowest(mm_phys_allocator *a) {
   phys_addr_t run_low = a->run_count != 0 ? a->runs[0].base : PHYS_NONE;
   if (a->chunk_hint < a->chunk_count && a->chunks[a->chunk_hint].base < run_low) {
