@@ -41,18 +41,6 @@ void *phys_map(const mm_phys_allocator *a, phys_addr_t phys, uint64_t bytes) {
 
 static uint64_t frames_for(uint64_t bytes) { return (bytes + MM_FRAME_MASK) >> MM_FRAME_SHIFT; }
 
-static void copy_label(char out[MM_LABEL_MAX], const char *label) {
-  uint32_t i = 0;
-  if (label != 0) {
-    for (; i < MM_LABEL_MAX - 1 && label[i] != '\0'; i++) {
-      out[i] = label[i];
-    }
-  }
-  for (; i < MM_LABEL_MAX; i++) {
-    out[i] = '\0';
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Managed memory: usable regions, plus reclaimable regions once reclaimed.
 
@@ -188,7 +176,7 @@ void phys_res_insert(mm_phys_allocator *a, phys_addr_t base, phys_addr_t end, mm
   e->base = base;
   e->end = end;
   e->kind = kind;
-  copy_label(e->label, label);
+  mm_reservation_copy_label(e->label, label);
   a->res_count++;
   res_recompute_maxend(a, lo);
 }
@@ -721,18 +709,10 @@ mm_status mm_phys_reserve(mm_phys_allocator *alloc, phys_addr_t base, uint64_t b
   if (bytes == 0) {
     return MM_ERR_ZERO_COUNT;
   }
-  if (bytes > UINT64_MAX - base) {
+  phys_addr_t end;
+  if (mm_reservation_round(base, bytes, &base, &end) != MM_OK) {
     return MM_ERR_OVERFLOW;
   }
-  phys_addr_t end = base + bytes;
-  if (end > UINT64_MAX - MM_FRAME_MASK) {
-    if ((end & MM_FRAME_MASK) != 0) {
-      return MM_ERR_OVERFLOW;
-    }
-  } else {
-    end = (end + MM_FRAME_MASK) & ~MM_FRAME_MASK;
-  }
-  base &= ~MM_FRAME_MASK;
   if ((uint32_t)kind >= (uint32_t)MM_RES_KIND_COUNT) {
     return MM_ERR_INVALID_ARGUMENT;
   }

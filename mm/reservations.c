@@ -37,7 +37,7 @@ void mm_reservation_set_init(mm_reservation_set *set, mm_reservation *storage, u
 
 // Copies `label` (NULL means "") truncated to MM_LABEL_MAX - 1 characters, NUL padding the rest so equal
 // labels compare equal byte for byte.
-static void reservation_copy_label(char out[MM_LABEL_MAX], const char *label) {
+void mm_reservation_copy_label(char out[MM_LABEL_MAX], const char *label) {
   uint32_t i = 0;
   if (label != 0) {
     for (; i < MM_LABEL_MAX - 1 && label[i] != '\0'; i++) {
@@ -51,8 +51,7 @@ static void reservation_copy_label(char out[MM_LABEL_MAX], const char *label) {
 
 // Rounds [base, base + bytes) outward to frames. Returns MM_ERR_OVERFLOW when the end (or its rounding)
 // passes 2^64, which [base, end) with an exclusive 64-bit end cannot represent.
-static mm_status reservation_round(phys_addr_t base, uint64_t bytes, phys_addr_t *out_base,
-                                   phys_addr_t *out_end) {
+mm_status mm_reservation_round(phys_addr_t base, uint64_t bytes, phys_addr_t *out_base, phys_addr_t *out_end) {
   if (bytes > UINT64_MAX - base) {
     return MM_ERR_OVERFLOW;
   }
@@ -98,7 +97,7 @@ mm_status mm_reservation_add(mm_reservation_set *set, phys_addr_t base, uint64_t
   }
   phys_addr_t rbase;
   phys_addr_t rend;
-  mm_status status = reservation_round(base, bytes, &rbase, &rend);
+  mm_status status = mm_reservation_round(base, bytes, &rbase, &rend);
   if (status != MM_OK) {
     return status;
   }
@@ -116,7 +115,7 @@ mm_status mm_reservation_add(mm_reservation_set *set, phys_addr_t base, uint64_t
   e->base = rbase;
   e->end = rend;
   e->kind = kind;
-  reservation_copy_label(e->label, label);
+  mm_reservation_copy_label(e->label, label);
   set->count++;
   return MM_OK;
 }
@@ -128,7 +127,7 @@ bool mm_reservation_remove(mm_reservation_set *set, phys_addr_t base, phys_addr_
     return false;
   }
   char want[MM_LABEL_MAX];
-  reservation_copy_label(want, label);
+  mm_reservation_copy_label(want, label);
   // Entries equal in (base, end) sit just before the upper bound; walk back over them.
   uint64_t i = reservation_upper_bound(set, base, end);
   while (i > 0) {

@@ -42,6 +42,14 @@ typedef struct mm_reservation_set {
   uint64_t capacity;
 } mm_reservation_set;
 
+// Rounds [base, base + bytes) outward to whole frames into [*out_base, *out_end). Returns MM_ERR_OVERFLOW
+// when the end (or its rounding) passes 2^64; outputs untouched then. Shared by every reservation path.
+mm_status mm_reservation_round(phys_addr_t base, uint64_t bytes, phys_addr_t *out_base, phys_addr_t *out_end);
+
+// Copies `label` (NULL means empty) into a reservation label, truncated to MM_LABEL_MAX - 1 characters and
+// NUL padded.
+void mm_reservation_copy_label(char out[MM_LABEL_MAX], const char *label);
+
 // Starts an empty set over caller storage of `capacity` entries.
 void mm_reservation_set_init(mm_reservation_set *set, mm_reservation *storage, uint64_t capacity);
 
