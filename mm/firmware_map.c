@@ -11,8 +11,9 @@
 // then a boundary sweep over the sorted start/end events resolves overlaps: at every address the most
 // restrictive active type (highest mm_region_type) wins. Among overlapping descriptors of the same winning
 // type, the one that started last supplies efi_type and attribute. Adjacent regions of the same type and
-// attribute are merged. Sorting is an in-place heapsort after a sorted-already check: O(n log n), no
-// recursion, no allocation. Every repair is counted and reported once as mm.map_repairs.
+// attribute are merged. Sorting, after a sorted-already check, is an LSD radix sort on the address with
+// equal-address runs finished by a bottom-up merge sort, using the (not yet written) region array as
+// scratch: O(n) passes in practice, O(n log n) worst case, no recursion, no allocation. Every repair is counted and reported once as mm.map_repairs.
 #include "mm/firmware_map.h"
 
 #include "mm/log.h"
@@ -35,6 +36,7 @@ typedef struct fw_event {
 #define FW_ALIGN 8u
 _Static_assert(_Alignof(mm_region) <= FW_ALIGN && _Alignof(fw_event) <= FW_ALIGN,
                "storage carving assumes 8-byte alignment is enough");
+_Static_assert(sizeof(fw_event) <= sizeof(mm_region), "the 2n-region array must hold 2n events as sort scratch");
 
 static const char *const region_type_names[] = {
     [MM_REGION_USABLE] = "usable",
@@ -96,6 +98,7 @@ bool mm_region_type_reclaimable(mm_region_type type) {
 }
 
 // Layout of the caller's storage: [align slack][verbatim copy, padded to 8][2n regions][2n events].
+// The region array is also the event sort's scratch (it is written only after the sort).
 typedef struct fw_layout {
   uint64_t raw_bytes_padded;
   uint64_t region_bytes;
@@ -166,27 +169,78 @@ static bool fw_event_less(const fw_event *a, const fw_event *b) {
   return a->attribute < b->attribute;
 }
 
-static void fw_sift_down(fw_event *ev, uint64_t root, uint64_t count) {
-  for (;;) {
-    uint64_t child = 2 * root + 1;
-    if (child >= count) {
-      return;
+// Runs this long are insertion-sorted before the merge passes start (cheap on short, cache-resident runs).
+#define FW_SORT_RUN 16u
+
+// Insertion-sorts src[0, n) into dst[0, n); src == dst sorts in place (src[i] is read before dst[i] is
+// written, and only dst[0, i] is written while inserting element i).
+static void fw_insertion_sort_into(const fw_event *src, fw_event *dst, uint64_t n) {
+  for (uint64_t i = 0; i < n; i++) {
+    fw_event x = src[i];
+    uint64_t j = i;
+    while (j > 0 && fw_event_less(&x, &dst[j - 1])) {
+      dst[j] = dst[j - 1];
+      j--;
     }
-    if (child + 1 < count && fw_event_less(&ev[child], &ev[child + 1])) {
-      child++;
-    }
-    if (!fw_event_less(&ev[root], &ev[child])) {
-      return;
-    }
-    fw_event tmp = ev[root];
-    ev[root] = ev[child];
-    ev[child] = tmp;
-    root = child;
+    dst[j] = x;
   }
 }
 
-// Sorts events in place: O(n) when already sorted (the usual firmware case), else heapsort O(n log n).
-static void fw_sort_events(fw_event *ev, uint64_t count) {
+// Merges the sorted runs src[lo, mid) and src[mid, hi) into dst[lo, hi). Takes from the left run on ties
+// (stable), and copies both runs through unchanged when they are already in order.
+static void fw_merge(const fw_event *src, fw_event *dst, uint64_t lo, uint64_t mid, uint64_t hi) {
+  if (mid >= hi || !fw_event_less(&src[mid], &src[mid - 1])) {
+    mm_memcpy(&dst[lo], &src[lo], (size_t)((hi - lo) * sizeof(fw_event)));
+    return;
+  }
+  uint64_t i = lo;
+  uint64_t j = mid;
+  uint64_t k = lo;
+  while (i < mid && j < hi) {
+    if (fw_event_less(&src[j], &src[i])) {
+      dst[k++] = src[j++];
+    } else {
+      dst[k++] = src[i++];
+    }
+  }
+  if (i < mid) {
+    mm_memcpy(&dst[k], &src[i], (size_t)((mid - i) * sizeof(fw_event)));
+  } else if (j < hi) {
+    mm_memcpy(&dst[k], &src[j], (size_t)((hi - j) * sizeof(fw_event)));
+  }
+}
+
+// Stable bottom-up merge sort of ev[0, count), O(n log n), no recursion, ping-ponging between `ev` and
+// `scratch` (room for `count` events, not overlapping `ev`). The runs start in whichever buffer makes the
+// last merge pass land in `ev`, so there is no copy back.
+static void fw_merge_sort(fw_event *ev, fw_event *scratch, uint64_t count) {
+  uint64_t passes = 0;
+  for (uint64_t width = FW_SORT_RUN; width < count; width *= 2) {  // count < 2^61: width never wraps
+    passes++;
+  }
+  fw_event *src = (passes & 1u) ? scratch : ev;
+  fw_event *dst = (passes & 1u) ? ev : scratch;
+  for (uint64_t lo = 0; lo < count; lo += FW_SORT_RUN) {
+    uint64_t n = count - lo < FW_SORT_RUN ? count - lo : FW_SORT_RUN;
+    fw_insertion_sort_into(&ev[lo], &src[lo], n);
+  }
+  for (uint64_t width = FW_SORT_RUN; width < count; width *= 2) {
+    for (uint64_t lo = 0; lo < count; lo += 2 * width) {
+      uint64_t mid = count - lo < width ? count : lo + width;
+      uint64_t hi = count - lo < 2 * width ? count : lo + 2 * width;
+      fw_merge(src, dst, lo, mid, hi);
+    }
+    fw_event *t = src;
+    src = dst;
+    dst = t;
+  }
+}
+
+// Sorts events in place: O(n) when already sorted (the usual firmware case). Otherwise a stable LSD radix
+// sort on addr, one byte per pass and only over the bytes that differ between events (typically 3-5
+// passes), ping-ponging with `scratch`; then each run of equal addresses is ordered by the rest of
+// fw_event_less with the merge sort (runs are short in practice; one huge run is still O(n log n)).
+static void fw_sort_events(fw_event *ev, fw_event *scratch, uint64_t count) {
   bool sorted = true;
   for (uint64_t i = 1; i < count && sorted; i++) {
     sorted = !fw_event_less(&ev[i], &ev[i - 1]);
@@ -194,14 +248,49 @@ static void fw_sort_events(fw_event *ev, uint64_t count) {
   if (sorted) {
     return;
   }
-  for (uint64_t i = count / 2; i > 0; i--) {
-    fw_sift_down(ev, i - 1, count);
+  uint64_t any = 0;
+  uint64_t all = UINT64_MAX;
+  for (uint64_t i = 0; i < count; i++) {
+    any |= ev[i].addr;
+    all &= ev[i].addr;
   }
-  for (uint64_t end = count - 1; end > 0; end--) {
-    fw_event tmp = ev[0];
-    ev[0] = ev[end];
-    ev[end] = tmp;
-    fw_sift_down(ev, 0, end);
+  const uint64_t varying = any ^ all;
+  fw_event *src = ev;
+  fw_event *dst = scratch;
+  uint64_t bucket[256];
+  for (unsigned shift = 0; shift < 64; shift += 8) {
+    if (((varying >> shift) & 0xffu) == 0) {
+      continue;  // every event has the same byte here: the pass would not move anything
+    }
+    mm_memset(bucket, 0, sizeof(bucket));
+    for (uint64_t i = 0; i < count; i++) {
+      bucket[(src[i].addr >> shift) & 0xffu]++;
+    }
+    uint64_t at = 0;
+    for (uint32_t b = 0; b < 256; b++) {
+      uint64_t n = bucket[b];
+      bucket[b] = at;
+      at += n;
+    }
+    for (uint64_t i = 0; i < count; i++) {
+      dst[bucket[(src[i].addr >> shift) & 0xffu]++] = src[i];
+    }
+    fw_event *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != ev) {
+    mm_memcpy(ev, src, (size_t)(count * sizeof(fw_event)));
+  }
+  for (uint64_t i = 0; i < count;) {
+    uint64_t j = i + 1;
+    while (j < count && ev[j].addr == ev[i].addr) {
+      j++;
+    }
+    if (j - i > 1) {
+      fw_merge_sort(&ev[i], scratch, j - i);
+    }
+    i = j;
   }
 }
 
@@ -376,7 +465,8 @@ mm_status mm_firmware_map_init(mm_firmware_map *out, const void *descriptors, ui
 
   mm_map_repairs repairs = {0, 0, 0, 0, 0, 0};
   uint64_t n_events = fw_build_events(raw, count, descriptor_size, phys_addr_bits, events, &repairs);
-  fw_sort_events(events, n_events);
+  // The region array is not written until the sweep, so it doubles as the sort's scratch.
+  fw_sort_events(events, (fw_event *)(void *)regions, n_events);
   uint64_t region_count = fw_sweep(events, n_events, regions, count * 2, &repairs);
 
   uint64_t usable_frames = 0;

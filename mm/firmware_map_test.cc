@@ -486,6 +486,48 @@ TEST(FirmwareMapScale, HundredThousandNestedOverlapsStayFast) {
   EXPECT_LT(std::chrono::duration_cast<std::chrono::seconds>(elapsed).count(), 5);
 }
 
+// The merge sort's run and pass boundaries (odd and even pass counts, ragged tails): a shuffled map with
+// overlaps, duplicates and ties on the base normalizes exactly as the same map in ascending order, and every
+// descent in the shuffled input is counted.
+TEST(FirmwareMapScale, LargeShuffledMapsNormalizeLikeTheirSortedOrder) {
+  std::mt19937_64 rng(777);
+  const uint32_t types[] = {kConv, kConv, kConv, kReserved, kBootData, kLoaderData, MM_EFI_ACPI_MEMORY_NVS,
+                            MM_EFI_RUNTIME_SERVICES_DATA, MM_EFI_MEMORY_MAPPED_IO};
+  for (uint64_t count : {9ull, 17ull, 33ull, 100ull, 1001ull, 4099ull, 30011ull}) {
+    std::vector<mm_efi_descriptor> d;
+    for (uint64_t i = 0; i < count; i++) {
+      uint64_t base = (rng() % (count * 4)) * kFrame;  // dense enough for many ties and overlaps
+      d.push_back(Desc(types[rng() % 9], base, 1 + rng() % 6, rng() % 3));
+    }
+    std::vector<mm_efi_descriptor> sorted = d;
+    std::sort(sorted.begin(), sorted.end(), [](const mm_efi_descriptor& a, const mm_efi_descriptor& b) {
+      return a.physical_start < b.physical_start;
+    });
+    std::shuffle(d.begin(), d.end(), rng);
+    uint64_t descents = 0;
+    for (uint64_t i = 1; i < count; i++) descents += d[i].physical_start < d[i - 1].physical_start;
+
+    NormalizedMap want = Normalize(sorted);
+    NormalizedMap got = Normalize(d);
+    ASSERT_EQ(want.status, MM_OK) << count;
+    ASSERT_EQ(got.status, MM_OK) << count;
+    EXPECT_EQ(want.map.repairs.unsorted, 0u) << count;
+    EXPECT_EQ(got.map.repairs.unsorted, descents) << count;
+    EXPECT_EQ(got.map.repairs.overlaps, want.map.repairs.overlaps) << count;
+    ASSERT_EQ(got.map.region_count, want.map.region_count) << count;
+    for (uint64_t i = 0; i < got.map.region_count; i++) {
+      const mm_region &g = got.map.regions[i], &w = want.map.regions[i];
+      ASSERT_EQ(g.base, w.base) << count << " region " << i;
+      ASSERT_EQ(g.end, w.end) << count << " region " << i;
+      ASSERT_EQ(g.type, w.type) << count << " region " << i;
+      ASSERT_EQ(g.efi_type, w.efi_type) << count << " region " << i;
+      ASSERT_EQ(g.attribute, w.attribute) << count << " region " << i;
+      ASSERT_LT(g.base, g.end);
+      if (i > 0) ASSERT_LE(got.map.regions[i - 1].end, g.base) << count << " region " << i;
+    }
+  }
+}
+
 // Per-frame reference: the type of frame f is the highest type among descriptors covering it (usable covers
 // only whole frames, everything else covers any frame it touches).
 TEST(FirmwareMapReference, RandomMapsMatchAFrameByFrameReference) {
