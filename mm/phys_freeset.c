@@ -658,6 +658,20 @@ bool phys_fs_add_one(mm_phys_allocator *a, phys_addr_t f) {
   runs_add_at(a, r, f, f + MM_FRAME_SIZE);
   return true;
 }
+// Stores bitmap word `w` of `ch` after one frame in it was taken (`v` is the word's new value) and keeps the
+// summaries and the free counters in step: the single-frame fast paths share this.
+static inline void chunk_store_taken(mm_phys_allocator *a, phys_chunk *ch, uint64_t w, uint64_t v) {
+  ch->bits[w] = v;
+  ch->full[w >> 6] &= ~((uint64_t)1 << (w & 63));
+  if (v == 0) {
+    ch->nonzero[w >> 6] &= ~((uint64_t)1 << (w & 63));
+  }
+  if (--ch->free == 0) {
+    hint_after_loss(a);
+  }
+  a->free_frames--;
+}
+
 
 bool phys_fs_take_one(mm_phys_allocator *a, phys_addr_t f) {
   uint64_t c = phys_chunk_lower(a, f);
@@ -668,16 +682,7 @@ bool phys_fs_take_one(mm_phys_allocator *a, phys_addr_t f) {
     if ((v & bit) == 0) {
       return false;
     }
-    v &= ~bit;
-    ch->bits[w] = v;
-    ch->full[w >> 6] &= ~((uint64_t)1 << (w & 63));
-    if (v == 0) {
-      ch->nonzero[w >> 6] &= ~((uint64_t)1 << (w & 63));
-    }
-    if (--ch->free == 0) {
-      hint_after_loss(a);
-    }
-    a->free_frames--;
+    chunk_store_taken(a, ch, w, v & ~bit);
     return true;
   }
   if (phys_fs_count_free(a, f, f + MM_FRAME_SIZE) == 0) {
@@ -696,16 +701,7 @@ phys_addr_t phys_fs_take_lowest(mm_phys_allocator *a) {
     uint64_t i = (w << 6) + (uint64_t)__builtin_ctzll(v);
     phys_addr_t f = ch->base + (i << MM_FRAME_SHIFT);
     if (f < run_low && f < a->parked_head) {
-      v &= v - 1;
-      ch->bits[w] = v;
-      ch->full[w >> 6] &= ~((uint64_t)1 << (w & 63));
-      if (v == 0) {
-        ch->nonzero[w >> 6] &= ~((uint64_t)1 << (w & 63));
-      }
-      if (--ch->free == 0) {
-        hint_after_loss(a);
-      }
-      a->free_frames--;
+      chunk_store_taken(a, ch, w, v & (v - 1));
       return f;
     }
   }

@@ -22,6 +22,24 @@ _CXX_COMPILE = [ACTION_NAMES.cpp_compile, ACTION_NAMES.cpp_header_parsing, ACTIO
 _ALL_COMPILE = _C_COMPILE + _CXX_COMPILE
 _LINK = [ACTION_NAMES.cpp_link_executable, ACTION_NAMES.cpp_link_dynamic_library, ACTION_NAMES.cpp_link_nodeps_dynamic_library]
 
+# Flags every UEFI compile shares (environment.md): freestanding, clang's builtin headers only, UCS-2 wchar_t,
+# no stack protector or stack probes (no runtime to provide them), DWARF for gdb.
+_UEFI_COMPILE = [
+    "-no-canonical-prefixes",
+    "-ffreestanding",
+    "-nostdinc",
+    "-isystem",
+    _BUILTIN,
+    "-fshort-wchar",
+    "-fno-stack-protector",
+    "-mno-stack-arg-probe",
+    "-fno-exceptions",
+    "-Wall",
+    "-Wextra",
+    "-Wno-unused-parameter",
+    "-gdwarf",
+]
+
 _FLAVORS = {
     "host": struct(
         target = "x86_64-unknown-linux-gnu",
@@ -33,22 +51,7 @@ _FLAVORS = {
     ),
     "uefi_x86_64": struct(
         target = "x86_64-unknown-windows",
-        compile = [
-            "-no-canonical-prefixes",
-            "-ffreestanding",
-            "-nostdinc",
-            "-isystem",
-            _BUILTIN,
-            "-fshort-wchar",
-            "-mno-red-zone",
-            "-fno-stack-protector",
-            "-mno-stack-arg-probe",
-            "-fno-exceptions",
-            "-Wall",
-            "-Wextra",
-            "-Wno-unused-parameter",
-            "-gdwarf",
-        ],
+        compile = _UEFI_COMPILE + ["-mno-red-zone"],
         c = ["-std=c11"],
         cxx = [],
         link = [],
@@ -56,23 +59,7 @@ _FLAVORS = {
     ),
     "uefi_aarch64": struct(
         target = "aarch64-unknown-windows",
-        compile = [
-            "-no-canonical-prefixes",
-            "-ffreestanding",
-            "-nostdinc",
-            "-isystem",
-            _BUILTIN,
-            "-fshort-wchar",
-            "-fno-stack-protector",
-            "-mno-stack-arg-probe",
-            "-mgeneral-regs-only",
-            "-mstrict-align",
-            "-fno-exceptions",
-            "-Wall",
-            "-Wextra",
-            "-Wno-unused-parameter",
-            "-gdwarf",
-        ],
+        compile = _UEFI_COMPILE + ["-mgeneral-regs-only", "-mstrict-align"],
         c = ["-std=c11"],
         cxx = [],
         link = [],

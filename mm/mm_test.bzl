@@ -1,0 +1,13 @@
+"""mm_test: a GoogleTest suite for mm/, named after its file (<name>.cc), linked with the host mm_panic."""
+
+def mm_test(name, deps = [], **kwargs):
+    native.cc_test(
+        name = name,
+        srcs = kwargs.pop("srcs", [name + ".cc"]),
+        deps = [
+            ":host_support",
+            ":mm",
+            "@googletest//:gtest_main",
+        ] + deps,
+        **kwargs
+    )
