@@ -2,8 +2,9 @@
 //
 // Generic code (boot/efi, the kernel's bring-up) includes only this header, never an arch/<name>/ header.
 // Implementations: serial.c, exit.c, cpu.c (counters, address width, paging probe and activation: the register
-// writes) and paging.c (table builder, portable C that also compiles on the host for tests). Inline asm lives
-// only in arch/<name>/cpu_ops.h.
+// writes), trap.c (the kernel's exception vectors) and paging.c (table builder, portable C that also compiles
+// on the host for tests). Inline asm lives only in arch/<name>/cpu_ops.h (plus trap.c's vector stubs and
+// stack.c's trampoline).
 #ifndef ARCH_ARCH_H
 #define ARCH_ARCH_H
 
@@ -30,6 +31,13 @@ unsigned arch_phys_addr_bits(void);
 // Switches to the stack whose top is `stack_top` (16-byte aligned, kernel-owned) and calls fn(arg), which
 // must not return. Used once, right after ExitBootServices, to leave the firmware's stack behind.
 _Noreturn void arch_call_on_stack(phys_addr_t stack_top, void (*fn)(void *arg), void *arg);
+
+// Masks interrupts (x86: CLI; AArch64: DAIFSet #0xf) and installs exception vectors that live in the kernel
+// image (x86: an IDT of 32 interrupt gates; AArch64: a 16-entry table in VBAR_EL1 or VBAR_EL2, by CurrentEL),
+// replacing the firmware's, whose memory is reclaimed later. Any exception then logs one line
+// `panic stage=exception arch=<name> vector=N ...` with the useful registers (x86: error code, RIP, CR2;
+// AArch64: EL, ESR, ELR, FAR) and ends the run with arch_exit(3). Call once, after the log sink is set.
+void arch_trap_init(void);
 
 // ---- Identity paging -------------------------------------------------------------------------------------
 

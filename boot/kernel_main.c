@@ -32,6 +32,8 @@ kernel_options kernel_parse_cmdline(const char *cmdline) {
       opt.debug = true;
     } else if (word_eq(w, len, "selftest.corrupt_reservation")) {
       opt.corrupt_reservation = true;
+    } else if (word_eq(w, len, "selftest.fault_null")) {
+      opt.fault_null = true;
     } else if (word_eq(w, len, "efi.stale_map_key")) {
       // Handled before ExitBootServices by efi_main in test builds.
     } else {
@@ -44,6 +46,8 @@ kernel_options kernel_parse_cmdline(const char *cmdline) {
 _Noreturn void kernel_main(const boot_handoff *handoff) {
   arch_serial_init();
   log_set_sink(serial_sink, 0);
+  // The firmware's vectors live in memory reclaimed later: from here on faults are ours (one panic line).
+  arch_trap_init();
   kernel_options opt = kernel_parse_cmdline(handoff->cmdline);
   log_set_level(opt.debug ? LOG_DEBUG : LOG_INFO);
   debug_structured(LOG_INFO, "boot.start", KV_S("arch", arch_name()), KV_S("cmdline_source", handoff->cmdline_source),

@@ -430,6 +430,16 @@ uint32_t memory_bringup(const boot_handoff *handoff, const kernel_options *opt) 
                    KV_U("mapped_bytes", paging.info.mapped_bytes), KV_U("tables", paging.info.tables),
                    KV_U("ranges", paging.range_count), KV_U("nx", paging.features.nx),
                    KV_U("cycles", arch_cycles() - t));
+#ifdef KERNEL_TEST_HOOKS
+  // Test builds only (//:esp_*_testhooks): page 0 is deliberately unmapped, so this read must end in the
+  // kernel's own exception vectors (arch_trap_init) as one `panic stage=exception` line, not a reset.
+  if (opt->fault_null) {
+    uintptr_t null_addr = 0;
+    __asm__ volatile("" : "+r"(null_addr));  // hide the constant: the compiler may not treat it as UB
+    (void)*(volatile uint64_t *)null_addr;
+    stage_panic("selftest", "read_of_page_0_did_not_fault");
+  }
+#endif
 
   // 7. Self-test through the new mappings.
   t = arch_cycles();

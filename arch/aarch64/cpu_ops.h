@@ -19,6 +19,15 @@ AARCH64_SYSREG_READER(r_id_aa64mmfr0_el1, ID_AA64MMFR0_EL1)
 AARCH64_SYSREG_READER(r_hcr_el2, HCR_EL2)                // only at EL2 (UNDEFINED at EL1)
 AARCH64_SYSREG_READER(r_sctlr_el1, SCTLR_EL1)
 AARCH64_SYSREG_READER(r_sctlr_el2, SCTLR_EL2)
+// Exception syndrome, link and fault address registers (DDI 0487 D1.10, D17), per exception level.
+AARCH64_SYSREG_READER(r_esr_el1, ESR_EL1)
+AARCH64_SYSREG_READER(r_elr_el1, ELR_EL1)
+AARCH64_SYSREG_READER(r_far_el1, FAR_EL1)
+AARCH64_SYSREG_READER(r_spsr_el1, SPSR_EL1)
+AARCH64_SYSREG_READER(r_esr_el2, ESR_EL2)
+AARCH64_SYSREG_READER(r_elr_el2, ELR_EL2)
+AARCH64_SYSREG_READER(r_far_el2, FAR_EL2)
+AARCH64_SYSREG_READER(r_spsr_el2, SPSR_EL2)
 
 #define AARCH64_HCR_E2H ((uint64_t)1 << 34)
 #define AARCH64_SCTLR_WXN ((uint64_t)1 << 19)
@@ -95,6 +104,11 @@ static inline uint64_t semihosting_call(uint64_t op, const void *block) {
   __asm__ volatile("hlt #0xf000" : "+r"(x0) : "r"(x1) : "memory");
   return x0;
 }
+
+// VBAR_ELx holds the vector table base (bits [10:0] RES0: 2 KiB aligned). The ISB makes the new base take
+// effect for exceptions taken after it (DDI 0487 D1.10.2, "Synchronization requirements for System registers").
+static inline void w_vbar_el1(uint64_t v) { __asm__ volatile("msr VBAR_EL1, %0\n\tisb" : : "r"(v) : "memory"); }
+static inline void w_vbar_el2(uint64_t v) { __asm__ volatile("msr VBAR_EL2, %0\n\tisb" : : "r"(v) : "memory"); }
 
 static inline void mask_all_interrupts(void) { __asm__ volatile("msr daifset, #0xf" ::: "memory"); }
 

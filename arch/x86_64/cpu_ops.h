@@ -69,6 +69,27 @@ static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %
 
 static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
 
+// Control-register and descriptor-table helpers for trap.c (Intel SDM Vol. 3A 2.4, 2.5, 6.10).
+static inline uint64_t read_cr2(void) {
+  uint64_t v;
+  __asm__ volatile("mov %%cr2, %0" : "=r"(v));
+  return v;
+}
+
+static inline uint16_t read_cs(void) {
+  uint16_t v;
+  __asm__ volatile("mov %%cs, %0" : "=r"(v));
+  return v;
+}
+
+// LIDT takes a 10-byte pseudo-descriptor: 16-bit limit, then the 64-bit linear base (SDM Vol. 3A 6.10).
+typedef struct __attribute__((packed)) x86_idtr {
+  uint16_t limit;
+  uint64_t base;
+} x86_idtr;
+
+static inline void lidt(const x86_idtr *idtr) { __asm__ volatile("lidt %0" : : "m"(*idtr) : "memory"); }
+
 static inline void cli(void) { __asm__ volatile("cli" : : : "memory"); }
 
 static inline void hlt(void) { __asm__ volatile("hlt" : : : "memory"); }
