@@ -62,8 +62,8 @@ mm_status carve_option_storage(mm_early_allocator *early, const mm_storage_plan 
   }
   uint64_t free_frames;
   uint64_t reserved_frames;
-  if (!carve_frames(plan->free_slots, sizeof(mm_range), &free_frames) ||
-      !carve_frames(plan->reserved_slots, sizeof(mm_reservation), &reserved_frames)) {
+  if (!carve_frames(plan->free_slots, MM_FREE_SLOT_BYTES, &free_frames) ||
+      !carve_frames(plan->reserved_slots, MM_RESERVED_SLOT_BYTES, &reserved_frames)) {
     return MM_ERR_NO_MEMORY;
   }
   phys_addr_t free_phys;

@@ -101,9 +101,9 @@ TEST_F(Carve, MultiFrameArraysAreContiguous) {
   mm_carved_storage out;
   ASSERT_EQ(carve_option_storage(&early_, &plan, phys.window(), &out), MM_OK);
   EXPECT_EQ(out.free_runs_bytes, 4 * kFrame);   // 16000 bytes
-  EXPECT_EQ(out.reserved_bytes, 4 * kFrame);    // 14400 bytes
+  EXPECT_EQ(out.reserved_bytes, 5 * kFrame);    // 300 slots * 56 bytes = 16800 bytes
   EXPECT_EQ(out.reserved_phys, out.free_runs_phys + out.free_runs_bytes);
-  EXPECT_EQ(early_.frames_allocated, 8u);
+  EXPECT_EQ(early_.frames_allocated, 9u);
 }
 
 TEST_F(Carve, NoRoomForTheSecondBufferRollsBackTheFirst) {

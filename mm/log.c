@@ -85,6 +85,23 @@ static void log_emit(log_buffer *buf) {
   log_sink_write(log_sink_ctx, buf->text, (uint64_t)buf->len + 1);
 }
 
+// A string value must stay one token so the line parses as key=value pairs: spaces, '=' and control
+// characters become '_', an empty string prints as "-" and NULL as "(null)".
+static void log_put_value_str(log_buffer *buf, const char *s) {
+  if (s == 0) {
+    log_put_str(buf, s);
+    return;
+  }
+  if (*s == '\0') {
+    log_put_char(buf, '-');
+    return;
+  }
+  for (; *s; s++) {
+    char c = *s;
+    log_put_char(buf, (c == ' ' || c == '=' || (unsigned char)c < 0x20 || c == 0x7f) ? '_' : c);
+  }
+}
+
 // Formats `event k=v k=v ...\n` and hands it to the sink if `level` is enabled and a sink is installed.
 // Never fails: a NULL event, key or string prints as "(null)"; a NULL kvs is treated as count == 0; an
 // unknown kv kind prints "?"; overlong lines are truncated at LOG_LINE_MAX.
@@ -110,7 +127,7 @@ void log_event(log_level level, const char *event, const log_kv *kvs, uint32_t c
         log_put_hex(&buf, kvs[i].u);
         break;
       case LOG_KV_STR:
-        log_put_str(&buf, kvs[i].s);
+        log_put_value_str(&buf, kvs[i].s);
         break;
       default:
         log_put_char(&buf, '?');

@@ -49,6 +49,13 @@ TEST(LogEvent, NullStringsPrintAsNullMarker) {
   EXPECT_EQ(cap.lines().at(0), "(null) label=(null)");
 }
 
+TEST(LogEvent, StringValuesStayOneTokenSoTheLineParses) {
+  LogCapture cap(LOG_INFO);
+  const log_kv kvs[] = {KV_S("reason", "counts did not\treturn=x"), KV_S("empty", ""), KV_U("n", 1)};
+  log_event(LOG_INFO, "panic", kvs, 3);
+  EXPECT_EQ(cap.lines().at(0), "panic reason=counts_did_not_return_x empty=- n=1");
+}
+
 TEST(LogEvent, DebugStructuredMacroCountsItsPairs) {
   LogCapture cap(LOG_DEBUG);
   debug_structured(LOG_DEBUG, "mm.carve", KV_S("kind", "reserved"), KV_X("phys", 0x200000), KV_U("bytes", 4096));

@@ -30,7 +30,7 @@
 
 #include "mm/log.h"
 
-#define RES_ENTRY_BYTES (sizeof(mm_reservation) + sizeof(uint64_t))
+#define RES_ENTRY_BYTES MM_RESERVED_SLOT_BYTES
 
 // ---------------------------------------------------------------------------------------------------------
 // Small helpers.
@@ -716,7 +716,9 @@ mm_status mm_phys_reserve(mm_phys_allocator *alloc, phys_addr_t base, uint64_t b
   if ((uint32_t)kind >= (uint32_t)MM_RES_KIND_COUNT) {
     return MM_ERR_INVALID_ARGUMENT;
   }
-  if (alloc->res_count >= alloc->res_cap) {
+  // Grows the table first if it is full (frames from the allocator itself); only when memory is too
+  // exhausted for that does the reservation fail, with nothing changed.
+  if (!phys_ensure_res_slot(alloc)) {
     return MM_ERR_NO_MEMORY;
   }
   // Walk the managed regions the range meets; inside each, the pieces no reservation covers yet.

@@ -3,6 +3,13 @@
 #define MM_PLAN_H
 
 #include "mm/firmware_map.h"
+#include "mm/reservations.h"
+
+// Bytes per slot of the two carved arrays. A free-run slot is an mm_range; a reserved-region slot is an
+// mm_reservation plus the runtime allocator's prefix maximum of ends for it (phys_alloc.c), so the plan, the
+// carver and the allocator agree on how many slots a carved array holds.
+#define MM_FREE_SLOT_BYTES ((uint64_t)sizeof(mm_range))
+#define MM_RESERVED_SLOT_BYTES ((uint64_t)(sizeof(mm_reservation) + sizeof(uint64_t)))
 
 typedef struct mm_storage_plan {
   uint64_t free_slots;            // capacity of the free-run array

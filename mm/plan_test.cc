@@ -50,7 +50,7 @@ TEST(RuntimeStoragePlan, SmallMapGetsMinimumHeadroomAndOneFrameEach) {
   EXPECT_EQ(p.conventional_regions, 3u);
   EXPECT_EQ(p.reservations, 2u);  // just the two carved buffers
   EXPECT_EQ(p.free_slots, 256u);  // 3 + 2 + 16 = 21 entries -> one 4 KiB frame of 16-byte runs
-  EXPECT_EQ(p.reserved_slots, 85u);  // 2 + 16 = 18 entries -> one frame of 48-byte entries
+  EXPECT_EQ(p.reserved_slots, 73u);  // 2 + 16 = 18 entries -> one frame of 56-byte slots (entry + prefix max)
 }
 
 TEST(RuntimeStoragePlan, LargeCountsGetAQuarterMoreThenRoundToFrames) {
@@ -61,8 +61,8 @@ TEST(RuntimeStoragePlan, LargeCountsGetAQuarterMoreThenRoundToFrames) {
   EXPECT_EQ(p.reservations, 102u);
   // free: 1102 + 275 = 1377 runs = 22032 bytes -> 6 frames -> 1536 runs.
   EXPECT_EQ(p.free_slots, 1536u);
-  // reserved: 102 + 25 = 127 entries = 6096 bytes -> 2 frames -> 170 entries.
-  EXPECT_EQ(p.reserved_slots, 170u);
+  // reserved: 102 + 25 = 127 slots = 7112 bytes -> 2 frames -> 146 slots of 56 bytes.
+  EXPECT_EQ(p.reserved_slots, 146u);
 }
 
 TEST(RuntimeStoragePlan, HeadroomSwitchesFromSixteenToAQuarterAtSixtyFour) {
@@ -72,7 +72,7 @@ TEST(RuntimeStoragePlan, HeadroomSwitchesFromSixteenToAQuarterAtSixtyFour) {
     mm_storage_plan p = runtime_storage_plan(&m.map, pending);
     EXPECT_EQ(p.reservations, pending + 2);
     EXPECT_EQ(p.free_slots, Expected(1 + pending + 2, sizeof(mm_range))) << pending;
-    EXPECT_EQ(p.reserved_slots, Expected(pending + 2, sizeof(mm_reservation))) << pending;
+    EXPECT_EQ(p.reserved_slots, Expected(pending + 2, MM_RESERVED_SLOT_BYTES)) << pending;
   }
 }
 
@@ -95,9 +95,9 @@ TEST(RuntimeStoragePlan, ArraysFillWholeFramesExactly) {
       uint64_t free_bytes = p.free_slots * sizeof(mm_range);
       uint64_t free_frames = (free_bytes + kFrame - 1) / kFrame;
       EXPECT_LT(free_frames * kFrame - free_bytes, sizeof(mm_range));
-      uint64_t res_bytes = p.reserved_slots * sizeof(mm_reservation);
+      uint64_t res_bytes = p.reserved_slots * MM_RESERVED_SLOT_BYTES;
       uint64_t res_frames = (res_bytes + kFrame - 1) / kFrame;
-      EXPECT_LT(res_frames * kFrame - res_bytes, sizeof(mm_reservation));
+      EXPECT_LT(res_frames * kFrame - res_bytes, MM_RESERVED_SLOT_BYTES);
     }
   }
 }
@@ -113,7 +113,7 @@ TEST(RuntimeStoragePlan, AbsurdReservationCountsAreClampedNotWrapped) {
   mm_storage_plan p = runtime_storage_plan(&m.map, UINT64_MAX);
   EXPECT_GT(p.free_slots, uint64_t{1} << 40);
   EXPECT_GT(p.reserved_slots, uint64_t{1} << 40);
-  EXPECT_LT(p.reserved_slots, UINT64_MAX / sizeof(mm_reservation));
+  EXPECT_LT(p.reserved_slots, UINT64_MAX / MM_RESERVED_SLOT_BYTES);
 }
 
 TEST(RuntimeStoragePlan, LogsThePlanAtDebugLevelOnly) {
@@ -126,7 +126,7 @@ TEST(RuntimeStoragePlan, LogsThePlanAtDebugLevelOnly) {
   LogCapture cap(LOG_DEBUG);
   runtime_storage_plan(&m.map, 4);
   ASSERT_EQ(cap.Events("mm.plan").size(), 1u);
-  EXPECT_EQ(cap.Events("mm.plan")[0], "mm.plan free_slots=256 reserved_slots=85 conventional_regions=3 reservations=6");
+  EXPECT_EQ(cap.Events("mm.plan")[0], "mm.plan free_slots=256 reserved_slots=73 conventional_regions=3 reservations=6");
 }
 
 }  // namespace
