@@ -25,6 +25,12 @@
 #define PHYS_RES_SPARE 4u          // spare reservation slots kept before every mutating operation
 #define PHYS_NONE UINT64_MAX       // "no address" (never a valid frame address: not frame aligned)
 
+// End of the window that starts at `base`, saturated: the top window of the 64-bit space ends at the last
+// frame boundary instead of wrapping to 0 (an exclusive 64-bit end cannot express 2^64 anyway).
+static inline phys_addr_t phys_window_end(phys_addr_t base) {
+  return base > UINT64_MAX - PHYS_WINDOW_BYTES ? (UINT64_MAX & ~MM_FRAME_MASK) : base + PHYS_WINDOW_BYTES;
+}
+
 typedef struct phys_run {
   phys_addr_t base;
   phys_addr_t end;

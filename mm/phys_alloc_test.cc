@@ -222,6 +222,29 @@ TEST_F(PhysAlloc, ReserveNearMaxAddress) {
   EXPECT_EQ(h_.Check(), "");
 }
 
+TEST_F(PhysAlloc, TopWindowOfTheAddressSpaceFragmentsIntoABitmapWithoutWrapping) {
+  // The last 128 MiB window's end is 2^64, which wraps to 0 unless it is saturated.
+  const uint64_t top_window = 0ull - 128 * kMiB;
+  const uint64_t region_end = UINT64_MAX & ~MM_FRAME_MASK;
+  ASSERT_EQ(h_.Build({{top_window + 64 * kMiB, region_end, MM_REGION_USABLE}}, {}, top_window + 64 * kMiB), MM_OK);
+  const mm_phys_stats before = Stats();
+  std::vector<phys_addr_t> taken;
+  for (uint64_t i = 0; i < 40; i++) {  // every other frame near the top: far more than 8 runs in the window
+    phys_addr_t f = region_end - (2 * i + 2) * kF;
+    ASSERT_EQ(mm_phys_alloc_fixed(a(), f, 1), MM_OK) << i;
+    taken.push_back(f);
+  }
+  EXPECT_EQ(h_.Check(), "");
+  // The window really switched to a bitmap (its frame is new bookkeeping); with a wrapping window end the
+  // run count of the top window read as 0 and it never converted.
+  EXPECT_GE(Stats().bookkeeping_bytes, before.bookkeeping_bytes + kF);
+  EXPECT_TRUE(mm_phys_is_free(a(), region_end - kF));
+  for (phys_addr_t f : taken) ASSERT_EQ(mm_phys_free(a(), f, 1), MM_OK);
+  EXPECT_EQ(mm_phys_free(a(), taken[0], 1), MM_ERR_DOUBLE_FREE);
+  EXPECT_EQ(h_.Check(), "");
+  EXPECT_EQ(Stats().free_frames + Stats().reserved_frames, before.free_frames + before.reserved_frames);
+}
+
 TEST_F(PhysAlloc, ReserveManyEntriesGrowsTableFromItself) {
   BuildSimple(256 * kMiB);
   const uint64_t n = 600;  // the carved array holds ~73 entries

@@ -297,7 +297,7 @@ static void queue_conversion(mm_phys_allocator *a, phys_addr_t x) {
 static uint64_t runs_in_window(const mm_phys_allocator *a, phys_addr_t w) {
   uint64_t lo = phys_run_lower(a, w);
   uint64_t hi = lo;
-  while (hi < a->run_count && a->runs[hi].base < w + PHYS_WINDOW_BYTES && hi - lo <= PHYS_WINDOW_RUN_LIMIT) {
+  while (hi < a->run_count && a->runs[hi].base < phys_window_end(w) && hi - lo <= PHYS_WINDOW_RUN_LIMIT) {
     hi++;
   }
   return hi - lo;
@@ -404,7 +404,7 @@ uint64_t phys_fs_count_free(const mm_phys_allocator *a, phys_addr_t x, phys_addr
     uint64_t c = phys_chunk_lower(a, x);
     if (c < a->chunk_count && a->chunks[c].base <= x) {
       const phys_chunk *ch = &a->chunks[c];
-      phys_addr_t e = ch->base + PHYS_WINDOW_BYTES < y ? ch->base + PHYS_WINDOW_BYTES : y;
+      phys_addr_t e = phys_window_end(ch->base) < y ? phys_window_end(ch->base) : y;
       n += bits_count(ch, frame_index(ch, x), frame_index(ch, e));
       x = e;
       continue;
@@ -429,7 +429,7 @@ void phys_fs_add(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
     uint64_t c = phys_chunk_lower(a, x);
     if (c < a->chunk_count && a->chunks[c].base <= x) {
       phys_chunk *ch = &a->chunks[c];
-      phys_addr_t e = ch->base + PHYS_WINDOW_BYTES < y ? ch->base + PHYS_WINDOW_BYTES : y;
+      phys_addr_t e = phys_window_end(ch->base) < y ? phys_window_end(ch->base) : y;
       uint64_t changed = bits_update(ch, frame_index(ch, x), frame_index(ch, e), true);
       if (changed != (e - x) >> MM_FRAME_SHIFT) {
         mm_panic("phys_fs_add", "frame added to a bitmap window was already free");
@@ -450,7 +450,7 @@ uint64_t phys_fs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
     uint64_t c = phys_chunk_lower(a, x);
     if (c < a->chunk_count && a->chunks[c].base <= x) {
       phys_chunk *ch = &a->chunks[c];
-      phys_addr_t e = ch->base + PHYS_WINDOW_BYTES < y ? ch->base + PHYS_WINDOW_BYTES : y;
+      phys_addr_t e = phys_window_end(ch->base) < y ? phys_window_end(ch->base) : y;
       removed += bits_update(ch, frame_index(ch, x), frame_index(ch, e), false);
       hint_after_loss(a);
       x = e;
@@ -580,7 +580,7 @@ static phys_addr_t chunk_aligned_candidate(const phys_chunk *ch, phys_addr_t x, 
     }
     w = (g + align_words - 1) / align_words * align_words;
   }
-  return ch->base + PHYS_WINDOW_BYTES;
+  return phys_window_end(ch->base);
 }
 
 phys_addr_t phys_fs_find(const mm_phys_allocator *a, uint64_t frames, uint64_t align, phys_addr_t lo,
@@ -738,7 +738,7 @@ static void convert_window(mm_phys_allocator *a, phys_addr_t w) {
   ch->bits_phys = bits_phys;
   mm_memset(bits, 0, MM_FRAME_SIZE);
   // Move the runs (and parked ranges) inside the window into bits.
-  phys_addr_t we = w + PHYS_WINDOW_BYTES;
+  phys_addr_t we = phys_window_end(w);
   uint64_t i = phys_run_lower(a, w);
   uint64_t first_delete = i, delete_count = 0;
   for (uint64_t r = i; r < a->run_count && a->runs[r].base < we; r++) {
