@@ -153,7 +153,9 @@ static mm_status table_frame(void *ctx, phys_addr_t *out) {
   mm_status s = mm_phys_alloc_frame(p->alloc, out);
   if (s != MM_OK) return s;
   // Page tables live as long as the kernel: they become a reservation with their own provenance.
-  return mm_phys_reserve(p->alloc, *out, MM_FRAME_SIZE, MM_RES_PAGE_TABLES, "page_tables");
+  s = mm_phys_reserve(p->alloc, *out, MM_FRAME_SIZE, MM_RES_PAGE_TABLES, "page_tables");
+  if (s != MM_OK) mm_phys_free(p->alloc, *out, 1);
+  return s;
 }
 
 static mm_status build_paging(mm_phys_allocator *a, void *ctx) {
@@ -329,7 +331,7 @@ static mm_status run_selftest(mm_phys_allocator *a, void *ctx) {
   uint64_t grown = after.reserved_frames - before.reserved_frames;
   if (after.allocated_frames != before.allocated_frames ||
       after.free_frames + after.reserved_frames != before.free_frames + before.reserved_frames ||
-      after.reserved_frames < before.reserved_frames ||
+      after.reserved_frames < before.reserved_frames || after.bookkeeping_bytes < before.bookkeeping_bytes ||
       grown * MM_FRAME_SIZE > after.bookkeeping_bytes - before.bookkeeping_bytes) {
     t->failure = "counts did not return to where they started";
     return MM_ERR_INVARIANT;

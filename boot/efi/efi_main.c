@@ -223,11 +223,13 @@ efi_status EFIAPI efi_main(efi_handle image_handle, efi_system_table *system_tab
     s = bs->exit_boot_services(image_handle, map_key + stale);
     stale = 0;
     if (s == EFI_SUCCESS) break;
-    if (g_handoff.exit_attempts >= 8) efi_fail("exit_boot_services", s);
+    // After the first ExitBootServices call only GetMemoryMap may be used (section 7.4): no ConOut, so a
+    // failure from here on ends the run with status 2 and no message.
+    if (g_handoff.exit_attempts >= 8) arch_exit(2);
     efi_uintn size = capacity, desc_size = 0;
     uint32_t desc_version = 0;
     s = bs->get_memory_map(&size, map, &map_key, &desc_size, &desc_version);
-    if (EFI_IS_ERROR(s)) efi_fail("get_memory_map(after exit failure)", s);
+    if (EFI_IS_ERROR(s)) arch_exit(2);
     g_handoff.memory_map_bytes = size;
     g_handoff.descriptor_size = (uint32_t)desc_size;
     g_handoff.descriptor_version = desc_version;
