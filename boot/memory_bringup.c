@@ -219,7 +219,8 @@ typedef struct selftest_ctx {
   bool corrupt_reservation;
   mm_range got[SELFTEST_MAX];
   uint32_t count;
-  const char *failure;
+  const char *failure;  // one token: which check failed
+  const char *detail;   // the invariant checker's description, when it was the checker
 } selftest_ctx;
 
 static uint64_t pattern(phys_addr_t addr) { return addr * 0x9e3779b97f4a7c15ull ^ 0x5a5a5a5a5a5a5a5aull; }
@@ -318,7 +319,8 @@ static mm_status run_selftest(mm_phys_allocator *a, void *ctx) {
 #endif
   const char *why = 0;
   if (mm_phys_check_invariants(a, &why) != MM_OK) {
-    t->failure = why ? why : "invariant checker failed";
+    t->failure = "invariant_checker";
+    t->detail = why;
     return MM_ERR_INVARIANT;
   }
   mm_phys_stats after = mm_phys_get_stats(a);
@@ -454,6 +456,11 @@ uint32_t memory_bringup(const boot_handoff *handoff, const kernel_options *opt) 
   }
 #endif
   s = with_runtime_allocator(run_selftest, &selftest);
+  if (s != MM_OK && selftest.detail) {
+    debug_structured(LOG_ERROR, "panic", KV_S("stage", "selftest"), KV_S("reason", selftest.failure),
+                     KV_S("detail", selftest.detail));
+    arch_exit(3);
+  }
   if (s != MM_OK) stage_panic("selftest", selftest.failure ? selftest.failure : mm_status_name(s));
   debug_structured(LOG_INFO, "mm.selftest", KV_S("result", "ok"), KV_U("allocations", selftest.count),
                    KV_U("cycles", arch_cycles() - t));
