@@ -14,7 +14,8 @@
 const char *arch_name(void);
 
 // Serial console used after ExitBootServices: x86_64 COM1 16550 at I/O port 0x3F8, AArch64 PL011 at the
-// virt machine's 0x09000000. arch_serial_init is idempotent.
+// virt machine's 0x09000000. arch_serial_init is idempotent. arch_serial_write sends the bytes as they are,
+// waiting (bounded) for the transmitter; line endings are the caller's business.
 void arch_serial_init(void);
 void arch_serial_write(const char *text, uint64_t len);
 

@@ -6,9 +6,17 @@
 #include "mm/firmware_map.h"
 #include "mm/log.h"
 
+// The log's sink: one line at a time to the serial port, each "\n" sent as "\r\n" for terminals.
 static void serial_sink(void *ctx, const char *text, uint64_t len) {
   (void)ctx;
-  arch_serial_write(text, len);
+  uint64_t start = 0;
+  for (uint64_t i = 0; i < len; i++) {
+    if (text[i] != '\n') continue;
+    arch_serial_write(text + start, i - start);
+    arch_serial_write("\r\n", 2);
+    start = i + 1;
+  }
+  arch_serial_write(text + start, len - start);
 }
 
 static bool word_eq(const char *a, uint32_t len, const char *b) {

@@ -24,12 +24,9 @@ static void put_byte(uint8_t byte) {
   mmio_write32(PL011_BASE + PL011_DR, byte);
 }
 
-// Writes `len` bytes of `text`, turning each "\n" into "\r\n" for terminals.
+// Writes `len` bytes of `text` as they are (line-ending policy belongs to the caller, boot/kernel_main.c).
 void arch_serial_write(const char *text, uint64_t len) {
-  for (uint64_t i = 0; i < len; i++) {
-    if (text[i] == '\n') put_byte('\r');
-    put_byte((uint8_t)text[i]);
-  }
+  for (uint64_t i = 0; i < len; i++) put_byte((uint8_t)text[i]);
 }
 
 // The PL011 register page must stay mapped (Device, never executable) once the kernel's tables are active.

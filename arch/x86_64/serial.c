@@ -39,12 +39,9 @@ static void put_byte(uint8_t byte) {
   outb(COM1 + UART_THR, byte);
 }
 
-// Writes `len` bytes of `text`, turning each "\n" into "\r\n" for terminals.
+// Writes `len` bytes of `text` as they are (line-ending policy belongs to the caller, boot/kernel_main.c).
 void arch_serial_write(const char *text, uint64_t len) {
-  for (uint64_t i = 0; i < len; i++) {
-    if (text[i] == '\n') put_byte('\r');
-    put_byte((uint8_t)text[i]);
-  }
+  for (uint64_t i = 0; i < len; i++) put_byte((uint8_t)text[i]);
 }
 
 // x86_64 arch code reaches its devices (COM1, isa-debug-exit) through port I/O, which paging does not
