@@ -23,7 +23,8 @@ void arch_serial_write(const char *text, uint64_t len);
 // AArch64: semihosting SYS_EXIT_EXTENDED). Falls back to halting forever if the device is absent.
 _Noreturn void arch_exit(uint32_t status);
 
-// A free-running cycle-ish counter (x86: RDTSC; AArch64: CNTVCT_EL0) and its name for logs.
+// A free-running counter for the logs' `cycles=` values: x86 RDTSC (TSC ticks), AArch64 CNTVCT_EL0 (generic timer
+// ticks, CNTFRQ_EL0 per second). The unit differs between architectures; compare values of one architecture only.
 uint64_t arch_cycles(void);
 
 // The CPU's physical address width in bits (x86: CPUID 0x80000008 EAX[7:0]; AArch64: ID_AA64MMFR0_EL1.PARange).

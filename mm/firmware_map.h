@@ -1,6 +1,6 @@
 // firmware_map.h: the firmware memory map as delivered, and the normalized view every later stage reads.
 //
-// Stage 1 of the bring-up pipeline: firmware map -> plan -> carve -> runtime allocator -> paging.
+// Stage 1 of the bring-up pipeline: firmware map -> reservations -> plan -> carve -> runtime allocator -> paging.
 // The verbatim copy (descriptors exactly as GetMemoryMap returned them, at their own stride) is kept for
 // provenance and diagnostics; the normalized regions are sorted, disjoint, typed and frame-trimmed.
 #ifndef MM_FIRMWARE_MAP_H

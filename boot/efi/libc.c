@@ -1,4 +1,5 @@
-// libc.c: the four functions clang emits calls to even in freestanding code (environment.md), for the kernel.
+// libc.c: memcpy, memmove, memset and memcmp for the kernel. clang emits calls to these four even with
+// -ffreestanding (struct copies, large initializers, loops it recognizes), and the kernel links no C library.
 // Byte loops on purpose: correct with -mstrict-align and before any mapping is set up; the kernel's copies
 // are small.
 #include <stddef.h>
