@@ -35,7 +35,7 @@ done
 ((${#patterns[@]})) || patterns=(//...)
 
 # bazelw installs llvm-19 (llvm-profdata, llvm-cov) with the rest of the toolchain; `info` is enough to do that.
-out="$(./bazelw info output_path 2>/dev/null)/coverage" || {
+out="$(./bazelw info output_path)/coverage" || {
   echo "coverage.sh: bazel info failed" >&2
   exit 2
 }
