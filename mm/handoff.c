@@ -47,6 +47,37 @@ static mm_status handoff_fail(mm_handoff_result *out, mm_handoff_stage stage, mm
   return status;
 }
 
+#define HANDOFF_LABEL_FREE_RUNS "free_runs"
+#define HANDOFF_LABEL_RESERVED "reserved"
+
+// Removes a span recorded by this hand-off (carved or given); nothing for an empty span. Panics if the entry is
+// gone: nobody else removes entries while the hand-off runs.
+static void handoff_unrecord(mm_reservation_set *set, phys_addr_t phys, uint64_t bytes, const char *label) {
+  phys_addr_t base, end;
+  if (bytes == 0) return;
+  if (mm_reservation_round(phys, bytes, &base, &end) != MM_OK ||
+      !mm_reservation_remove(set, base, end, MM_RES_BOOKKEEPING, label)) {
+    mm_panic("mm_handoff", "recorded bookkeeping reservation vanished before rollback");
+  }
+}
+
+// Records the non-empty spans of caller-placed backing, as carve_option_storage records what it carves. All or
+// nothing.
+static mm_status handoff_record_given(mm_reservation_set *set, const mm_carved_storage *given) {
+  mm_status status = MM_OK;
+  if (given->free_runs_bytes != 0) {
+    status = mm_reservation_add(set, given->free_runs_phys, given->free_runs_bytes, MM_RES_BOOKKEEPING,
+                                HANDOFF_LABEL_FREE_RUNS);
+    if (status != MM_OK) return status;
+  }
+  if (given->reserved_bytes != 0) {
+    status = mm_reservation_add(set, given->reserved_phys, given->reserved_bytes, MM_RES_BOOKKEEPING,
+                                HANDOFF_LABEL_RESERVED);
+    if (status != MM_OK) handoff_unrecord(set, given->free_runs_phys, given->free_runs_bytes, HANDOFF_LABEL_FREE_RUNS);
+  }
+  return status;
+}
+
 static mm_status handoff_run(handoff_init_fn init, void *target, const mm_firmware_map *map,
                              mm_reservation_set *reservations, const mm_phys_window *window,
                              const mm_handoff_options *options, mm_handoff_result *out) {
@@ -63,10 +94,16 @@ static mm_status handoff_run(handoff_init_fn init, void *target, const mm_firmwa
 
   // 4. carve_option_storage from the early allocator; both spans join the reservations (all or nothing).
   t = handoff_now(options);
-  mm_early_allocator early;
-  mm_early_init(&early, map, reservations);
   mm_carved_storage carved;
-  mm_status status = carve_option_storage(&early, &out->plan, window, &carved);
+  mm_status status;
+  if (options && options->carved) {
+    carved = *options->carved;
+    status = handoff_record_given(reservations, &carved);
+  } else {
+    mm_early_allocator early;
+    mm_early_init(&early, map, reservations);
+    status = carve_option_storage(&early, &out->plan, window, &carved);
+  }
   if (status != MM_OK) return handoff_fail(out, MM_HANDOFF_CARVE, status);
   handoff_timing(options, LOG_DEBUG, "mm.carve_done", t);
 
@@ -75,12 +112,8 @@ static mm_status handoff_run(handoff_init_fn init, void *target, const mm_firmwa
   status = init(target, map, reservations, &carved, window);
   if (status != MM_OK) {
     // Undo the carve so the set is as the caller gave it: the carved frames are simply unused again.
-    if (!mm_reservation_remove(reservations, carved.free_runs_phys, carved.free_runs_phys + carved.free_runs_bytes,
-                               MM_RES_BOOKKEEPING, "free_runs") ||
-        !mm_reservation_remove(reservations, carved.reserved_phys, carved.reserved_phys + carved.reserved_bytes,
-                               MM_RES_BOOKKEEPING, "reserved")) {
-      mm_panic("mm_handoff", "carved reservation vanished before rollback");
-    }
+    handoff_unrecord(reservations, carved.free_runs_phys, carved.free_runs_bytes, HANDOFF_LABEL_FREE_RUNS);
+    handoff_unrecord(reservations, carved.reserved_phys, carved.reserved_bytes, HANDOFF_LABEL_RESERVED);
     return handoff_fail(out, MM_HANDOFF_INITIALIZE, status);
   }
   handoff_timing(options, LOG_INFO, "mm.handoff", t);

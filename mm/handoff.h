@@ -29,6 +29,11 @@ typedef struct mm_handoff_options {
   // Counter read before and after each stage for the timing lines (mm.plan_done, mm.carve_done at debug level,
   // mm.handoff at info level, each with cycles=). NULL: no timing lines (host tools, whose logs are compared).
   uint64_t (*cycles)(void);
+  // Backing the caller has already placed and sized (test harnesses that choose tiny arrays to exercise growth),
+  // or NULL to carve. When set, the carve stage only records its non-empty spans as MM_RES_BOOKKEEPING
+  // "free_runs" / "reserved" (rounded outward to frames), as carve_option_storage would; the slot counts are
+  // taken as given.
+  const mm_carved_storage *carved;
 } mm_handoff_options;
 
 typedef struct mm_handoff_result {
@@ -43,7 +48,8 @@ typedef struct mm_handoff_result {
 // (MM_RES_BOOKKEEPING "free_runs" / "reserved") and the allocator owns its copy of them. `options` may be NULL.
 // Logs what the stages log (mm.plan, mm.carve; timing lines when options->cycles is set).
 // Errors (out->failed_stage names the stage): MM_ERR_INVALID_ARGUMENT (a NULL argument or a window without
-// map; stage plan), those of carve_option_storage (stage carve), those of mm_phys_init (stage initialize).
+// map; stage plan), those of carve_option_storage or, with options->carved, of mm_reservation_add (stage
+// carve), those of mm_phys_init (stage initialize).
 // On any error the reservation set is exactly as it was and no allocator exists.
 mm_status mm_handoff_into(mm_phys_allocator *alloc, const mm_firmware_map *map, mm_reservation_set *reservations,
                           const mm_phys_window *window, const mm_handoff_options *options,

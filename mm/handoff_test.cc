@@ -154,6 +154,38 @@ TEST_F(Handoff, MissingArgumentsAreRefusedBeforeAnyStageRuns) {
   EXPECT_FALSE(runtime_allocator_ready());
 }
 
+TEST_F(Handoff, GivenBackingIsRecordedAsBookkeepingInsteadOfCarvedAndRolledBackOnFailure) {
+  mm_carved_storage given{};
+  given.free_runs_phys = 0x210000;
+  given.free_runs_bytes = kF - sizeof(mm_range);  // rounded outward to one frame in the set
+  given.free_slots = given.free_runs_bytes / sizeof(mm_range);
+  given.reserved_phys = 0x211000;
+  given.reserved_bytes = kF;
+  given.reserved_slots = kF / sizeof(mm_reservation);
+  mm_handoff_options options{};
+  options.carved = &given;
+  mm_handoff_result r;
+  ASSERT_EQ(mm_handoff_into(alloc(), &map_.map, &set_, phys_.window(), &options, &r), MM_OK);
+  EXPECT_EQ(r.carved.free_runs_phys, 0x210000u);
+  EXPECT_EQ(r.carved.free_slots, kF / sizeof(mm_range) - 1) << "slot counts are taken as given";
+  const mm_reservation *runs = mm_reservation_set_find(&set_, 0x210000, 0x211000);
+  ASSERT_NE(runs, nullptr);
+  EXPECT_EQ(runs->end, 0x211000u);
+  EXPECT_STREQ(runs->label, "free_runs");
+  ASSERT_NE(mm_reservation_set_find(&set_, 0x211000, 0x212000), nullptr);
+  EXPECT_STREQ(mm_reservation_set_find(&set_, 0x211000, 0x212000)->label, "reserved");
+
+  // The same backing into a cell that is taken: the recorded spans go away again.
+  mm_reservation_set_init(&set_, storage_, 32);
+  ASSERT_EQ(mm_reservation_add(&set_, 0x100000, 4 * kF, MM_RES_KERNEL_IMAGE, "kernel"), MM_OK);
+  Snapshot();
+  ASSERT_EQ(mm_handoff_to_runtime(&map_.map, &set_, phys_.window(), nullptr, &r), MM_OK);
+  Snapshot();
+  EXPECT_EQ(mm_handoff_to_runtime(&map_.map, &set_, phys_.window(), &options, &r), MM_ERR_ALREADY_INITIALIZED);
+  EXPECT_EQ(r.failed_stage, MM_HANDOFF_INITIALIZE);
+  EXPECT_TRUE(SetUnchanged());
+}
+
 uint64_t g_ticks = 0;
 uint64_t FakeCycles() { return g_ticks += 10; }
 
