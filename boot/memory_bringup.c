@@ -5,11 +5,12 @@
 //   9 summary
 // Every stage logs its duration in cycles of the architecture's counter; any failure is one `panic` line
 // naming the stage and the reason, and the run ends with status 3. The work of each stage lives in its own
-// file: mm/ for the pipeline and the self-test, boot/identity_ranges.c for the paging policy,
-// boot/bringup_log.c for the reports, boot/test_hooks.c for the test builds' deliberate breakage.
+// file: mm/ for the pipeline and the self-test, boot/identity_paging.c (policy: boot/identity_ranges.c) for
+// the page tables, boot/bringup_log.c for the reports, boot/test_hooks.c for the test builds' deliberate
+// breakage.
 #include "arch/arch.h"
 #include "boot/bringup_log.h"
-#include "boot/identity_ranges.h"
+#include "boot/identity_paging.h"
 #include "boot/kernel.h"
 #include "boot/test_hooks.h"
 #include "mm/handoff.h"
@@ -57,47 +58,6 @@ static void collect_reservations(const boot_handoff *h, mm_reservation_set *set)
   }
 }
 
-// Stage 6: identity paging with tables from the runtime allocator (each table frame becomes a page_tables
-// reservation). The policy is boot/identity_ranges.c; its scratch comes from the allocator and goes back.
-typedef struct paging_ctx {
-  const boot_handoff *handoff;
-  mm_phys_allocator *alloc;
-  uint64_t range_count;
-  arch_paging_info info;
-  arch_paging_features features;
-} paging_ctx;
-
-static mm_status table_frame(void *ctx, phys_addr_t *out) {
-  paging_ctx *p = ctx;
-  mm_status s = mm_phys_alloc_frame(p->alloc, out);
-  if (s != MM_OK) return s;
-  s = mm_phys_reserve(p->alloc, *out, MM_FRAME_SIZE, MM_RES_PAGE_TABLES, "page_tables");
-  if (s != MM_OK) mm_phys_free(p->alloc, *out, 1);
-  return s;
-}
-
-static mm_status build_paging(mm_phys_allocator *a, void *ctx) {
-  paging_ctx *p = ctx;
-  const boot_handoff *h = p->handoff;
-  arch_map_range mmio[MMIO_MAX];
-  uint64_t n = arch_identity_mmio(mmio, MMIO_MAX);
-  identity_inputs in = {mm_phys_firmware_map(a), mmio, n < MMIO_MAX ? n : MMIO_MAX, h->framebuffer_base,
-                        h->framebuffer_size, h->image_base, h->image_size};
-  uint64_t max = identity_ranges_max(&in), scratch_bytes = identity_ranges_scratch_bytes(&in);
-  uint64_t bytes = max * sizeof(arch_map_range) + scratch_bytes;
-  mm_alloc_request req = {(bytes + MM_FRAME_MASK) >> MM_FRAME_SHIFT, MM_FRAME_SIZE, 0, 0};
-  phys_addr_t phys;
-  mm_status s = mm_phys_alloc(a, &req, &phys);
-  if (s != MM_OK) return s;
-  arch_map_range *ranges = g_window.map(g_window.ctx, phys, bytes);
-  s = identity_ranges_build(&in, ranges + max, scratch_bytes, ranges, max, &p->range_count);
-  p->alloc = a;
-  arch_frame_source source = {table_frame, p};
-  if (s == MM_OK) s = arch_paging_build(ranges, p->range_count, &p->features, &source, &g_window, &p->info);
-  mm_status f = mm_phys_free(a, phys, req.count);
-  return s != MM_OK ? s : f;
-}
-
 // Stage 7: the portable self-test (mm/selftest.h) through the new mappings.
 typedef struct selftest_ctx {
   mm_selftest_hook hook;
@@ -137,7 +97,7 @@ uint32_t memory_bringup(const boot_handoff *handoff, const kernel_options *opt) 
   debug_structured(LOG_INFO, "mm.reservations", KV_U("count", reservations.count), KV_U("cycles", arch_cycles() - t));
 
   // 3-5. Plan, carve, hand over to the global cell: from here on memory comes only from the runtime allocator.
-  mm_handoff_options options = {arch_cycles};
+  mm_handoff_options options = {arch_cycles, 0};
   mm_handoff_result handed;
   mm_status s = mm_handoff_to_runtime(&map, &reservations, &g_window, &options, &handed);
   if (s != MM_OK) stage_panic(mm_handoff_stage_name(handed.failed_stage), mm_status_name(s));
@@ -145,8 +105,8 @@ uint32_t memory_bringup(const boot_handoff *handoff, const kernel_options *opt) 
 
   // 6. Identity paging with tables from the runtime allocator, then switch to it.
   t = arch_cycles();
-  paging_ctx paging = {handoff, 0, 0, {0}, arch_paging_probe()};
-  check("paging", with_runtime_allocator(build_paging, &paging));
+  identity_paging paging = {handoff, &g_window, arch_paging_probe(), 0, {0}};
+  check("paging", with_runtime_allocator(identity_paging_build, &paging));
   arch_paging_activate(&paging.info, &paging.features);
   debug_structured(LOG_INFO, "paging.installed", KV_S("arch", arch_name()), KV_X("root", paging.info.root),
                    KV_U("mapped_bytes", paging.info.mapped_bytes), KV_U("tables", paging.info.tables),
