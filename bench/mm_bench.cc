@@ -23,10 +23,8 @@
 #include "mm/testing/sim_memory.h"
 
 extern "C" {
-#include "mm/carve.h"
-#include "mm/early_alloc.h"
+#include "mm/handoff.h"
 #include "mm/phys_alloc.h"
-#include "mm/plan.h"
 }
 
 namespace {
@@ -64,7 +62,7 @@ struct Bringup {
   }
   mm_phys_allocator *alloc() { return reinterpret_cast<mm_phys_allocator *>(alloc_storage.data()); }
 
-  // normalize -> plan -> carve -> initialize, as boot/memory_bringup.c does it.
+  // normalize -> plan -> carve -> initialize, through the kernel's own hand-off entry (mm/handoff.h).
   bool Run() {
     if (mm_firmware_map_init(&map, descs.data(), descs.size() * sizeof(mm_efi_descriptor), sizeof(mm_efi_descriptor),
                              1, 48, map_storage.data(), map_storage.size()) != MM_OK)
@@ -72,11 +70,10 @@ struct Bringup {
     mm_reservation_set_init(&set, res_storage.data(), res_storage.size());
     mm_reservation_add(&set, 0x200000, 2 * kMiB, MM_RES_KERNEL_IMAGE, "kernel");
     mm_reservation_add(&set, 0x800000, 64 * kF, MM_RES_STACK, "stack");
-    mm_early_allocator early;
-    mm_early_init(&early, &map, &set);
-    mm_storage_plan plan = runtime_storage_plan(&map, set.count + 2);
-    if (carve_option_storage(&early, &plan, sim.window(), &carved) != MM_OK) return false;
-    return mm_phys_init(alloc(), &map, &set, &carved, sim.window()) == MM_OK;
+    mm_handoff_result handed;
+    if (mm_handoff_into(alloc(), &map, &set, sim.window(), nullptr, &handed) != MM_OK) return false;
+    carved = handed.carved;
+    return true;
   }
 };
 
@@ -136,7 +133,8 @@ void BM_BringupShuffled(benchmark::State &state) {
 }
 BENCHMARK(BM_BringupShuffled)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMicrosecond);
 
-// A plain allocator over `regions` (usable) with nothing else reserved than its carved arrays.
+// A plain allocator over `regions` (usable) with nothing else reserved than its carved arrays (one frame each
+// at the bottom of the first region, which is what the plan asks for such a map).
 struct Plain {
   std::vector<mm_region> regions;
   std::vector<mm_reservation> res_storage;
@@ -158,14 +156,10 @@ struct Plain {
     map.region_count = regions.size();
     res_storage.resize(8);
     mm_reservation_set_init(&set, res_storage.data(), res_storage.size());
-    carved.free_runs_phys = usable[0].first;
-    carved.free_runs_bytes = kF;
-    carved.reserved_phys = usable[0].first + kF;
-    carved.reserved_bytes = kF;
-    mm_reservation_add(&set, carved.free_runs_phys, kF, MM_RES_BOOKKEEPING, "free_runs");
-    mm_reservation_add(&set, carved.reserved_phys, kF, MM_RES_BOOKKEEPING, "reserved");
     alloc_storage.resize((mm_phys_allocator_size() + 7) / 8);
-    if (mm_phys_init(alloc(), &map, &set, &carved, sim.window()) != MM_OK) std::abort();
+    mm_handoff_result handed;
+    if (mm_handoff_into(alloc(), &map, &set, sim.window(), nullptr, &handed) != MM_OK) std::abort();
+    carved = handed.carved;
   }
   mm_phys_allocator *alloc() { return reinterpret_cast<mm_phys_allocator *>(alloc_storage.data()); }
 };

@@ -8,7 +8,7 @@
 //   3. anything at or above 2^phys_addr_bits is clipped away;
 //   4. usable (conventional) ranges are trimmed inward to whole 4 KiB frames, every other type is rounded
 //      outward (a reserved partial frame must stay reserved);
-// then a boundary sweep over the sorted start/end events resolves overlaps: at every address the most
+// then the boundary sweep (mm/sweep.h) over the sorted start/end events resolves overlaps: at every address the most
 // restrictive active type (highest mm_region_type) wins. Among overlapping descriptors of the same winning
 // type, the one that started last supplies efi_type and attribute. Adjacent regions of the same type and
 // attribute are merged. Sorting, after a sorted-already check, is an LSD radix sort on the address with
@@ -17,26 +17,17 @@
 #include "mm/firmware_map.h"
 
 #include "mm/log.h"
+#include "mm/sweep.h"
 
 #define FW_DESCRIPTOR_MIN ((uint32_t)sizeof(mm_efi_descriptor))
 
 _Static_assert(sizeof(mm_efi_descriptor) == 40, "EFI_MEMORY_DESCRIPTOR is 40 bytes (UEFI 2.10, 7.2)");
 
-// One end of a normalized descriptor range, sorted by address with ends before starts so that ranges
-// that merely touch never count as overlapping.
-typedef struct fw_event {
-  uint64_t addr;
-  uint64_t attribute;
-  uint32_t efi_type;
-  uint8_t type;      // mm_region_type
-  uint8_t is_start;  // 0 = end, 1 = start
-  uint8_t pad[2];
-} fw_event;
-
 #define FW_ALIGN 8u
-_Static_assert(_Alignof(mm_region) <= FW_ALIGN && _Alignof(fw_event) <= FW_ALIGN,
+_Static_assert(_Alignof(mm_region) <= FW_ALIGN && _Alignof(mm_sweep_event) <= FW_ALIGN,
                "storage carving assumes 8-byte alignment is enough");
-_Static_assert(sizeof(fw_event) <= sizeof(mm_region), "the 2n-region array must hold 2n events as sort scratch");
+_Static_assert(sizeof(mm_sweep_event) <= sizeof(mm_region), "the 2n-region array must hold 2n events as sort scratch");
+_Static_assert(MM_REGION_TYPE_COUNT <= MM_SWEEP_PRIORITIES, "region types are the sweep's priorities");
 
 static const char *const region_type_names[] = {
     [MM_REGION_USABLE] = "usable",
@@ -116,12 +107,12 @@ static bool fw_layout_for(uint64_t map_bytes, uint64_t count, fw_layout *layout)
     return false;
   }
   uint64_t slots = count * 2;  // count <= map_bytes / 40, so this cannot wrap
-  if (slots > UINT64_MAX / sizeof(mm_region) || slots > UINT64_MAX / sizeof(fw_event)) {
+  if (slots > UINT64_MAX / sizeof(mm_region) || slots > UINT64_MAX / sizeof(mm_sweep_event)) {
     return false;
   }
   layout->raw_bytes_padded = (map_bytes + FW_ALIGN - 1) & ~(uint64_t)(FW_ALIGN - 1);
   layout->region_bytes = slots * sizeof(mm_region);
-  layout->event_bytes = slots * sizeof(fw_event);
+  layout->event_bytes = slots * sizeof(mm_sweep_event);
   uint64_t total = FW_ALIGN - 1;
   const uint64_t parts[3] = {layout->raw_bytes_padded, layout->region_bytes, layout->event_bytes};
   for (uint32_t i = 0; i < 3; i++) {
@@ -161,143 +152,10 @@ static bool fw_descriptor_overflows(const mm_efi_descriptor *d) {
   return (d->number_of_pages << MM_FRAME_SHIFT) > UINT64_MAX - d->physical_start;
 }
 
-static bool fw_event_less(const fw_event *a, const fw_event *b) {
-  if (a->addr != b->addr) return a->addr < b->addr;
-  if (a->is_start != b->is_start) return a->is_start < b->is_start;
-  if (a->type != b->type) return a->type < b->type;
-  if (a->efi_type != b->efi_type) return a->efi_type < b->efi_type;
-  return a->attribute < b->attribute;
-}
-
-// Runs this long are insertion-sorted before the merge passes start (cheap on short, cache-resident runs).
-#define FW_SORT_RUN 16u
-
-// Insertion-sorts src[0, n) into dst[0, n); src == dst sorts in place (src[i] is read before dst[i] is
-// written, and only dst[0, i] is written while inserting element i).
-static void fw_insertion_sort_into(const fw_event *src, fw_event *dst, uint64_t n) {
-  for (uint64_t i = 0; i < n; i++) {
-    fw_event x = src[i];
-    uint64_t j = i;
-    while (j > 0 && fw_event_less(&x, &dst[j - 1])) {
-      dst[j] = dst[j - 1];
-      j--;
-    }
-    dst[j] = x;
-  }
-}
-
-// Merges the sorted runs src[lo, mid) and src[mid, hi) into dst[lo, hi). Takes from the left run on ties
-// (stable), and copies both runs through unchanged when they are already in order.
-static void fw_merge(const fw_event *src, fw_event *dst, uint64_t lo, uint64_t mid, uint64_t hi) {
-  if (mid >= hi || !fw_event_less(&src[mid], &src[mid - 1])) {
-    mm_memcpy(&dst[lo], &src[lo], (size_t)((hi - lo) * sizeof(fw_event)));
-    return;
-  }
-  uint64_t i = lo;
-  uint64_t j = mid;
-  uint64_t k = lo;
-  while (i < mid && j < hi) {
-    if (fw_event_less(&src[j], &src[i])) {
-      dst[k++] = src[j++];
-    } else {
-      dst[k++] = src[i++];
-    }
-  }
-  if (i < mid) {
-    mm_memcpy(&dst[k], &src[i], (size_t)((mid - i) * sizeof(fw_event)));
-  } else if (j < hi) {
-    mm_memcpy(&dst[k], &src[j], (size_t)((hi - j) * sizeof(fw_event)));
-  }
-}
-
-// Stable bottom-up merge sort of ev[0, count), O(n log n), no recursion, ping-ponging between `ev` and
-// `scratch` (room for `count` events, not overlapping `ev`). The runs start in whichever buffer makes the
-// last merge pass land in `ev`, so there is no copy back.
-static void fw_merge_sort(fw_event *ev, fw_event *scratch, uint64_t count) {
-  uint64_t passes = 0;
-  for (uint64_t width = FW_SORT_RUN; width < count; width *= 2) {  // count < 2^61: width never wraps
-    passes++;
-  }
-  fw_event *src = (passes & 1u) ? scratch : ev;
-  fw_event *dst = (passes & 1u) ? ev : scratch;
-  for (uint64_t lo = 0; lo < count; lo += FW_SORT_RUN) {
-    uint64_t n = count - lo < FW_SORT_RUN ? count - lo : FW_SORT_RUN;
-    fw_insertion_sort_into(&ev[lo], &src[lo], n);
-  }
-  for (uint64_t width = FW_SORT_RUN; width < count; width *= 2) {
-    for (uint64_t lo = 0; lo < count; lo += 2 * width) {
-      uint64_t mid = count - lo < width ? count : lo + width;
-      uint64_t hi = count - lo < 2 * width ? count : lo + 2 * width;
-      fw_merge(src, dst, lo, mid, hi);
-    }
-    fw_event *t = src;
-    src = dst;
-    dst = t;
-  }
-}
-
-// Sorts events in place: O(n) when already sorted (the usual firmware case). Otherwise a stable LSD radix
-// sort on addr, one byte per pass and only over the bytes that differ between events (typically 3-5
-// passes), ping-ponging with `scratch`; then each run of equal addresses is ordered by the rest of
-// fw_event_less with the merge sort (runs are short in practice; one huge run is still O(n log n)).
-static void fw_sort_events(fw_event *ev, fw_event *scratch, uint64_t count) {
-  bool sorted = true;
-  for (uint64_t i = 1; i < count && sorted; i++) {
-    sorted = !fw_event_less(&ev[i], &ev[i - 1]);
-  }
-  if (sorted) {
-    return;
-  }
-  uint64_t any = 0;
-  uint64_t all = UINT64_MAX;
-  for (uint64_t i = 0; i < count; i++) {
-    any |= ev[i].addr;
-    all &= ev[i].addr;
-  }
-  const uint64_t varying = any ^ all;
-  fw_event *src = ev;
-  fw_event *dst = scratch;
-  uint64_t bucket[256];
-  for (unsigned shift = 0; shift < 64; shift += 8) {
-    if (((varying >> shift) & 0xffu) == 0) {
-      continue;  // every event has the same byte here: the pass would not move anything
-    }
-    mm_memset(bucket, 0, sizeof(bucket));
-    for (uint64_t i = 0; i < count; i++) {
-      bucket[(src[i].addr >> shift) & 0xffu]++;
-    }
-    uint64_t at = 0;
-    for (uint32_t b = 0; b < 256; b++) {
-      uint64_t n = bucket[b];
-      bucket[b] = at;
-      at += n;
-    }
-    for (uint64_t i = 0; i < count; i++) {
-      dst[bucket[(src[i].addr >> shift) & 0xffu]++] = src[i];
-    }
-    fw_event *t = src;
-    src = dst;
-    dst = t;
-  }
-  if (src != ev) {
-    mm_memcpy(ev, src, (size_t)(count * sizeof(fw_event)));
-  }
-  for (uint64_t i = 0; i < count;) {
-    uint64_t j = i + 1;
-    while (j < count && ev[j].addr == ev[i].addr) {
-      j++;
-    }
-    if (j - i > 1) {
-      fw_merge_sort(&ev[i], scratch, j - i);
-    }
-    i = j;
-  }
-}
-
 // Turns the verbatim descriptors into start/end events, applying steps 1-4 of the file comment and counting
 // repairs. Returns the number of events written (2 per surviving descriptor).
 static uint64_t fw_build_events(const uint8_t *raw, uint64_t count, uint32_t stride, unsigned phys_addr_bits,
-                                fw_event *events, mm_map_repairs *repairs) {
+                                mm_sweep_event *events, mm_map_repairs *repairs) {
   // 2^bits, or 0 meaning "no limit" for a 64-bit width.
   const uint64_t limit = phys_addr_bits >= 64 ? 0 : ((uint64_t)1 << phys_addr_bits);
   uint64_t n = 0;
@@ -346,8 +204,8 @@ static uint64_t fw_build_events(const uint8_t *raw, uint64_t count, uint32_t str
         continue;  // only the unrepresentable last frame of the address space
       }
     }
-    fw_event start = {base, d.attribute, d.type, (uint8_t)type, 1, {0, 0}};
-    fw_event stop = {end, d.attribute, d.type, (uint8_t)type, 0, {0, 0}};
+    mm_sweep_event start = {base, d.attribute, d.type, (uint8_t)type, 1, {0, 0}};
+    mm_sweep_event stop = {end, d.attribute, d.type, (uint8_t)type, 0, {0, 0}};
     events[n++] = start;
     events[n++] = stop;
   }
@@ -373,50 +231,17 @@ static uint64_t fw_emit(mm_region *regions, uint64_t count, uint64_t capacity, u
   return count + 1;
 }
 
-// The boundary sweep: events sorted, per-type active counts, the highest active type owns each span.
-// Returns the number of regions written. Counts overlapping descriptor pairs: each start meets every
-// descriptor already active.
-static uint64_t fw_sweep(const fw_event *ev, uint64_t n, mm_region *regions, uint64_t capacity,
-                         mm_map_repairs *repairs) {
-  uint64_t active[MM_REGION_TYPE_COUNT] = {0};
-  uint64_t attr[MM_REGION_TYPE_COUNT] = {0};
-  uint32_t efi[MM_REGION_TYPE_COUNT] = {0};
-  uint64_t total_active = 0;
-  uint64_t regions_out = 0;
-  uint64_t prev = 0;
-  uint64_t i = 0;
-  while (i < n) {
-    uint64_t addr = ev[i].addr;
-    if (total_active > 0 && addr > prev) {
-      uint32_t winner = MM_REGION_TYPE_COUNT - 1;
-      while (active[winner] == 0) {
-        winner--;  // total_active > 0 guarantees some type is active
-      }
-      regions_out = fw_emit(regions, regions_out, capacity, prev, addr, (mm_region_type)winner, efi[winner],
-                            attr[winner]);
-    }
-    for (; i < n && ev[i].addr == addr; i++) {
-      uint32_t t = ev[i].type;
-      if (ev[i].is_start) {
-        repairs->overlaps += total_active;
-        active[t]++;
-        attr[t] = ev[i].attribute;
-        efi[t] = ev[i].efi_type;
-        total_active++;
-      } else {
-        if (active[t] == 0) {
-          mm_panic("fw_sweep", "end event without a matching start");
-        }
-        active[t]--;
-        total_active--;
-      }
-    }
-    prev = addr;
-  }
-  if (total_active != 0) {
-    mm_panic("fw_sweep", "events left a range open");
-  }
-  return regions_out;
+// Receives the sweep's spans (mm/sweep.h): the owner's priority is the region type, its tags the EFI type and
+// attribute of the descriptor of that type that started last.
+typedef struct fw_regions {
+  mm_region *regions;
+  uint64_t count, capacity;
+} fw_regions;
+
+static void fw_emit_span(void *ctx, uint64_t base, uint64_t end, const mm_sweep_event *owner) {
+  fw_regions *out = ctx;
+  out->count = fw_emit(out->regions, out->count, out->capacity, base, end, (mm_region_type)owner->priority,
+                       owner->tag32, owner->tag);
 }
 
 static bool fw_repairs_any(const mm_map_repairs *r) {
@@ -458,7 +283,7 @@ mm_status mm_firmware_map_init(mm_firmware_map *out, const void *descriptors, ui
   uintptr_t at = ((uintptr_t)storage + (FW_ALIGN - 1)) & ~(uintptr_t)(FW_ALIGN - 1);
   uint8_t *raw = (uint8_t *)at;
   mm_region *regions = (mm_region *)(raw + layout.raw_bytes_padded);
-  fw_event *events = (fw_event *)((uint8_t *)regions + layout.region_bytes);
+  mm_sweep_event *events = (mm_sweep_event *)((uint8_t *)regions + layout.region_bytes);
   if (map_bytes != 0) {
     mm_memcpy(raw, input, (size_t)map_bytes);
   }
@@ -466,8 +291,10 @@ mm_status mm_firmware_map_init(mm_firmware_map *out, const void *descriptors, ui
   mm_map_repairs repairs = {0, 0, 0, 0, 0, 0};
   uint64_t n_events = fw_build_events(raw, count, descriptor_size, phys_addr_bits, events, &repairs);
   // The region array is not written until the sweep, so it doubles as the sort's scratch.
-  fw_sort_events(events, (fw_event *)(void *)regions, n_events);
-  uint64_t region_count = fw_sweep(events, n_events, regions, count * 2, &repairs);
+  mm_sweep_sort(events, (mm_sweep_event *)(void *)regions, n_events);
+  fw_regions swept = {regions, 0, count * 2};
+  repairs.overlaps += mm_sweep(events, n_events, fw_emit_span, &swept);
+  uint64_t region_count = swept.count;
 
   uint64_t usable_frames = 0;
   for (uint64_t i = 0; i < region_count; i++) {

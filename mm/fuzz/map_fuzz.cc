@@ -8,9 +8,10 @@
 //                 u8 descriptor index, u8 kind, u16 frame offset into that descriptor, u16 frames
 //               (an index past the map puts the reservation at offset * 1 MiB from 0)
 //   rest        descriptor bytes at the chosen stride
-// Runs mm_firmware_map_init -> reservations -> early alloc -> runtime_storage_plan -> carve_option_storage
-// -> mm_phys_init -> mm_phys_check_invariants, and aborts on any broken property: normalized regions not
-// sorted/disjoint/aligned/merged, an error that changed state, carved spans outside usable memory or over a
+// Runs mm_firmware_map_init -> reservations -> early alloc -> mm_handoff_into (runtime_storage_plan ->
+// carve_option_storage -> mm_phys_init) -> mm_phys_check_invariants, and aborts on any broken property:
+// normalized regions not sorted/disjoint/aligned/merged, an error that changed state (a failed hand-off must
+// leave the reservation set as it was), carved spans outside usable memory or over a
 // reservation, or an invariant the allocator's checker rejects. Simulated physical memory (SimPhys) backs
 // only what mm/ maps, so descriptor addresses anywhere in 2^64 are fine.
 #include <cstdint>
@@ -22,8 +23,8 @@
 #include "mm/testing/sim_phys.h"
 
 extern "C" {
-#include "mm/carve.h"
 #include "mm/firmware_map.h"
+#include "mm/handoff.h"
 #include "mm/log.h"
 #include "mm/phys_alloc.h"
 }
@@ -140,31 +141,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
 
-  // 4. plan and carve.
-  mm_storage_plan plan = runtime_storage_plan(&map, set.count);
-  CHECK(plan.free_slots >= plan.conventional_regions + plan.reservations);
+  // 4-5. the hand-off entry: plan, carve, the runtime allocator in storage of our own.
   mm_testing::SimPhys phys(uint64_t{256} << 20);
-  std::vector<mm_reservation> before_carve(set.entries, set.entries + set.count);
-  mm_carved_storage carved;
-  s = carve_option_storage(&early, &plan, phys.window(), &carved);
+  std::vector<mm_reservation> before_handoff(set.entries, set.entries + set.count);
+  std::vector<uint64_t> alloc_storage((mm_phys_allocator_size() + 7) / 8 + 1);
+  auto* alloc = reinterpret_cast<mm_phys_allocator*>(alloc_storage.data());
+  mm_handoff_result handed;
+  s = mm_handoff_into(alloc, &map, &set, phys.window(), nullptr, &handed);
+  const mm_storage_plan& plan = handed.plan;
+  CHECK(plan.free_slots >= plan.conventional_regions + plan.reservations);
   if (s != MM_OK) {
-    CHECK(set.count == before_carve.size());
-    CHECK(before_carve.empty() ||
-          std::memcmp(set.entries, before_carve.data(), before_carve.size() * sizeof(mm_reservation)) == 0);
+    CHECK(handed.failed_stage == MM_HANDOFF_CARVE || handed.failed_stage == MM_HANDOFF_INITIALIZE);
+    CHECK(set.count == before_handoff.size());  // a failed hand-off leaves the set as it was
+    CHECK(before_handoff.empty() ||
+          std::memcmp(set.entries, before_handoff.data(), before_handoff.size() * sizeof(mm_reservation)) == 0);
     return 0;
   }
+  CHECK(handed.failed_stage == MM_HANDOFF_DONE);
+  const mm_carved_storage& carved = handed.carved;
+  CHECK(set.count == before_handoff.size() + 2);
   CHECK(InUsable(map, carved.free_runs_phys, carved.free_runs_phys + carved.free_runs_bytes));
   CHECK(InUsable(map, carved.reserved_phys, carved.reserved_phys + carved.reserved_bytes));
-  for (const mm_reservation& r : before_carve) {
+  for (const mm_reservation& r : before_handoff) {
     CHECK(!(r.base < carved.free_runs_phys + carved.free_runs_bytes && carved.free_runs_phys < r.end));
     CHECK(!(r.base < carved.reserved_phys + carved.reserved_bytes && carved.reserved_phys < r.end));
   }
 
-  // 5. the runtime allocator, then its own invariant checker.
-  std::vector<uint64_t> alloc_storage((mm_phys_allocator_size() + 7) / 8 + 1);
-  auto* alloc = reinterpret_cast<mm_phys_allocator*>(alloc_storage.data());
-  s = mm_phys_init(alloc, &map, &set, &carved, phys.window());
-  if (s != MM_OK) return 0;
+  // 6. the allocator's own invariant checker.
   const char* why = nullptr;
   if (mm_phys_check_invariants(alloc, &why) != MM_OK) Fail(why ? why : "invariant");
   for (int i = 0; i < 8; i++) {

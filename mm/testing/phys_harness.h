@@ -1,6 +1,6 @@
 // phys_harness.h: builds a runtime allocator over simulated memory from hand-written regions and
-// reservations, the way the bring-up pipeline would hand it over (carved arrays recorded as bookkeeping
-// reservations), with carved array sizes chosen by the test (tiny arrays exercise growth).
+// reservations through the bring-up's own hand-off entry (mm_handoff_into), with the carved arrays placed and
+// sized by the test (tiny arrays exercise growth) and recorded as bookkeeping reservations by the entry.
 #ifndef MM_TESTING_PHYS_HARNESS_H
 #define MM_TESTING_PHYS_HARNESS_H
 
@@ -14,6 +14,7 @@
 #include "mm/testing/sim_memory.h"
 
 extern "C" {
+#include "mm/handoff.h"
 #include "mm/phys_alloc.h"
 }
 
@@ -35,7 +36,8 @@ struct ReservationSpec {
 class PhysHarness {
  public:
   // Regions must be sorted and disjoint. The carved arrays are placed at carve_at (inside usable memory) and
-  // recorded as MM_RES_BOOKKEEPING "free_runs" / "reserved", like carve_option_storage does.
+  // recorded as MM_RES_BOOKKEEPING "free_runs" / "reserved", like carve_option_storage does. On failure the
+  // reservation set is as the test gave it (the entry rolls back).
   mm_status Build(const std::vector<RegionSpec> &regions, const std::vector<ReservationSpec> &reservations,
                   phys_addr_t carve_at, uint64_t runs_bytes = MM_FRAME_SIZE, uint64_t res_bytes = MM_FRAME_SIZE) {
     regions_.clear();
@@ -62,15 +64,12 @@ class PhysHarness {
     carved_.reserved_bytes = res_bytes;
     carved_.free_slots = runs_bytes / sizeof(mm_range);
     carved_.reserved_slots = res_bytes / sizeof(mm_reservation);
-    if (runs_bytes != 0 &&
-        mm_reservation_add(&set_, carved_.free_runs_phys, runs_bytes, MM_RES_BOOKKEEPING, "free_runs") != MM_OK)
-      std::abort();
-    if (res_bytes != 0 &&
-        mm_reservation_add(&set_, carved_.reserved_phys, res_bytes, MM_RES_BOOKKEEPING, "reserved") != MM_OK)
-      std::abort();
     storage_.reset(new uint64_t[(mm_phys_allocator_size() + 7) / 8]);
     alloc_ = reinterpret_cast<mm_phys_allocator *>(storage_.get());
-    return mm_phys_init(alloc_, &map_, &set_, &carved_, sim_.window());
+    mm_handoff_options options{};
+    options.carved = &carved_;
+    mm_handoff_result handed;
+    return mm_handoff_into(alloc_, &map_, &set_, sim_.window(), &options, &handed);
   }
 
   mm_phys_allocator *alloc() { return alloc_; }

@@ -6,10 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mm/carve.h"
-#include "mm/early_alloc.h"
+#include "mm/handoff.h"
 #include "mm/log.h"
-#include "mm/runtime.h"
+#include "mm/selftest.h"
 
 #define DEFAULT_PHYS_ADDR_BITS 52u
 #define DEFAULT_DESCRIPTOR_SIZE 48u
@@ -187,18 +186,6 @@ static uint64_t frames_of(const range_list *l) {
   return n;
 }
 
-static bool inside_any(const range_list *l, phys_addr_t base, phys_addr_t end) {
-  for (uint64_t i = 0; i < l->count; i++) {
-    if (l->items[i].base <= base && end <= l->items[i].end) return true;
-  }
-  return false;
-}
-
-typedef struct handoff_ctx {
-  replay_result *r;
-  const mm_reservation_set *given;
-} handoff_ctx;
-
 #define SELFTEST_FAIL(...)                                                    \
   do {                                                                        \
     snprintf(r->selftest_why, sizeof r->selftest_why, __VA_ARGS__);           \
@@ -213,10 +200,11 @@ static bool runs_equal(const range_list *a, const range_list *b) {
   return true;
 }
 
-// Exercises the allocator the way the kernel will right after the hand-off and checks every answer against
-// what the normalized map and the reservations say it must be. Leaves the allocator as it found it, except for
-// the final reclaim (which it checks too). Sets r->selftest_ok / selftest_why.
-static void selftest(mm_phys_allocator *a, replay_result *r, const mm_reservation_set *given) {
+// Checks the allocator right after the hand-off against what the normalized map and the reservations say it
+// must hold, runs the kernel's self-test on it, then reclaims and checks what reclaim added. Leaves the
+// allocator as it found it, except for the reclaim. Sets r->selftest_ok / selftest_why.
+static void selftest(mm_phys_allocator *a, const mm_phys_window *window, replay_result *r,
+                     const mm_reservation_set *given) {
   range_list expect = {0}, after = {0}, reclaim_expect = {0};
   const mm_phys_stats before = r->stats;
   const mm_firmware_map *map = &r->map;
@@ -253,69 +241,20 @@ static void selftest(mm_phys_allocator *a, replay_result *r, const mm_reservatio
                                                                    (unsigned long long)g->base);
   }
 
-  if (expect.count == 0) {  // nothing free: nothing to allocate (carve could not have worked either)
-    r->selftest_ok = true;
-    goto done;
-  }
-
-  // 3. One frame, lowest first.
-  phys_addr_t one = 0;
-  mm_status st = mm_phys_alloc_frame(a, &one);
-  if (st != MM_OK) SELFTEST_FAIL("alloc_frame: %s", mm_status_name(st));
-  if (one != expect.items[0].base) SELFTEST_FAIL("alloc_frame gave 0x%llx, lowest free frame is 0x%llx",
-                                                 (unsigned long long)one, (unsigned long long)expect.items[0].base);
-  if (mm_phys_is_free(a, one)) SELFTEST_FAIL("allocated frame still free");
-
-  // 4. 16 frames aligned to 64 KiB: must succeed exactly when some free run has room.
-  bool room = false;
-  for (uint64_t i = 0; i < expect.count && !room; i++) {
-    phys_addr_t b = expect.items[i].base == one ? one + MM_FRAME_SIZE : expect.items[i].base;
-    phys_addr_t ab = (b + 0xffff) & ~(phys_addr_t)0xffff;
-    room = ab >= b && ab < expect.items[i].end && expect.items[i].end - ab >= 16 * MM_FRAME_SIZE;
-  }
-  mm_alloc_request req = {16, 0x10000, 0, 0};
-  phys_addr_t block = 0;
-  st = mm_phys_alloc(a, &req, &block);
-  if (room && st != MM_OK) SELFTEST_FAIL("aligned alloc of 16 frames: %s", mm_status_name(st));
-  if (!room && st != MM_ERR_NO_MEMORY) SELFTEST_FAIL("aligned alloc without room: %s", mm_status_name(st));
-  if (st == MM_OK && ((block & 0xffff) != 0 || !inside_any(&expect, block, block + 16 * MM_FRAME_SIZE)))
-    SELFTEST_FAIL("aligned alloc gave 0x%llx, not aligned or not free memory", (unsigned long long)block);
-
-  // 5. A fixed allocation of the highest free frame, twice.
-  mm_range top = expect.items[expect.count - 1];
-  phys_addr_t fixed = top.end - MM_FRAME_SIZE;
-  bool fixed_done = false;
-  if (mm_phys_is_free(a, fixed)) {
-    st = mm_phys_alloc_fixed(a, fixed, 1);
-    if (st != MM_OK) SELFTEST_FAIL("alloc_fixed 0x%llx: %s", (unsigned long long)fixed, mm_status_name(st));
-    fixed_done = true;
-    st = mm_phys_alloc_fixed(a, fixed, 1);
-    if (st != MM_ERR_NOT_FREE) SELFTEST_FAIL("second alloc_fixed: %s, expected not_free", mm_status_name(st));
-  }
-
-  // 6. Freeing a carved bookkeeping frame is refused.
-  st = mm_phys_free(a, r->carved.free_runs_phys, 1);
-  if (st != MM_ERR_RESERVED) SELFTEST_FAIL("freeing carved bookkeeping: %s, expected reserved", mm_status_name(st));
-
-  if (mm_phys_check_invariants(a, &why) != MM_OK) SELFTEST_FAIL("invariants after allocations: %s", why);
-
-  // 7. Give everything back; a second free is a double free.
-  if ((st = mm_phys_free(a, one, 1)) != MM_OK) SELFTEST_FAIL("free one: %s", mm_status_name(st));
-  if ((st = mm_phys_free(a, one, 1)) != MM_ERR_DOUBLE_FREE)
-    SELFTEST_FAIL("double free: %s, expected double_free", mm_status_name(st));
-  if (block && (st = mm_phys_free(a, block, 16)) != MM_OK) SELFTEST_FAIL("free block: %s", mm_status_name(st));
-  if (fixed_done && (st = mm_phys_free(a, fixed, 1)) != MM_OK) SELFTEST_FAIL("free fixed: %s", mm_status_name(st));
-
-  mm_phys_stats now = mm_phys_get_stats(a);
-  if (now.free_frames != before.free_frames || now.allocated_frames != 0)
-    SELFTEST_FAIL("after freeing everything: free_frames %llu (was %llu), allocated %llu",
-                  (unsigned long long)now.free_frames, (unsigned long long)before.free_frames,
-                  (unsigned long long)now.allocated_frames);
+  // 3. The kernel's own self-test (mm/selftest.c), through the simulated memory: allocations of every shape,
+  // a pattern written and verified, everything freed, the invariant checker, the counts back where they were.
+  mm_selftest_result kernel_test;
+  mm_status st = mm_selftest_run(a, window, NULL, NULL, &kernel_test);
+  if (st != MM_OK)
+    SELFTEST_FAIL("%s%s%s (%s, after %u allocations)", kernel_test.failure ? kernel_test.failure : "failed",
+                  kernel_test.detail ? ": " : "", kernel_test.detail ? kernel_test.detail : "", mm_status_name(st),
+                  kernel_test.allocations);
+  // Unless the allocator grew its bookkeeping from itself meanwhile, the free runs are exactly as before.
   mm_phys_for_each_free_run(a, collect_run, &after);
-  if (!runs_equal(&after, &expect)) SELFTEST_FAIL("free runs not restored after freeing everything");
-  if (mm_phys_check_invariants(a, &why) != MM_OK) SELFTEST_FAIL("invariants after freeing: %s", why);
+  if (mm_phys_get_stats(a).reserved_frames == before.reserved_frames && !runs_equal(&after, &expect))
+    SELFTEST_FAIL("free runs not restored after the self-test freed everything");
 
-  // 8. Reclaim adds exactly the reclaimable regions minus reservations, once.
+  // 4. Reclaim adds exactly the reclaimable regions minus reservations, once.
   subtract_reservations(map, is_reclaimable, r->reservations, r->reservation_count, &reclaim_expect);
   uint64_t got = 0;
   if ((st = mm_phys_reclaim(a, &got)) != MM_OK) SELFTEST_FAIL("reclaim: %s", mm_status_name(st));
@@ -335,9 +274,9 @@ done:
   free(reclaim_expect.items);
 }
 
-static mm_status inspect_handoff(mm_phys_allocator *a, void *ctx) {
-  handoff_ctx *h = ctx;
-  replay_result *r = h->r;
+// Snapshots the allocator right after the hand-off into r, runs the invariant checker, then the self-test.
+static void inspect_handoff(mm_phys_allocator *a, const mm_phys_window *window, replay_result *r,
+                            const mm_reservation_set *given) {
   r->stats = mm_phys_get_stats(a);
   range_list runs = {0};
   mm_phys_for_each_free_run(a, collect_run, &runs);
@@ -351,11 +290,21 @@ static mm_status inspect_handoff(mm_phys_allocator *a, void *ctx) {
   r->invariants_ok = mm_phys_check_invariants(a, &why) == MM_OK;
   r->invariant_why = r->invariants_ok ? NULL : why;
   if (r->invariants_ok) {
-    selftest(a, r, h->given);
+    selftest(a, window, r, given);
   } else {
     snprintf(r->selftest_why, sizeof r->selftest_why, "not run: invariants broken");
   }
-  return MM_OK;
+}
+
+// What the simulated memory holds: measured once the hand-off is done, before the checks and the self-test
+// write their own patterns, so the figures are the hand-off's footprint.
+static void measure_sim(replay_result *r, const sim_physmem *sim) {
+  r->sim_backed_bytes = sim->backed_bytes;
+  r->sim_peak_bytes = sim->host_bytes;
+  r->sim_chunks = sim->chunk_count;
+  r->sim_map_calls = sim->map_calls;
+  r->sim_refused = sim->refused_not_ram + sim->refused_budget;
+  r->sim_measured_ = true;
 }
 
 // ---- the pipeline -------------------------------------------------------------------------------------
@@ -396,6 +345,7 @@ static void run_pipeline(const memmap *in, const replay_options *opt, replay_res
   }
 
   // Pending reservations (kernel logs only; a Linux log says nothing about this kernel's own).
+  void *alloc_storage = NULL;
   uint64_t capacity = in->reservation_count + EXTRA_RESERVATION_SLOTS;
   mm_reservation *res_storage = xcalloc((size_t)capacity, sizeof(mm_reservation));
   mm_reservation_set set;
@@ -434,36 +384,28 @@ static void run_pipeline(const memmap *in, const replay_options *opt, replay_res
     r->assumed_reservations++;
   }
 
-  // Plan.
+  // Plan, carve, hand over: the kernel's own entry, into an allocator this replay owns (never the global cell).
   r->pending_reservations = set.count;
-  r->plan = runtime_storage_plan(&r->map, set.count);
-
-  // Carve.
-  mm_early_allocator early;
-  mm_early_init(&early, &r->map, &set);
   mm_phys_window window = sim_physmem_window(sim);
-  st = carve_option_storage(&early, &r->plan, &window, &r->carved);
-  if (st != MM_OK) {
+  alloc_storage = xcalloc(1, (size_t)mm_phys_allocator_size());
+  mm_phys_allocator *alloc = alloc_storage;
+  mm_handoff_result handed;
+  st = mm_handoff_into(alloc, &r->map, &set, &window, NULL, &handed);
+  r->plan = handed.plan;
+  if (st != MM_OK && handed.failed_stage == MM_HANDOFF_CARVE) {
     set_failure(r, st == MM_ERR_NO_MEMORY ? REPLAY_BAD_INPUT : REPLAY_FAILED, "carve", st,
                 "carve_option_storage: %s%s", mm_status_name(st),
                 st == MM_ERR_NO_MEMORY ? " (usable memory too small or too fragmented for the bookkeeping)" : "");
     goto out;
   }
-
-  // Hand-off.
-  mm_runtime_reset_for_tests();
-  st = initialize_runtime_allocator(&r->map, &set, &r->carved, &window);
   if (st != MM_OK) {
-    set_failure(r, REPLAY_FAILED, "initialize", st, "initialize_runtime_allocator: %s", mm_status_name(st));
+    set_failure(r, REPLAY_FAILED, "initialize", st, "%s: %s", mm_handoff_stage_name(handed.failed_stage),
+                mm_status_name(st));
     goto out;
   }
-  handoff_ctx h = {r, &set};
-  st = with_runtime_allocator(inspect_handoff, &h);
-  if (st != MM_OK) {
-    set_failure(r, REPLAY_FAILED, "with_runtime_allocator", st, "with_runtime_allocator: %s", mm_status_name(st));
-    goto out;
-  }
-  mm_runtime_reset_for_tests();
+  r->carved = handed.carved;
+  measure_sim(r, sim);
+  inspect_handoff(alloc, &window, r, &set);
 
   if (!r->invariants_ok) {
     set_failure(r, REPLAY_FAILED, "invariants", MM_ERR_INVARIANT, "invariant broken: %s",
@@ -487,7 +429,7 @@ static void run_pipeline(const memmap *in, const replay_options *opt, replay_res
                               (!k->has_stats_bookkeeping_bytes || k->stats_bookkeeping_bytes == r->stats.bookkeeping_bytes);
   }
 out:
-  mm_runtime_reset_for_tests();
+  free(alloc_storage);
   free(res_storage);
 }
 
@@ -503,11 +445,7 @@ void replay_run(const memmap *in, const replay_options *opt, replay_result *r) {
   sim_physmem sim;
   sim_physmem_init(&sim, opt->sim_budget_bytes);
   run_pipeline(in, opt, r, &sim);
-  r->sim_backed_bytes = sim.backed_bytes;
-  r->sim_peak_bytes = sim.host_bytes;
-  r->sim_chunks = sim.chunk_count;
-  r->sim_map_calls = sim.map_calls;
-  r->sim_refused = sim.refused_not_ram + sim.refused_budget;
+  if (!r->sim_measured_) measure_sim(r, &sim);  // the pipeline stopped before the hand-off finished
   sim_physmem_destroy(&sim);
   log_set_sink(NULL, NULL);
   log_set_level(saved);

@@ -1,9 +1,11 @@
 // replay.h: runs the kernel's own mm/ hand-off on a parsed memory map, in simulated physical memory.
 //
 // The pipeline is the kernel's: the entries become EFI descriptors -> mm_firmware_map_init (normalize) ->
-// runtime_storage_plan -> carve_option_storage (early allocator) -> initialize_runtime_allocator, then the
-// invariant checker and a self-test run through with_runtime_allocator. Nothing here re-implements mm/; the
-// self-test recomputes what the allocator must hold from the normalized map and compares.
+// mm_handoff_into (runtime_storage_plan -> carve_option_storage -> mm_phys_init, mm/handoff.h) into an
+// allocator the replay owns (the global cell is never touched), then the invariant checker and the checks:
+// what the allocator holds is recomputed from the normalized map and compared, the kernel's own self-test
+// (mm/selftest.h) runs in the simulated memory, and reclaim is checked against the map. Nothing here
+// re-implements mm/.
 //
 // Conversion of text entries to descriptors (what a firmware would have handed over):
 //   - page-aligned entries become one descriptor each, in input order (so mm/ sees and counts the disorder);
@@ -82,8 +84,10 @@ typedef struct replay_result {
   char selftest_why[200];
   replay_kernel_check kernel;
 
-  // The simulated memory after the run (what was touched)
+  // The simulated memory right after the hand-off (what the hand-off touched; the self-test's own writes come
+  // later and are not counted), or at the end when the pipeline stopped earlier.
   uint64_t sim_backed_bytes, sim_peak_bytes, sim_chunks, sim_map_calls, sim_refused;  // peak: host bytes allocated
+  bool sim_measured_;
 
   // mm/'s own log lines during the replay (every level), one per line, NUL-terminated.
   char *log;

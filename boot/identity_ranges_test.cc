@@ -1,0 +1,244 @@
+// Tests for identity_ranges.c: the identity-mapping policy, against a per-frame reference of the same rules.
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+extern "C" {
+#include "boot/identity_ranges.h"
+}
+
+namespace {
+
+constexpr uint64_t kF = MM_FRAME_SIZE;
+
+struct Built {
+  mm_status status;
+  std::vector<arch_map_range> ranges;
+};
+
+// A map from hand-written regions (sorted, disjoint), as mm_firmware_map_init would leave it.
+struct Map {
+  std::vector<mm_region> regions;
+  mm_firmware_map map{};
+  explicit Map(std::vector<mm_region> r) : regions(std::move(r)) {
+    map.regions = regions.data();
+    map.region_count = regions.size();
+    map.phys_addr_bits = 52;
+  }
+};
+
+mm_region Region(uint64_t base, uint64_t end, mm_region_type type) {
+  mm_region r{};
+  r.base = base;
+  r.end = end;
+  r.type = type;
+  return r;
+}
+
+Built Build(const identity_inputs &in) {
+  std::vector<uint64_t> scratch(identity_ranges_scratch_bytes(&in) / 8 + 1);
+  std::vector<arch_map_range> out(identity_ranges_max(&in));
+  uint64_t n = 0;
+  mm_status s = identity_ranges_build(&in, scratch.data(), scratch.size() * 8, out.data(), out.size(), &n);
+  out.resize(s == MM_OK ? n : 0);
+  return {s, out};
+}
+
+identity_inputs Inputs(const Map &m) {
+  identity_inputs in{};
+  in.map = &m.map;
+  return in;
+}
+
+// What one frame must be mapped as under the policy in identity_ranges.h; mapped=false when unmapped.
+struct Want {
+  bool mapped;
+  arch_mem_type type;
+  bool exec;
+  bool operator==(const Want &o) const { return mapped == o.mapped && (!mapped || (type == o.type && exec == o.exec)); }
+};
+
+Want Reference(const identity_inputs &in, uint64_t frame) {
+  if (frame < kF) return {false, ARCH_MEM_NORMAL, false};
+  auto covers = [frame](uint64_t base, uint64_t bytes) {
+    return bytes && (base & ~(kF - 1)) <= frame && frame < base + bytes;
+  };
+  if (covers(in.image_base, in.image_size)) return {true, ARCH_MEM_NORMAL, true};
+  for (uint64_t i = 0; i < in.mmio_count; i++) {
+    if (covers(in.mmio[i].base, in.mmio[i].end - in.mmio[i].base)) return {true, ARCH_MEM_DEVICE, false};
+  }
+  if (covers(in.framebuffer_base, in.framebuffer_size)) return {true, ARCH_MEM_FRAMEBUFFER, false};
+  for (uint64_t i = 0; i < in.map->region_count; i++) {
+    const mm_region &r = in.map->regions[i];
+    if (r.base <= frame && frame < r.end) {
+      if (r.type == MM_REGION_RESERVED || r.type == MM_REGION_UNUSABLE) break;
+      return {true, r.type == MM_REGION_MMIO ? ARCH_MEM_DEVICE : ARCH_MEM_NORMAL, false};
+    }
+  }
+  return {false, ARCH_MEM_NORMAL, false};
+}
+
+Want Lookup(const std::vector<arch_map_range> &ranges, uint64_t frame) {
+  for (const auto &r : ranges) {
+    if (r.base <= frame && frame < r.end) return {true, r.type, r.executable};
+  }
+  return {false, ARCH_MEM_NORMAL, false};
+}
+
+void ExpectWellFormed(const std::vector<arch_map_range> &ranges) {
+  for (size_t i = 0; i < ranges.size(); i++) {
+    EXPECT_LT(ranges[i].base, ranges[i].end);
+    EXPECT_EQ(ranges[i].base % kF, 0u);
+    EXPECT_EQ(ranges[i].end % kF, 0u);
+    if (i > 0) {
+      EXPECT_LE(ranges[i - 1].end, ranges[i].base) << "sorted and disjoint";
+      bool same = ranges[i - 1].type == ranges[i].type && ranges[i - 1].executable == ranges[i].executable;
+      EXPECT_FALSE(ranges[i - 1].end == ranges[i].base && same) << "touching neighbours of one kind are merged";
+    }
+  }
+}
+
+TEST(IdentityRanges, RamAndMmioRegionsAreMappedByTypeAndReservedMemoryIsLeftUnmapped) {
+  Map m({Region(0x1000, 0x9f000, MM_REGION_USABLE), Region(0x9f000, 0x100000, MM_REGION_RESERVED),
+         Region(0x100000, 0x800000, MM_REGION_BOOT_SERVICES), Region(0x800000, 0x900000, MM_REGION_UNUSABLE),
+         Region(0xfe000000, 0xfe100000, MM_REGION_MMIO)});
+  Built b = Build(Inputs(m));
+  ASSERT_EQ(b.status, MM_OK);
+  ASSERT_EQ(b.ranges.size(), 3u);
+  EXPECT_EQ(b.ranges[0].base, 0x1000u);
+  EXPECT_EQ(b.ranges[0].end, 0x9f000u);
+  EXPECT_EQ(b.ranges[1].base, 0x100000u);
+  EXPECT_EQ(b.ranges[1].end, 0x800000u);
+  EXPECT_EQ(b.ranges[1].type, ARCH_MEM_NORMAL);
+  EXPECT_EQ(b.ranges[2].type, ARCH_MEM_DEVICE);
+  for (const auto &r : b.ranges) EXPECT_FALSE(r.executable);
+}
+
+TEST(IdentityRanges, TheImageIsTheOnlyExecutableRangeAndSplitsTheRamAroundIt) {
+  Map m({Region(0x100000, 0x1000000, MM_REGION_USABLE)});
+  identity_inputs in = Inputs(m);
+  in.image_base = 0x200000;
+  in.image_size = 0x4f800;  // not a frame multiple: rounded outward
+  Built b = Build(in);
+  ASSERT_EQ(b.status, MM_OK);
+  ASSERT_EQ(b.ranges.size(), 3u);
+  EXPECT_FALSE(b.ranges[0].executable);
+  EXPECT_TRUE(b.ranges[1].executable);
+  EXPECT_EQ(b.ranges[1].base, 0x200000u);
+  EXPECT_EQ(b.ranges[1].end, 0x250000u);
+  EXPECT_FALSE(b.ranges[2].executable);
+  EXPECT_EQ(b.ranges[2].base, 0x250000u);
+}
+
+TEST(IdentityRanges, FramebufferAndArchMmioWinOverTheMapAndAreMappedWhereTheMapSaysNothing) {
+  Map m({Region(0x100000, 0x10000000, MM_REGION_USABLE), Region(0x10000000, 0x20000000, MM_REGION_RESERVED)});
+  arch_map_range mmio[1] = {{0x9000000, 0x9001000, ARCH_MEM_NORMAL, true}};  // type and exec ignored
+  identity_inputs in = Inputs(m);
+  in.mmio = mmio;
+  in.mmio_count = 1;
+  in.framebuffer_base = 0x10000000;  // over reserved memory: still mapped
+  in.framebuffer_size = 0x400000;
+  Built b = Build(in);
+  ASSERT_EQ(b.status, MM_OK);
+  ExpectWellFormed(b.ranges);
+  EXPECT_TRUE((Lookup(b.ranges, 0x9000000) == Want{true, ARCH_MEM_DEVICE, false}));
+  EXPECT_TRUE((Lookup(b.ranges, 0x10000000) == Want{true, ARCH_MEM_FRAMEBUFFER, false}));
+  EXPECT_TRUE((Lookup(b.ranges, 0x10400000) == Want{false, ARCH_MEM_NORMAL, false}));
+}
+
+TEST(IdentityRanges, PageZeroIsNeverMappedEvenWhenRamAndTheImageCoverIt) {
+  Map m({Region(0, 0x100000, MM_REGION_USABLE)});
+  identity_inputs in = Inputs(m);
+  in.image_base = 0;
+  in.image_size = 2 * kF;
+  Built b = Build(in);
+  ASSERT_EQ(b.status, MM_OK);
+  ASSERT_EQ(b.ranges.size(), 2u);
+  EXPECT_EQ(b.ranges[0].base, kF);
+  EXPECT_EQ(b.ranges[0].end, 2 * kF);
+  EXPECT_TRUE(b.ranges[0].executable);
+}
+
+TEST(IdentityRanges, TouchingRegionsOfOneKindBecomeOneRange) {
+  Map m({Region(0x100000, 0x200000, MM_REGION_USABLE), Region(0x200000, 0x300000, MM_REGION_LOADER),
+         Region(0x300000, 0x400000, MM_REGION_ACPI_RECLAIM)});
+  Built b = Build(Inputs(m));
+  ASSERT_EQ(b.status, MM_OK);
+  ASSERT_EQ(b.ranges.size(), 1u);
+  EXPECT_EQ(b.ranges[0].base, 0x100000u);
+  EXPECT_EQ(b.ranges[0].end, 0x400000u);
+}
+
+TEST(IdentityRanges, MatchesThePerFrameReferenceOnRandomInputs) {
+  const uint64_t seed = 20261130;
+  std::mt19937_64 rng(seed);
+  const mm_region_type types[] = {MM_REGION_USABLE, MM_REGION_RESERVED, MM_REGION_MMIO, MM_REGION_UNUSABLE,
+                                  MM_REGION_BOOT_SERVICES, MM_REGION_ACPI_NVS};
+  for (int round = 0; round < 300; round++) {
+    std::vector<mm_region> regions;
+    uint64_t at = (rng() % 4) * kF;
+    int n = 1 + rng() % 12;
+    for (int i = 0; i < n; i++) {
+      at += (rng() % 3) * kF;  // gaps sometimes
+      uint64_t len = (1 + rng() % 8) * kF;
+      regions.push_back(Region(at, at + len, types[rng() % 6]));
+      at += len;
+    }
+    Map m(regions);
+    arch_map_range mmio[2];
+    identity_inputs in = Inputs(m);
+    in.mmio_count = rng() % 3;
+    for (uint64_t i = 0; i < in.mmio_count; i++) {
+      uint64_t b = (rng() % 64) * kF;
+      mmio[i] = {b, b + (1 + rng() % 4) * kF, ARCH_MEM_DEVICE, false};
+    }
+    in.mmio = mmio;
+    if (rng() % 2) {
+      in.framebuffer_base = (rng() % 64) * kF;
+      in.framebuffer_size = (1 + rng() % 6) * kF;
+    }
+    in.image_base = (rng() % 64) * kF + (rng() % 2) * 0x800;
+    in.image_size = (rng() % 5) * kF + 0x123;
+    Built b = Build(in);
+    ASSERT_EQ(b.status, MM_OK) << "seed " << seed << " round " << round;
+    ExpectWellFormed(b.ranges);
+    for (uint64_t f = 0; f < 80 * kF; f += kF) {
+      ASSERT_TRUE(Lookup(b.ranges, f) == Reference(in, f))
+          << "seed " << seed << " round " << round << " frame 0x" << std::hex << f;
+    }
+  }
+}
+
+TEST(IdentityRanges, TooLittleScratchOrOutputIsRefusedAndLeavesTheOutputUntouched) {
+  Map m({Region(0x100000, 0x200000, MM_REGION_USABLE)});
+  identity_inputs in = Inputs(m);
+  std::vector<uint64_t> scratch(identity_ranges_scratch_bytes(&in) / 8);
+  std::vector<arch_map_range> out(identity_ranges_max(&in), arch_map_range{7, 7, ARCH_MEM_DEVICE, true});
+  uint64_t n = 99;
+  EXPECT_EQ(identity_ranges_build(&in, scratch.data(), scratch.size() * 8 - 8, out.data(), out.size(), &n),
+            MM_ERR_STORAGE_TOO_SMALL);
+  EXPECT_EQ(identity_ranges_build(&in, scratch.data(), scratch.size() * 8, out.data(), out.size() - 1, &n),
+            MM_ERR_STORAGE_TOO_SMALL);
+  EXPECT_EQ(n, 99u);
+  EXPECT_EQ(out[0].base, 7u);
+}
+
+TEST(IdentityRanges, NullArgumentsAreRefused) {
+  Map m({Region(0x100000, 0x200000, MM_REGION_USABLE)});
+  identity_inputs in = Inputs(m);
+  uint64_t scratch[64];
+  arch_map_range out[8];
+  uint64_t n = 0;
+  EXPECT_EQ(identity_ranges_build(nullptr, scratch, sizeof scratch, out, 8, &n), MM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(identity_ranges_build(&in, nullptr, sizeof scratch, out, 8, &n), MM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(identity_ranges_build(&in, scratch, sizeof scratch, out, 8, nullptr), MM_ERR_INVALID_ARGUMENT);
+  in.mmio_count = 1;  // with no mmio array
+  EXPECT_EQ(identity_ranges_build(&in, scratch, sizeof scratch, out, 8, &n), MM_ERR_INVALID_ARGUMENT);
+  in.mmio_count = 0;
+  in.map = nullptr;
+  EXPECT_EQ(identity_ranges_build(&in, scratch, sizeof scratch, out, 8, &n), MM_ERR_INVALID_ARGUMENT);
+}
+
+}  // namespace

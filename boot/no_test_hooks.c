@@ -1,0 +1,14 @@
+// no_test_hooks.c: the kernel users boot has no test hooks (see test_hooks.h); the words are ignored.
+#include "boot/test_hooks.h"
+
+#include "mm/log.h"
+
+void test_hooks_after_paging(const kernel_options *opt) { (void)opt; }
+
+mm_selftest_hook test_hooks_selftest_hook(const kernel_options *opt) {
+  if (opt->corrupt_reservation) {
+    debug_structured(LOG_WARN, "boot.cmdline", KV_S("ignored", "selftest.corrupt_reservation"),
+                     KV_S("why", "test_builds_only"));
+  }
+  return 0;
+}

@@ -1,0 +1,32 @@
+// test_hooks.c: the test builds' hooks (see test_hooks.h). Compiled only into //boot:kernel_testhooks.
+#include "boot/test_hooks.h"
+
+#include "arch/arch.h"
+#include "mm/log.h"
+#include "mm/phys_corrupt.h"
+
+void test_hooks_after_paging(const kernel_options *opt) {
+  if (!opt->fault_null) return;
+  // Page 0 is deliberately unmapped, so this read must end in the kernel's own exception vectors
+  // (arch_trap_init) as one `panic stage=exception` line, not a reset.
+  uintptr_t null_addr = 0;
+  __asm__ volatile("" : "+r"(null_addr));  // hide the constant: the compiler may not treat it as UB
+  (void)*(volatile uint64_t *)null_addr;
+  debug_structured(LOG_ERROR, "panic", KV_S("stage", "selftest"), KV_S("reason", "read_of_page_0_did_not_fault"));
+  arch_exit(3);
+}
+
+// Corrupts a reservation behind the allocator's back (through the helper made for it) so the boot test can
+// prove that the invariant checker stops the boot.
+static void corrupt_a_reservation(mm_phys_allocator *a, void *ctx) {
+  (void)ctx;
+  phys_addr_t frame;
+  const char *label;
+  if (!mm_phys_corrupt_reservation_over_free(a, &frame, &label)) return;
+  debug_structured(LOG_WARN, "selftest.corrupt_reservation", KV_S("label", label), KV_X("frame", frame),
+                   KV_X("new_end", frame + MM_FRAME_SIZE));
+}
+
+mm_selftest_hook test_hooks_selftest_hook(const kernel_options *opt) {
+  return opt->corrupt_reservation ? corrupt_a_reservation : 0;
+}

@@ -1,0 +1,19 @@
+// test_hooks.h: the command-line words that break the kernel on purpose, for the boot tests.
+//
+// Two implementations: boot/test_hooks.c (only in //boot:kernel_testhooks, which the test ESP images boot)
+// acts on them; boot/no_test_hooks.c (in //boot:kernel) ignores them and says so once.
+#ifndef BOOT_TEST_HOOKS_H
+#define BOOT_TEST_HOOKS_H
+
+#include "boot/kernel.h"
+#include "mm/selftest.h"
+
+// After paging is installed: with `selftest.fault_null`, reads page 0, which must end in the kernel's own
+// exception vectors as one `panic stage=exception` line. Returns when the word is absent.
+void test_hooks_after_paging(const kernel_options *opt);
+
+// The self-test hook for this boot (mm_selftest_run runs it before the invariant checker): with
+// `selftest.corrupt_reservation`, one that corrupts a reservation so the checker must stop the boot; else NULL.
+mm_selftest_hook test_hooks_selftest_hook(const kernel_options *opt);
+
+#endif  // BOOT_TEST_HOOKS_H
