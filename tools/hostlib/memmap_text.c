@@ -1,9 +1,9 @@
-// memmap_parse.c: the memory-map text parser (see memmap_parse.h for the formats).
+// memmap_text.c: the memory-map text parser (see memmap_text.h for the formats).
 //
 // Each line is first classified by a cheap marker test ("BIOS-e820:", "efi: memNN:", "efi:   0x",
 // "mm.desc", "mm.reserve"). A line with a marker "looks like a map line" and must then parse strictly, to the
 // end of the line: anything else is an error naming the line, and no partial map is returned.
-#include "tools/mmreplay/memmap_parse.h"
+#include "tools/hostlib/memmap_text.h"
 
 #include <ctype.h>
 #include <stdarg.h>

@@ -1,10 +1,10 @@
-// memmap_parse_test.cc: the text parser, one test per format quirk and per kind of malformed line.
+// memmap_text_test.cc: the text parser, one test per format quirk and per kind of malformed line.
 #include <gtest/gtest.h>
 
 #include <string>
 
 extern "C" {
-#include "tools/mmreplay/memmap_parse.h"
+#include "tools/hostlib/memmap_text.h"
 }
 
 namespace {

@@ -1,4 +1,4 @@
-// memmap_parse.h: reads a physical memory map out of a boot log, as Linux or this kernel printed it.
+// memmap_text.h: reads a physical memory map out of a boot log, as Linux or this kernel printed it.
 //
 // Host only (C11 + libc); used by mmreplay and its tests. Independent of mm/: it turns text into ranges and
 // type numbers, nothing more. Converting the entries into EFI descriptors and running mm/ on them is the
@@ -15,8 +15,8 @@
 //              the arm64 form `efi:   0x000080000000-0x0000809fffff [Conventional|  |..|UC]` (inclusive)
 //   e820       `BIOS-e820: [mem 0x..-0x..] usable` (inclusive) and the 2.6-era
 //              ` BIOS-e820: 0000000000100000 - 000000007fff0000 (usable)` (exclusive, not always page aligned)
-#ifndef TOOLS_MMREPLAY_MEMMAP_PARSE_H
-#define TOOLS_MMREPLAY_MEMMAP_PARSE_H
+#ifndef TOOLS_HOSTLIB_MEMMAP_TEXT_H
+#define TOOLS_HOSTLIB_MEMMAP_TEXT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -126,4 +126,4 @@ void memmap_free(memmap *map);
 // every other entry counted exactly as printed. Overlapping entries are each counted.
 void memmap_class_bytes(const memmap *map, uint64_t bytes[MEMMAP_CLASS_COUNT]);
 
-#endif  // TOOLS_MMREPLAY_MEMMAP_PARSE_H
+#endif  // TOOLS_HOSTLIB_MEMMAP_TEXT_H
