@@ -60,6 +60,7 @@ FixtureMap ParseFixtureText(const std::string& name, const std::string& text) {
   std::stable_sort(parsed.begin(), parsed.end(),
                    [](const Parsed& a, const Parsed& b) { return a.entry.line < b.entry.line; });
   for (const Parsed& p : parsed) {
+    if (p.entry.end <= p.entry.base) continue;  // an empty range describes no memory
     if (map.format == FixtureFormat::kUnknown) map.format = p.format;
     FixtureEntry e;
     e.start = p.entry.base;

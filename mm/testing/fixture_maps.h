@@ -9,7 +9,8 @@
 // granular, e820 entries need not be (a 2.6-era Dell has a boundary at 0xdffcfc00), so byte ranges become
 // whole pages the way a kernel must read them: conventional memory inward (only whole free frames),
 // everything else outward (a partly reserved frame is reserved); a conventional entry with no whole frame
-// gets number_of_pages 0. A line the parser rejects fails the current test, naming the line.
+// gets number_of_pages 0; an empty range (end == start) is dropped. A line the parser rejects fails the
+// current test, naming the line.
 #ifndef MM_TESTING_FIXTURE_MAPS_H
 #define MM_TESTING_FIXTURE_MAPS_H
 

@@ -115,9 +115,14 @@ typedef struct memmap_error {
 
 // Parses `len` bytes of `text`. With MEMMAP_FORMAT_AUTO the format is the one whose lines the text carries;
 // when several are present the richest wins (kernel, then linux-efi, then e820) and the others' lines are
-// ignored. Returns true with *out filled (free it with memmap_free), or false with *err filled and *out empty:
+// ignored. A line's kind comes from its markers alone, first match in the order mm.desc, mm.reserve, mm.plan,
+// mm.stats, mm.firmware_map, BIOS-e820:, efi:, whatever format is asked for; lines of kinds not asked for are
+// skipped unparsed. So an auto parse that chose format F returns the same entries as a parse asking for F.
+// `text` need not be NUL-terminated: nothing past text + len is read.
+// Returns true with *out filled (free it with memmap_free), or false with *err filled and *out empty:
 // a line that looks like a map line but does not parse (truncated, reversed range, number or end past 2^64,
-// unknown type name, garbage), or an input with no map line at all. Never returns a partial map.
+// unknown type name, garbage; err->line names it), or an input with no map line at all (err->line 0, message
+// "no ... memory map lines found"). Never returns a partial map.
 bool memmap_parse(const char *text, size_t len, memmap_format format, memmap *out, memmap_error *err);
 
 void memmap_free(memmap *map);
