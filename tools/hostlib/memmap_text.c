@@ -607,7 +607,7 @@ static void *grow(growable *g) {
     size_t cap = g->cap ? g->cap * 2 : 64;
     void *n = realloc(g->items, cap * g->size);
     if (n == NULL) {
-      fprintf(stderr, "memmap_parse: out of memory\n");
+      fprintf(stderr, "memmap_text: out of memory\n");
       abort();
     }
     g->items = n;

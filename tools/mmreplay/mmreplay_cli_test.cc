@@ -1,7 +1,7 @@
 // mmreplay_cli_test.cc: the mmreplay binary end to end, the way a kernel developer runs it.
 //
 // Byte totals are recomputed here from the fixture text with regular expressions and a type table of this
-// test's own, independent of memmap_parse.c, and compared with the tool's JSON.
+// test's own, independent of tools/hostlib/memmap_text.c, and compared with the tool's JSON.
 #include <sys/wait.h>
 
 #include <cstdio>
