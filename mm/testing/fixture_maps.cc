@@ -57,8 +57,9 @@ FixtureMap ParseFixtureText(const std::string& name, const std::string& text) {
   std::vector<Parsed> parsed;
   ParseFormat(name, body, MEMMAP_FORMAT_LINUX_EFI, FixtureFormat::kEfi, &parsed);
   ParseFormat(name, body, MEMMAP_FORMAT_E820, FixtureFormat::kE820, &parsed);
-  std::stable_sort(parsed.begin(), parsed.end(),
-                   [](const Parsed& a, const Parsed& b) { return a.entry.line < b.entry.line; });
+  // A line has one kind (memmap_text.h), so line numbers are unique across the two formats.
+  std::sort(parsed.begin(), parsed.end(),
+            [](const Parsed& a, const Parsed& b) { return a.entry.line < b.entry.line; });
   for (const Parsed& p : parsed) {
     if (p.entry.end <= p.entry.base) continue;  // an empty range describes no memory
     if (map.format == FixtureFormat::kUnknown) map.format = p.format;
