@@ -11,7 +11,7 @@
 //   (e) BM_Server384GiB        bring-up of an unfragmented 384 GiB server map; counter bookkeeping_bytes
 //                              (target <= 16 KiB)
 // Run: bazel run -c opt //bench:mm -- --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
-// Simulated memory backs only the frames the allocator maps (mm/testing/sim_memory.h): no benchmark
+// Simulated memory backs only the frames the allocator maps (mm/testing/sim_phys.h): no benchmark
 // allocates the memory it simulates.
 #include <benchmark/benchmark.h>
 
@@ -20,7 +20,7 @@
 #include <memory>
 #include <vector>
 
-#include "mm/testing/sim_memory.h"
+#include "mm/testing/sim_phys.h"
 
 extern "C" {
 #include "mm/handoff.h"
@@ -49,7 +49,7 @@ struct Bringup {
   std::vector<uint8_t> map_storage;
   std::vector<mm_reservation> res_storage;
   std::vector<uint64_t> alloc_storage;
-  mm_testing::SimMemory sim;
+  mm_testing::SimPhys sim;
   mm_firmware_map map{};
   mm_reservation_set set{};
   mm_carved_storage carved{};
@@ -139,7 +139,7 @@ struct Plain {
   std::vector<mm_region> regions;
   std::vector<mm_reservation> res_storage;
   std::vector<uint64_t> alloc_storage;
-  mm_testing::SimMemory sim;
+  mm_testing::SimPhys sim;
   mm_firmware_map map{};
   mm_reservation_set set{};
   mm_carved_storage carved{};

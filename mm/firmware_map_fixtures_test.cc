@@ -1,4 +1,4 @@
-// Real firmware maps (mm/testdata/memmaps, taken from public boot logs) through the fixture loader and the
+// Real firmware maps (testdata/memmaps, taken from public boot logs) through the fixture loader and the
 // normalizer: every map must normalize, come out sorted/disjoint/merged, and keep exactly the usable bytes
 // an independent interval subtraction computes from the text. Quirks named in each file's header are pinned.
 #include <algorithm>

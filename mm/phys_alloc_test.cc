@@ -154,7 +154,7 @@ TEST_F(PhysAlloc, InitTakesOwnReservationTableWhenCarvedOneIsTooSmall) {
 }
 
 TEST_F(PhysAlloc, InitFailsWhenWindowCannotMap) {
-  h_.sim().set_fail(true);
+  h_.sim().FailAfter(0);
   EXPECT_EQ(h_.Build({{0x100000, 0x200000, MM_REGION_USABLE}}, {}, 0x100000), MM_ERR_NO_MEMORY);
 }
 
@@ -721,7 +721,7 @@ TEST_F(PhysAlloc, InitFromPlanAndCarvePipeline) {
   mm_early_allocator early;
   mm_early_init(&early, &map, &set);
   mm_storage_plan plan = runtime_storage_plan(&map, set.count + 2);
-  mm_testing::SimMemory sim;
+  mm_testing::SimPhys sim;
   mm_carved_storage carved;
   ASSERT_EQ(carve_option_storage(&early, &plan, sim.window(), &carved), MM_OK);
   std::vector<uint64_t> alloc_storage((mm_phys_allocator_size() + 7) / 8);

@@ -18,6 +18,7 @@
 
 extern "C" {
 #include "arch/arch.h"
+#include "tools/hostlib/sim_physmem.h"
 }
 
 namespace arch_testing {
@@ -37,13 +38,24 @@ struct SimLayout {
 };
 
 // Physical memory that holds only the page-table frames: `frames` frames at layout.base, handed out in order
-// through source() and mapped through window().
+// through source() and mapped through window(). The memory is the project's one simulated physical memory
+// (//tools/hostlib:sim_physmem) with exactly those frames declared as RAM, so a map() outside them is refused
+// the way an unbacked address is; this class adds the frame source and the word-sized garbage fill.
 class SimMemory {
  public:
-  SimMemory(uint64_t frames, const SimLayout &layout)
-      : layout_(layout), words_(frames * (MM_FRAME_SIZE / 8), layout.garbage), frames_(frames) {}
+  SimMemory(uint64_t frames, const SimLayout &layout) : layout_(layout), frames_(frames) {
+    sim_physmem_init(&sim_, frames * MM_FRAME_SIZE);
+    sim_physmem_add_ram(&sim_, layout.base, layout.base + frames * MM_FRAME_SIZE);
+    if (frames > 0) {
+      auto *words = static_cast<uint64_t *>(sim_physmem_map(&sim_, layout.base, frames * MM_FRAME_SIZE));
+      for (uint64_t i = 0; words != nullptr && i < frames * (MM_FRAME_SIZE / 8); i++) words[i] = layout.garbage;
+    }
+  }
+  ~SimMemory() { sim_physmem_destroy(&sim_); }
+  SimMemory(const SimMemory &) = delete;
+  SimMemory &operator=(const SimMemory &) = delete;
 
-  mm_phys_window window() { return mm_phys_window{&SimMemory::Map, this}; }
+  mm_phys_window window() { return sim_physmem_window(&sim_); }
   arch_frame_source source() { return arch_frame_source{&SimMemory::Alloc, this}; }
 
   // Frames handed out so far.
@@ -61,16 +73,10 @@ class SimMemory {
       ADD_FAILURE() << "walk reached 0x" << std::hex << phys << ", which is not a table frame";
       return nullptr;
     }
-    return &words_[(phys - layout_.base) / 8];
+    return reinterpret_cast<const uint64_t *>(sim_physmem_peek(&sim_, phys, MM_FRAME_SIZE));
   }
 
  private:
-  static void *Map(void *ctx, phys_addr_t phys, uint64_t bytes) {
-    auto *self = static_cast<SimMemory *>(ctx);
-    uint64_t size = self->frames_ * MM_FRAME_SIZE;
-    if (phys < self->layout_.base || bytes > size || phys - self->layout_.base > size - bytes) return nullptr;
-    return &self->words_[(phys - self->layout_.base) / 8];
-  }
   static mm_status Alloc(void *ctx, phys_addr_t *out) {
     auto *self = static_cast<SimMemory *>(ctx);
     if (self->next_ == self->fail_at_) return self->fail_status_;
@@ -81,7 +87,7 @@ class SimMemory {
   }
 
   SimLayout layout_;
-  std::vector<uint64_t> words_;
+  sim_physmem sim_;
   uint64_t frames_;
   uint64_t next_ = 0;
   uint64_t fail_at_ = UINT64_MAX;

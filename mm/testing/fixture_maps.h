@@ -1,18 +1,16 @@
-// fixture_maps.h: test-only loader for the real memory maps in mm/testdata/memmaps/.
+// fixture_maps.h: test-only loader for the real memory maps in testdata/memmaps/ (the one copy of the maps).
 //
-// Parses the text Linux prints for a firmware memory map into mm_efi_descriptor arrays:
-//   efi: memNN: [Conventional Memory|   |..|UC] range=[0x..-0x..] (NMB)     5.x+, inclusive end
-//   efi: memNN: [Reserved   |attr=0x070000000000000f] range=[..]          undefined attribute bits
-//   efi: memNN: type=7, attr=0xf, range=[0x..-0x..) (NMB)                   3.x, exclusive end
-//   efi:   0x..-0x.. [Conventional|   |..|UC]                               arm64, inclusive end
-//   BIOS-e820: [mem 0x..-0x..] usable                                       e820, inclusive end
-//    BIOS-e820: 000.. - 000.. (usable)                                      2.6-era e820, exclusive end
-// e820 types become EFI types: usable 7, reserved 0, ACPI data 9, ACPI NVS 10, unusable 8, persistent
-// (type 12) 14, anything else 0. EFI descriptors are page granular, e820 entries need not be (a 2.6-era
-// Dell has a boundary at 0xdffcfc00), so byte ranges become whole pages the way a kernel must read them:
-// conventional memory inward (only whole free frames), everything else outward (a partly reserved frame is
-// reserved); a conventional entry with no whole frame gets number_of_pages 0. Lines of other shapes,
-// including '#' comments, are skipped. The host replay tool has its own parser; this one is test-only.
+// The text is read by the project's one map-text parser, //tools/hostlib:memmap_text (memmap_text.h lists the
+// line shapes: Linux EFI maps of every era, the arm64 form, both e820 forms). What this loader adds is the
+// test-facing view: lines starting with '#' are the fixture files' comments and are skipped; a text may mix
+// EFI and e820 lines and yields the entries of both, in line order; e820 types become EFI types the way the
+// parser converts them (usable 7, reserved 0, ACPI data 9, ACPI NVS 10, unusable 8, persistent 14), except
+// that types the parser carries as OEM values (type 20, ...) become 0, reserved. EFI descriptors are page
+// granular, e820 entries need not be (a 2.6-era Dell has a boundary at 0xdffcfc00), so byte ranges become
+// whole pages the way a kernel must read them: conventional memory inward (only whole free frames),
+// everything else outward (a partly reserved frame is reserved); a conventional entry with no whole frame
+// gets number_of_pages 0; an empty range (end == start) is dropped. A line the parser rejects fails the
+// current test, naming the line.
 #ifndef MM_TESTING_FIXTURE_MAPS_H
 #define MM_TESTING_FIXTURE_MAPS_H
 
@@ -42,18 +40,15 @@ struct FixtureMap {
   std::vector<mm_efi_descriptor> descriptors;  // one per entry, same order
 };
 
-// Parses one file's text. Unrecognized lines are ignored.
+// Parses one file's text. Lines that are not map lines are ignored; a malformed map line fails the test.
 FixtureMap ParseFixtureText(const std::string& name, const std::string& text);
 
-// Loads mm/testdata/memmaps/<name> (relative to the working directory, which is the runfiles root under
+// Loads testdata/memmaps/<name> (relative to the working directory, which is the runfiles root under
 // Bazel and the workspace root when run by hand). Fails the current test if the file cannot be read.
 FixtureMap LoadFixture(const std::string& name);
 
 // Names of every *.txt fixture, sorted.
 std::vector<std::string> FixtureNames();
-
-// EFI type for a Linux type name ("Conventional Memory", "Conventional", "Boot Data", ...); -1 if unknown.
-int EfiTypeFromName(const std::string& name);
 
 }  // namespace mm_testing
 

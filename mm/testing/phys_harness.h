@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "mm/testing/sim_memory.h"
+#include "mm/testing/sim_phys.h"
 
 extern "C" {
 #include "mm/handoff.h"
@@ -76,7 +76,7 @@ class PhysHarness {
   const mm_firmware_map *map() const { return &map_; }
   const mm_reservation_set *set() const { return &set_; }
   const mm_carved_storage *carved() const { return &carved_; }
-  SimMemory &sim() { return sim_; }
+  SimPhys &sim() { return sim_; }
 
   // "" when the invariants hold, else the checker's reason.
   std::string Check() const {
@@ -91,7 +91,7 @@ class PhysHarness {
   std::vector<mm_reservation> set_storage_;
   mm_reservation_set set_{};
   mm_carved_storage carved_{};
-  SimMemory sim_;
+  SimPhys sim_;
   std::unique_ptr<uint64_t[]> storage_;
   mm_phys_allocator *alloc_ = nullptr;
 };

@@ -1,7 +1,7 @@
 // mmreplay_cli_test.cc: the mmreplay binary end to end, the way a kernel developer runs it.
 //
 // Byte totals are recomputed here from the fixture text with regular expressions and a type table of this
-// test's own, independent of memmap_parse.c, and compared with the tool's JSON.
+// test's own, independent of tools/hostlib/memmap_text.c, and compared with the tool's JSON.
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -18,7 +18,7 @@
 namespace {
 
 const char kTool[] = "tools/mmreplay/mmreplay";  // in the runfiles tree (the test's working directory)
-const char kMemmaps[] = "tools/mmreplay/testdata/memmaps/";
+const char kMemmaps[] = "testdata/memmaps/";  // the one copy of the maps (//testdata:memmaps)
 const char kTestdata[] = "tools/mmreplay/testdata/";
 
 struct ToolRun {
@@ -239,7 +239,7 @@ struct Golden {
 class GoldenReport : public ::testing::TestWithParam<Golden> {};
 
 TEST_P(GoldenReport, TextReportMatches) {
-  ToolRun r = RunTool(std::string(kTestdata) + GetParam().input);
+  ToolRun r = RunTool(GetParam().input);
   ASSERT_EQ(r.status, 0) << r.err;
   std::string want = ReadFile(std::string(kTestdata) + "golden/" + GetParam().golden);
   ASSERT_FALSE(want.empty()) << "missing golden; regenerate with tools/mmreplay/update_goldens.sh";
@@ -248,12 +248,12 @@ TEST_P(GoldenReport, TextReportMatches) {
 
 INSTANTIATE_TEST_SUITE_P(
     Formats, GoldenReport,
-    ::testing::Values(Golden{"memmaps/efi-asus-zenbook-ux391fa.txt", "efi-asus-zenbook-ux391fa.report"},
-                      Golden{"memmaps/efi-arm64-snapdragon-x-elite-laptop.txt", "efi-arm64-snapdragon-x-elite-laptop.report"},
-                      Golden{"memmaps/efi-dell-poweredge-r740.txt", "efi-dell-poweredge-r740.report"},
-                      Golden{"memmaps/e820-dell-poweredge-2850.txt", "e820-dell-poweredge-2850.report"},
-                      Golden{"memmaps/e820-amd-volcano-genoa.txt", "e820-amd-volcano-genoa.report"},
-                      Golden{"kernel_boot_x86_64.log", "kernel_boot_x86_64.report"}),
+    ::testing::Values(Golden{"testdata/memmaps/efi-asus-zenbook-ux391fa.txt", "efi-asus-zenbook-ux391fa.report"},
+                      Golden{"testdata/memmaps/efi-arm64-snapdragon-x-elite-laptop.txt", "efi-arm64-snapdragon-x-elite-laptop.report"},
+                      Golden{"testdata/memmaps/efi-dell-poweredge-r740.txt", "efi-dell-poweredge-r740.report"},
+                      Golden{"testdata/memmaps/e820-dell-poweredge-2850.txt", "e820-dell-poweredge-2850.report"},
+                      Golden{"testdata/memmaps/e820-amd-volcano-genoa.txt", "e820-amd-volcano-genoa.report"},
+                      Golden{"tools/mmreplay/testdata/kernel_boot_x86_64.log", "kernel_boot_x86_64.report"}),
     [](const ::testing::TestParamInfo<Golden> &info) {
       std::string n = info.param.golden;
       for (char &c : n) c = isalnum(static_cast<unsigned char>(c)) ? c : '_';

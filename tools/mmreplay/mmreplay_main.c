@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tools/mmreplay/memmap_parse.h"
+#include "tools/hostlib/memmap_text.h"
 #include "tools/mmreplay/replay.h"
 #include "tools/mmreplay/report.h"
 #include "tools/mmreplay/svg.h"

@@ -22,8 +22,8 @@
 
 #include "mm/phys_alloc.h"
 #include "mm/plan.h"
-#include "tools/mmreplay/memmap_parse.h"
-#include "tools/mmreplay/sim_physmem.h"
+#include "tools/hostlib/memmap_text.h"
+#include "tools/hostlib/sim_physmem.h"
 
 typedef struct replay_options {
   unsigned phys_addr_bits;   // CPU physical address width given to mm/ (default 52)

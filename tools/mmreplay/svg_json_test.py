@@ -84,7 +84,7 @@ def check(path, tmp):
 
 
 def main():
-    inputs = sorted(glob.glob(TESTDATA + "/memmaps/*.txt") + glob.glob(TESTDATA + "/synthetic/*.txt"))
+    inputs = sorted(glob.glob("testdata/memmaps/*.txt") + glob.glob(TESTDATA + "/synthetic/*.txt"))
     inputs.append(TESTDATA + "/kernel_boot_x86_64.log")
     tmp = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp()
     passed = failed = 0

@@ -7,10 +7,11 @@ cd "$(git rev-parse --show-toplevel)"
 ./bazelw build //tools:mmreplay 2>/dev/null || bazel build //tools:mmreplay
 tool=bazel-bin/tools/mmreplay/mmreplay
 td=tools/mmreplay/testdata
-for input in memmaps/efi-asus-zenbook-ux391fa.txt memmaps/efi-arm64-snapdragon-x-elite-laptop.txt \
-             memmaps/efi-dell-poweredge-r740.txt memmaps/e820-dell-poweredge-2850.txt \
-             memmaps/e820-amd-volcano-genoa.txt kernel_boot_x86_64.log; do
+maps=testdata/memmaps  # the one copy of the maps, shared with the mm fixture tests
+for input in $maps/efi-asus-zenbook-ux391fa.txt $maps/efi-arm64-snapdragon-x-elite-laptop.txt \
+             $maps/efi-dell-poweredge-r740.txt $maps/e820-dell-poweredge-2850.txt \
+             $maps/e820-amd-volcano-genoa.txt $td/kernel_boot_x86_64.log; do
   name=$(basename "$input"); name=${name%.*}
-  "$tool" "$td/$input" > "$td/golden/$name.report"
+  "$tool" "$input" > "$td/golden/$name.report"
   echo "wrote $td/golden/$name.report"
 done

@@ -1,9 +1,9 @@
-// memmap_parse.c: the memory-map text parser (see memmap_parse.h for the formats).
+// memmap_text.c: the memory-map text parser (see memmap_text.h for the formats).
 //
 // Each line is first classified by a cheap marker test ("BIOS-e820:", "efi: memNN:", "efi:   0x",
 // "mm.desc", "mm.reserve"). A line with a marker "looks like a map line" and must then parse strictly, to the
 // end of the line: anything else is an error naming the line, and no partial map is returned.
-#include "tools/mmreplay/memmap_parse.h"
+#include "tools/hostlib/memmap_text.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -102,6 +102,10 @@ static bool fail(cursor *c, const char *fmt, ...) {
   return false;
 }
 
+// How much of the rest of the line an error message quotes: at most 12 bytes, never past the line's end (the
+// text is not NUL-terminated, so a plain "%.12s" could read past the caller's buffer).
+static int shown(const cursor *c) { return c->end - c->p < 12 ? (int)(c->end - c->p) : 12; }
+
 static void skip_spaces(cursor *c) {
   while (c->p < c->end && (*c->p == ' ' || *c->p == '\t')) c->p++;
 }
@@ -124,7 +128,7 @@ static bool accept(cursor *c, const char *lit) {
 static bool expect(cursor *c, const char *lit, const char *what) {
   if (accept(c, lit)) return true;
   if (c->p == c->end) return fail(c, "line ends where %s ('%s') was expected", what, lit);
-  return fail(c, "expected %s ('%s') at column text '%.12s'", what, lit, c->p);
+  return fail(c, "expected %s ('%s') at column text '%.*s'", what, lit, shown(c), c->p);
 }
 
 static int hex_value(char ch) {
@@ -145,7 +149,7 @@ static bool parse_hex_digits(cursor *c, uint64_t *out, const char *what) {
   }
   if (c->p == start) {
     if (c->p == c->end) return fail(c, "line ends where %s was expected", what);
-    return fail(c, "expected hex digits for %s at '%.12s'", what, c->p);
+    return fail(c, "expected hex digits for %s at '%.*s'", what, shown(c), c->p);
   }
   *out = v;
   return true;
@@ -154,7 +158,7 @@ static bool parse_hex_digits(cursor *c, uint64_t *out, const char *what) {
 static bool parse_hex(cursor *c, uint64_t *out, const char *what) {
   if (!accept(c, "0x") && !accept(c, "0X")) {
     if (c->p == c->end) return fail(c, "line ends where %s was expected", what);
-    return fail(c, "expected 0x-prefixed %s at '%.12s'", what, c->p);
+    return fail(c, "expected 0x-prefixed %s at '%.*s'", what, shown(c), c->p);
   }
   return parse_hex_digits(c, out, what);
 }
@@ -170,7 +174,7 @@ static bool parse_dec(cursor *c, uint64_t *out, const char *what) {
   }
   if (c->p == start) {
     if (c->p == c->end) return fail(c, "line ends where %s was expected", what);
-    return fail(c, "expected a decimal %s at '%.12s'", what, c->p);
+    return fail(c, "expected a decimal %s at '%.*s'", what, shown(c), c->p);
   }
   *out = v;
   return true;
@@ -311,7 +315,7 @@ static bool parse_size_suffix(cursor *c) {
   uint64_t mb;
   if (!expect(c, "(", "'(' before the size") || !parse_dec(c, &mb, "size in MB") || !expect(c, "MB)", "'MB)'"))
     return false;
-  if (!at_end(c)) return fail(c, "unexpected text after the size: '%.12s'", c->p);
+  if (!at_end(c)) return fail(c, "unexpected text after the size: '%.*s'", shown(c), c->p);
   return true;
 }
 
@@ -325,7 +329,7 @@ static bool parse_efi_range(cursor *c, uint64_t *base, uint64_t *end) {
   if (accept(c, ")")) return exclusive_range(c, a, b, base, end);
   if (accept(c, "]")) return inclusive_range(c, a, b, base, end);
   if (c->p == c->end) return fail(c, "line ends before the range's closing ')' or ']'");
-  return fail(c, "expected ')' or ']' closing the range at '%.12s'", c->p);
+  return fail(c, "expected ')' or ']' closing the range at '%.*s'", shown(c), c->p);
 }
 
 // After "efi: memNN:".
@@ -356,7 +360,7 @@ static bool parse_efi_arm64_line(cursor *c, memmap_entry *e) {
   if (!parse_hex(c, &a, "range start") || !expect(c, "-", "'-'") || !parse_hex(c, &b, "range end")) return false;
   skip_spaces(c);
   if (!parse_efi_bracket(c, &type, &attr)) return false;
-  if (!at_end(c)) return fail(c, "unexpected text after the attributes: '%.12s'", c->p);
+  if (!at_end(c)) return fail(c, "unexpected text after the attributes: '%.*s'", shown(c), c->p);
   if (!inclusive_range(c, a, b, &e->base, &e->end)) return false;
   e->efi_type = e->raw_type = type;
   e->attribute = attr;
@@ -406,7 +410,7 @@ static bool parse_e820_type(cursor *c, uint32_t *type) {
     return fail(c, "unknown e820 type '%.*s'", (int)(c->end - c->p), c->p);
   }
   if (paren && !expect(c, ")", "')' closing the type")) return false;
-  if (!at_end(c)) return fail(c, "unexpected text after the e820 type: '%.12s'", c->p);
+  if (!at_end(c)) return fail(c, "unexpected text after the e820 type: '%.*s'", shown(c), c->p);
   return true;
 }
 
@@ -603,7 +607,7 @@ static void *grow(growable *g) {
     size_t cap = g->cap ? g->cap * 2 : 64;
     void *n = realloc(g->items, cap * g->size);
     if (n == NULL) {
-      fprintf(stderr, "memmap_parse: out of memory\n");
+      fprintf(stderr, "memmap_text: out of memory\n");
       abort();
     }
     g->items = n;
@@ -639,59 +643,76 @@ bool memmap_parse(const char *text, size_t len, memmap_format format, memmap *ou
     memmap_entry e = {0};
     e.line = line_no;
     int kind = KIND_NONE;
-    if (want_kernel && (m = find_event(ls, le, "mm.desc")) != NULL) {
-      c.p = m;
-      kind = MEMMAP_FORMAT_KERNEL;
-      ok = parse_kernel_desc(&c, &e);
-    } else if (want_kernel && (m = find_event(ls, le, "mm.reserve")) != NULL) {
-      c.p = m;
-      memmap_reservation r;
-      ok = parse_kernel_reserve(&c, &r);
-      if (ok && !summary.has_stats) {  // only the listing printed with the first mm.stats (the hand-off)
-        r.line = line_no;
-        *(memmap_reservation *)grow(&res) = r;
+    // A line's kind is decided by its markers alone, in this order, whatever format was asked for; a line of
+    // a kind that was not asked for is skipped. So auto detection reads exactly the lines (and entries) that
+    // asking for the chosen format reads.
+    if ((m = find_event(ls, le, "mm.desc")) != NULL) {
+      if (want_kernel) {
+        c.p = m;
+        kind = MEMMAP_FORMAT_KERNEL;
+        ok = parse_kernel_desc(&c, &e);
       }
-    } else if (want_kernel && (m = find_event(ls, le, "mm.plan")) != NULL && !summary.has_plan) {
-      c.p = m;
-      summary.has_plan = true;
-      static const char *const k[] = {"free_slots", "reserved_slots", "conventional_regions", "reservations", 0};
-      uint64_t *const d[] = {&summary.plan_free_slots, &summary.plan_reserved_slots,
-                             &summary.plan_conventional_regions, &summary.plan_reservations};
-      parse_kernel_summary(&c, k, d);
-    } else if (want_kernel && (m = find_event(ls, le, "mm.stats")) != NULL && !summary.has_stats) {
-      c.p = m;
-      summary.has_stats = true;
-      static const char *const k[] = {"free_frames", "reserved_frames", "free_runs", "bookkeeping_bytes", 0};
-      uint64_t bookkeeping = UINT64_MAX;
-      uint64_t *const d[] = {&summary.stats_free_frames, &summary.stats_reserved_frames, &summary.stats_free_runs,
-                             &bookkeeping};
-      parse_kernel_summary(&c, k, d);
-      summary.has_stats_bookkeeping_bytes = bookkeeping != UINT64_MAX;
-      summary.stats_bookkeeping_bytes = summary.has_stats_bookkeeping_bytes ? bookkeeping : 0;
-    } else if (want_kernel && (m = find_event(ls, le, "mm.firmware_map")) != NULL && !summary.has_firmware_map) {
-      c.p = m;
-      summary.has_firmware_map = true;
-      static const char *const k[] = {"descriptors", "descriptor_size", 0};
-      uint64_t *const d[] = {&summary.fw_descriptors, &summary.fw_descriptor_size};
-      parse_kernel_summary(&c, k, d);
-    } else if (want_e820 && (m = find(ls, le, "BIOS-e820:")) != NULL) {
-      c.p = m + strlen("BIOS-e820:");
-      kind = MEMMAP_FORMAT_E820;
-      ok = parse_e820_line(&c, &e);
-    } else if (want_efi && (m = find_efi(ls, le)) != NULL) {
-      c.p = m;
-      skip_spaces(&c);
-      const char *after_spaces = c.p;
-      if (accept(&c, "mem") && c.p < le && isdigit((unsigned char)*c.p)) {
-        while (c.p < le && isdigit((unsigned char)*c.p)) c.p++;
-        if (accept(&c, ":")) {
-          kind = MEMMAP_FORMAT_LINUX_EFI;
-          ok = parse_efi_mem_line(&c, &e);
+    } else if ((m = find_event(ls, le, "mm.reserve")) != NULL) {
+      if (want_kernel) {
+        c.p = m;
+        memmap_reservation r;
+        ok = parse_kernel_reserve(&c, &r);
+        if (ok && !summary.has_stats) {  // only the listing printed with the first mm.stats (the hand-off)
+          r.line = line_no;
+          *(memmap_reservation *)grow(&res) = r;
         }
-      } else if (after_spaces > m && (c.p = after_spaces, accept(&c, "0x"))) {
-        c.p = after_spaces;
-        kind = MEMMAP_FORMAT_LINUX_EFI;
-        ok = parse_efi_arm64_line(&c, &e);
+      }
+    } else if ((m = find_event(ls, le, "mm.plan")) != NULL) {
+      if (want_kernel && !summary.has_plan) {
+        c.p = m;
+        summary.has_plan = true;
+        static const char *const k[] = {"free_slots", "reserved_slots", "conventional_regions", "reservations", 0};
+        uint64_t *const d[] = {&summary.plan_free_slots, &summary.plan_reserved_slots,
+                               &summary.plan_conventional_regions, &summary.plan_reservations};
+        parse_kernel_summary(&c, k, d);
+      }
+    } else if ((m = find_event(ls, le, "mm.stats")) != NULL) {
+      if (want_kernel && !summary.has_stats) {
+        c.p = m;
+        summary.has_stats = true;
+        static const char *const k[] = {"free_frames", "reserved_frames", "free_runs", "bookkeeping_bytes", 0};
+        uint64_t bookkeeping = UINT64_MAX;
+        uint64_t *const d[] = {&summary.stats_free_frames, &summary.stats_reserved_frames,
+                               &summary.stats_free_runs, &bookkeeping};
+        parse_kernel_summary(&c, k, d);
+        summary.has_stats_bookkeeping_bytes = bookkeeping != UINT64_MAX;
+        summary.stats_bookkeeping_bytes = summary.has_stats_bookkeeping_bytes ? bookkeeping : 0;
+      }
+    } else if ((m = find_event(ls, le, "mm.firmware_map")) != NULL) {
+      if (want_kernel && !summary.has_firmware_map) {
+        c.p = m;
+        summary.has_firmware_map = true;
+        static const char *const k[] = {"descriptors", "descriptor_size", 0};
+        uint64_t *const d[] = {&summary.fw_descriptors, &summary.fw_descriptor_size};
+        parse_kernel_summary(&c, k, d);
+      }
+    } else if ((m = find(ls, le, "BIOS-e820:")) != NULL) {
+      if (want_e820) {
+        c.p = m + strlen("BIOS-e820:");
+        kind = MEMMAP_FORMAT_E820;
+        ok = parse_e820_line(&c, &e);
+      }
+    } else if ((m = find_efi(ls, le)) != NULL) {
+      if (want_efi) {
+        c.p = m;
+        skip_spaces(&c);
+        const char *after_spaces = c.p;
+        if (accept(&c, "mem") && c.p < le && isdigit((unsigned char)*c.p)) {
+          while (c.p < le && isdigit((unsigned char)*c.p)) c.p++;
+          if (accept(&c, ":")) {
+            kind = MEMMAP_FORMAT_LINUX_EFI;
+            ok = parse_efi_mem_line(&c, &e);
+          }
+        } else if (after_spaces > m && (c.p = after_spaces, accept(&c, "0x"))) {
+          c.p = after_spaces;
+          kind = MEMMAP_FORMAT_LINUX_EFI;
+          ok = parse_efi_arm64_line(&c, &e);
+        }
       }
     }
     if (!ok) {

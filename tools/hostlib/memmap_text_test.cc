@@ -1,10 +1,10 @@
-// memmap_parse_test.cc: the text parser, one test per format quirk and per kind of malformed line.
+// memmap_text_test.cc: the text parser, one test per format quirk and per kind of malformed line.
 #include <gtest/gtest.h>
 
 #include <string>
 
 extern "C" {
-#include "tools/mmreplay/memmap_parse.h"
+#include "tools/hostlib/memmap_text.h"
 }
 
 namespace {
@@ -311,6 +311,42 @@ TEST(MemmapNames, FormatAndClassNamesRoundTrip) {
   EXPECT_FALSE(memmap_format_from_name("efi", &f));
   EXPECT_STREQ(memmap_class_name(MEMMAP_CLASS_RUNTIME_SERVICES), "runtime_services");
   EXPECT_EQ(memmap_efi_type_of_e820(4), 10u);
+}
+
+// Found by memmap_text_fuzz: an error quoting the text after a malformed line's last byte read past the
+// caller's buffer (the text is not NUL-terminated). The quote now stops at the end of the line.
+TEST(MemmapParse, ErrorQuoteStopsAtTheEndOfTheText) {
+  const std::string buffer = "BIOS-e820: [mem 0x0-0x1000] usable\nBIOS-e820: [mem 0xf000-0xffff-0x0SECRET-BYTES";
+  const size_t len = buffer.size() - std::string("SECRET-BYTES").size();
+  memmap map;
+  memmap_error err;
+  ASSERT_FALSE(memmap_parse(buffer.data(), len, MEMMAP_FORMAT_AUTO, &map, &err));
+  EXPECT_EQ(err.line, 2u);
+  EXPECT_EQ(std::string(err.message).find("SECRET"), std::string::npos) << err.message;
+}
+
+TEST(MemmapParse, ErrorQuoteStopsAtTheEndOfTheLine) {
+  Parsed p;
+  Parse("BIOS-e820: [mem 0xf000-0xffff] usable trailing\nnext line text\n", &p);
+  ASSERT_FALSE(p.ok);
+  EXPECT_EQ(p.err.line, 1u);
+  EXPECT_EQ(std::string(p.err.message).find("next"), std::string::npos) << p.err.message;
+}
+
+// Found by memmap_text_fuzz: a line carrying two formats' markers was a summary line for an auto parse but
+// an EFI entry when linux-efi was asked for. Its kind now comes from its markers alone.
+TEST(MemmapParse, ALineWithTwoMarkersHasOneKindWhateverFormatIsAsked) {
+  const std::string text =
+      "efi: mem00: type=7, attr=0xf, range=[0x0000000000100000-0x0000000000200000) (1MB)\n"
+      "mm.stats free_frames=1 efi: mem01: type=7, attr=0xf, range=[0x0000000000300000-0x0000000000400000) (1MB)\n";
+  Parsed a, e;
+  Parse(text, &a);
+  Parse(text, &e, MEMMAP_FORMAT_LINUX_EFI);
+  ASSERT_TRUE(a.ok) << a.err.message;
+  ASSERT_TRUE(e.ok) << e.err.message;
+  EXPECT_EQ(a.map.format, MEMMAP_FORMAT_LINUX_EFI);
+  EXPECT_EQ(a.map.count, 1u);
+  EXPECT_EQ(e.map.count, 1u) << "the mm.stats line is a kernel summary line, skipped when linux-efi is asked";
 }
 
 }  // namespace

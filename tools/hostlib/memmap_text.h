@@ -1,4 +1,4 @@
-// memmap_parse.h: reads a physical memory map out of a boot log, as Linux or this kernel printed it.
+// memmap_text.h: reads a physical memory map out of a boot log, as Linux or this kernel printed it.
 //
 // Host only (C11 + libc); used by mmreplay and its tests. Independent of mm/: it turns text into ranges and
 // type numbers, nothing more. Converting the entries into EFI descriptors and running mm/ on them is the
@@ -15,8 +15,8 @@
 //              the arm64 form `efi:   0x000080000000-0x0000809fffff [Conventional|  |..|UC]` (inclusive)
 //   e820       `BIOS-e820: [mem 0x..-0x..] usable` (inclusive) and the 2.6-era
 //              ` BIOS-e820: 0000000000100000 - 000000007fff0000 (usable)` (exclusive, not always page aligned)
-#ifndef TOOLS_MMREPLAY_MEMMAP_PARSE_H
-#define TOOLS_MMREPLAY_MEMMAP_PARSE_H
+#ifndef TOOLS_HOSTLIB_MEMMAP_TEXT_H
+#define TOOLS_HOSTLIB_MEMMAP_TEXT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -115,9 +115,14 @@ typedef struct memmap_error {
 
 // Parses `len` bytes of `text`. With MEMMAP_FORMAT_AUTO the format is the one whose lines the text carries;
 // when several are present the richest wins (kernel, then linux-efi, then e820) and the others' lines are
-// ignored. Returns true with *out filled (free it with memmap_free), or false with *err filled and *out empty:
+// ignored. A line's kind comes from its markers alone, first match in the order mm.desc, mm.reserve, mm.plan,
+// mm.stats, mm.firmware_map, BIOS-e820:, efi:, whatever format is asked for; lines of kinds not asked for are
+// skipped unparsed. So an auto parse that chose format F returns the same entries as a parse asking for F.
+// `text` need not be NUL-terminated: nothing past text + len is read.
+// Returns true with *out filled (free it with memmap_free), or false with *err filled and *out empty:
 // a line that looks like a map line but does not parse (truncated, reversed range, number or end past 2^64,
-// unknown type name, garbage), or an input with no map line at all. Never returns a partial map.
+// unknown type name, garbage; err->line names it), or an input with no map line at all (err->line 0, message
+// "no ... memory map lines found"). Never returns a partial map.
 bool memmap_parse(const char *text, size_t len, memmap_format format, memmap *out, memmap_error *err);
 
 void memmap_free(memmap *map);
@@ -126,4 +131,4 @@ void memmap_free(memmap *map);
 // every other entry counted exactly as printed. Overlapping entries are each counted.
 void memmap_class_bytes(const memmap *map, uint64_t bytes[MEMMAP_CLASS_COUNT]);
 
-#endif  // TOOLS_MMREPLAY_MEMMAP_PARSE_H
+#endif  // TOOLS_HOSTLIB_MEMMAP_TEXT_H

@@ -1,10 +1,11 @@
-// sim_physmem_test.cc: the simulated physical memory backs only what is touched, and only RAM.
+// sim_physmem_test.cc: the simulated physical memory backs only what is touched, and only RAM; holes, the
+// fail-after count, the fill byte and the top of the address space behave as sim_physmem.h says.
 #include <gtest/gtest.h>
 
 #include <cstring>
 
 extern "C" {
-#include "tools/mmreplay/sim_physmem.h"
+#include "tools/hostlib/sim_physmem.h"
 }
 
 namespace {
@@ -81,6 +82,59 @@ TEST_F(SimPhysmem, PointersHandedOutStayValidAfterAMerge) {
 TEST_F(SimPhysmem, RejectsRangesThatWrap) {
   sim_physmem_add_ram(&sim_, 0, ~0ull);
   EXPECT_EQ(Map(~0ull - 10, 100), nullptr);
+}
+
+TEST_F(SimPhysmem, AllRamReachesTheFrameEndingAt2To64) {
+  sim_physmem_add_all_ram(&sim_);
+  auto *p = static_cast<uint8_t *>(Map(~0ull - 4095, 4096));
+  ASSERT_NE(p, nullptr);
+  p[4095] = 0x7e;
+  EXPECT_EQ(sim_physmem_peek(&sim_, ~0ull, 1), p + 4095);
+  EXPECT_EQ(sim_.backed_bytes, 4096u);
+  EXPECT_EQ(Map(~0ull, 2), nullptr) << "one byte past 2^64 wraps";
+  EXPECT_EQ(sim_.refused_bad_range, 1u);
+}
+
+TEST_F(SimPhysmem, HolesRefuseEvenRamThatIsAlreadyBacked) {
+  sim_physmem_add_all_ram(&sim_);
+  ASSERT_NE(Map(0x10000, 4096), nullptr);
+  sim_physmem_add_hole(&sim_, 0x10800, 0x10801);
+  EXPECT_EQ(Map(0x10000, 4096), nullptr);
+  EXPECT_EQ(Map(0x107ff, 2), nullptr) << "its last byte is in the hole";
+  EXPECT_NE(Map(0x10801, 16), nullptr) << "the hole ends before 0x10801";
+  EXPECT_EQ(sim_.refused_not_ram, 2u);
+}
+
+TEST_F(SimPhysmem, FailAfterGrantsExactlyNMoreMaps) {
+  sim_physmem_add_all_ram(&sim_);
+  sim_physmem_fail_after(&sim_, 2);
+  EXPECT_NE(Map(0x1000, 8), nullptr);
+  EXPECT_NE(Map(0x1000, 8), nullptr) << "a map of an already backed frame counts too";
+  EXPECT_EQ(Map(0x1000, 8), nullptr);
+  EXPECT_EQ(sim_.maps, 2u);
+  EXPECT_EQ(sim_.refused_failing, 1u);
+  sim_physmem_fail_after(&sim_, SIM_PHYSMEM_NEVER_FAIL);
+  EXPECT_NE(Map(0x1000, 8), nullptr);
+}
+
+TEST_F(SimPhysmem, NewChunksStartAsTheFillByteAndPeekBacksNothing) {
+  sim_physmem_add_all_ram(&sim_);
+  sim_physmem_set_fill(&sim_, 0xcd);
+  EXPECT_EQ(sim_physmem_peek(&sim_, 0x3000, 1), nullptr);
+  EXPECT_EQ(sim_.map_calls, 0u);
+  auto *p = static_cast<uint8_t *>(Map(0x3000, 1));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p[0], 0xcd);
+  EXPECT_EQ(p[4095], 0xcd) << "the whole frame is backed";
+  EXPECT_EQ(sim_physmem_peek(&sim_, 0x3ff0, 16), p + 0xff0);
+  EXPECT_EQ(sim_physmem_peek(&sim_, 0x3ff0, 17), nullptr) << "runs past the backed frame";
+}
+
+TEST_F(SimPhysmem, TouchingRamRangesMergeIntoOne) {
+  sim_physmem_add_ram(&sim_, 0x2000, 0x3000);
+  sim_physmem_add_ram(&sim_, 0x1000, 0x2000);
+  EXPECT_EQ(sim_.ram_count, 1u);
+  EXPECT_NE(Map(0x1800, 0x1000), nullptr) << "a request across the seam is RAM";
 }
 
 }  // namespace
