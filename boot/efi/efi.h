@@ -185,10 +185,27 @@ struct efi_simple_file_system {
 // EFI_GRAPHICS_OUTPUT_PROTOCOL, section 12.9.
 #define EFI_GRAPHICS_OUTPUT_PROTOCOL_GUID \
   { 0x9042a9de, 0x23dc, 0x4a38, { 0x96, 0xfb, 0x7a, 0xde, 0xd0, 0x80, 0x51, 0x6a } }
+// EFI_GRAPHICS_PIXEL_FORMAT: PixelBltOnly means "this mode has no physical frame buffer" (section 12.9,
+// EFI_GRAPHICS_OUTPUT_MODE_INFORMATION); only Blt() can draw and FrameBufferBase is meaningless.
+typedef enum efi_graphics_pixel_format {
+  EFI_PIXEL_RGB_RESERVED_8BIT_PER_COLOR = 0,
+  EFI_PIXEL_BGR_RESERVED_8BIT_PER_COLOR = 1,
+  EFI_PIXEL_BIT_MASK = 2,
+  EFI_PIXEL_BLT_ONLY = 3,
+  EFI_PIXEL_FORMAT_MAX = 4,
+} efi_graphics_pixel_format;
+typedef struct efi_gop_mode_info {
+  uint32_t version;
+  uint32_t horizontal_resolution;
+  uint32_t vertical_resolution;
+  efi_graphics_pixel_format pixel_format;
+  uint32_t pixel_masks[4];  // EFI_PIXEL_BITMASK: red, green, blue, reserved
+  uint32_t pixels_per_scan_line;
+} efi_gop_mode_info;
 typedef struct efi_gop_mode {
   uint32_t max_mode;
   uint32_t mode;
-  void *info;
+  efi_gop_mode_info *info;
   efi_uintn size_of_info;
   efi_physical_address frame_buffer_base;
   efi_uintn frame_buffer_size;

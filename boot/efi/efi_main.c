@@ -5,7 +5,9 @@
 //   ExitBootServices (retried with a fresh map if the key went stale) -> kernel_main on the kernel stack.
 #include "arch/arch.h"
 #include "boot/efi/efi.h"
+#include "boot/efi/gop.h"
 #include "boot/handoff.h"
+#include "boot/kernel.h"
 #include "mm/firmware_map.h"
 
 // Room for descriptors the firmware adds between sizing and fetching the map (our own allocations split
@@ -184,12 +186,15 @@ efi_status EFIAPI efi_main(efi_handle image_handle, efi_system_table *system_tab
   } else {
     cmdline_from_file(image_handle, image);
   }
+  // From here a failure may use QEMU's exit device if the command line asks for it (`exit=qemu`).
+  if (kernel_parse_cmdline(g_handoff.cmdline).exit_qemu) arch_exit_set_mode(ARCH_EXIT_QEMU);
 
   efi_guid gop_guid = EFI_GRAPHICS_OUTPUT_PROTOCOL_GUID;
   efi_graphics_output *gop = 0;
-  if (!EFI_IS_ERROR(bs->locate_protocol(&gop_guid, 0, (void **)&gop)) && gop && gop->mode) {
-    g_handoff.framebuffer_base = gop->mode->frame_buffer_base;
-    g_handoff.framebuffer_size = gop->mode->frame_buffer_size;
+  if (!EFI_IS_ERROR(bs->locate_protocol(&gop_guid, 0, (void **)&gop)) && gop) {
+    efi_framebuffer fb = efi_gop_framebuffer(gop->mode);  // none for a blit-only mode (section 12.9)
+    g_handoff.framebuffer_base = fb.base;
+    g_handoff.framebuffer_size = fb.size;
   }
 
   // Size the kernel-owned storage from the current map, before the final GetMemoryMap: these allocations
