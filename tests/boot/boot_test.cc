@@ -1,7 +1,9 @@
 // boot_test.cc: boots the kernel under QEMU once (per test target) and asserts on its structured serial log.
 //
 // Flags (set by the boot_test macro in BUILD.bazel): --runner=, --esp=, --arch=, --cmdline=,
-// --expect_status=N, --expect=handoff|panic, --timeout=SECONDS, and --qemu=ARG (repeatable, passed to QEMU).
+// --expect_status=N, --expect=handoff|panic, --timeout=SECONDS, --exit=device|firmware (the runner's option),
+// --expect_el=N (AArch64: the exception level boot.start must report; 0: none, as on x86), and --qemu=ARG
+// (repeatable, passed to QEMU).
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -18,8 +20,9 @@
 namespace {
 
 struct Config {
-  std::string runner, esp, arch, cmdline = "debug", expect = "handoff";
+  std::string runner, esp, arch, cmdline = "debug", expect = "handoff", exit = "device";
   int expect_status = 0;
+  int expect_el = 0;
   int timeout = 240;
   std::vector<std::string> qemu;
 };
@@ -43,7 +46,7 @@ class BootEnvironment : public ::testing::Environment {
     std::string log_path = std::string(tmp ? tmp : "/tmp") + "/serial.log";
     std::string cmd = ShellQuote(g_config.runner) + " --arch=" + g_config.arch + " --esp=" + ShellQuote(g_config.esp) +
                       " --timeout=" + std::to_string(g_config.timeout) + " --log=" + ShellQuote(log_path) +
-                      " --cmdline=" + ShellQuote(g_config.cmdline);
+                      " --cmdline=" + ShellQuote(g_config.cmdline) + " --exit=" + ShellQuote(g_config.exit);
     for (const auto& q : g_config.qemu) cmd += " " + ShellQuote(q);
     cmd += " >/dev/null 2>" + ShellQuote(log_path + ".stderr");
     std::fprintf(stderr, "boot_test: %s\n", cmd.c_str());
@@ -61,9 +64,12 @@ class BootEnvironment : public ::testing::Environment {
     std::ifstream err(log_path + ".stderr");
     std::stringstream es;
     es << err.rdbuf();
+    g_runner_stderr = es.str();
     std::fprintf(stderr, "boot_test: runner exit status %d; runner stderr:\n%s\n", g_status, es.str().c_str());
   }
 };
+
+std::string g_runner_stderr;
 
 std::string LogTail() {
   size_t from = g_log.size() > 3000 ? g_log.size() - 3000 : 0;
@@ -116,6 +122,44 @@ TEST(Boot, ExitBootServicesSucceedsAndRetriesWithAFreshMapWhenTheKeyIsStale) {
     EXPECT_EQ(start->num("exit_attempts"), 2u);
   } else {
     EXPECT_EQ(start->num("exit_attempts"), 1u) << "QEMU's firmware does not change the map between the calls";
+  }
+}
+
+// Issue 9 item 3: after arch_trap_init the CPU's exception tables are the kernel's, inside its image (the
+// firmware's GDT and IDT live in memory the kernel does not own). x86: GDTR and IDTR; AArch64: VBAR_ELx.
+TEST(Boot, ExceptionTablesLieInsideTheKernelImage) {
+  auto start = First(g_events, "boot.start");
+  auto trap = First(g_events, "boot.trap");
+  ASSERT_TRUE(start.has_value()) << LogTail();
+  ASSERT_TRUE(trap.has_value()) << "no boot.trap line (the boot tests run with `debug`)" << LogTail();
+  uint64_t base = start->num("image_base"), end = base + start->num("image_bytes");
+  EXPECT_GE(trap->num("vectors"), base) << LogTail();
+  EXPECT_LT(trap->num("vectors"), end) << LogTail();
+  if (g_config.arch == "x86_64") {
+    EXPECT_GE(trap->num("gdt"), base) << "GDTR still points at the firmware's GDT" << LogTail();
+    EXPECT_LT(trap->num("gdt"), end) << "GDTR still points at the firmware's GDT" << LogTail();
+  }
+}
+
+// The exception level the firmware handed over at (AArch64): an EL2 test that ran at EL1 must fail.
+TEST(Boot, ReportsTheExceptionLevelItRanAt) {
+  auto start = First(g_events, "boot.start");
+  ASSERT_TRUE(start.has_value()) << LogTail();
+  if (g_config.expect_el == 0) {
+    EXPECT_FALSE(start->has("el")) << "x86 has no exception levels to report";
+  } else {
+    EXPECT_EQ(start->num("el"), static_cast<uint64_t>(g_config.expect_el)) << LogTail();
+  }
+}
+
+// Issue 9 item 5: without an exit device the kernel ends the run itself (AArch64 PSCI SYSTEM_OFF: QEMU exits by
+// itself; x86: a halt, after which the runner ends QEMU) and the runner takes the status from the log.
+TEST(Boot, WithoutAnExitDeviceTheRunnerTakesTheStatusFromTheLog) {
+  if (g_config.exit != "firmware") GTEST_SKIP() << "only for --exit=firmware boots";
+  EXPECT_NE(g_runner_stderr.find("from the serial log"), std::string::npos) << g_runner_stderr;
+  if (g_config.arch == "aarch64") {
+    EXPECT_NE(g_runner_stderr.find("QEMU exited by itself with 0"), std::string::npos)
+        << "PSCI SYSTEM_OFF should have ended QEMU: " << g_runner_stderr;
   }
 }
 
@@ -251,6 +295,8 @@ TEST(Handoff, AFaultAfterPagingEndsInAPanicLineNotAReset) {
   EXPECT_EQ(panic->str("stage"), "exception") << LogTail();
   EXPECT_EQ(panic->str("arch"), g_config.arch);
   EXPECT_TRUE(panic->has("vector"));
+  // At EL2 the fault must have gone through VBAR_EL2 (the panic line reports the level it was taken at).
+  if (g_config.expect_el != 0) EXPECT_EQ(panic->num("el"), static_cast<uint64_t>(g_config.expect_el)) << LogTail();
   EXPECT_EQ(g_status, 3);
 }
 
@@ -268,6 +314,8 @@ int main(int argc, char** argv) {
     else if (a.rfind("--expect_status=", 0) == 0) g_config.expect_status = std::atoi(val("--expect_status=").c_str());
     else if (a.rfind("--expect=", 0) == 0) g_config.expect = val("--expect=");
     else if (a.rfind("--timeout=", 0) == 0) g_config.timeout = std::atoi(val("--timeout=").c_str());
+    else if (a.rfind("--exit=", 0) == 0) g_config.exit = val("--exit=");
+    else if (a.rfind("--expect_el=", 0) == 0) g_config.expect_el = std::atoi(val("--expect_el=").c_str());
     else if (a.rfind("--qemu=", 0) == 0) g_config.qemu.push_back(val("--qemu="));
     else {
       std::fprintf(stderr, "boot_test: unknown flag %s\n", a.c_str());
