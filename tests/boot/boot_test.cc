@@ -31,6 +31,7 @@ Config g_config;
 std::string g_log;
 int g_status = -1;
 std::vector<boot_log::Event> g_events;
+std::string g_runner_stderr;
 
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";
@@ -68,8 +69,6 @@ class BootEnvironment : public ::testing::Environment {
     std::fprintf(stderr, "boot_test: runner exit status %d; runner stderr:\n%s\n", g_status, es.str().c_str());
   }
 };
-
-std::string g_runner_stderr;
 
 std::string LogTail() {
   size_t from = g_log.size() > 3000 ? g_log.size() - 3000 : 0;
