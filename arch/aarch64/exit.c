@@ -11,13 +11,16 @@
 // reset or PSCI SYSTEM_OFF (0).
 //
 // Arm PSCI (DEN0022) 5.1.9 SYSTEM_OFF, function ID 0x84000008 (SMC32 convention), no arguments, does not
-// return on success. The conduit (5.x "Conduit", SMC Calling Convention DEN0028): HVC from EL1 reaches the
-// hypervisor or the emulator's PSCI (QEMU virt without virtualization=on); at EL2 the call must be SMC (QEMU
-// virt with virtualization=on implements PSCI as the EL3 firmware would).
+// return on success. The conduit (SMC Calling Convention DEN0028): HVC from EL1 reaches the hypervisor or the
+// emulator's PSCI (QEMU virt without virtualization=on); at EL2 the call must be SMC (QEMU virt with
+// virtualization=on implements PSCI as the EL3 firmware would). The platform names its conduit (ACPI FADT
+// ARM_BOOT_ARCH PSCI_USE_HVC, devicetree /psci method), which this kernel does not read yet; so at EL1, when
+// HVC returns or is undefined (no EL2), SMC is tried next, the conduit of machines whose PSCI is in EL3 firmware.
 //
-// Steps: semihosting exit (if asked) -> PSCI SYSTEM_OFF -> WFI loop with everything masked. A fault in a step
-// (no semihosting, no PSCI conduit) comes back here through the kernel's vectors (trap.c prints no line while
-// the exit is in progress), and the next entry starts at the next step: the path never recurses.
+// Steps: semihosting exit (if asked) -> PSCI SYSTEM_OFF (HVC at EL1, SMC at EL2) -> at EL1 PSCI through SMC ->
+// WFI loop with everything masked. A fault in a step (no semihosting, no such conduit) comes back here through
+// the kernel's vectors (trap.c prints no line while the exit is in progress), and the next entry starts at the
+// next step: the path never recurses.
 #include "arch/aarch64/cpu_ops.h"
 #include "arch/aarch64/exit_state.h"
 #include "arch/arch.h"
@@ -26,7 +29,7 @@
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026u
 #define PSCI_SYSTEM_OFF 0x84000008u
 
-enum { EXIT_STEP_NONE, EXIT_STEP_SEMIHOSTING, EXIT_STEP_PSCI, EXIT_STEP_HALT };
+enum { EXIT_STEP_NONE, EXIT_STEP_SEMIHOSTING, EXIT_STEP_PSCI, EXIT_STEP_PSCI_SMC_AT_EL1, EXIT_STEP_HALT };
 
 static arch_exit_mode g_exit_mode = ARCH_EXIT_POWER_OFF;
 static volatile unsigned g_exit_step = EXIT_STEP_NONE;
@@ -44,13 +47,18 @@ _Noreturn void arch_exit(uint32_t status) {
       semihosting_call(SEMIHOSTING_SYS_EXIT_EXTENDED, block);
     }
   }
+  bool at_el2 = ((r_currentel() >> 2) & 3u) == 2u;
   if (g_exit_step < EXIT_STEP_PSCI) {
     g_exit_step = EXIT_STEP_PSCI;
-    if (((r_currentel() >> 2) & 3u) == 2u) {
+    if (at_el2) {
       psci_call_smc(PSCI_SYSTEM_OFF);
     } else {
       psci_call_hvc(PSCI_SYSTEM_OFF);
     }
+  }
+  if (g_exit_step < EXIT_STEP_PSCI_SMC_AT_EL1) {
+    g_exit_step = EXIT_STEP_PSCI_SMC_AT_EL1;
+    if (!at_el2) psci_call_smc(PSCI_SYSTEM_OFF);
   }
   g_exit_step = EXIT_STEP_HALT;
   for (;;) wfi();
