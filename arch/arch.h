@@ -116,8 +116,7 @@ uint64_t arch_identity_mmio(arch_map_range *out, uint64_t max);
 // Never touches the currently active tables. Errors: MM_ERR_INVALID_ARGUMENT (unsorted, misaligned, or above
 // phys_addr_bits), whatever alloc_frame returns, MM_ERR_NO_MEMORY when the window cannot map a frame.
 mm_status arch_paging_build(const arch_map_range *ranges, uint64_t count, const arch_paging_features *features,
-                            const arch_frame_source *source, const mm_phys_window *window,
-                            arch_paging_info *out);
+                            const arch_frame_source *source, const mm_phys_window *window, arch_paging_info *out);
 
 // Switches the CPU to the tables in `info` (x86: enable NXE if used, load CR3; AArch64: MAIR/TCR/TTBR0 at the
 // current exception level with the required barriers and TLB invalidation). Kernel only.

@@ -202,9 +202,9 @@ efi_status EFIAPI efi_main(efi_handle image_handle, efi_system_table *system_tab
   void *map = 0;
   efi_uintn capacity = 0, map_key = 0;
   fetch_memory_map(&map, &capacity, &map_key);
-  uint64_t copy_bytes = mm_firmware_map_storage_bytes(
-      g_handoff.memory_map_bytes + (uint64_t)MAP_SLACK_DESCRIPTORS * g_handoff.descriptor_size,
-      g_handoff.descriptor_size);
+  uint64_t copy_bytes = mm_firmware_map_storage_bytes(g_handoff.memory_map_bytes +
+                                                          (uint64_t)MAP_SLACK_DESCRIPTORS * g_handoff.descriptor_size,
+                                                      g_handoff.descriptor_size);
   if (copy_bytes == 0) efi_fail("descriptor_size", EFI_UNSUPPORTED);
   g_handoff.map_storage_bytes = (copy_bytes + EFI_PAGE_SIZE - 1) & ~(uint64_t)(EFI_PAGE_SIZE - 1);
   g_handoff.map_storage = allocate_loader_pages(g_handoff.map_storage_bytes, "allocate_pages(map copy)");

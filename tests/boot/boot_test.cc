@@ -79,9 +79,7 @@ using boot_log::All;
 using boot_log::First;
 using boot_log::IndexOf;
 
-TEST(Boot, ExitsWithTheExpectedStatus) {
-  EXPECT_EQ(g_status, g_config.expect_status) << LogTail();
-}
+TEST(Boot, ExitsWithTheExpectedStatus) { EXPECT_EQ(g_status, g_config.expect_status) << LogTail(); }
 
 TEST(Boot, PrintsTheFirmwareMapWithOneDescLinePerDescriptor) {
   auto fw = First(g_events, "mm.firmware_map");
@@ -174,8 +172,8 @@ bool ExpectHandoff() { return g_config.expect == "handoff"; }
 TEST(Handoff, StagesAppearInTheDesignNotesOrder) {
   if (!ExpectHandoff()) GTEST_SKIP() << "this boot is expected to panic";
   const std::vector<std::string> order = {
-      "mm.firmware_map", "mm.plan", "mm.carve", "mm.carve", boot_log::kHandoffLine, "mm.reserve", "mm.stats",
-      "paging.installed", "mm.selftest", "mm.reclaim", "mm.stats", "mm.summary", "boot.done"};
+      "mm.firmware_map",  "mm.plan",     "mm.carve",   "mm.carve", boot_log::kHandoffLine, "mm.reserve", "mm.stats",
+      "paging.installed", "mm.selftest", "mm.reclaim", "mm.stats", "mm.summary",           "boot.done"};
   int at = 0;
   for (const auto& name : order) {
     int found = IndexOf(g_events, name, at);
@@ -226,7 +224,8 @@ TEST(Handoff, SelfTestPassesAndEveryStageReportsCycles) {
   EXPECT_EQ(st->str("result"), "ok");
   EXPECT_GT(st->num("allocations"), 0u);
   EXPECT_EQ(All(g_events, "mm.selftest_alloc").size(), st->num("allocations"));
-  for (const char* stage : {"mm.map_copied", "mm.handoff", "paging.installed", "mm.selftest", "mm.reclaim", "boot.done"}) {
+  for (const char* stage :
+       {"mm.map_copied", "mm.handoff", "paging.installed", "mm.selftest", "mm.reclaim", "boot.done"}) {
     auto e = First(g_events, stage);
     ASSERT_TRUE(e.has_value()) << stage;
     EXPECT_TRUE(e->has("cycles")) << stage << " has no cycles=";
@@ -236,9 +235,12 @@ TEST(Handoff, SelfTestPassesAndEveryStageReportsCycles) {
 TEST(Handoff, EveryAllocationIsDisjointFromEveryReservation) {
   if (!ExpectHandoff()) GTEST_SKIP();
   std::vector<Range> reservations, allocations;
-  for (const auto& r : All(g_events, "mm.reserve")) reservations.push_back({r.num("phys"), r.num("end"), r.str("label")});
-  for (const auto& r : All(g_events, "mm.phys_reserve")) reservations.push_back({r.num("base"), r.num("end"), r.str("label")});
-  for (const auto& a : All(g_events, "mm.selftest_alloc")) allocations.push_back({a.num("phys"), a.num("end"), "selftest"});
+  for (const auto& r : All(g_events, "mm.reserve"))
+    reservations.push_back({r.num("phys"), r.num("end"), r.str("label")});
+  for (const auto& r : All(g_events, "mm.phys_reserve"))
+    reservations.push_back({r.num("base"), r.num("end"), r.str("label")});
+  for (const auto& a : All(g_events, "mm.selftest_alloc"))
+    allocations.push_back({a.num("phys"), a.num("end"), "selftest"});
   ASSERT_FALSE(reservations.empty());
   ASSERT_FALSE(allocations.empty());
   for (const auto& a : allocations) {
