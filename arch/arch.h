@@ -19,8 +19,22 @@ const char *arch_name(void);
 void arch_serial_init(void);
 void arch_serial_write(const char *text, uint64_t len);
 
-// Ends the run with `status` through the emulator's exit device (x86: isa-debug-exit at port 0xf4;
-// AArch64: semihosting SYS_EXIT_EXTENDED). Falls back to halting forever if the device is absent.
+// How arch_exit ends the run. The default, before and unless the kernel command line says otherwise, is
+// ARCH_EXIT_POWER_OFF: a machine without an emulator's exit device must not execute its instruction
+// (AArch64's semihosting HLT #0xF000 is undefined there).
+typedef enum arch_exit_mode {
+  ARCH_EXIT_POWER_OFF = 0,  // AArch64: PSCI SYSTEM_OFF; x86: halt with interrupts masked (no ACPI here)
+  ARCH_EXIT_QEMU = 1,       // the emulator's exit device first (`exit=qemu` on the kernel command line)
+} arch_exit_mode;
+
+void arch_exit_set_mode(arch_exit_mode mode);
+
+// Ends the run with `status`. With ARCH_EXIT_QEMU: x86 writes it to isa-debug-exit (port 0xf4), AArch64 makes
+// a semihosting SYS_EXIT_EXTENDED call; QEMU then exits with (status << 1) | 1. Otherwise, or when that
+// did not end the run: AArch64 calls PSCI SYSTEM_OFF (the status is only in the log's `boot.done status=N`
+// or panic line); x86 halts with interrupts masked. A second entry (a fault inside the exit path, which the
+// kernel's vectors turn into another arch_exit) skips the steps already tried and never recurses: the last
+// resort is a halt with interrupts masked.
 _Noreturn void arch_exit(uint32_t status);
 
 // A free-running counter for the logs' `cycles=` values: x86 RDTSC (TSC ticks), AArch64 CNTVCT_EL0 (generic timer
@@ -35,11 +49,22 @@ unsigned arch_phys_addr_bits(void);
 _Noreturn void arch_call_on_stack(phys_addr_t stack_top, void (*fn)(void *arg), void *arg);
 
 // Masks interrupts (x86: CLI; AArch64: DAIFSet #0xf) and installs exception vectors that live in the kernel
-// image (x86: an IDT of 32 interrupt gates; AArch64: a 16-entry table in VBAR_EL1 or VBAR_EL2, by CurrentEL),
+// image (x86: a GDT with a 64-bit code and a data descriptor, loaded first with every segment register
+// reloaded, then an IDT of 32 interrupt gates; AArch64: a 16-entry table in VBAR_EL1 or VBAR_EL2, by CurrentEL),
 // replacing the firmware's, whose memory is reclaimed later. Any exception then logs one line
 // `panic stage=exception arch=<name> vector=N ...` with the useful registers (x86: error code, RIP, CR2;
 // AArch64: EL, ESR, ELR, FAR) and ends the run with arch_exit(3). Call once, after the log sink is set.
 void arch_trap_init(void);
+
+// What arch_trap_init left in the CPU, for the `boot.trap` debug line and the boot tests (which check that
+// the tables lie inside the kernel image).
+typedef struct arch_cpu_state {
+  phys_addr_t vectors;  // x86: IDTR base; AArch64: VBAR of the running exception level
+  phys_addr_t gdt;      // x86: GDTR base; AArch64: 0 (no descriptor tables)
+  unsigned el;          // AArch64: the exception level the kernel runs at (1 or 2); x86: 0 (none)
+} arch_cpu_state;
+
+arch_cpu_state arch_cpu_state_read(void);
 
 // ---- Identity paging -------------------------------------------------------------------------------------
 
@@ -91,8 +116,7 @@ uint64_t arch_identity_mmio(arch_map_range *out, uint64_t max);
 // Never touches the currently active tables. Errors: MM_ERR_INVALID_ARGUMENT (unsorted, misaligned, or above
 // phys_addr_bits), whatever alloc_frame returns, MM_ERR_NO_MEMORY when the window cannot map a frame.
 mm_status arch_paging_build(const arch_map_range *ranges, uint64_t count, const arch_paging_features *features,
-                            const arch_frame_source *source, const mm_phys_window *window,
-                            arch_paging_info *out);
+                            const arch_frame_source *source, const mm_phys_window *window, arch_paging_info *out);
 
 // Switches the CPU to the tables in `info` (x86: enable NXE if used, load CR3; AArch64: MAIR/TCR/TTBR0 at the
 // current exception level with the required barriers and TLB invalidation). Kernel only.

@@ -3,10 +3,11 @@
 - :paging       the identity table builder, portable C (no asm): builds for the UEFI target and the host;
 - :arch         everything that needs the real CPU (serial, exit, counters, activation, stack switch,
                 exception vectors), built for the UEFI platform of that CPU only;
+  (arch_srcs: private headers of that package; arch_deps: its portable, host-tested helper libraries);
 - :paging_test  host test: builds tables in simulated memory and walks them with an independent walker.
 """
 
-def arch_package(cpu, paging_hdrs = []):
+def arch_package(cpu, paging_hdrs = [], arch_srcs = [], arch_deps = []):
     native.cc_library(
         name = "paging",
         srcs = ["paging.c"],
@@ -26,7 +27,7 @@ def arch_package(cpu, paging_hdrs = []):
             "serial.c",
             "stack.c",
             "trap.c",
-        ],
+        ] + arch_srcs,
         copts = ["-Werror"],
         target_compatible_with = [
             "@platforms//cpu:" + cpu,
@@ -35,7 +36,7 @@ def arch_package(cpu, paging_hdrs = []):
         deps = [
             ":paging",
             "//arch:arch_h",
-        ],
+        ] + arch_deps,
     )
     native.cc_test(
         name = "paging_test",

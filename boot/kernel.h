@@ -8,6 +8,7 @@ typedef struct kernel_options {
   bool debug;                // `debug`: print debug-level structured lines
   bool corrupt_reservation;  // `selftest.corrupt_reservation`: test builds only, see memory_bringup.c
   bool fault_null;           // `selftest.fault_null`: test builds only, reads page 0 after paging is on
+  bool exit_qemu;            // `exit=qemu`: end the run through QEMU's exit device (arch_exit_set_mode)
   uint32_t unknown_words;
 } kernel_options;
 

@@ -42,6 +42,8 @@ kernel_options kernel_parse_cmdline(const char *cmdline) {
       opt.corrupt_reservation = true;
     } else if (word_eq(w, len, "selftest.fault_null")) {
       opt.fault_null = true;
+    } else if (word_eq(w, len, "exit=qemu")) {
+      opt.exit_qemu = true;
     } else if (word_eq(w, len, "efi.stale_map_key")) {
       // Handled before ExitBootServices by efi_main in test builds.
     } else {
@@ -57,10 +59,22 @@ _Noreturn void kernel_main(const boot_handoff *handoff) {
   // The firmware's vectors live in memory reclaimed later: from here on faults are ours (one panic line).
   arch_trap_init();
   kernel_options opt = kernel_parse_cmdline(handoff->cmdline);
+  arch_exit_set_mode(opt.exit_qemu ? ARCH_EXIT_QEMU : ARCH_EXIT_POWER_OFF);
   log_set_level(opt.debug ? LOG_DEBUG : LOG_INFO);
-  debug_structured(LOG_INFO, "boot.start", KV_S("arch", arch_name()), KV_S("cmdline_source", handoff->cmdline_source),
-                   KV_U("debug", opt.debug), KV_U("exit_attempts", handoff->exit_attempts),
-                   KV_X("image_base", handoff->image_base), KV_U("image_bytes", handoff->image_size));
+  arch_cpu_state cpu = arch_cpu_state_read();
+  // AArch64 adds the exception level the firmware handed over at (el=1 or el=2); x86 has none to report.
+  if (cpu.el != 0) {
+    debug_structured(LOG_INFO, "boot.start", KV_S("arch", arch_name()), KV_S("cmdline_source", handoff->cmdline_source),
+                     KV_U("debug", opt.debug), KV_U("exit_attempts", handoff->exit_attempts),
+                     KV_X("image_base", handoff->image_base), KV_U("image_bytes", handoff->image_size),
+                     KV_U("el", cpu.el));
+  } else {
+    debug_structured(LOG_INFO, "boot.start", KV_S("arch", arch_name()), KV_S("cmdline_source", handoff->cmdline_source),
+                     KV_U("debug", opt.debug), KV_U("exit_attempts", handoff->exit_attempts),
+                     KV_X("image_base", handoff->image_base), KV_U("image_bytes", handoff->image_size));
+  }
+  // Where the exception tables live: the boot tests check they are inside the image (not the firmware's).
+  debug_structured(LOG_DEBUG, "boot.trap", KV_X("vectors", cpu.vectors), KV_X("gdt", cpu.gdt));
   if (opt.unknown_words) debug_structured(LOG_WARN, "boot.cmdline", KV_U("unknown_words", opt.unknown_words));
   uint32_t status = memory_bringup(handoff, &opt);
   debug_structured(LOG_INFO, "boot.done", KV_U("status", status),

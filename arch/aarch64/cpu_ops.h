@@ -105,6 +105,31 @@ static inline uint64_t semihosting_call(uint64_t op, const void *block) {
   return x0;
 }
 
+// PSCI calls with a function ID and no arguments (SMC Calling Convention, DEN0028: ID in W0, result in X0;
+// X1-X17 may be clobbered by the callee). HVC goes to EL2, SMC to EL3 (or to the emulator standing in for it).
+static inline uint64_t psci_call_hvc(uint32_t fn) {
+  register uint64_t x0 __asm__("x0") = fn;
+  __asm__ volatile("hvc #0"
+                   : "+r"(x0)
+                   :
+                   : "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15",
+                     "x16", "x17", "memory");
+  return x0;
+}
+
+static inline uint64_t psci_call_smc(uint32_t fn) {
+  register uint64_t x0 __asm__("x0") = fn;
+  __asm__ volatile("smc #0"
+                   : "+r"(x0)
+                   :
+                   : "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15",
+                     "x16", "x17", "memory");
+  return x0;
+}
+
+AARCH64_SYSREG_READER(r_vbar_el1, VBAR_EL1)
+AARCH64_SYSREG_READER(r_vbar_el2, VBAR_EL2)
+
 // VBAR_ELx holds the vector table base (bits [10:0] RES0: 2 KiB aligned). The ISB makes the new base take
 // effect for exceptions taken after it (DDI 0487 D1.10.2, "Synchronization requirements for System registers").
 static inline void w_vbar_el1(uint64_t v) { __asm__ volatile("msr VBAR_EL1, %0\n\tisb" : : "r"(v) : "memory"); }

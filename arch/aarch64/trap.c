@@ -14,6 +14,7 @@
 //
 // The table is the only asm here besides cpu_ops.h: it runs before any C frame exists.
 #include "arch/aarch64/cpu_ops.h"
+#include "arch/aarch64/exit_state.h"
 #include "arch/arch.h"
 #include "mm/log.h"
 
@@ -55,6 +56,9 @@ static unsigned current_el(void) { return (unsigned)((r_currentel() >> 2) & 3u);
 _Noreturn void aarch64_trap_handler(uint64_t index) {
   static volatile bool in_handler;
   if (in_handler) arch_exit(3);  // a fault while reporting one: end the run without another line
+  // A step of arch_exit failed (e.g. HLT #0xF000 without semihosting): not a kernel fault, so no line; the
+  // next entry tries the next way to end the run.
+  if (aarch64_exit_in_progress()) arch_exit(3);
   in_handler = true;
   unsigned el = current_el();
   uint64_t esr, elr, far, spsr;
@@ -80,4 +84,9 @@ void arch_trap_init(void) {
   } else {
     w_vbar_el1(base);
   }
+}
+
+arch_cpu_state arch_cpu_state_read(void) {
+  unsigned el = current_el();
+  return (arch_cpu_state){.vectors = el == 2u ? r_vbar_el2() : r_vbar_el1(), .gdt = 0, .el = el};
 }

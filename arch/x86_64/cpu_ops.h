@@ -69,26 +69,54 @@ static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %
 
 static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
 
-// Control-register and descriptor-table helpers for trap.c (Intel SDM Vol. 3A 2.4, 2.5, 6.10).
+// Control-register and descriptor-table helpers for trap.c (Intel SDM Vol. 3A 2.4, 2.5, 3.5.1, 6.10).
 static inline uint64_t read_cr2(void) {
   uint64_t v;
   __asm__ volatile("mov %%cr2, %0" : "=r"(v));
   return v;
 }
 
-static inline uint16_t read_cs(void) {
-  uint16_t v;
-  __asm__ volatile("mov %%cs, %0" : "=r"(v));
-  return v;
-}
-
-// LIDT takes a 10-byte pseudo-descriptor: 16-bit limit, then the 64-bit linear base (SDM Vol. 3A 6.10).
-typedef struct __attribute__((packed)) x86_idtr {
+// LGDT/LIDT take a 10-byte pseudo-descriptor: 16-bit limit, then the 64-bit linear base (SDM Vol. 3A 3.5.1,
+// 6.10); SGDT/SIDT store the same form.
+typedef struct __attribute__((packed)) x86_desc_ptr {
   uint16_t limit;
   uint64_t base;
-} x86_idtr;
+} x86_desc_ptr;
 
-static inline void lidt(const x86_idtr *idtr) { __asm__ volatile("lidt %0" : : "m"(*idtr) : "memory"); }
+static inline void lidt(const x86_desc_ptr *idtr) { __asm__ volatile("lidt %0" : : "m"(*idtr) : "memory"); }
+
+static inline x86_desc_ptr sgdt(void) {
+  x86_desc_ptr d;
+  __asm__ volatile("sgdt %0" : "=m"(d));
+  return d;
+}
+
+static inline x86_desc_ptr sidt(void) {
+  x86_desc_ptr d;
+  __asm__ volatile("sidt %0" : "=m"(d));
+  return d;
+}
+
+// Loads a GDT and makes it the one in use: a far return reloads CS with `code_sel` (MOV cannot load CS; SDM
+// Vol. 3A 3.4.3), then DS, ES, SS, FS and GS get `data_sel`. The segment registers cache their descriptors, so
+// without the reloads the CPU would keep running on the firmware's entries (SDM Vol. 3A 3.4.3).
+static inline void load_gdt(const x86_desc_ptr *gdtr, uint16_t code_sel, uint16_t data_sel) {
+  __asm__ volatile(
+      "lgdt %0\n\t"
+      "pushq %1\n\t"
+      "leaq 1f(%%rip), %%rax\n\t"
+      "pushq %%rax\n\t"
+      "lretq\n"
+      "1:\n\t"
+      "mov %w2, %%ds\n\t"
+      "mov %w2, %%es\n\t"
+      "mov %w2, %%ss\n\t"
+      "mov %w2, %%fs\n\t"
+      "mov %w2, %%gs\n\t"
+      :
+      : "m"(*gdtr), "i"((uint64_t)code_sel), "r"((uint32_t)data_sel)
+      : "rax", "memory");
+}
 
 static inline void cli(void) { __asm__ volatile("cli" : : : "memory"); }
 

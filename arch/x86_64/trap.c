@@ -1,29 +1,48 @@
-// trap.c (x86_64): arch_trap_init, the kernel's own IDT for the 32 architecture-defined exception vectors.
+// trap.c (x86_64): arch_trap_init, the kernel's own GDT and IDT for the 32 architecture-defined exception
+// vectors.
 //
-// After ExitBootServices the IDTR still points at the firmware's table, in memory the kernel later reclaims;
-// a fault would then vector through freed memory and end in a triple fault (a silent reset). This file gives
-// the kernel an IDT inside its own image: every exception becomes one `panic stage=exception` line and
+// After ExitBootServices GDTR and IDTR still point at the firmware's tables, which the kernel neither owns nor
+// reserves: OVMF keeps its GDT in runtime-services data, but UEFI allows boot-services memory, which reclaim
+// hands out; a fault would then vector through freed memory and end in a triple fault (a silent reset). This
+// file gives the kernel a GDT and an IDT inside its own image, the GDT loaded first so the gates' selector
+// names a descriptor the kernel owns: every exception becomes one `panic stage=exception` line and
 // arch_exit(3).
 //
 // Intel SDM Vol. 3A references:
+//   3.4.5 / 3.4.5.1 "Segment Descriptors", "Code- and Data-Segment Descriptor Types": in 64-bit mode a code
+//        descriptor needs P, S, type execute/read, L=1 (D=0); base and limit are ignored. Data descriptors
+//        only need P (SS needs a writable one for the reload).
+//   3.5.1 "Segment Descriptor Tables": GDTR = 16-bit limit + 64-bit base, loaded with LGDT; entry 0 is the null
+//        descriptor. 7.2.3 "TSS Descriptor in 64-bit mode": only needed for IST stacks or privilege changes;
+//        the kernel uses neither (every gate has IST 0, everything runs at CPL 0), so it has no TSS.
 //   6.10 "Interrupt Descriptor Table (IDT)": IDTR = 16-bit limit + 64-bit base, loaded with LIDT.
 //   6.12 "Exception and Interrupt Handling": interrupt gates clear IF on entry.
-//   6.13 "Error Code": the CPU pushes one only for #DF(8), #TS(10), #NP(11), #SS(12), #GP(13), #PF(14),
-//        #AC(17) and #CP(21) (Table 6-1); the stubs push a dummy 0 for every other vector so the frame is uniform.
+//   6.13 "Error Code" and Table 6-1: which vectors push one (arch/x86_64/exceptions.h, host-tested).
 //   6.14.1 "64-Bit Mode IDT": 16-byte gate descriptors (offset split 15:0 / 31:16 / 63:32, selector, IST,
 //        type 0xE = 64-bit interrupt gate, DPL, P); 6.14.2 the 64-bit stack frame (SS, RSP, RFLAGS, CS, RIP
-//        always pushed, then the error code).
+//        always pushed, then the error code when the vector has one).
 // CR2 holds the linear address of the last page fault (4.7).
 //
 // The stubs are the only asm here besides cpu_ops.h: they cannot be C, since they run before any C frame exists.
 #include "arch/arch.h"
 #include "arch/x86_64/cpu_ops.h"
+#include "arch/x86_64/exceptions.h"
 #include "mm/log.h"
 
-#define X86_EXCEPTION_VECTORS 32
 #define X86_GATE_INTERRUPT_64 0x8Eu  // P=1, DPL=0, type 0xE (64-bit interrupt gate)
 #define X86_TRAP_STUB_BYTES 16
 #define X86_TRAP_STACK_BYTES 16384
+
+// The kernel's GDT: null, 64-bit ring-0 code, ring-0 data (SDM Vol. 3A 3.4.5). Descriptor bits used:
+// limit 15:0 = 0xFFFF, type [43:40], S [44], DPL [46:45], P [47], limit 19:16 [51:48], L [53], D/B [54], G [55].
+// The Accessed bit (type bit 0) is preset: the CPU would otherwise write it when a selector is loaded
+// (SDM Vol. 3A 3.4.5.1), which faults if the image's data were ever mapped read-only.
+#define X86_GDT_CODE64 0x00AF9B000000FFFFull  // P, S, type 0xB (execute/read, accessed), L=1, G
+#define X86_GDT_DATA 0x00CF93000000FFFFull    // P, S, type 0x3 (read/write, accessed), D/B=1, G
+#define X86_SEL_CODE 0x08u                     // index 1, TI=0, RPL=0
+#define X86_SEL_DATA 0x10u                     // index 2
+
+static uint64_t g_gdt[3] __attribute__((aligned(16))) = {0, X86_GDT_CODE64, X86_GDT_DATA};
 
 typedef struct __attribute__((packed)) x86_idt_gate {
   uint16_t offset_low;
@@ -37,12 +56,11 @@ typedef struct __attribute__((packed)) x86_idt_gate {
 
 _Static_assert(sizeof(x86_idt_gate) == 16, "SDM Vol. 3A 6.14.1: 64-bit gates are 16 bytes");
 
-// What the stub and the CPU left on the faulting stack, lowest address first.
-typedef struct x86_trap_frame {
-  uint64_t vector;
-  uint64_t error_code;  // the CPU's, or the stub's dummy 0
+// What the CPU pushed for an exception, lowest address first (SDM Vol. 3A 6.14.2), after the error code if
+// there is one.
+typedef struct x86_interrupt_frame {
   uint64_t rip, cs, rflags, rsp, ss;
-} x86_trap_frame;
+} x86_interrupt_frame;
 
 static x86_idt_gate g_idt[X86_EXCEPTION_VECTORS] __attribute__((aligned(16)));
 
@@ -50,26 +68,23 @@ static x86_idt_gate g_idt[X86_EXCEPTION_VECTORS] __attribute__((aligned(16)));
 // Referenced from the asm below, hence external linkage.
 uint8_t x86_trap_stack[X86_TRAP_STACK_BYTES] __attribute__((aligned(16)));
 extern const char x86_trap_stubs[];
-_Noreturn void x86_trap_handler(const x86_trap_frame *frame);
+_Noreturn void x86_trap_handler(const uint64_t *stack);
 
-// One 16-byte slot per vector: stub n is at x86_trap_stubs + 16 * n. With an error code (SDM Table 6-1) the
-// stub pushes only the vector; otherwise a dummy 0 first. x86_trap_common passes the frame to the C handler
-// in RCX (the UEFI/Microsoft x64 ABI, UEFI 2.10 section 2.3.4.2) with 32 bytes of shadow space.
-#define TRAP_STUB_NOERR(n) ".balign 16\n\tpushq $0\n\tpushq $" #n "\n\tjmp x86_trap_common\n\t"
-#define TRAP_STUB_ERR(n) ".balign 16\n\tpushq $" #n "\n\tjmp x86_trap_common\n\t"
+// One 16-byte slot per vector: stub n is at x86_trap_stubs + 16 * n and pushes only n. Whether an error code
+// sits above it is decided in C from the one table (exceptions.h), not by choosing stubs here.
+// x86_trap_common passes the faulting stack (vector first) to the C handler in RCX (the UEFI/Microsoft x64 ABI,
+// UEFI 2.10 section 2.3.4.2) with 32 bytes of shadow space.
+#define TRAP_STUB(n) ".balign 16\n\tpushq $" #n "\n\tjmp x86_trap_common\n\t"
 
 __asm__(
     ".text\n\t"
     ".balign 16\n"
     "x86_trap_stubs:\n\t"
-    TRAP_STUB_NOERR(0) TRAP_STUB_NOERR(1) TRAP_STUB_NOERR(2) TRAP_STUB_NOERR(3)
-    TRAP_STUB_NOERR(4) TRAP_STUB_NOERR(5) TRAP_STUB_NOERR(6) TRAP_STUB_NOERR(7)
-    TRAP_STUB_ERR(8) TRAP_STUB_NOERR(9) TRAP_STUB_ERR(10) TRAP_STUB_ERR(11)
-    TRAP_STUB_ERR(12) TRAP_STUB_ERR(13) TRAP_STUB_ERR(14) TRAP_STUB_NOERR(15)
-    TRAP_STUB_NOERR(16) TRAP_STUB_ERR(17) TRAP_STUB_NOERR(18) TRAP_STUB_NOERR(19)
-    TRAP_STUB_NOERR(20) TRAP_STUB_ERR(21) TRAP_STUB_NOERR(22) TRAP_STUB_NOERR(23)
-    TRAP_STUB_NOERR(24) TRAP_STUB_NOERR(25) TRAP_STUB_NOERR(26) TRAP_STUB_NOERR(27)
-    TRAP_STUB_NOERR(28) TRAP_STUB_NOERR(29) TRAP_STUB_NOERR(30) TRAP_STUB_NOERR(31)
+    TRAP_STUB(0) TRAP_STUB(1) TRAP_STUB(2) TRAP_STUB(3) TRAP_STUB(4) TRAP_STUB(5) TRAP_STUB(6) TRAP_STUB(7)
+    TRAP_STUB(8) TRAP_STUB(9) TRAP_STUB(10) TRAP_STUB(11) TRAP_STUB(12) TRAP_STUB(13) TRAP_STUB(14)
+    TRAP_STUB(15) TRAP_STUB(16) TRAP_STUB(17) TRAP_STUB(18) TRAP_STUB(19) TRAP_STUB(20) TRAP_STUB(21)
+    TRAP_STUB(22) TRAP_STUB(23) TRAP_STUB(24) TRAP_STUB(25) TRAP_STUB(26) TRAP_STUB(27) TRAP_STUB(28)
+    TRAP_STUB(29) TRAP_STUB(30) TRAP_STUB(31)
     ".balign 16\n"
     "x86_trap_common:\n\t"
     "cld\n\t"
@@ -79,33 +94,34 @@ __asm__(
     "call x86_trap_handler\n\t"
     "ud2\n\t");
 
-static const char *const kVectorNames[X86_EXCEPTION_VECTORS] = {
-    "DE", "DB", "NMI", "BP", "OF", "BR", "UD", "NM", "DF", "CSO", "TS", "NP", "SS", "GP", "PF", "reserved",
-    "MF", "AC", "MC", "XM", "VE", "CP", "reserved", "reserved", "reserved", "reserved", "reserved",
-    "reserved", "HV", "VC", "SX", "reserved"};
-
-_Noreturn void x86_trap_handler(const x86_trap_frame *frame) {
+// `stack` points at the vector the stub pushed; above it the CPU's error code (only for vectors that have one),
+// then the interrupt frame.
+_Noreturn void x86_trap_handler(const uint64_t *stack) {
   static volatile bool in_handler;
   if (in_handler) arch_exit(3);  // a fault while reporting one: end the run without another line
   in_handler = true;
-  uint64_t v = frame->vector;
+  uint32_t v = (uint32_t)stack[0];
+  bool has_error = x86_exception_has_error_code(v);
+  uint64_t error = has_error ? stack[1] : 0;
+  const x86_interrupt_frame *frame = (const x86_interrupt_frame *)(stack + (has_error ? 2 : 1));
   debug_structured(LOG_ERROR, "panic", KV_S("stage", "exception"), KV_S("arch", "x86_64"), KV_U("vector", v),
-                   KV_S("name", v < X86_EXCEPTION_VECTORS ? kVectorNames[v] : "unknown"),
-                   KV_X("error", frame->error_code), KV_X("rip", frame->rip), KV_X("cr2", read_cr2()),
-                   KV_X("rsp", frame->rsp), KV_X("cs", frame->cs), KV_X("rflags", frame->rflags));
+                   KV_S("name", x86_exception_name(v)), KV_X("error", error), KV_X("rip", frame->rip),
+                   KV_X("cr2", read_cr2()), KV_X("rsp", frame->rsp), KV_X("cs", frame->cs),
+                   KV_X("rflags", frame->rflags));
   arch_exit(3);
 }
 
-// Masks interrupts, fills the 32 exception gates with the current code segment (whatever selector the
-// firmware left in CS: the kernel keeps the firmware's GDT), and loads the IDT.
+// Masks interrupts, loads the kernel's GDT (reloading every segment register), then fills the 32 exception
+// gates with the kernel's code selector and loads the IDT.
 void arch_trap_init(void) {
   cli();
-  uint16_t cs = read_cs();
+  x86_desc_ptr gdtr = {.limit = (uint16_t)(sizeof(g_gdt) - 1), .base = (uint64_t)(uintptr_t)g_gdt};
+  load_gdt(&gdtr, X86_SEL_CODE, X86_SEL_DATA);
   for (unsigned i = 0; i < X86_EXCEPTION_VECTORS; i++) {
     uint64_t addr = (uint64_t)(uintptr_t)(x86_trap_stubs + i * X86_TRAP_STUB_BYTES);
     g_idt[i] = (x86_idt_gate){
         .offset_low = (uint16_t)addr,
-        .selector = cs,
+        .selector = X86_SEL_CODE,
         .ist = 0,
         .type_attr = X86_GATE_INTERRUPT_64,
         .offset_mid = (uint16_t)(addr >> 16),
@@ -113,6 +129,10 @@ void arch_trap_init(void) {
         .reserved = 0,
     };
   }
-  x86_idtr idtr = {.limit = (uint16_t)(sizeof(g_idt) - 1), .base = (uint64_t)(uintptr_t)g_idt};
+  x86_desc_ptr idtr = {.limit = (uint16_t)(sizeof(g_idt) - 1), .base = (uint64_t)(uintptr_t)g_idt};
   lidt(&idtr);
+}
+
+arch_cpu_state arch_cpu_state_read(void) {
+  return (arch_cpu_state){.vectors = sidt().base, .gdt = sgdt().base, .el = 0};
 }

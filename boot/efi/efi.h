@@ -101,8 +101,7 @@ typedef struct efi_boot_services {
   efi_status(EFIAPI *exit_boot_services)(efi_handle image_handle, efi_uintn map_key);
   efi_unused_fn get_next_monotonic_count;
   efi_unused_fn stall;
-  efi_status(EFIAPI *set_watchdog_timer)(efi_uintn timeout, uint64_t code, efi_uintn data_size,
-                                         const efi_char16 *data);
+  efi_status(EFIAPI *set_watchdog_timer)(efi_uintn timeout, uint64_t code, efi_uintn data_size, const efi_char16 *data);
   efi_unused_fn connect_controller;
   efi_unused_fn disconnect_controller;
   efi_unused_fn open_protocol;
@@ -137,8 +136,7 @@ typedef struct efi_system_table {
 } efi_system_table;
 
 // EFI_LOADED_IMAGE_PROTOCOL, section 9.1.
-#define EFI_LOADED_IMAGE_PROTOCOL_GUID \
-  { 0x5b1b31a1, 0x9562, 0x11d2, { 0x8e, 0x3f, 0x00, 0xa0, 0xc9, 0x69, 0x72, 0x3b } }
+#define EFI_LOADED_IMAGE_PROTOCOL_GUID {0x5b1b31a1, 0x9562, 0x11d2, {0x8e, 0x3f, 0x00, 0xa0, 0xc9, 0x69, 0x72, 0x3b}}
 typedef struct efi_loaded_image {
   uint32_t revision;
   efi_handle parent_handle;
@@ -159,8 +157,8 @@ typedef struct efi_loaded_image {
 typedef struct efi_file efi_file;
 struct efi_file {
   uint64_t revision;
-  efi_status(EFIAPI *open)(efi_file *self, efi_file **new_handle, const efi_char16 *file_name,
-                           uint64_t open_mode, uint64_t attributes);
+  efi_status(EFIAPI *open)(efi_file *self, efi_file **new_handle, const efi_char16 *file_name, uint64_t open_mode,
+                           uint64_t attributes);
   efi_status(EFIAPI *close)(efi_file *self);
   efi_unused_fn delete_file;
   efi_status(EFIAPI *read)(efi_file *self, efi_uintn *buffer_size, void *buffer);
@@ -175,7 +173,7 @@ struct efi_file {
 
 // EFI_SIMPLE_FILE_SYSTEM_PROTOCOL, section 13.4.
 #define EFI_SIMPLE_FILE_SYSTEM_PROTOCOL_GUID \
-  { 0x964e5b22, 0x6459, 0x11d2, { 0x8e, 0x39, 0x00, 0xa0, 0xc9, 0x69, 0x72, 0x3b } }
+  {0x964e5b22, 0x6459, 0x11d2, {0x8e, 0x39, 0x00, 0xa0, 0xc9, 0x69, 0x72, 0x3b}}
 typedef struct efi_simple_file_system efi_simple_file_system;
 struct efi_simple_file_system {
   uint64_t revision;
@@ -183,12 +181,28 @@ struct efi_simple_file_system {
 };
 
 // EFI_GRAPHICS_OUTPUT_PROTOCOL, section 12.9.
-#define EFI_GRAPHICS_OUTPUT_PROTOCOL_GUID \
-  { 0x9042a9de, 0x23dc, 0x4a38, { 0x96, 0xfb, 0x7a, 0xde, 0xd0, 0x80, 0x51, 0x6a } }
+#define EFI_GRAPHICS_OUTPUT_PROTOCOL_GUID {0x9042a9de, 0x23dc, 0x4a38, {0x96, 0xfb, 0x7a, 0xde, 0xd0, 0x80, 0x51, 0x6a}}
+// EFI_GRAPHICS_PIXEL_FORMAT: PixelBltOnly means "this mode has no physical frame buffer" (section 12.9,
+// EFI_GRAPHICS_OUTPUT_MODE_INFORMATION); only Blt() can draw and FrameBufferBase is meaningless.
+typedef enum efi_graphics_pixel_format {
+  EFI_PIXEL_RGB_RESERVED_8BIT_PER_COLOR = 0,
+  EFI_PIXEL_BGR_RESERVED_8BIT_PER_COLOR = 1,
+  EFI_PIXEL_BIT_MASK = 2,
+  EFI_PIXEL_BLT_ONLY = 3,
+  EFI_PIXEL_FORMAT_MAX = 4,
+} efi_graphics_pixel_format;
+typedef struct efi_gop_mode_info {
+  uint32_t version;
+  uint32_t horizontal_resolution;
+  uint32_t vertical_resolution;
+  efi_graphics_pixel_format pixel_format;
+  uint32_t pixel_masks[4];  // EFI_PIXEL_BITMASK: red, green, blue, reserved
+  uint32_t pixels_per_scan_line;
+} efi_gop_mode_info;
 typedef struct efi_gop_mode {
   uint32_t max_mode;
   uint32_t mode;
-  void *info;
+  efi_gop_mode_info *info;
   efi_uintn size_of_info;
   efi_physical_address frame_buffer_base;
   efi_uintn frame_buffer_size;

@@ -5,7 +5,9 @@
 //   ExitBootServices (retried with a fresh map if the key went stale) -> kernel_main on the kernel stack.
 #include "arch/arch.h"
 #include "boot/efi/efi.h"
+#include "boot/efi/gop.h"
 #include "boot/handoff.h"
+#include "boot/kernel.h"
 #include "mm/firmware_map.h"
 
 // Room for descriptors the firmware adds between sizing and fetching the map (our own allocations split
@@ -184,12 +186,15 @@ efi_status EFIAPI efi_main(efi_handle image_handle, efi_system_table *system_tab
   } else {
     cmdline_from_file(image_handle, image);
   }
+  // From here a failure may use QEMU's exit device if the command line asks for it (`exit=qemu`).
+  if (kernel_parse_cmdline(g_handoff.cmdline).exit_qemu) arch_exit_set_mode(ARCH_EXIT_QEMU);
 
   efi_guid gop_guid = EFI_GRAPHICS_OUTPUT_PROTOCOL_GUID;
   efi_graphics_output *gop = 0;
-  if (!EFI_IS_ERROR(bs->locate_protocol(&gop_guid, 0, (void **)&gop)) && gop && gop->mode) {
-    g_handoff.framebuffer_base = gop->mode->frame_buffer_base;
-    g_handoff.framebuffer_size = gop->mode->frame_buffer_size;
+  if (!EFI_IS_ERROR(bs->locate_protocol(&gop_guid, 0, (void **)&gop)) && gop) {
+    efi_framebuffer fb = efi_gop_framebuffer(gop->mode);  // none for a blit-only mode (section 12.9)
+    g_handoff.framebuffer_base = fb.base;
+    g_handoff.framebuffer_size = fb.size;
   }
 
   // Size the kernel-owned storage from the current map, before the final GetMemoryMap: these allocations
@@ -197,9 +202,9 @@ efi_status EFIAPI efi_main(efi_handle image_handle, efi_system_table *system_tab
   void *map = 0;
   efi_uintn capacity = 0, map_key = 0;
   fetch_memory_map(&map, &capacity, &map_key);
-  uint64_t copy_bytes = mm_firmware_map_storage_bytes(
-      g_handoff.memory_map_bytes + (uint64_t)MAP_SLACK_DESCRIPTORS * g_handoff.descriptor_size,
-      g_handoff.descriptor_size);
+  uint64_t copy_bytes = mm_firmware_map_storage_bytes(g_handoff.memory_map_bytes +
+                                                          (uint64_t)MAP_SLACK_DESCRIPTORS * g_handoff.descriptor_size,
+                                                      g_handoff.descriptor_size);
   if (copy_bytes == 0) efi_fail("descriptor_size", EFI_UNSUPPORTED);
   g_handoff.map_storage_bytes = (copy_bytes + EFI_PAGE_SIZE - 1) & ~(uint64_t)(EFI_PAGE_SIZE - 1);
   g_handoff.map_storage = allocate_loader_pages(g_handoff.map_storage_bytes, "allocate_pages(map copy)");

@@ -1,7 +1,11 @@
 """boot_test: one QEMU boot of the kernel, asserted on by tests/boot/boot_test.cc."""
 
-def boot_test(name, arch, esp = None, qemu = [], cmdline = "debug", expect = "handoff", expect_status = 0, timeout_s = 240, **kwargs):
+def boot_test(name, arch, esp = None, qemu = [], cmdline = "debug", expect = "handoff", expect_status = 0, timeout_s = 240, exit = "device", el = None, **kwargs):
+    """exit: the runner's --exit= (device or firmware). el: the AArch64 exception level the kernel must report
+    on boot.start (default 1 on AArch64; x86 reports none)."""
     esp = esp or "//:esp_" + arch
+    if el == None:
+        el = 1 if arch == "aarch64" else 0
     native.cc_test(
         name = name,
         srcs = ["boot_test.cc"],
@@ -13,6 +17,8 @@ def boot_test(name, arch, esp = None, qemu = [], cmdline = "debug", expect = "ha
             "--expect=" + expect,
             "--expect_status=%d" % expect_status,
             "--timeout=%d" % timeout_s,
+            "--exit=" + exit,
+            "--expect_el=%d" % el,
         ] + ["--qemu=" + q for q in qemu],
         data = [
             "//tools/qemu:run_qemu.sh",

@@ -1,7 +1,9 @@
 // boot_test.cc: boots the kernel under QEMU once (per test target) and asserts on its structured serial log.
 //
 // Flags (set by the boot_test macro in BUILD.bazel): --runner=, --esp=, --arch=, --cmdline=,
-// --expect_status=N, --expect=handoff|panic, --timeout=SECONDS, and --qemu=ARG (repeatable, passed to QEMU).
+// --expect_status=N, --expect=handoff|panic, --timeout=SECONDS, --exit=device|firmware (the runner's option),
+// --expect_el=N (AArch64: the exception level boot.start must report; 0: none, as on x86), and --qemu=ARG
+// (repeatable, passed to QEMU).
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -18,8 +20,9 @@
 namespace {
 
 struct Config {
-  std::string runner, esp, arch, cmdline = "debug", expect = "handoff";
+  std::string runner, esp, arch, cmdline = "debug", expect = "handoff", exit = "device";
   int expect_status = 0;
+  int expect_el = 0;
   int timeout = 240;
   std::vector<std::string> qemu;
 };
@@ -28,6 +31,7 @@ Config g_config;
 std::string g_log;
 int g_status = -1;
 std::vector<boot_log::Event> g_events;
+std::string g_runner_stderr;
 
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";
@@ -43,7 +47,7 @@ class BootEnvironment : public ::testing::Environment {
     std::string log_path = std::string(tmp ? tmp : "/tmp") + "/serial.log";
     std::string cmd = ShellQuote(g_config.runner) + " --arch=" + g_config.arch + " --esp=" + ShellQuote(g_config.esp) +
                       " --timeout=" + std::to_string(g_config.timeout) + " --log=" + ShellQuote(log_path) +
-                      " --cmdline=" + ShellQuote(g_config.cmdline);
+                      " --cmdline=" + ShellQuote(g_config.cmdline) + " --exit=" + ShellQuote(g_config.exit);
     for (const auto& q : g_config.qemu) cmd += " " + ShellQuote(q);
     cmd += " >/dev/null 2>" + ShellQuote(log_path + ".stderr");
     std::fprintf(stderr, "boot_test: %s\n", cmd.c_str());
@@ -61,6 +65,7 @@ class BootEnvironment : public ::testing::Environment {
     std::ifstream err(log_path + ".stderr");
     std::stringstream es;
     es << err.rdbuf();
+    g_runner_stderr = es.str();
     std::fprintf(stderr, "boot_test: runner exit status %d; runner stderr:\n%s\n", g_status, es.str().c_str());
   }
 };
@@ -74,9 +79,7 @@ using boot_log::All;
 using boot_log::First;
 using boot_log::IndexOf;
 
-TEST(Boot, ExitsWithTheExpectedStatus) {
-  EXPECT_EQ(g_status, g_config.expect_status) << LogTail();
-}
+TEST(Boot, ExitsWithTheExpectedStatus) { EXPECT_EQ(g_status, g_config.expect_status) << LogTail(); }
 
 TEST(Boot, PrintsTheFirmwareMapWithOneDescLinePerDescriptor) {
   auto fw = First(g_events, "mm.firmware_map");
@@ -119,6 +122,44 @@ TEST(Boot, ExitBootServicesSucceedsAndRetriesWithAFreshMapWhenTheKeyIsStale) {
   }
 }
 
+// Issue 9 item 3: after arch_trap_init the CPU's exception tables are the kernel's, inside its image (the
+// firmware's GDT and IDT live in memory the kernel does not own). x86: GDTR and IDTR; AArch64: VBAR_ELx.
+TEST(Boot, ExceptionTablesLieInsideTheKernelImage) {
+  auto start = First(g_events, "boot.start");
+  auto trap = First(g_events, "boot.trap");
+  ASSERT_TRUE(start.has_value()) << LogTail();
+  ASSERT_TRUE(trap.has_value()) << "no boot.trap line (the boot tests run with `debug`)" << LogTail();
+  uint64_t base = start->num("image_base"), end = base + start->num("image_bytes");
+  EXPECT_GE(trap->num("vectors"), base) << LogTail();
+  EXPECT_LT(trap->num("vectors"), end) << LogTail();
+  if (g_config.arch == "x86_64") {
+    EXPECT_GE(trap->num("gdt"), base) << "GDTR still points at the firmware's GDT" << LogTail();
+    EXPECT_LT(trap->num("gdt"), end) << "GDTR still points at the firmware's GDT" << LogTail();
+  }
+}
+
+// The exception level the firmware handed over at (AArch64): an EL2 test that ran at EL1 must fail.
+TEST(Boot, ReportsTheExceptionLevelItRanAt) {
+  auto start = First(g_events, "boot.start");
+  ASSERT_TRUE(start.has_value()) << LogTail();
+  if (g_config.expect_el == 0) {
+    EXPECT_FALSE(start->has("el")) << "x86 has no exception levels to report";
+  } else {
+    EXPECT_EQ(start->num("el"), static_cast<uint64_t>(g_config.expect_el)) << LogTail();
+  }
+}
+
+// Issue 9 item 5: without an exit device the kernel ends the run itself (AArch64 PSCI SYSTEM_OFF: QEMU exits by
+// itself; x86: a halt, after which the runner ends QEMU) and the runner takes the status from the log.
+TEST(Boot, WithoutAnExitDeviceTheRunnerTakesTheStatusFromTheLog) {
+  if (g_config.exit != "firmware") GTEST_SKIP() << "only for --exit=firmware boots";
+  EXPECT_NE(g_runner_stderr.find("from the serial log"), std::string::npos) << g_runner_stderr;
+  if (g_config.arch == "aarch64") {
+    EXPECT_NE(g_runner_stderr.find("QEMU exited by itself with 0"), std::string::npos)
+        << "PSCI SYSTEM_OFF should have ended QEMU: " << g_runner_stderr;
+  }
+}
+
 // ---- The memory bring-up (issue: hand-off, identity paging, self-test, reclaim) ----------------------------
 
 struct Range {
@@ -131,8 +172,8 @@ bool ExpectHandoff() { return g_config.expect == "handoff"; }
 TEST(Handoff, StagesAppearInTheDesignNotesOrder) {
   if (!ExpectHandoff()) GTEST_SKIP() << "this boot is expected to panic";
   const std::vector<std::string> order = {
-      "mm.firmware_map", "mm.plan", "mm.carve", "mm.carve", boot_log::kHandoffLine, "mm.reserve", "mm.stats",
-      "paging.installed", "mm.selftest", "mm.reclaim", "mm.stats", "mm.summary", "boot.done"};
+      "mm.firmware_map",  "mm.plan",     "mm.carve",   "mm.carve", boot_log::kHandoffLine, "mm.reserve", "mm.stats",
+      "paging.installed", "mm.selftest", "mm.reclaim", "mm.stats", "mm.summary",           "boot.done"};
   int at = 0;
   for (const auto& name : order) {
     int found = IndexOf(g_events, name, at);
@@ -183,7 +224,8 @@ TEST(Handoff, SelfTestPassesAndEveryStageReportsCycles) {
   EXPECT_EQ(st->str("result"), "ok");
   EXPECT_GT(st->num("allocations"), 0u);
   EXPECT_EQ(All(g_events, "mm.selftest_alloc").size(), st->num("allocations"));
-  for (const char* stage : {"mm.map_copied", "mm.handoff", "paging.installed", "mm.selftest", "mm.reclaim", "boot.done"}) {
+  for (const char* stage :
+       {"mm.map_copied", "mm.handoff", "paging.installed", "mm.selftest", "mm.reclaim", "boot.done"}) {
     auto e = First(g_events, stage);
     ASSERT_TRUE(e.has_value()) << stage;
     EXPECT_TRUE(e->has("cycles")) << stage << " has no cycles=";
@@ -193,9 +235,12 @@ TEST(Handoff, SelfTestPassesAndEveryStageReportsCycles) {
 TEST(Handoff, EveryAllocationIsDisjointFromEveryReservation) {
   if (!ExpectHandoff()) GTEST_SKIP();
   std::vector<Range> reservations, allocations;
-  for (const auto& r : All(g_events, "mm.reserve")) reservations.push_back({r.num("phys"), r.num("end"), r.str("label")});
-  for (const auto& r : All(g_events, "mm.phys_reserve")) reservations.push_back({r.num("base"), r.num("end"), r.str("label")});
-  for (const auto& a : All(g_events, "mm.selftest_alloc")) allocations.push_back({a.num("phys"), a.num("end"), "selftest"});
+  for (const auto& r : All(g_events, "mm.reserve"))
+    reservations.push_back({r.num("phys"), r.num("end"), r.str("label")});
+  for (const auto& r : All(g_events, "mm.phys_reserve"))
+    reservations.push_back({r.num("base"), r.num("end"), r.str("label")});
+  for (const auto& a : All(g_events, "mm.selftest_alloc"))
+    allocations.push_back({a.num("phys"), a.num("end"), "selftest"});
   ASSERT_FALSE(reservations.empty());
   ASSERT_FALSE(allocations.empty());
   for (const auto& a : allocations) {
@@ -251,6 +296,8 @@ TEST(Handoff, AFaultAfterPagingEndsInAPanicLineNotAReset) {
   EXPECT_EQ(panic->str("stage"), "exception") << LogTail();
   EXPECT_EQ(panic->str("arch"), g_config.arch);
   EXPECT_TRUE(panic->has("vector"));
+  // At EL2 the fault must have gone through VBAR_EL2 (the panic line reports the level it was taken at).
+  if (g_config.expect_el != 0) EXPECT_EQ(panic->num("el"), static_cast<uint64_t>(g_config.expect_el)) << LogTail();
   EXPECT_EQ(g_status, 3);
 }
 
@@ -268,6 +315,8 @@ int main(int argc, char** argv) {
     else if (a.rfind("--expect_status=", 0) == 0) g_config.expect_status = std::atoi(val("--expect_status=").c_str());
     else if (a.rfind("--expect=", 0) == 0) g_config.expect = val("--expect=");
     else if (a.rfind("--timeout=", 0) == 0) g_config.timeout = std::atoi(val("--timeout=").c_str());
+    else if (a.rfind("--exit=", 0) == 0) g_config.exit = val("--exit=");
+    else if (a.rfind("--expect_el=", 0) == 0) g_config.expect_el = std::atoi(val("--expect_el=").c_str());
     else if (a.rfind("--qemu=", 0) == 0) g_config.qemu.push_back(val("--qemu="));
     else {
       std::fprintf(stderr, "boot_test: unknown flag %s\n", a.c_str());
