@@ -10,9 +10,40 @@
     return MM_ERR_INVARIANT; \
   } while (0)
 
-// Managed and unreserved: the only frames that may ever be free.
-static bool allowed_free(const mm_phys_allocator *a, phys_addr_t b, phys_addr_t e) {
-  return phys_managed_covers(a, b, e) && !phys_res_touches(a, b, e);
+// The one reason for a free frame that a reservation covers, whichever representation holds the frame.
+#define WHY_FREE_RESERVED "free/reserved overlap: a free frame lies inside a reservation"
+
+static bool labels_equal(const char *x, const char *y) {
+  for (uint32_t i = 0; i < MM_LABEL_MAX; i++) {
+    if (x[i] != y[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// True when the table holds an entry exactly {base, end, kind, label}: the allocator's own bookkeeping blocks
+// must stay recorded as what they are, or the next growth releases the wrong entry.
+static bool res_has_exact(const mm_phys_allocator *a, phys_addr_t base, phys_addr_t end, mm_reservation_kind kind,
+                          const char *label) {
+  uint64_t lo = 0, hi = a->res_count;
+  while (lo < hi) {  // first entry with base >= `base`
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (a->res[mid].base < base) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  char want[MM_LABEL_MAX];
+  mm_reservation_copy_label(want, label);
+  for (; lo < a->res_count && a->res[lo].base == base; lo++) {
+    const mm_reservation *r = &a->res[lo];
+    if (r->end == end && r->kind == kind && labels_equal(r->label, want)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 static mm_status check_runs(const mm_phys_allocator *a, uint64_t *frames, const char **why) {
@@ -38,7 +69,7 @@ static mm_status check_runs(const mm_phys_allocator *a, uint64_t *frames, const 
       FAIL("run outside managed memory");
     }
     if (phys_res_touches(a, r->base, r->end)) {
-      FAIL("run overlaps a reservation");
+      FAIL(WHY_FREE_RESERVED);
     }
     *frames += (r->end - r->base) >> MM_FRAME_SHIFT;
   }
@@ -69,9 +100,8 @@ static mm_status check_chunks(const mm_phys_allocator *a, uint64_t *frames, cons
         FAIL("bitmap window summary disagrees with its bits");
       }
     }
-    const mm_reservation *r = phys_res_find(a, c->bits_phys, c->bits_phys + MM_FRAME_SIZE);
-    if (r == 0) {
-      FAIL("bitmap frame is not reserved");
+    if (!res_has_exact(a, c->bits_phys, c->bits_phys + MM_FRAME_SIZE, MM_RES_BOOKKEEPING, "phys.bitmap")) {
+      FAIL("bitmap frame is not recorded as its phys.bitmap bookkeeping reservation");
     }
     // Every maximal bit-run must be managed and unreserved.
     uint64_t bit = 0;
@@ -93,8 +123,12 @@ static mm_status check_chunks(const mm_phys_allocator *a, uint64_t *frames, cons
         }
         e = (ww + 1) << 6;
       }
-      if (!allowed_free(a, c->base + (s << MM_FRAME_SHIFT), c->base + (e << MM_FRAME_SHIFT))) {
-        FAIL("bitmap marks a frame free outside managed memory or inside a reservation");
+      phys_addr_t fb = c->base + (s << MM_FRAME_SHIFT), fe = c->base + (e << MM_FRAME_SHIFT);
+      if (!phys_managed_covers(a, fb, fe)) {
+        FAIL("bitmap marks a frame free outside managed memory");
+      }
+      if (phys_res_touches(a, fb, fe)) {
+        FAIL(WHY_FREE_RESERVED);
       }
       bit = e;
     }
@@ -119,8 +153,11 @@ static mm_status check_parked(const mm_phys_allocator *a, uint64_t *frames, cons
     if (cur < prev_end || node->end <= cur || ((cur | node->end) & MM_FRAME_MASK) != 0) {
       FAIL("parked ranges unsorted, overlapping or empty");
     }
-    if (!allowed_free(a, cur, node->end)) {
-      FAIL("parked range outside managed memory or inside a reservation");
+    if (!phys_managed_covers(a, cur, node->end)) {
+      FAIL("parked range outside managed memory");
+    }
+    if (phys_res_touches(a, cur, node->end)) {
+      FAIL(WHY_FREE_RESERVED);
     }
     uint64_t c = phys_chunk_lower(a, cur);
     if (c < a->chunk_count && a->chunks[c].base < node->end) {
@@ -168,6 +205,41 @@ static mm_status check_reservations(const mm_phys_allocator *a, const char **why
   return MM_OK;
 }
 
+// The blocks the allocator took from itself are recorded exactly (kind MM_RES_BOOKKEEPING, their own label,
+// their exact bounds), and own_bytes is their sum. Carved blocks are the bring-up's reservations, not checked
+// here beyond being reserved (they stay reserved forever).
+static mm_status check_records(const mm_phys_allocator *a, const char **why) {
+  uint64_t own = 0;
+  const phys_block *blocks[3] = {&a->runs_block, &a->res_block, &a->chunks_block};
+  static const char *const labels[3] = {"phys.runs", "phys.reserved", "phys.chunks"};
+  static const char *const reasons[3] = {
+      "run array storage is not recorded as its phys.runs bookkeeping reservation",
+      "reservation table storage is not recorded as its phys.reserved bookkeeping reservation",
+      "chunk table storage is not recorded as its phys.chunks bookkeeping reservation",
+  };
+  for (int i = 0; i < 3; i++) {
+    const phys_block *b = blocks[i];
+    if (b->bytes == 0) {
+      continue;
+    }
+    if (b->carved) {
+      if (!phys_res_touches(a, b->phys, b->phys + b->bytes)) {
+        FAIL("carved bookkeeping storage is not reserved");
+      }
+      continue;
+    }
+    if (!res_has_exact(a, b->phys, b->phys + b->bytes, MM_RES_BOOKKEEPING, labels[i])) {
+      FAIL(reasons[i]);
+    }
+    own += b->bytes;
+  }
+  own += a->chunk_count * MM_FRAME_SIZE;  // one bitmap frame per chunk, checked in check_chunks
+  if (own != a->own_bytes) {
+    FAIL("own bookkeeping byte counter disagrees with the live blocks");
+  }
+  return MM_OK;
+}
+
 // Verifies every structural invariant (see phys_alloc.h). Returns MM_OK or MM_ERR_INVARIANT with a static
 // description in *why. O(size of the bookkeeping).
 mm_status mm_phys_check_invariants(const mm_phys_allocator *alloc, const char **why) {
@@ -198,17 +270,8 @@ mm_status mm_phys_check_invariants(const mm_phys_allocator *alloc, const char **
   if (free_frames + reserved + a->allocated_frames != managed) {
     FAIL("free + reserved + allocated != managed");
   }
-  if (a->runs_block.bytes != 0 && !a->runs_block.carved &&
-      !phys_res_touches(a, a->runs_block.phys, a->runs_block.phys + a->runs_block.bytes)) {
-    FAIL("run array storage is not reserved");
-  }
-  if (a->chunks_block.bytes != 0 &&
-      !phys_res_touches(a, a->chunks_block.phys, a->chunks_block.phys + a->chunks_block.bytes)) {
-    FAIL("chunk table storage is not reserved");
-  }
-  if (a->res_block.bytes != 0 && !a->res_block.carved &&
-      !phys_res_touches(a, a->res_block.phys, a->res_block.phys + a->res_block.bytes)) {
-    FAIL("reservation table storage is not reserved");
+  if ((s = check_records(a, why)) != MM_OK) {
+    return s;
   }
   if (why != 0) {
     *why = "ok";
