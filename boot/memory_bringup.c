@@ -227,7 +227,7 @@ static uint64_t pattern(phys_addr_t addr) { return addr * 0x9e3779b97f4a7c15ull 
 
 static bool range_hits_reservation(mm_phys_allocator *a, mm_range r) {
   for (phys_addr_t f = r.base; f < r.end; f += MM_FRAME_SIZE) {
-    if (mm_phys_reservation_at(a, f)) return true;
+    if (mm_phys_reservation_at(a, f, 0)) return true;
   }
   return false;
 }

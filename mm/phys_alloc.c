@@ -445,8 +445,9 @@ static mm_status build_runs(mm_phys_allocator *a, const mm_reservation *res, uin
 
 // Builds the allocator (see phys_alloc.h). The reservation set is copied into the carved reserved array
 // (laid out as entries followed by their prefix maxima); only when that array is too small for the maxima
-// too does the allocator take a larger table from itself. Errors: MM_ERR_INVALID_ARGUMENT (NULL, unsorted
-// reservations), MM_ERR_NO_USABLE_MEMORY, MM_ERR_NO_MEMORY (window cannot map the carved arrays),
+// too does the allocator take a larger table from itself. Errors: MM_ERR_INVALID_ARGUMENT (NULL, a reservation
+// entry not frame aligned, empty, ending below its base or of an unknown kind, entries not sorted by base then
+// end), MM_ERR_NO_USABLE_MEMORY, MM_ERR_NO_MEMORY (window cannot map the carved arrays),
 // MM_ERR_STORAGE_TOO_SMALL (free runs do not fit the carved free-run array, or no table fits at all).
 mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
                        const mm_reservation_set *reservations, const mm_carved_storage *carved,
@@ -455,8 +456,14 @@ mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
       (map->region_count != 0 && map->regions == 0) || (reservations->count != 0 && reservations->entries == 0)) {
     return MM_ERR_INVALID_ARGUMENT;
   }
-  for (uint64_t i = 1; i < reservations->count; i++) {
-    if (reservations->entries[i].base < reservations->entries[i - 1].base) {
+  for (uint64_t i = 0; i < reservations->count; i++) {
+    const mm_reservation *r = &reservations->entries[i];
+    if (((r->base | r->end) & MM_FRAME_MASK) != 0 || r->end <= r->base ||
+        (uint32_t)r->kind >= (uint32_t)MM_RES_KIND_COUNT) {
+      return MM_ERR_INVALID_ARGUMENT;  // what mm_reservation_add can never produce
+    }
+    const mm_reservation *p = i > 0 ? &reservations->entries[i - 1] : 0;
+    if (p != 0 && (r->base < p->base || (r->base == p->base && r->end < p->end))) {
       return MM_ERR_INVALID_ARGUMENT;
     }
   }
@@ -571,8 +578,8 @@ mm_status mm_phys_alloc_frame(mm_phys_allocator *alloc, phys_addr_t *out) {
 }
 
 // Allocates req->count contiguous frames, the lowest fit for the alignment inside [min_addr, max_addr).
-// Errors (state unchanged): MM_ERR_INVALID_ARGUMENT (NULL, alignment not a power of two >= 4 KiB, empty
-// window), MM_ERR_ZERO_COUNT, MM_ERR_NO_MEMORY.
+// Errors (state unchanged): MM_ERR_INVALID_ARGUMENT (NULL, alignment not a power of two, empty window),
+// MM_ERR_ZERO_COUNT, MM_ERR_NO_MEMORY.
 mm_status mm_phys_alloc(mm_phys_allocator *alloc, const mm_alloc_request *req, phys_addr_t *out) {
   if (alloc == 0 || req == 0 || out == 0) {
     return MM_ERR_INVALID_ARGUMENT;
@@ -581,8 +588,11 @@ mm_status mm_phys_alloc(mm_phys_allocator *alloc, const mm_alloc_request *req, p
     return MM_ERR_ZERO_COUNT;
   }
   uint64_t align = req->align == 0 ? MM_FRAME_SIZE : req->align;
-  if (align < MM_FRAME_SIZE || (align & (align - 1)) != 0) {
+  if ((align & (align - 1)) != 0) {
     return MM_ERR_INVALID_ARGUMENT;
+  }
+  if (align < MM_FRAME_SIZE) {
+    align = MM_FRAME_SIZE;  // every frame satisfies an alignment below one frame
   }
   phys_addr_t hi = req->max_addr == 0 ? UINT64_MAX : req->max_addr;
   if (req->min_addr >= hi) {
@@ -604,16 +614,12 @@ mm_status mm_phys_alloc(mm_phys_allocator *alloc, const mm_alloc_request *req, p
   return MM_OK;
 }
 
-// Range checks shared by free and fixed allocation, in the documented order.
-static mm_status check_range(const mm_phys_allocator *a, phys_addr_t base, uint64_t count, bool misaligned_first,
-                             phys_addr_t *end) {
-  if (misaligned_first && (base & MM_FRAME_MASK) != 0) {
-    return MM_ERR_MISALIGNED;
-  }
+// Argument checks shared by free and fixed allocation, in the one order phys_alloc.h documents.
+static mm_status check_range(const mm_phys_allocator *a, phys_addr_t base, uint64_t count, phys_addr_t *end) {
   if (count == 0) {
     return MM_ERR_ZERO_COUNT;
   }
-  if (!misaligned_first && (base & MM_FRAME_MASK) != 0) {
+  if ((base & MM_FRAME_MASK) != 0) {
     return MM_ERR_MISALIGNED;
   }
   if (count > ((UINT64_MAX - base) >> MM_FRAME_SHIFT)) {
@@ -629,14 +635,13 @@ static mm_status check_range(const mm_phys_allocator *a, phys_addr_t base, uint6
   return MM_OK;
 }
 
-// Allocates exactly [base, base + count frames). Errors (state unchanged), in this order: MM_ERR_MISALIGNED,
-// MM_ERR_ZERO_COUNT, MM_ERR_OVERFLOW, MM_ERR_NOT_OWNED, MM_ERR_RESERVED, MM_ERR_NOT_FREE.
+// Allocates exactly [base, base + count frames). Errors (state unchanged) in the order of phys_alloc.h.
 mm_status mm_phys_alloc_fixed(mm_phys_allocator *alloc, phys_addr_t base, uint64_t count) {
   if (alloc == 0) {
     return MM_ERR_INVALID_ARGUMENT;
   }
   phys_addr_t end;
-  mm_status s = check_range(alloc, base, count, true, &end);
+  mm_status s = check_range(alloc, base, count, &end);
   if (s != MM_OK) {
     return s;
   }
@@ -655,15 +660,14 @@ mm_status mm_phys_alloc_fixed(mm_phys_allocator *alloc, phys_addr_t base, uint64
   return MM_OK;
 }
 
-// Returns [base, base + count frames) to the free set. Errors (state unchanged), in this order:
-// MM_ERR_ZERO_COUNT, MM_ERR_MISALIGNED, MM_ERR_OVERFLOW, MM_ERR_NOT_OWNED, MM_ERR_RESERVED, MM_ERR_DOUBLE_FREE.
+// Returns [base, base + count frames) to the free set. Errors (state unchanged) in the order of phys_alloc.h.
 // Never fails for lack of bookkeeping space (see the file comment).
 mm_status mm_phys_free(mm_phys_allocator *alloc, phys_addr_t base, uint64_t count) {
   if (alloc == 0) {
     return MM_ERR_INVALID_ARGUMENT;
   }
   phys_addr_t end;
-  mm_status s = check_range(alloc, base, count, false, &end);
+  mm_status s = check_range(alloc, base, count, &end);
   if (s != MM_OK) {
     return s;
   }
@@ -700,7 +704,7 @@ static void reserve_piece(mm_phys_allocator *a, phys_addr_t base, phys_addr_t en
 // Records the late reservation [base, base + bytes) rounded outward to frames: its free frames leave the free
 // set, its allocated frames leave the allocated count, and nothing in it is handed out again. Errors (state
 // unchanged): MM_ERR_INVALID_ARGUMENT (NULL, kind), MM_ERR_ZERO_COUNT, MM_ERR_OVERFLOW, MM_ERR_NO_MEMORY (the
-// table is full and memory is too exhausted to grow it; an addition to the header's list).
+// table is full and memory is too exhausted to grow it).
 mm_status mm_phys_reserve(mm_phys_allocator *alloc, phys_addr_t base, uint64_t bytes, mm_reservation_kind kind,
                           const char *label) {
   if (alloc == 0) {
@@ -748,15 +752,11 @@ typedef struct reclaim_ctx {
   uint64_t gained;
 } reclaim_ctx;
 
+// Adds one unreserved piece of a reclaimed region, then tops the spare slots up (phys_finish) before the next
+// piece, so a map with many reclaimable pieces grows the run array as it goes instead of parking.
 static void reclaim_piece(mm_phys_allocator *a, phys_addr_t base, phys_addr_t end, void *ctx) {
-  // One region piece at a time, topping up spare slots in between so large maps do not park.
-  phys_addr_t pos = base;
-  while (pos < end) {
-    phys_addr_t e = end;
-    phys_fs_add(a, pos, e);
-    ((reclaim_ctx *)ctx)->gained += (e - pos) >> MM_FRAME_SHIFT;
-    pos = e;
-  }
+  phys_fs_add(a, base, end);
+  ((reclaim_ctx *)ctx)->gained += (end - base) >> MM_FRAME_SHIFT;
   phys_finish(a);
 }
 
@@ -800,13 +800,20 @@ bool mm_phys_is_free(const mm_phys_allocator *alloc, phys_addr_t frame) {
   return alloc != 0 && phys_fs_is_free(alloc, frame & ~MM_FRAME_MASK);
 }
 
-// The reservation holding `frame` (the lowest-based one if several overlap), or NULL.
-const mm_reservation *mm_phys_reservation_at(const mm_phys_allocator *alloc, phys_addr_t frame) {
+// Copies the reservation holding `frame` (the lowest-based one if several overlap) into *out (may be NULL).
+bool mm_phys_reservation_at(const mm_phys_allocator *alloc, phys_addr_t frame, mm_reservation *out) {
   if (alloc == 0) {
-    return 0;
+    return false;
   }
   frame &= ~MM_FRAME_MASK;
-  return phys_res_find(alloc, frame, frame + MM_FRAME_SIZE);
+  const mm_reservation *r = phys_res_find(alloc, frame, frame + MM_FRAME_SIZE);
+  if (r == 0) {
+    return false;
+  }
+  if (out != 0) {
+    *out = *r;
+  }
+  return true;
 }
 
 static bool count_run(void *ctx, mm_range r) {

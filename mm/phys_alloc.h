@@ -29,7 +29,8 @@ typedef struct mm_phys_stats {
   uint64_t bookkeeping_bytes; // every byte of memory the allocator's own structures occupy
 } mm_phys_stats;
 
-// Allocation constraints. align is in bytes, a power of two >= MM_FRAME_SIZE (0 means MM_FRAME_SIZE).
+// Allocation constraints. align is in bytes, a power of two (0 means MM_FRAME_SIZE; below MM_FRAME_SIZE is
+// accepted and means MM_FRAME_SIZE, since every frame satisfies it).
 // The result lies inside [min_addr, max_addr); max_addr == 0 means no upper limit.
 typedef struct mm_alloc_request {
   uint64_t count;  // frames
@@ -40,7 +41,9 @@ typedef struct mm_alloc_request {
 
 // Builds the allocator in `alloc` (caller storage, see mm_phys_allocator_size) from the normalized map, the
 // complete reservation set (copied into the carved reserved array) and the carved backing, accessed through
-// `window`. Free memory = usable regions minus every reservation. Errors: MM_ERR_INVALID_ARGUMENT,
+// `window`. Free memory = usable regions minus every reservation. Errors: MM_ERR_INVALID_ARGUMENT (a NULL
+// argument, or a reservation entry that is not frame aligned, is empty, ends below its base, has a kind out
+// of range, or is out of (base, end) order; nothing is written to `alloc` then),
 // MM_ERR_STORAGE_TOO_SMALL (carved arrays smaller than needed), MM_ERR_NO_USABLE_MEMORY, MM_ERR_NO_MEMORY
 // (`window` cannot map the carved arrays). O(n log n).
 mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
@@ -51,17 +54,23 @@ uint64_t mm_phys_allocator_size(void);
 // Allocates one frame (lowest address first). Errors: MM_ERR_NO_MEMORY.
 mm_status mm_phys_alloc_frame(mm_phys_allocator *alloc, phys_addr_t *out);
 
-// Allocates req->count contiguous frames honouring alignment and address window. Errors: MM_ERR_ZERO_COUNT,
-// MM_ERR_INVALID_ARGUMENT (alignment, window), MM_ERR_NO_MEMORY. State unchanged on error.
+// Allocates req->count contiguous frames honouring alignment and address window: lowest fit, i.e. the lowest
+// suitably aligned base inside [min_addr, max_addr) whose frames are all free. Errors: MM_ERR_ZERO_COUNT,
+// MM_ERR_INVALID_ARGUMENT (NULL, alignment not a power of two, min_addr >= max_addr), MM_ERR_NO_MEMORY.
+// State unchanged on error.
 mm_status mm_phys_alloc(mm_phys_allocator *alloc, const mm_alloc_request *req, phys_addr_t *out);
 
-// Allocates exactly [base, base + count frames) if every frame is free. Errors: MM_ERR_MISALIGNED,
-// MM_ERR_ZERO_COUNT, MM_ERR_OVERFLOW, MM_ERR_NOT_OWNED, MM_ERR_RESERVED, MM_ERR_NOT_FREE.
+// Range arguments of mm_phys_alloc_fixed and mm_phys_free are checked in this one order, each failure with its
+// own error and no change of state: MM_ERR_INVALID_ARGUMENT (alloc NULL), MM_ERR_ZERO_COUNT (count == 0),
+// MM_ERR_MISALIGNED (base not frame aligned), MM_ERR_OVERFLOW (base + count frames passes 2^64),
+// MM_ERR_NOT_OWNED (a frame outside managed memory), MM_ERR_RESERVED (a frame inside a reservation), then the
+// operation's own check: MM_ERR_NOT_FREE (fixed: a frame not free) or MM_ERR_DOUBLE_FREE (free: a frame free).
+
+// Allocates exactly [base, base + count frames) if every frame is free. Errors in the order above.
 mm_status mm_phys_alloc_fixed(mm_phys_allocator *alloc, phys_addr_t base, uint64_t count);
 
-// Returns `count` frames at `base` to the free set. Checked in this order, each with its own error and no
-// change of state: MM_ERR_ZERO_COUNT, MM_ERR_MISALIGNED, MM_ERR_OVERFLOW, MM_ERR_NOT_OWNED, MM_ERR_RESERVED,
-// MM_ERR_DOUBLE_FREE. Never fails for lack of bookkeeping space.
+// Returns `count` frames at `base` to the free set. Errors in the order above. Never fails for lack of
+// bookkeeping space.
 mm_status mm_phys_free(mm_phys_allocator *alloc, phys_addr_t base, uint64_t count);
 
 // Late reservation of [base, base+bytes) (rounded outward to frames): the frames leave the free set (if free)
@@ -77,7 +86,10 @@ mm_status mm_phys_reclaim(mm_phys_allocator *alloc, uint64_t *reclaimed_frames);
 
 // Queries.
 bool mm_phys_is_free(const mm_phys_allocator *alloc, phys_addr_t frame);
-const mm_reservation *mm_phys_reservation_at(const mm_phys_allocator *alloc, phys_addr_t frame);
+// The reservation holding `frame` (rounded down to its frame; the lowest-based one if several overlap): copied
+// into *out (may be NULL to ask only whether there is one). Returns false, *out untouched, when none holds it
+// or alloc is NULL. A copy because the table moves when it grows.
+bool mm_phys_reservation_at(const mm_phys_allocator *alloc, phys_addr_t frame, mm_reservation *out);
 mm_phys_stats mm_phys_get_stats(const mm_phys_allocator *alloc);
 const mm_firmware_map *mm_phys_firmware_map(const mm_phys_allocator *alloc);
 

@@ -5,6 +5,7 @@
 // from tiny carved arrays, and frees that must succeed however little bookkeeping space is left.
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -36,6 +37,13 @@ std::vector<mm_range> Runs(std::initializer_list<std::pair<uint64_t, uint64_t>> 
   std::vector<mm_range> v;
   for (auto &p : l) v.push_back({p.first, p.second});
   return v;
+}
+
+// The reservation holding `frame` as a copy (mm_phys_reservation_at), or nullptr.
+std::unique_ptr<mm_reservation> ResAt(const mm_phys_allocator *a, phys_addr_t frame) {
+  std::unique_ptr<mm_reservation> r(new mm_reservation{});
+  if (!mm_phys_reservation_at(a, frame, r.get())) r.reset();
+  return r;
 }
 
 ::testing::AssertionResult RunsEq(const std::vector<mm_range> &got, const std::vector<mm_range> &want) {
@@ -134,6 +142,40 @@ TEST_F(PhysAlloc, InitRejectsBadArguments) {
   EXPECT_EQ(mm_phys_init(nullptr, &map, &set, &carved, h_.sim().window()), MM_ERR_INVALID_ARGUMENT);
 }
 
+// Entries mm_reservation_add can never produce are rejected with nothing written to the allocator's storage.
+TEST_F(PhysAlloc, InitRejectsMalformedReservationEntries) {
+  ASSERT_EQ(h_.Build({{16 * kMiB, 80 * kMiB, MM_REGION_USABLE}}, {{32 * kMiB, 34 * kMiB, MM_RES_TEST, "x"}}, 16 * kMiB),
+            MM_OK);
+  const mm_reservation_set *good = h_.set();
+  ASSERT_GE(good->count, 3u);
+  std::vector<uint64_t> storage((mm_phys_allocator_size() + 7) / 8, 0x5a5a5a5a5a5a5a5aull);
+  const std::vector<uint64_t> before = storage;
+  auto *alloc = reinterpret_cast<mm_phys_allocator *>(storage.data());
+  struct Case {
+    const char *what;
+    void (*bend)(std::vector<mm_reservation> &e);
+  };
+  const Case cases[] = {
+      {"unaligned base", [](std::vector<mm_reservation> &e) { e[2].base += 8; }},
+      {"unaligned end", [](std::vector<mm_reservation> &e) { e[2].end -= 8; }},
+      {"empty", [](std::vector<mm_reservation> &e) { e[2].end = e[2].base; }},
+      {"end below base", [](std::vector<mm_reservation> &e) { e[2].end = e[2].base - kF; }},
+      {"kind out of range", [](std::vector<mm_reservation> &e) { e[2].kind = MM_RES_KIND_COUNT; }},
+      {"unsorted", [](std::vector<mm_reservation> &e) { std::swap(e[0], e[2]); }},
+  };
+  for (const Case &c : cases) {
+    std::vector<mm_reservation> entries(good->entries, good->entries + good->count);
+    c.bend(entries);
+    mm_reservation_set bad{entries.data(), entries.size(), entries.size()};
+    EXPECT_EQ(mm_phys_init(alloc, h_.map(), &bad, h_.carved(), h_.sim().window()), MM_ERR_INVALID_ARGUMENT)
+        << c.what;
+    EXPECT_EQ(storage, before) << c.what;
+  }
+  // The unbent set still builds.
+  mm_reservation_set same{good->entries, good->count, good->capacity};
+  EXPECT_EQ(mm_phys_init(alloc, h_.map(), &same, h_.carved(), h_.sim().window()), MM_OK);
+}
+
 TEST_F(PhysAlloc, InitFailsWhenCarvedRunArrayTooSmall) {
   // Three disjoint usable regions but room for two runs: nothing to grow from before the free set exists.
   EXPECT_EQ(h_.Build({{0x100000, 0x200000, MM_REGION_USABLE},
@@ -147,7 +189,7 @@ TEST_F(PhysAlloc, InitTakesOwnReservationTableWhenCarvedOneIsTooSmall) {
   ASSERT_EQ(h_.Build({{0x100000, 0x1100000, MM_REGION_USABLE}}, {}, 0x100000, kF, sizeof(mm_reservation)), MM_OK);
   EXPECT_EQ(h_.Check(), "");
   // The carved array stays reserved; a phys.reserved table now holds everything.
-  const mm_reservation *r = mm_phys_reservation_at(a(), h_.carved()->reserved_phys);
+  auto r = ResAt(a(), h_.carved()->reserved_phys);
   ASSERT_NE(r, nullptr);
   EXPECT_STREQ(r->label, "reserved");
   EXPECT_GE(Stats().reservations, 3u);
@@ -164,7 +206,7 @@ TEST_F(PhysAlloc, ReserveSimpleRangeSplitsTheRun) {
   BuildSimple();
   ASSERT_EQ(mm_phys_reserve(a(), 32 * kMiB, 2 * kMiB, MM_RES_LATE, "acpi"), MM_OK);
   EXPECT_TRUE(RunsEq(FreeRuns(), Runs({{kBase, 32 * kMiB}, {34 * kMiB, 80 * kMiB}})));
-  const mm_reservation *r = mm_phys_reservation_at(a(), 33 * kMiB);
+  auto r = ResAt(a(), 33 * kMiB);
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->kind, MM_RES_LATE);
   EXPECT_STREQ(r->label, "acpi");
@@ -294,7 +336,7 @@ TEST_F(PhysAlloc, ReserveRejectsBadArguments) {
 TEST_F(PhysAlloc, ReserveUnalignedRoundsOutward) {
   BuildSimple();
   ASSERT_EQ(mm_phys_reserve(a(), 32 * kMiB + 100, 5000, MM_RES_LATE, "round"), MM_OK);
-  const mm_reservation *r = mm_phys_reservation_at(a(), 32 * kMiB + kF);
+  auto r = ResAt(a(), 32 * kMiB + kF);
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->base, 32 * kMiB);
   EXPECT_EQ(r->end, 32 * kMiB + 2 * kF);
@@ -372,9 +414,22 @@ TEST_F(PhysAlloc, AllocTooLargeAndInvalidRequests) {
   ExpectFailsUnchanged(MM_ERR_NO_MEMORY, [&] { return Alloc(UINT64_MAX, 0, 0, 0, &f); });
   ExpectFailsUnchanged(MM_ERR_ZERO_COUNT, [&] { return Alloc(0, 0, 0, 0, &f); });
   ExpectFailsUnchanged(MM_ERR_INVALID_ARGUMENT, [&] { return Alloc(1, 3 * kF, 0, 0, &f); });
-  ExpectFailsUnchanged(MM_ERR_INVALID_ARGUMENT, [&] { return Alloc(1, 512, 0, 0, &f); });
+  ExpectFailsUnchanged(MM_ERR_INVALID_ARGUMENT, [&] { return Alloc(1, 3, 0, 0, &f); });  // below a frame, not 2^n
   ExpectFailsUnchanged(MM_ERR_INVALID_ARGUMENT, [&] { return Alloc(1, 0, 32 * kMiB, 32 * kMiB, &f); });
   EXPECT_EQ(mm_phys_alloc(a(), nullptr, &f), MM_ERR_INVALID_ARGUMENT);
+}
+
+TEST_F(PhysAlloc, AllocAcceptsPowerOfTwoAlignmentBelowOneFrame) {
+  BuildSimple();
+  phys_addr_t f, g;
+  for (uint64_t align : {1ull, 2ull, 512ull, 2048ull}) {
+    ASSERT_EQ(Alloc(1, 0, 20 * kMiB + kF, 0, &g), MM_OK);  // what the default alignment gives
+    ASSERT_EQ(mm_phys_free(a(), g, 1), MM_OK);
+    ASSERT_EQ(Alloc(1, align, 20 * kMiB + kF, 0, &f), MM_OK) << align;
+    EXPECT_EQ(f, g) << align;  // same lowest fit: every frame satisfies the alignment
+    ASSERT_EQ(mm_phys_free(a(), f, 1), MM_OK);
+  }
+  EXPECT_EQ(h_.Check(), "");
 }
 
 TEST_F(PhysAlloc, AllocHonoursAlignment) {
@@ -435,6 +490,21 @@ TEST_F(PhysAlloc, FreeErrorOrderIsDocumented) {
   EXPECT_EQ(mm_phys_free(a(), 16 * kMiB, 100), MM_ERR_RESERVED);   // reserved before double free
 }
 
+// alloc_fixed checks its range arguments in the same documented order as free (phys_alloc.h).
+TEST_F(PhysAlloc, AllocFixedErrorOrderIsTheSameAsFree) {
+  BuildSimple();
+  EXPECT_EQ(mm_phys_alloc_fixed(a(), 1, 0), MM_ERR_ZERO_COUNT);           // zero count before misalignment
+  EXPECT_EQ(mm_phys_alloc_fixed(a(), UINT64_MAX, 1), MM_ERR_MISALIGNED);  // misalignment before overflow
+  EXPECT_EQ(mm_phys_alloc_fixed(a(), 0, UINT64_MAX), MM_ERR_OVERFLOW);    // overflow before ownership
+  EXPECT_EQ(mm_phys_alloc_fixed(a(), 16 * kMiB, 100), MM_ERR_RESERVED);   // reserved before not free
+  for (auto [base, count] : {std::pair<phys_addr_t, uint64_t>{1, 0}, {UINT64_MAX, 1}, {0, UINT64_MAX},
+                             {16 * kMiB, 100}, {8 * kMiB, 1}}) {
+    EXPECT_EQ(mm_phys_alloc_fixed(a(), base, count), mm_phys_free(a(), base, count)) << base << " " << count;
+  }
+  EXPECT_EQ(mm_phys_alloc_fixed(nullptr, 0, 0), MM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(mm_phys_free(nullptr, 0, 0), MM_ERR_INVALID_ARGUMENT);
+}
+
 TEST_F(PhysAlloc, FreeMergesWithBothNeighbours) {
   BuildSimple();
   phys_addr_t f;
@@ -455,7 +525,7 @@ TEST_F(PhysAlloc, AllocFixedTakesExactlyTheRange) {
   EXPECT_FALSE(mm_phys_is_free(a(), 32 * kMiB));
   EXPECT_TRUE(mm_phys_is_free(a(), 32 * kMiB + 16 * kF));
   ExpectFailsUnchanged(MM_ERR_NOT_FREE, [&] { return mm_phys_alloc_fixed(a(), 32 * kMiB - kF, 2); });
-  ExpectFailsUnchanged(MM_ERR_MISALIGNED, [&] { return mm_phys_alloc_fixed(a(), 33 * kMiB + 5, 0); });
+  ExpectFailsUnchanged(MM_ERR_MISALIGNED, [&] { return mm_phys_alloc_fixed(a(), 33 * kMiB + 5, 1); });
   ExpectFailsUnchanged(MM_ERR_ZERO_COUNT, [&] { return mm_phys_alloc_fixed(a(), 33 * kMiB, 0); });
   ExpectFailsUnchanged(MM_ERR_OVERFLOW, [&] { return mm_phys_alloc_fixed(a(), 33 * kMiB, UINT64_MAX); });
   ExpectFailsUnchanged(MM_ERR_NOT_OWNED, [&] { return mm_phys_alloc_fixed(a(), 90 * kMiB, 1); });
@@ -521,11 +591,11 @@ TEST_F(PhysAlloc, BeforeReclaimBootServicesAreNotOwned) {
 
 TEST_F(PhysAlloc, QueriesReportReservationsAndFreeFrames) {
   BuildSimple(64 * kMiB, {{32 * kMiB, 34 * kMiB, MM_RES_IDENTITY, "id"}, {33 * kMiB, 35 * kMiB, MM_RES_STACK, "st"}});
-  EXPECT_EQ(mm_phys_reservation_at(a(), 20 * kMiB), nullptr);
-  ASSERT_NE(mm_phys_reservation_at(a(), 33 * kMiB), nullptr);
-  EXPECT_STREQ(mm_phys_reservation_at(a(), 33 * kMiB)->label, "id");  // lowest base wins
-  EXPECT_STREQ(mm_phys_reservation_at(a(), 34 * kMiB + 5)->label, "st");
-  EXPECT_STREQ(mm_phys_reservation_at(a(), 16 * kMiB)->label, "free_runs");
+  EXPECT_EQ(ResAt(a(), 20 * kMiB), nullptr);
+  ASSERT_NE(ResAt(a(), 33 * kMiB), nullptr);
+  EXPECT_STREQ(ResAt(a(), 33 * kMiB)->label, "id");  // lowest base wins
+  EXPECT_STREQ(ResAt(a(), 34 * kMiB + 5)->label, "st");
+  EXPECT_STREQ(ResAt(a(), 16 * kMiB)->label, "free_runs");
   EXPECT_TRUE(mm_phys_is_free(a(), 20 * kMiB + 7));
   EXPECT_FALSE(mm_phys_is_free(a(), 33 * kMiB));
   EXPECT_FALSE(mm_phys_is_free(a(), 90 * kMiB));
@@ -555,7 +625,7 @@ TEST_F(PhysAlloc, FragmentedWindowBecomesBitmapAndRunsStayMaximal) {
   ASSERT_EQ(h_.Check(), "");
   mm_phys_stats st = Stats();
   // The bitmap frame and the chunk table came from the lowest free frames, recorded as bookkeeping.
-  const mm_reservation *bk = mm_phys_reservation_at(a(), kBase);
+  auto bk = ResAt(a(), kBase);
   ASSERT_NE(bk, nullptr);
   EXPECT_EQ(bk->kind, MM_RES_BOOKKEEPING);
   EXPECT_EQ(std::string(bk->label).substr(0, 5), "phys.");

@@ -106,9 +106,9 @@ TEST_F(PhysCheck, ReservationStretchedOverLowestFreeFrameIsAnOverlap) {
   ASSERT_NE(label, nullptr);
   EXPECT_EQ(h_.Check(), kOverlap);
   // The derived data was kept consistent: the checker found the overlap, not a stale prefix maximum.
-  const mm_reservation *r = mm_phys_reservation_at(a(), frame);
-  ASSERT_NE(r, nullptr);
-  EXPECT_STREQ(r->label, label);
+  mm_reservation r{};
+  ASSERT_TRUE(mm_phys_reservation_at(a(), frame, &r));
+  EXPECT_STREQ(r.label, label);
 }
 
 // ---- bitmap spans ----
