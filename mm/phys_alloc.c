@@ -30,7 +30,9 @@
 
 #include "mm/log.h"
 
-#define RES_ENTRY_BYTES MM_RESERVED_SLOT_BYTES
+// One reservation-table slot: the entry plus its prefix maximum of ends (the maxima follow the entries in the
+// same block).
+#define RES_ENTRY_BYTES ((uint64_t)(sizeof(mm_reservation) + sizeof(uint64_t)))
 
 // ---------------------------------------------------------------------------------------------------------
 // Small helpers.
@@ -544,6 +546,28 @@ mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
                    KV_U("free_frames", st.free_frames), KV_U("free_runs", alloc->run_count),
                    KV_U("reservations", st.reservations), KV_U("bookkeeping_bytes", st.bookkeeping_bytes));
   return MM_OK;
+}
+
+uint64_t mm_phys_run_slot_bytes(void) { return sizeof(phys_run); }
+
+uint64_t mm_phys_reservation_slot_bytes(void) { return RES_ENTRY_BYTES; }
+
+// Bytes of whole frames holding `slots` slots of `slot_bytes`; false when that passes 2^64.
+static bool storage_frames_bytes(uint64_t slots, uint64_t slot_bytes, uint64_t *bytes) {
+  if (slots > (UINT64_MAX - MM_FRAME_MASK) / slot_bytes) {
+    return false;
+  }
+  *bytes = (slots * slot_bytes + MM_FRAME_MASK) & ~MM_FRAME_MASK;
+  return true;
+}
+
+uint64_t mm_phys_storage_bytes(uint64_t free_slots, uint64_t reserved_slots) {
+  uint64_t runs, res;
+  if (!storage_frames_bytes(free_slots, sizeof(phys_run), &runs) ||
+      !storage_frames_bytes(reserved_slots, RES_ENTRY_BYTES, &res) || runs > UINT64_MAX - res) {
+    return UINT64_MAX;
+  }
+  return runs + res;
 }
 
 // ---------------------------------------------------------------------------------------------------------

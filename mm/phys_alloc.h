@@ -51,6 +51,15 @@ mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
                        const mm_phys_window *window);
 uint64_t mm_phys_allocator_size(void);
 
+// The allocator's own statement of the carved bookkeeping it needs for a topology (LLFree's
+// llfree_metadata_size plays the same role): bytes per slot of the carved free-run array and of the carved
+// reservation table, and the carved bytes (each array rounded up to whole frames) that index `free_slots` free
+// runs and `reserved_slots` reservations without growing; UINT64_MAX when that passes 2^64. The storage plan
+// (plan.c) and the carver size the carve with these and know nothing of the layout behind them.
+uint64_t mm_phys_run_slot_bytes(void);
+uint64_t mm_phys_reservation_slot_bytes(void);
+uint64_t mm_phys_storage_bytes(uint64_t free_slots, uint64_t reserved_slots);
+
 // Allocates one frame (lowest address first). Errors: MM_ERR_NO_MEMORY.
 mm_status mm_phys_alloc_frame(mm_phys_allocator *alloc, phys_addr_t *out);
 

@@ -60,8 +60,6 @@ class PhysHarness {
     carved_.free_runs_bytes = runs_bytes;
     carved_.reserved_phys = carve_at + ((runs_bytes + MM_FRAME_MASK) & ~MM_FRAME_MASK);
     carved_.reserved_bytes = res_bytes;
-    carved_.free_slots = runs_bytes / sizeof(mm_range);
-    carved_.reserved_slots = res_bytes / sizeof(mm_reservation);
     if (runs_bytes != 0 &&
         mm_reservation_add(&set_, carved_.free_runs_phys, runs_bytes, MM_RES_BOOKKEEPING, "free_runs") != MM_OK)
       std::abort();
