@@ -3,16 +3,16 @@
 // Representation (free set in phys_freeset.c, state in phys_alloc_internal.h):
 // - Coarse free memory is a sorted array of disjoint, merged [base, end) runs: an unfragmented 384 GiB machine
 //   is a handful of runs, so the bookkeeping at hand-off is the two carved arrays and nothing else.
-// - Memory that fragments switches, one 128 MiB window (32768 frames) at a time, to a bitmap: when an operation
-//   leaves more than PHYS_WINDOW_RUN_LIMIT runs in a window, the window's runs move into a 4 KiB bitmap frame
+// - Memory that fragments switches, one 128 MiB span (32768 frames) at a time, to a bitmap: when an operation
+//   leaves more than PHYS_SPAN_RUN_LIMIT runs in a span, the span's runs move into a 4 KiB bitmap frame
 //   the allocator takes from itself. Bitmaps cost 1/32768 of the memory they cover plus a 160-byte descriptor,
 //   so bookkeeping stays far below 0.1% of managed memory whatever the fragmentation, and single-frame
-//   alloc/free inside a bitmap window is a binary search over the chunk table plus a bit flip.
+//   alloc/free inside a bitmap span is a binary search over the span table plus a bit flip.
 // - Reservations live in an allocator-owned sorted table with a prefix maximum of ends, so "does [b, e) touch
 //   a reservation" is one binary search even though reservations may overlap.
 //
-// No hard-coded limits: the run array, the reservation table and the chunk table double by taking frames from
-// the allocator itself (recorded as MM_RES_BOOKKEEPING "phys.runs" / "phys.reserved" / "phys.chunks", bitmap
+// No hard-coded limits: the run array, the reservation table and the span table double by taking frames from
+// the allocator itself (recorded as MM_RES_BOOKKEEPING "phys.runs" / "phys.reserved" / "phys.spans", bitmap
 // frames as "phys.bitmap"). Storage policy for replaced arrays: the carved arrays were reserved during
 // bring-up and stay reserved forever (every region marked during bring-up remains excluded), and are still
 // counted in bookkeeping_bytes; arrays the allocator took from itself are freed back (their reservation entry
@@ -220,7 +220,8 @@ static void for_each_unreserved(mm_phys_allocator *a, phys_addr_t base, phys_add
 // ---------------------------------------------------------------------------------------------------------
 // Bookkeeping storage taken from the allocator itself.
 
-// Takes the lowest `frames` contiguous free frames and maps them. Nothing is recorded; false when nothing fits or the window cannot map.
+// Takes the lowest `frames` contiguous free frames and maps them. Nothing is recorded; false when
+// nothing fits or the window (mm_phys_window) cannot map.
 static bool bk_grab(mm_phys_allocator *a, uint64_t frames, phys_addr_t *phys, void **ptr) {
   phys_addr_t at = PHYS_NONE;
   if (frames == 1) {
@@ -321,36 +322,36 @@ static bool grow_res(mm_phys_allocator *a) {
   return true;
 }
 
-static bool grow_chunks(mm_phys_allocator *a) {
-  uint64_t want = a->chunk_cap * 2 > MM_FRAME_SIZE / sizeof(phys_chunk) ? a->chunk_cap * 2
-                                                                        : MM_FRAME_SIZE / sizeof(phys_chunk);
-  uint64_t frames = frames_for(want * sizeof(phys_chunk));
+static bool grow_spans(mm_phys_allocator *a) {
+  uint64_t want = a->span_cap * 2 > MM_FRAME_SIZE / sizeof(phys_span) ? a->span_cap * 2
+                                                                        : MM_FRAME_SIZE / sizeof(phys_span);
+  uint64_t frames = frames_for(want * sizeof(phys_span));
   phys_addr_t phys;
   void *ptr;
-  if (!phys_bk_take(a, frames, "phys.chunks", &phys, &ptr)) {
+  if (!phys_bk_take(a, frames, "phys.spans", &phys, &ptr)) {
     return false;
   }
-  mm_memcpy(ptr, a->chunks, a->chunk_count * sizeof(phys_chunk));
-  phys_block old = a->chunks_block;
-  a->chunks = (phys_chunk *)ptr;
-  a->chunk_cap = (frames << MM_FRAME_SHIFT) / sizeof(phys_chunk);
-  a->chunks_block = (phys_block){phys, frames << MM_FRAME_SHIFT, false};
-  log_growth("chunks", a->chunk_cap, phys, frames << MM_FRAME_SHIFT);
+  mm_memcpy(ptr, a->spans, a->span_count * sizeof(phys_span));
+  phys_block old = a->spans_block;
+  a->spans = (phys_span *)ptr;
+  a->span_cap = (frames << MM_FRAME_SHIFT) / sizeof(phys_span);
+  a->spans_block = (phys_block){phys, frames << MM_FRAME_SHIFT, false};
+  log_growth("spans", a->span_cap, phys, frames << MM_FRAME_SHIFT);
   bk_release(a, old);
   return true;
 }
 
 bool phys_ensure_res_slot(mm_phys_allocator *a) { return a->res_count < a->res_cap || grow_res(a); }
 
-bool phys_ensure_chunk_slot(mm_phys_allocator *a) {
-  if (a->chunk_count < a->chunk_cap) {
+bool phys_ensure_span_slot(mm_phys_allocator *a) {
+  if (a->span_count < a->span_cap) {
     return true;
   }
   // Growing records a reservation: make sure the table has room for it first.
   if (a->res_count + 1 >= a->res_cap && !grow_res(a)) {
     return false;
   }
-  return grow_chunks(a);
+  return grow_spans(a);
 }
 
 // Tops the tables up to their spare slots and re-indexes parked ranges. Best effort: when memory is too
@@ -380,7 +381,7 @@ static inline bool maintenance_due(const mm_phys_allocator *a) {
          a->res_cap - a->res_count < PHYS_RES_SPARE || a->parked_ranges != 0;
 }
 
-// End of every successful mutating operation: queued window conversions, then spare slots.
+// End of every successful mutating operation: queued span conversions, then spare slots.
 static void phys_finish(mm_phys_allocator *a) {
   if (!maintenance_due(a)) {
     return;
@@ -579,8 +580,8 @@ mm_status mm_phys_alloc_frame(mm_phys_allocator *alloc, phys_addr_t *out) {
     return MM_ERR_INVALID_ARGUMENT;
   }
   phys_addr_t f;
-  if (alloc->run_count != 0 && alloc->chunk_hint >= alloc->chunk_count && alloc->parked_ranges == 0) {
-    // Hot path: no bitmap window has a free frame, so the lowest frame is the first run's.
+  if (alloc->run_count != 0 && alloc->span_hint >= alloc->span_count && alloc->parked_ranges == 0) {
+    // Hot path: no bitmap span has a free frame, so the lowest frame is the first run's.
     phys_run *r = &alloc->runs[0];
     f = r->base;
     r->base += MM_FRAME_SIZE;

@@ -2,7 +2,7 @@
 //
 // Initialized once at hand-off from the copied firmware map, the full reservation set and the carved backing
 // (see runtime.h for the global cell). Keeps free memory as sorted, disjoint runs with overlapping and
-// adjacent runs merged; windows of memory that fragment heavily switch to a bitmap so bookkeeping stays
+// adjacent runs merged; 128 MiB spans of memory that fragment heavily switch to a bitmap so bookkeeping stays
 // bounded (docs/memory-handoff.md explains the representation). Reservations are enforced on every path.
 // When bookkeeping slots run out, it takes frames from itself, records them as MM_RES_BOOKKEEPING and
 // carries on (no hard-coded limit; Linux's memblock_double_array is the precedent).
@@ -110,7 +110,7 @@ void mm_phys_for_each_free_run(const mm_phys_allocator *alloc, mm_range_fn fn, v
 void mm_phys_for_each_reservation(const mm_phys_allocator *alloc, mm_reservation_fn fn, void *ctx);
 
 // The invariant checker: verifies every structural invariant (runs sorted, disjoint, merged, inside managed
-// memory, never overlapping a reservation; bitmap windows consistent with their counters; free + reserved +
+// memory, never overlapping a reservation; bitmap spans consistent with their counters; free + reserved +
 // allocated == managed). Returns MM_OK, or MM_ERR_INVARIANT with a static description in *why (may be NULL).
 // O(size of the bookkeeping).
 mm_status mm_phys_check_invariants(const mm_phys_allocator *alloc, const char **why);

@@ -1,10 +1,10 @@
 // phys_alloc_internal.h: the runtime allocator's private state, shared by mm/phys_alloc.c (public operations,
-// reservations, growth), mm/phys_freeset.c (the free set: runs, bitmap windows, parked ranges) and
+// reservations, growth), mm/phys_freeset.c (the free set: runs, bitmap spans, parked ranges) and
 // mm/phys_check.c (the invariant checker). Nothing outside mm/phys_*.c includes this header.
 //
 // Representation (the "why" is in the header comment of phys_alloc.c):
-//   runs      sorted array of disjoint, non-adjacent [base, end) free runs; never inside a bitmap window.
-//   chunks    sorted array of bitmap windows: PHYS_WINDOW_FRAMES frames at an aligned base, one bit per frame
+//   runs      sorted array of disjoint, non-adjacent [base, end) free runs; never inside a bitmap span.
+//   spans    sorted array of bitmap spans: PHYS_SPAN_FRAMES frames at an aligned base, one bit per frame
 //             (1 = free) in one allocator-owned 4 KiB frame, plus a free counter and two 512-bit summaries.
 //   parked    last-resort overflow: free ranges kept as a sorted singly linked list whose nodes live in the
 //             first frame of each parked range itself, used only when an array is full and cannot grow.
@@ -15,20 +15,20 @@
 
 #include "mm/phys_alloc.h"
 
-#define PHYS_WINDOW_SHIFT 15u                                       // frames per window, log2
-#define PHYS_WINDOW_FRAMES ((uint64_t)1 << PHYS_WINDOW_SHIFT)      // 32768 frames = 128 MiB
-#define PHYS_WINDOW_BYTES (PHYS_WINDOW_FRAMES << MM_FRAME_SHIFT)
-#define PHYS_WINDOW_WORDS (PHYS_WINDOW_FRAMES / 64u)               // 512 bitmap words = one 4 KiB frame
-#define PHYS_SUMMARY_WORDS (PHYS_WINDOW_WORDS / 64u)               // 8 summary words per summary
-#define PHYS_WINDOW_RUN_LIMIT 8u   // a window holding more runs than this becomes a bitmap window
+#define PHYS_SPAN_SHIFT 15u                                       // frames per span, log2
+#define PHYS_SPAN_FRAMES ((uint64_t)1 << PHYS_SPAN_SHIFT)      // 32768 frames = 128 MiB
+#define PHYS_SPAN_BYTES (PHYS_SPAN_FRAMES << MM_FRAME_SHIFT)
+#define PHYS_SPAN_WORDS (PHYS_SPAN_FRAMES / 64u)               // 512 bitmap words = one 4 KiB frame
+#define PHYS_SUMMARY_WORDS (PHYS_SPAN_WORDS / 64u)               // 8 summary words per summary
+#define PHYS_SPAN_RUN_LIMIT 8u   // a span holding more runs than this becomes a bitmap span
 #define PHYS_RUN_SPARE 4u          // spare run slots kept before every mutating operation
 #define PHYS_RES_SPARE 4u          // spare reservation slots kept before every mutating operation
 #define PHYS_NONE UINT64_MAX       // "no address" (never a valid frame address: not frame aligned)
 
-// End of the window that starts at `base`, saturated: the top window of the 64-bit space ends at the last
+// End of the span that starts at `base`, saturated: the top span of the 64-bit space ends at the last
 // frame boundary instead of wrapping to 0 (an exclusive 64-bit end cannot express 2^64 anyway).
-static inline phys_addr_t phys_window_end(phys_addr_t base) {
-  return base > UINT64_MAX - PHYS_WINDOW_BYTES ? (UINT64_MAX & ~MM_FRAME_MASK) : base + PHYS_WINDOW_BYTES;
+static inline phys_addr_t phys_span_end(phys_addr_t base) {
+  return base > UINT64_MAX - PHYS_SPAN_BYTES ? (UINT64_MAX & ~MM_FRAME_MASK) : base + PHYS_SPAN_BYTES;
 }
 
 typedef struct phys_run {
@@ -36,14 +36,14 @@ typedef struct phys_run {
   phys_addr_t end;
 } phys_run;
 
-typedef struct phys_chunk {
-  phys_addr_t base;                        // window base, PHYS_WINDOW_BYTES aligned
+typedef struct phys_span {
+  phys_addr_t base;                        // span base, PHYS_SPAN_BYTES aligned
   uint64_t free;                           // set bits in `bits`
-  uint64_t *bits;                          // PHYS_WINDOW_WORDS words, bit i = frame base + i * 4 KiB is free
+  uint64_t *bits;                          // PHYS_SPAN_WORDS words, bit i = frame base + i * 4 KiB is free
   phys_addr_t bits_phys;                   // the bitmap frame (a MM_RES_BOOKKEEPING "phys.bitmap" entry)
   uint64_t nonzero[PHYS_SUMMARY_WORDS];    // bit w set iff bits[w] != 0
   uint64_t full[PHYS_SUMMARY_WORDS];       // bit w set iff bits[w] == ~0
-} phys_chunk;
+} phys_span;
 
 // One bookkeeping block: physically contiguous frames the allocator's tables live in.
 typedef struct phys_block {
@@ -78,11 +78,11 @@ struct mm_phys_allocator {
   phys_block res_block;     // entries (and, unless maxend_block exists, the prefix maxima after them)
   phys_block maxend_block;  // prefix maxima, when the carved array had no room for them
 
-  phys_chunk *chunks;
-  uint64_t chunk_count;
-  uint64_t chunk_cap;
-  uint64_t chunk_hint;  // every chunk below this index has no free frame
-  phys_block chunks_block;
+  phys_span *spans;
+  uint64_t span_count;
+  uint64_t span_cap;
+  uint64_t span_hint;  // every span below this index has no free frame
+  phys_block spans_block;
 
   phys_addr_t parked_head;
   uint64_t parked_ranges;
@@ -95,8 +95,8 @@ struct mm_phys_allocator {
   uint64_t carved_bytes;  // both carved arrays, reserved forever
   uint64_t own_bytes;     // live blocks and bitmap frames taken from the allocator itself
 
-  // Windows whose run count passed PHYS_WINDOW_RUN_LIMIT during the current operation; converted to bitmap
-  // windows at the end of it (phys_finish), never in the middle of a range update.
+  // Spans whose run count passed PHYS_SPAN_RUN_LIMIT during the current operation; converted to bitmap
+  // spans at the end of it (phys_finish), never in the middle of a range update.
   phys_addr_t pending[4];
   uint32_t pending_count;
 };
@@ -109,10 +109,10 @@ uint64_t phys_count_managed(const mm_phys_allocator *a);
 uint64_t phys_count_reserved_managed(const mm_phys_allocator *a);
 void *phys_map(const mm_phys_allocator *a, phys_addr_t phys, uint64_t bytes);
 // Takes `frames` contiguous free frames for bookkeeping and records them as MM_RES_BOOKKEEPING `label`.
-// Returns false (nothing changed) when no run is long enough or the window cannot map them.
+// Returns false (nothing changed) when no run is long enough or the window (mm_phys_window) cannot map them.
 bool phys_bk_take(mm_phys_allocator *a, uint64_t frames, const char *label, phys_addr_t *phys, void **ptr);
-// Ensures a free chunk slot and a reservation slot exist (growing the tables); false if they cannot.
-bool phys_ensure_chunk_slot(mm_phys_allocator *a);
+// Ensures a free span slot and a reservation slot exist (growing the tables); false if they cannot.
+bool phys_ensure_span_slot(mm_phys_allocator *a);
 bool phys_ensure_res_slot(mm_phys_allocator *a);
 void phys_res_insert(mm_phys_allocator *a, phys_addr_t base, phys_addr_t end, mm_reservation_kind kind,
                      const char *label);
@@ -136,17 +136,17 @@ uint64_t phys_fs_remove(mm_phys_allocator *a, phys_addr_t base, phys_addr_t end)
 // Finds the lowest [x, x + frames) free, aligned to `align` bytes, inside [lo, hi). PHYS_NONE if none.
 phys_addr_t phys_fs_find(const mm_phys_allocator *a, uint64_t frames, uint64_t align, phys_addr_t lo,
                          phys_addr_t hi);
-// Converts the queued windows to bitmap windows where storage allows (conversion is an optimisation: a
-// window that cannot be converted keeps its runs).
+// Converts the queued spans to bitmap spans where storage allows (conversion is an optimisation: a
+// span that cannot be converted keeps its runs).
 void phys_fs_convert_pending(mm_phys_allocator *a);
 // Moves parked ranges into the run array while it has spare slots.
 void phys_fs_drain_parked(mm_phys_allocator *a);
 // Visits maximal free runs in ascending order (runs, bitmap bit-runs and parked ranges merged).
 void phys_fs_for_each(const mm_phys_allocator *a, mm_range_fn fn, void *ctx);
 uint64_t phys_run_lower(const mm_phys_allocator *a, phys_addr_t x);    // first run with end > x
-uint64_t phys_chunk_lower(const mm_phys_allocator *a, phys_addr_t x);  // first chunk with window end > x
-uint64_t phys_chunk_recount(const phys_chunk *c);
+uint64_t phys_span_lower(const mm_phys_allocator *a, phys_addr_t x);  // first span with span end > x
+uint64_t phys_span_recount(const phys_span *c);
 
-static inline phys_addr_t phys_window_base(phys_addr_t x) { return x & ~(PHYS_WINDOW_BYTES - 1); }
+static inline phys_addr_t phys_span_base(phys_addr_t x) { return x & ~(PHYS_SPAN_BYTES - 1); }
 
 #endif  // MM_PHYS_ALLOC_INTERNAL_H

@@ -264,21 +264,21 @@ TEST_F(PhysAlloc, ReserveNearMaxAddress) {
   EXPECT_EQ(h_.Check(), "");
 }
 
-TEST_F(PhysAlloc, TopWindowOfTheAddressSpaceFragmentsIntoABitmapWithoutWrapping) {
-  // The last 128 MiB window's end is 2^64, which wraps to 0 unless it is saturated.
-  const uint64_t top_window = 0ull - 128 * kMiB;
+TEST_F(PhysAlloc, TopSpanOfTheAddressSpaceFragmentsIntoABitmapWithoutWrapping) {
+  // The last 128 MiB span's end is 2^64, which wraps to 0 unless it is saturated.
+  const uint64_t top_span = 0ull - 128 * kMiB;
   const uint64_t region_end = UINT64_MAX & ~MM_FRAME_MASK;
-  ASSERT_EQ(h_.Build({{top_window + 64 * kMiB, region_end, MM_REGION_USABLE}}, {}, top_window + 64 * kMiB), MM_OK);
+  ASSERT_EQ(h_.Build({{top_span + 64 * kMiB, region_end, MM_REGION_USABLE}}, {}, top_span + 64 * kMiB), MM_OK);
   const mm_phys_stats before = Stats();
   std::vector<phys_addr_t> taken;
-  for (uint64_t i = 0; i < 40; i++) {  // every other frame near the top: far more than 8 runs in the window
+  for (uint64_t i = 0; i < 40; i++) {  // every other frame near the top: far more than 8 runs in the span
     phys_addr_t f = region_end - (2 * i + 2) * kF;
     ASSERT_EQ(mm_phys_alloc_fixed(a(), f, 1), MM_OK) << i;
     taken.push_back(f);
   }
   EXPECT_EQ(h_.Check(), "");
-  // The window really switched to a bitmap (its frame is new bookkeeping); with a wrapping window end the
-  // run count of the top window read as 0 and it never converted.
+  // The span really switched to a bitmap (its frame is new bookkeeping); with a wrapping span end the
+  // run count of the top span read as 0 and it never converted.
   EXPECT_GE(Stats().bookkeeping_bytes, before.bookkeeping_bytes + kF);
   EXPECT_TRUE(mm_phys_is_free(a(), region_end - kF));
   for (phys_addr_t f : taken) ASSERT_EQ(mm_phys_free(a(), f, 1), MM_OK);
@@ -614,33 +614,33 @@ TEST_F(PhysAlloc, QueriesReportReservationsAndFreeFrames) {
   EXPECT_EQ(calls, 1);  // stops early
 }
 
-// ---- bitmap windows ----
+// ---- bitmap spans ----
 
-TEST_F(PhysAlloc, FragmentedWindowBecomesBitmapAndRunsStayMaximal) {
+TEST_F(PhysAlloc, FragmentedSpanBecomesBitmapAndRunsStayMaximal) {
   BuildSimple(512 * kMiB);
-  // Free every other frame of a 64-frame block: many runs in one window.
+  // Free every other frame of a 64-frame block: many runs in one span.
   phys_addr_t f;
   ASSERT_EQ(Alloc(64, 0, 200 * kMiB, 0, &f), MM_OK);
   for (int i = 0; i < 64; i += 2) ASSERT_EQ(mm_phys_free(a(), f + i * kF, 1), MM_OK);
   ASSERT_EQ(h_.Check(), "");
   mm_phys_stats st = Stats();
-  // The bitmap frame and the chunk table came from the lowest free frames, recorded as bookkeeping.
+  // The bitmap frame and the span table came from the lowest free frames, recorded as bookkeeping.
   auto bk = ResAt(a(), kBase);
   ASSERT_NE(bk, nullptr);
   EXPECT_EQ(bk->kind, MM_RES_BOOKKEEPING);
   EXPECT_EQ(std::string(bk->label).substr(0, 5), "phys.");
-  EXPECT_EQ(st.bookkeeping_bytes, mm_phys_allocator_size() + 4 * kF);  // + bitmap frame + chunk table
-  // [low, f + 1), 30 single frames, [f + 62 frames, end): iteration merges the bitmap window's bit-runs with
+  EXPECT_EQ(st.bookkeeping_bytes, mm_phys_allocator_size() + 4 * kF);  // + bitmap frame + span table
+  // [low, f + 1), 30 single frames, [f + 62 frames, end): iteration merges the bitmap span's bit-runs with
   // the runs on either side.
   EXPECT_EQ(st.free_runs, 33u);
   auto runs = FreeRuns();
   EXPECT_EQ(runs.front().base, kBase + 2 * kF);
   EXPECT_EQ(runs.back().end, 528 * kMiB);
-  // Free the rest: one maximal run again, across window boundaries.
+  // Free the rest: one maximal run again, across span boundaries.
   for (int i = 1; i < 64; i += 2) ASSERT_EQ(mm_phys_free(a(), f + i * kF, 1), MM_OK);
   ASSERT_EQ(h_.Check(), "");
   EXPECT_EQ(Stats().free_runs, 1u);
-  // Allocations keep working inside the bitmap window: 2 MiB aligned, fixed, single frames.
+  // Allocations keep working inside the bitmap span: 2 MiB aligned, fixed, single frames.
   ASSERT_EQ(Alloc(512, 2 * kMiB, 200 * kMiB, 0, &f), MM_OK);
   EXPECT_EQ(f, 200 * kMiB);
   ASSERT_EQ(mm_phys_alloc_fixed(a(), f + 2 * kMiB, 3), MM_OK);
@@ -649,12 +649,12 @@ TEST_F(PhysAlloc, FragmentedWindowBecomesBitmapAndRunsStayMaximal) {
   EXPECT_EQ(h_.Check(), "");
 }
 
-TEST_F(PhysAlloc, AllocationSpansRunAndBitmapWindow) {
+TEST_F(PhysAlloc, AllocationCrossesRunAndBitmapSpan) {
   BuildSimple(512 * kMiB);
-  // Fragment the window [128 MiB, 256 MiB) so it becomes a bitmap, leaving its top end free.
+  // Fragment the span [128 MiB, 256 MiB) so it becomes a bitmap, leaving its top end free.
   for (int i = 0; i < 40; i++) ASSERT_EQ(mm_phys_alloc_fixed(a(), 130 * kMiB + 2 * i * kF, 1), MM_OK);
   ASSERT_EQ(h_.Check(), "");
-  // [250 MiB, 260 MiB) crosses from the bitmap window into run territory.
+  // [250 MiB, 260 MiB) crosses from the bitmap span into run territory.
   ASSERT_EQ(mm_phys_alloc_fixed(a(), 250 * kMiB, 10 * kMiB / kF), MM_OK);
   EXPECT_FALSE(mm_phys_is_free(a(), 255 * kMiB));
   EXPECT_FALSE(mm_phys_is_free(a(), 257 * kMiB));
@@ -666,7 +666,7 @@ TEST_F(PhysAlloc, AllocationSpansRunAndBitmapWindow) {
   EXPECT_EQ(h_.Check(), "");
 }
 
-TEST_F(PhysAlloc, UnalignedMinAddressInsideBitmapWindowRoundsUp) {
+TEST_F(PhysAlloc, UnalignedMinAddressInsideBitmapSpanRoundsUp) {
   BuildSimple(512 * kMiB);
   for (int i = 0; i < 40; i++) ASSERT_EQ(mm_phys_alloc_fixed(a(), 130 * kMiB + 2 * i * kF, 1), MM_OK);
   ASSERT_EQ(h_.Check(), "");
@@ -724,18 +724,18 @@ TEST_F(PhysAlloc, FreeNeverFailsWhenMemoryIsExhausted) {
 }
 
 TEST_F(PhysAlloc, FreeParksRangesWhenRunArrayCannotGrow) {
-  // 40 windows x 7 isolated free frames = 280 runs: below the bitmap threshold in every window, above the
+  // 40 spans x 7 isolated free frames = 280 runs: below the bitmap threshold in every span, above the
   // 256-slot run array, and no two free frames are contiguous, so the array cannot double. The frees must
   // still succeed (parked in their own frames), stay allocatable, and be re-indexed once growth is possible.
-  const uint64_t base = 4 * kGiB, windows = 40;
-  ASSERT_EQ(h_.Build({{base, base + windows * 128 * kMiB, MM_REGION_USABLE}}, {}, base), MM_OK);
+  const uint64_t base = 4 * kGiB, spans = 40;
+  ASSERT_EQ(h_.Build({{base, base + spans * 128 * kMiB, MM_REGION_USABLE}}, {}, base), MM_OK);
   phys_addr_t f;
   ASSERT_EQ(Alloc(Stats().free_frames, 0, 0, 0, &f), MM_OK);
   while (mm_phys_alloc_frame(a(), &f) == MM_OK) {
   }
   ASSERT_EQ(Stats().free_frames, 0u);
   uint64_t max_parked = 0;
-  for (uint64_t w = 0; w < windows; w++) {
+  for (uint64_t w = 0; w < spans; w++) {
     for (uint64_t k = 0; k < 7; k++) {
       phys_addr_t x = base + w * 128 * kMiB + (8 + 2 * k) * kF;
       ASSERT_EQ(mm_phys_free(a(), x, 1), MM_OK) << w << " " << k;
@@ -744,10 +744,10 @@ TEST_F(PhysAlloc, FreeParksRangesWhenRunArrayCannotGrow) {
   }
   ASSERT_EQ(h_.Check(), "");
   EXPECT_GT(max_parked, 0u);
-  EXPECT_EQ(Stats().free_frames, windows * 7);
-  EXPECT_EQ(Stats().free_runs, windows * 7);
+  EXPECT_EQ(Stats().free_frames, spans * 7);
+  EXPECT_EQ(Stats().free_runs, spans * 7);
   // Parked frames are ordinary free frames for queries and allocation.
-  phys_addr_t last = base + (windows - 1) * 128 * kMiB + (8 + 12) * kF;
+  phys_addr_t last = base + (spans - 1) * 128 * kMiB + (8 + 12) * kF;
   EXPECT_TRUE(mm_phys_is_free(a(), last));
   EXPECT_EQ(mm_phys_free(a(), last, 1), MM_ERR_DOUBLE_FREE);
   ASSERT_EQ(mm_phys_alloc_fixed(a(), last, 1), MM_OK);
@@ -756,7 +756,7 @@ TEST_F(PhysAlloc, FreeParksRangesWhenRunArrayCannotGrow) {
   ASSERT_EQ(mm_phys_free(a(), base + 64 * kMiB, 16), MM_OK);
   ASSERT_EQ(h_.Check(), "");
   EXPECT_EQ(a()->parked_ranges, 0u);
-  EXPECT_EQ(Stats().free_frames, windows * 7 + 16 - 2);  // two frames became the larger run array
+  EXPECT_EQ(Stats().free_frames, spans * 7 + 16 - 2);  // two frames became the larger run array
 }
 
 TEST_F(PhysAlloc, BookkeepingCountsCarvedArraysAndStruct) {

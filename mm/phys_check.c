@@ -61,9 +61,9 @@ static mm_status check_runs(const mm_phys_allocator *a, uint64_t *frames, const 
     if (i > 0 && a->runs[i - 1].end == r->base) {
       FAIL("adjacent runs not merged");
     }
-    uint64_t c = phys_chunk_lower(a, r->base);
-    if (c < a->chunk_count && a->chunks[c].base < r->end) {
-      FAIL("run overlaps a bitmap window");
+    uint64_t c = phys_span_lower(a, r->base);
+    if (c < a->span_count && a->spans[c].base < r->end) {
+      FAIL("run overlaps a bitmap span");
     }
     if (!phys_managed_covers(a, r->base, r->end)) {
       FAIL("run outside managed memory");
@@ -76,28 +76,28 @@ static mm_status check_runs(const mm_phys_allocator *a, uint64_t *frames, const 
   return MM_OK;
 }
 
-static mm_status check_chunks(const mm_phys_allocator *a, uint64_t *frames, const char **why) {
-  if (a->chunk_count > a->chunk_cap) {
-    FAIL("chunk count exceeds capacity");
+static mm_status check_spans(const mm_phys_allocator *a, uint64_t *frames, const char **why) {
+  if (a->span_count > a->span_cap) {
+    FAIL("span count exceeds capacity");
   }
-  for (uint64_t i = 0; i < a->chunk_count; i++) {
-    const phys_chunk *c = &a->chunks[i];
-    if ((c->base & (PHYS_WINDOW_BYTES - 1)) != 0) {
-      FAIL("bitmap window not aligned");
+  for (uint64_t i = 0; i < a->span_count; i++) {
+    const phys_span *c = &a->spans[i];
+    if ((c->base & (PHYS_SPAN_BYTES - 1)) != 0) {
+      FAIL("bitmap span not aligned");
     }
-    if (i > 0 && a->chunks[i - 1].base >= c->base) {
-      FAIL("bitmap windows unsorted or duplicated");
+    if (i > 0 && a->spans[i - 1].base >= c->base) {
+      FAIL("bitmap spans unsorted or duplicated");
     }
-    if (i < a->chunk_hint && c->free != 0) {
-      FAIL("chunk hint skips a window with free frames");
+    if (i < a->span_hint && c->free != 0) {
+      FAIL("span hint skips a span with free frames");
     }
-    if (phys_chunk_recount(c) != c->free) {
-      FAIL("bitmap window free counter disagrees with its bits");
+    if (phys_span_recount(c) != c->free) {
+      FAIL("bitmap span free counter disagrees with its bits");
     }
-    for (uint64_t w = 0; w < PHYS_WINDOW_WORDS; w++) {
+    for (uint64_t w = 0; w < PHYS_SPAN_WORDS; w++) {
       bool nz = (c->nonzero[w >> 6] >> (w & 63)) & 1, full = (c->full[w >> 6] >> (w & 63)) & 1;
       if (nz != (c->bits[w] != 0) || full != (c->bits[w] == ~(uint64_t)0)) {
-        FAIL("bitmap window summary disagrees with its bits");
+        FAIL("bitmap span summary disagrees with its bits");
       }
     }
     if (!res_has_exact(a, c->bits_phys, c->bits_phys + MM_FRAME_SIZE, MM_RES_BOOKKEEPING, "phys.bitmap")) {
@@ -105,7 +105,7 @@ static mm_status check_chunks(const mm_phys_allocator *a, uint64_t *frames, cons
     }
     // Every maximal bit-run must be managed and unreserved.
     uint64_t bit = 0;
-    while (bit < PHYS_WINDOW_FRAMES) {
+    while (bit < PHYS_SPAN_FRAMES) {
       uint64_t w = bit >> 6;
       uint64_t v = c->bits[w] & (~(uint64_t)0 << (bit & 63));
       if (v == 0) {
@@ -114,7 +114,7 @@ static mm_status check_chunks(const mm_phys_allocator *a, uint64_t *frames, cons
       }
       uint64_t s = (w << 6) + (uint64_t)__builtin_ctzll(v);
       uint64_t e = s;
-      while (e < PHYS_WINDOW_FRAMES) {
+      while (e < PHYS_SPAN_FRAMES) {
         uint64_t ww = e >> 6;
         uint64_t nv = ~c->bits[ww] & (~(uint64_t)0 << (e & 63));
         if (nv != 0) {
@@ -134,9 +134,9 @@ static mm_status check_chunks(const mm_phys_allocator *a, uint64_t *frames, cons
     }
     *frames += c->free;
   }
-  for (uint64_t i = a->chunk_hint; i < a->chunk_count && i == a->chunk_hint; i++) {
-    if (a->chunks[i].free == 0) {
-      FAIL("chunk hint points at a full window");
+  for (uint64_t i = a->span_hint; i < a->span_count && i == a->span_hint; i++) {
+    if (a->spans[i].free == 0) {
+      FAIL("span hint points at a full span");
     }
   }
   return MM_OK;
@@ -159,9 +159,9 @@ static mm_status check_parked(const mm_phys_allocator *a, uint64_t *frames, cons
     if (phys_res_touches(a, cur, node->end)) {
       FAIL(WHY_FREE_RESERVED);
     }
-    uint64_t c = phys_chunk_lower(a, cur);
-    if (c < a->chunk_count && a->chunks[c].base < node->end) {
-      FAIL("parked range overlaps a bitmap window");
+    uint64_t c = phys_span_lower(a, cur);
+    if (c < a->span_count && a->spans[c].base < node->end) {
+      FAIL("parked range overlaps a bitmap span");
     }
     uint64_t r = phys_run_lower(a, cur);
     if (r < a->run_count && a->runs[r].base < node->end) {
@@ -210,12 +210,12 @@ static mm_status check_reservations(const mm_phys_allocator *a, const char **why
 // here beyond being reserved (they stay reserved forever).
 static mm_status check_records(const mm_phys_allocator *a, const char **why) {
   uint64_t own = 0;
-  const phys_block *blocks[3] = {&a->runs_block, &a->res_block, &a->chunks_block};
-  static const char *const labels[3] = {"phys.runs", "phys.reserved", "phys.chunks"};
+  const phys_block *blocks[3] = {&a->runs_block, &a->res_block, &a->spans_block};
+  static const char *const labels[3] = {"phys.runs", "phys.reserved", "phys.spans"};
   static const char *const reasons[3] = {
       "run array storage is not recorded as its phys.runs bookkeeping reservation",
       "reservation table storage is not recorded as its phys.reserved bookkeeping reservation",
-      "chunk table storage is not recorded as its phys.chunks bookkeeping reservation",
+      "span table storage is not recorded as its phys.spans bookkeeping reservation",
   };
   for (int i = 0; i < 3; i++) {
     const phys_block *b = blocks[i];
@@ -233,7 +233,7 @@ static mm_status check_records(const mm_phys_allocator *a, const char **why) {
     }
     own += b->bytes;
   }
-  own += a->chunk_count * MM_FRAME_SIZE;  // one bitmap frame per chunk, checked in check_chunks
+  own += a->span_count * MM_FRAME_SIZE;  // one bitmap frame per span, checked in check_spans
   if (own != a->own_bytes) {
     FAIL("own bookkeeping byte counter disagrees with the live blocks");
   }
@@ -252,7 +252,7 @@ mm_status mm_phys_check_invariants(const mm_phys_allocator *alloc, const char **
     return s;
   }
   uint64_t free_frames = 0;
-  if ((s = check_runs(a, &free_frames, why)) != MM_OK || (s = check_chunks(a, &free_frames, why)) != MM_OK ||
+  if ((s = check_runs(a, &free_frames, why)) != MM_OK || (s = check_spans(a, &free_frames, why)) != MM_OK ||
       (s = check_parked(a, &free_frames, why)) != MM_OK) {
     return s;
   }

@@ -33,8 +33,8 @@ class PhysCheck : public ::testing::Test {
     ASSERT_EQ(mm_phys_reserve(a(), 150 * kMiB, 4 * kF, MM_RES_TEST, "in_span"), MM_OK);
     for (int i = 0; i < 4; i++) ASSERT_EQ(mm_phys_reserve(a(), 60 * kMiB + i * 2 * kF, kF, MM_RES_TEST, "t"), MM_OK);
     ASSERT_EQ(h_.Check(), "");
-    ASSERT_EQ(a()->chunk_count, 1u);
-    ASSERT_EQ(a()->chunks[0].base, 128 * kMiB);
+    ASSERT_EQ(a()->span_count, 1u);
+    ASSERT_EQ(a()->spans[0].base, 128 * kMiB);
     ASSERT_GE(a()->run_count, 2u);
     ASSERT_EQ(a()->runs[a()->run_count - 1].end, 128 * kMiB);
     ASSERT_FALSE(a()->runs_block.carved);
@@ -92,7 +92,7 @@ TEST_F(PhysCheck, UnmergedAdjacentRuns) {
   EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_RUN_NOT_MERGED), "adjacent runs not merged");
 }
 TEST_F(PhysCheck, RunInsideBitmapSpan) {
-  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_RUN_INTO_BITMAP), "run overlaps a bitmap window");
+  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_RUN_INTO_BITMAP), "run overlaps a bitmap span");
 }
 TEST_F(PhysCheck, RunOutsideManagedMemory) {
   EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_RUN_OUTSIDE_MANAGED), "run outside managed memory");
@@ -113,22 +113,22 @@ TEST_F(PhysCheck, ReservationStretchedOverLowestFreeFrameIsAnOverlap) {
 
 // ---- bitmap spans ----
 TEST_F(PhysCheck, BitmapCountOverCapacity) {
-  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_BITMAP_COUNT_OVER_CAPACITY), "chunk count exceeds capacity");
+  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_BITMAP_COUNT_OVER_CAPACITY), "span count exceeds capacity");
 }
 TEST_F(PhysCheck, MisalignedBitmapSpan) {
-  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_BITMAP_MISALIGNED), "bitmap window not aligned");
+  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_BITMAP_MISALIGNED), "bitmap span not aligned");
 }
 TEST_F(PhysCheck, DuplicatedBitmapSpan) {
-  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_BITMAP_DUPLICATED), "bitmap windows unsorted or duplicated");
+  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_BITMAP_DUPLICATED), "bitmap spans unsorted or duplicated");
 }
 TEST_F(PhysCheck, HintSkipsSpanWithFreeFrames) {
-  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_BITMAP_HINT_SKIPS_FREE), "chunk hint skips a window with free frames");
+  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_BITMAP_HINT_SKIPS_FREE), "span hint skips a span with free frames");
 }
 TEST_F(PhysCheck, BitmapFreeCounter) {
-  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_BITMAP_FREE_COUNTER), "bitmap window free counter disagrees with its bits");
+  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_BITMAP_FREE_COUNTER), "bitmap span free counter disagrees with its bits");
 }
 TEST_F(PhysCheck, BitmapSummary) {
-  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_BITMAP_SUMMARY), "bitmap window summary disagrees with its bits");
+  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_BITMAP_SUMMARY), "bitmap span summary disagrees with its bits");
 }
 TEST_F(PhysCheck, RelabelledBitmapFrameRecord) {
   EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_BITMAP_RECORD_RELABELLED),
@@ -141,7 +141,7 @@ TEST_F(PhysCheck, BitmapFreeInsideReservationIsAnOverlap) {
   EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_BITMAP_FREE_RESERVED), kOverlap);
 }
 TEST_F(PhysCheck, HintAtFullSpan) {
-  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_BITMAP_HINT_AT_FULL), "chunk hint points at a full window");
+  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_BITMAP_HINT_AT_FULL), "span hint points at a full span");
 }
 
 // ---- parked ranges ----
@@ -163,7 +163,7 @@ TEST_F(PhysCheck, ParkedRangeInsideReservationIsAnOverlap) {
 }
 TEST_F(PhysCheck, ParkedRangeIntoBitmapSpan) {
   Park();
-  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_PARKED_INTO_BITMAP), "parked range overlaps a bitmap window");
+  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_PARKED_INTO_BITMAP), "parked range overlaps a bitmap span");
 }
 TEST_F(PhysCheck, ParkedRangeOverARun) {
   Park();
@@ -204,7 +204,7 @@ TEST_F(PhysCheck, GrownReservationTableRecordMadeLate) {
 }
 TEST_F(PhysCheck, SpanTableBlockShiftedByOneFrame) {
   EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_BITMAP_TABLE_SHIFTED),
-            "chunk table storage is not recorded as its phys.chunks bookkeeping reservation");
+            "span table storage is not recorded as its phys.spans bookkeeping reservation");
 }
 TEST_F(PhysCheck, OwnBookkeepingBytes) {
   EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_OWN_BYTES), "own bookkeeping byte counter disagrees with the live blocks");

@@ -66,7 +66,7 @@ static mm_reservation *record_of(mm_phys_allocator *a, phys_addr_t base, uint64_
 
 static void relabel(mm_reservation *r, const char *label) { mm_reservation_copy_label(r->label, label); }
 
-static void summary_set(phys_chunk *c, uint64_t w) {
+static void summary_set(phys_span *c, uint64_t w) {
   uint64_t bit = (uint64_t)1 << (w & 63);
   c->nonzero[w >> 6] = c->bits[w] != 0 ? c->nonzero[w >> 6] | bit : c->nonzero[w >> 6] & ~bit;
   c->full[w >> 6] = c->bits[w] == ~(uint64_t)0 ? c->full[w >> 6] | bit : c->full[w >> 6] & ~bit;
@@ -75,11 +75,11 @@ static void summary_set(phys_chunk *c, uint64_t w) {
 // Sets the first clear bit of span 0 whose frame is (un)managed and (un)reserved as asked, keeping the span's
 // counter, the summaries and the allocator's free counter in step with the bits.
 static bool bitmap_free_frame(mm_phys_allocator *a, bool managed, bool reserved) {
-  if (a->chunk_count == 0) {
+  if (a->span_count == 0) {
     return false;
   }
-  phys_chunk *c = &a->chunks[0];
-  for (uint64_t i = 0; i < PHYS_WINDOW_FRAMES; i++) {
+  phys_span *c = &a->spans[0];
+  for (uint64_t i = 0; i < PHYS_SPAN_FRAMES; i++) {
     if ((c->bits[i >> 6] >> (i & 63)) & 1) {
       continue;
     }
@@ -127,7 +127,7 @@ bool mm_phys_corrupt(mm_phys_allocator *a, mm_phys_corruption what) {
   if (a == 0) {
     return false;
   }
-  phys_chunk *c0 = a->chunk_count != 0 ? &a->chunks[0] : 0;
+  phys_span *c0 = a->span_count != 0 ? &a->spans[0] : 0;
   phys_parked_node *p0 = first_parked(a);
   switch (what) {
     case MM_CORRUPT_RES_COUNT_OVER_CAPACITY:
@@ -165,28 +165,28 @@ bool mm_phys_corrupt(mm_phys_allocator *a, mm_phys_corruption what) {
       a->runs[1].base = a->runs[0].end;
       return true;
     case MM_CORRUPT_RUN_INTO_BITMAP:
-      if (a->run_count == 0 || a->chunk_count != 1) return false;
-      c0->base = phys_window_base(a->runs[0].base);
+      if (a->run_count == 0 || a->span_count != 1) return false;
+      c0->base = phys_span_base(a->runs[0].base);
       return true;
     case MM_CORRUPT_RUN_OUTSIDE_MANAGED:
       if (a->run_count == 0 || a->map->region_count == 0 || a->map->regions[0].base < MM_FRAME_SIZE) return false;
       a->runs[0].base = a->map->regions[0].base - MM_FRAME_SIZE;
       return true;
     case MM_CORRUPT_BITMAP_COUNT_OVER_CAPACITY:
-      a->chunk_count = a->chunk_cap + 1;
+      a->span_count = a->span_cap + 1;
       return true;
     case MM_CORRUPT_BITMAP_MISALIGNED:
       if (c0 == 0) return false;
       c0->base += MM_FRAME_SIZE;
       return true;
     case MM_CORRUPT_BITMAP_DUPLICATED:
-      if (c0 == 0 || a->chunk_count >= a->chunk_cap) return false;
-      mm_memmove(&a->chunks[1], &a->chunks[0], a->chunk_count * sizeof(phys_chunk));
-      a->chunk_count++;
+      if (c0 == 0 || a->span_count >= a->span_cap) return false;
+      mm_memmove(&a->spans[1], &a->spans[0], a->span_count * sizeof(phys_span));
+      a->span_count++;
       return true;
     case MM_CORRUPT_BITMAP_HINT_SKIPS_FREE:
       if (c0 == 0 || c0->free == 0) return false;
-      a->chunk_hint = 1;
+      a->span_hint = 1;
       return true;
     case MM_CORRUPT_BITMAP_FREE_COUNTER:
       if (c0 == 0) return false;
@@ -207,10 +207,10 @@ bool mm_phys_corrupt(mm_phys_allocator *a, mm_phys_corruption what) {
     case MM_CORRUPT_BITMAP_FREE_RESERVED:
       return bitmap_free_frame(a, true, true);
     case MM_CORRUPT_BITMAP_HINT_AT_FULL: {
-      if (a->chunk_hint >= a->chunk_count) return false;
-      phys_chunk *c = &a->chunks[a->chunk_hint];
+      if (a->span_hint >= a->span_count) return false;
+      phys_span *c = &a->spans[a->span_hint];
       a->free_frames -= c->free;
-      mm_memset(c->bits, 0, PHYS_WINDOW_WORDS * sizeof(uint64_t));
+      mm_memset(c->bits, 0, PHYS_SPAN_WORDS * sizeof(uint64_t));
       mm_memset(c->nonzero, 0, sizeof(c->nonzero));
       mm_memset(c->full, 0, sizeof(c->full));
       c->free = 0;
@@ -233,8 +233,8 @@ bool mm_phys_corrupt(mm_phys_allocator *a, mm_phys_corruption what) {
     case MM_CORRUPT_PARKED_RESERVED:
       return p0 != 0 && stretch_entry_over(a, a->parked_head, 0);
     case MM_CORRUPT_PARKED_INTO_BITMAP: {
-      uint64_t c = phys_chunk_lower(a, a->parked_head);
-      if (p0 == 0 || c >= a->chunk_count || a->chunks[c].base != p0->end) return false;
+      uint64_t c = phys_span_lower(a, a->parked_head);
+      if (p0 == 0 || c >= a->span_count || a->spans[c].base != p0->end) return false;
       p0->end += MM_FRAME_SIZE;
       return true;
     }
@@ -269,7 +269,7 @@ bool mm_phys_corrupt(mm_phys_allocator *a, mm_phys_corruption what) {
     case MM_CORRUPT_RUNS_RECORD_RELABELLED: {
       mm_reservation *r = a->runs_block.carved ? 0 : record_of(a, a->runs_block.phys, a->runs_block.bytes, "phys.runs");
       if (r == 0) return false;
-      relabel(r, "phys.chunks");
+      relabel(r, "phys.spans");
       return true;
     }
     case MM_CORRUPT_RES_RECORD_KIND_LATE: {
@@ -280,8 +280,8 @@ bool mm_phys_corrupt(mm_phys_allocator *a, mm_phys_corruption what) {
       return true;
     }
     case MM_CORRUPT_BITMAP_TABLE_SHIFTED:
-      if (a->chunks_block.bytes == 0) return false;
-      a->chunks_block.phys += MM_FRAME_SIZE;
+      if (a->spans_block.bytes == 0) return false;
+      a->spans_block.phys += MM_FRAME_SIZE;
       return true;
     case MM_CORRUPT_OWN_BYTES:
       a->own_bytes += MM_FRAME_SIZE;

@@ -27,7 +27,7 @@ typedef enum mm_phys_corruption {
   MM_CORRUPT_RUN_EMPTY,                // first run made empty
   MM_CORRUPT_RUN_OVERLAPPING,          // second run starts a frame before the first ends
   MM_CORRUPT_RUN_NOT_MERGED,           // second run starts where the first ends
-  MM_CORRUPT_RUN_INTO_BITMAP,          // the only bitmap span moved over the first run's window
+  MM_CORRUPT_RUN_INTO_BITMAP,          // the only bitmap span moved over the first run's span
   MM_CORRUPT_RUN_OUTSIDE_MANAGED,      // first run extended one frame below the lowest map region
   MM_CORRUPT_BITMAP_COUNT_OVER_CAPACITY,
   MM_CORRUPT_BITMAP_MISALIGNED,        // first span's base moved by one frame

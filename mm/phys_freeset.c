@@ -1,13 +1,13 @@
-// phys_freeset.c: the runtime allocator's free set (runs + bitmap windows + parked ranges).
+// phys_freeset.c: the runtime allocator's free set (runs + bitmap spans + parked ranges).
 //
-// Free memory outside bitmap windows is a sorted array of disjoint, non-adjacent runs. A 128 MiB window whose
-// run count passes PHYS_WINDOW_RUN_LIMIT becomes a bitmap window: one bit per frame in a 4 KiB frame the
+// Free memory outside bitmap spans is a sorted array of disjoint, non-adjacent runs. A 128 MiB span whose
+// run count passes PHYS_SPAN_RUN_LIMIT becomes a bitmap span: one bit per frame in a 4 KiB frame the
 // allocator takes from itself, a free counter, a "word nonzero" and a "word all-free" summary (512 bits each,
-// one per bitmap word). Runs never overlap a bitmap window, so every address is owned by exactly one of the two
+// one per bitmap word). Runs never overlap a bitmap span, so every address is owned by exactly one of the two
 // representations. Parked ranges are the last resort when the run array is full and cannot grow: the range's
 // own first frame holds the list node, so recording it needs no bookkeeping space at all.
 //
-// Every function here keeps a->free_frames, the parked counters and the chunk summaries exact; callers keep
+// Every function here keeps a->free_frames, the parked counters and the span summaries exact; callers keep
 // allocated/reserved counters.
 #include "mm/phys_alloc_internal.h"
 
@@ -28,13 +28,13 @@ uint64_t phys_run_lower(const mm_phys_allocator *a, phys_addr_t x) {
   return lo;
 }
 
-// Index of the first chunk whose window contains x or lies above it.
-uint64_t phys_chunk_lower(const mm_phys_allocator *a, phys_addr_t x) {
-  phys_addr_t w = phys_window_base(x);
-  uint64_t lo = 0, hi = a->chunk_count;
+// Index of the first span whose span contains x or lies above it.
+uint64_t phys_span_lower(const mm_phys_allocator *a, phys_addr_t x) {
+  phys_addr_t w = phys_span_base(x);
+  uint64_t lo = 0, hi = a->span_count;
   while (lo < hi) {
     uint64_t mid = lo + (hi - lo) / 2;
-    if (a->chunks[mid].base >= w) {
+    if (a->spans[mid].base >= w) {
       hi = mid;
     } else {
       lo = mid + 1;
@@ -43,19 +43,19 @@ uint64_t phys_chunk_lower(const mm_phys_allocator *a, phys_addr_t x) {
   return lo;
 }
 
-// The chunk whose window contains x, or NULL.
-static phys_chunk *chunk_at(const mm_phys_allocator *a, phys_addr_t x) {
-  uint64_t c = phys_chunk_lower(a, x);
-  if (c < a->chunk_count && a->chunks[c].base == phys_window_base(x)) {
-    return &a->chunks[c];
+// The span whose span contains x, or NULL.
+static phys_span *span_at(const mm_phys_allocator *a, phys_addr_t x) {
+  uint64_t c = phys_span_lower(a, x);
+  if (c < a->span_count && a->spans[c].base == phys_span_base(x)) {
+    return &a->spans[c];
   }
   return 0;
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Bitmap windows.
+// Bitmap spans.
 
-static inline void summary_update(phys_chunk *c, uint64_t w) {
+static inline void summary_update(phys_span *c, uint64_t w) {
   uint64_t v = c->bits[w];
   uint64_t bit = (uint64_t)1 << (w & 63);
   if (v != 0) {
@@ -70,9 +70,9 @@ static inline void summary_update(phys_chunk *c, uint64_t w) {
   }
 }
 
-// First index >= from whose bit in the 512-bit summary is set (invert: clear), or PHYS_WINDOW_WORDS.
+// First index >= from whose bit in the 512-bit summary is set (invert: clear), or PHYS_SPAN_WORDS.
 static uint64_t summary_next(const uint64_t s[PHYS_SUMMARY_WORDS], uint64_t from, bool invert) {
-  while (from < PHYS_WINDOW_WORDS) {
+  while (from < PHYS_SPAN_WORDS) {
     uint64_t v = s[from >> 6];
     if (invert) {
       v = ~v;
@@ -83,13 +83,13 @@ static uint64_t summary_next(const uint64_t s[PHYS_SUMMARY_WORDS], uint64_t from
     }
     from = (from | 63) + 1;
   }
-  return PHYS_WINDOW_WORDS;
+  return PHYS_SPAN_WORDS;
 }
 
-// First set bit (frame index in the window) at or after `from`, or PHYS_WINDOW_FRAMES.
-static uint64_t bit_next_set(const phys_chunk *c, uint64_t from) {
-  if (from >= PHYS_WINDOW_FRAMES) {
-    return PHYS_WINDOW_FRAMES;
+// First set bit (frame index in the span) at or after `from`, or PHYS_SPAN_FRAMES.
+static uint64_t bit_next_set(const phys_span *c, uint64_t from) {
+  if (from >= PHYS_SPAN_FRAMES) {
+    return PHYS_SPAN_FRAMES;
   }
   uint64_t w = from >> 6;
   uint64_t v = c->bits[w] & (~(uint64_t)0 << (from & 63));
@@ -97,16 +97,16 @@ static uint64_t bit_next_set(const phys_chunk *c, uint64_t from) {
     return (w << 6) + (uint64_t)__builtin_ctzll(v);
   }
   w = summary_next(c->nonzero, w + 1, false);
-  if (w >= PHYS_WINDOW_WORDS) {
-    return PHYS_WINDOW_FRAMES;
+  if (w >= PHYS_SPAN_WORDS) {
+    return PHYS_SPAN_FRAMES;
   }
   return (w << 6) + (uint64_t)__builtin_ctzll(c->bits[w]);
 }
 
-// First clear bit at or after `from`, or PHYS_WINDOW_FRAMES.
-static uint64_t bit_next_clear(const phys_chunk *c, uint64_t from) {
-  if (from >= PHYS_WINDOW_FRAMES) {
-    return PHYS_WINDOW_FRAMES;
+// First clear bit at or after `from`, or PHYS_SPAN_FRAMES.
+static uint64_t bit_next_clear(const phys_span *c, uint64_t from) {
+  if (from >= PHYS_SPAN_FRAMES) {
+    return PHYS_SPAN_FRAMES;
   }
   uint64_t w = from >> 6;
   uint64_t v = ~c->bits[w] & (~(uint64_t)0 << (from & 63));
@@ -114,8 +114,8 @@ static uint64_t bit_next_clear(const phys_chunk *c, uint64_t from) {
     return (w << 6) + (uint64_t)__builtin_ctzll(v);
   }
   w = summary_next(c->full, w + 1, true);
-  if (w >= PHYS_WINDOW_WORDS) {
-    return PHYS_WINDOW_FRAMES;
+  if (w >= PHYS_SPAN_WORDS) {
+    return PHYS_SPAN_FRAMES;
   }
   return (w << 6) + (uint64_t)__builtin_ctzll(~c->bits[w]);
 }
@@ -129,8 +129,8 @@ static inline uint64_t word_mask(uint64_t lo, uint64_t hi) {
   return m;
 }
 
-// Sets (set) or clears bits [i0, i1) of the window; returns how many bits changed.
-static uint64_t bits_update(phys_chunk *c, uint64_t i0, uint64_t i1, bool set) {
+// Sets (set) or clears bits [i0, i1) of the span; returns how many bits changed.
+static uint64_t bits_update(phys_span *c, uint64_t i0, uint64_t i1, bool set) {
   uint64_t changed = 0;
   while (i0 < i1) {
     uint64_t w = i0 >> 6;
@@ -155,7 +155,7 @@ static uint64_t bits_update(phys_chunk *c, uint64_t i0, uint64_t i1, bool set) {
   return changed;
 }
 
-static uint64_t bits_count(const phys_chunk *c, uint64_t i0, uint64_t i1) {
+static uint64_t bits_count(const phys_span *c, uint64_t i0, uint64_t i1) {
   uint64_t n = 0;
   while (i0 < i1) {
     uint64_t w = i0 >> 6;
@@ -166,23 +166,23 @@ static uint64_t bits_count(const phys_chunk *c, uint64_t i0, uint64_t i1) {
   return n;
 }
 
-// Exact popcount of the whole window (the checker compares it with the counter).
-uint64_t phys_chunk_recount(const phys_chunk *c) { return bits_count(c, 0, PHYS_WINDOW_FRAMES); }
+// Exact popcount of the whole span (the checker compares it with the counter).
+uint64_t phys_span_recount(const phys_span *c) { return bits_count(c, 0, PHYS_SPAN_FRAMES); }
 
-static void hint_after_gain(mm_phys_allocator *a, const phys_chunk *c) {
-  uint64_t idx = (uint64_t)(c - a->chunks);
-  if (idx < a->chunk_hint) {
-    a->chunk_hint = idx;
+static void hint_after_gain(mm_phys_allocator *a, const phys_span *c) {
+  uint64_t idx = (uint64_t)(c - a->spans);
+  if (idx < a->span_hint) {
+    a->span_hint = idx;
   }
 }
 
 static void hint_after_loss(mm_phys_allocator *a) {
-  while (a->chunk_hint < a->chunk_count && a->chunks[a->chunk_hint].free == 0) {
-    a->chunk_hint++;
+  while (a->span_hint < a->span_count && a->spans[a->span_hint].free == 0) {
+    a->span_hint++;
   }
 }
 
-static inline uint64_t frame_index(const phys_chunk *c, phys_addr_t x) { return (x - c->base) >> MM_FRAME_SHIFT; }
+static inline uint64_t frame_index(const phys_span *c, phys_addr_t x) { return (x - c->base) >> MM_FRAME_SHIFT; }
 
 // ---------------------------------------------------------------------------------------------------------
 // Parked ranges (last resort; see the file comment).
@@ -220,8 +220,8 @@ static void parked_insert(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
 }
 
 // Removes the frames of [x, y) from parked ranges. If `into` is given, the removed frames are set in its
-// bitmap (window conversion). Returns the number of frames removed.
-static uint64_t parked_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y, phys_chunk *into) {
+// bitmap (span conversion). Returns the number of frames removed.
+static uint64_t parked_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y, phys_span *into) {
   uint64_t removed = 0;
   phys_addr_t prev = PHYS_NONE, cur = a->parked_head;
   while (cur != PHYS_NONE && cur < y) {
@@ -282,7 +282,7 @@ static uint64_t parked_count(const mm_phys_allocator *a, phys_addr_t x, phys_add
 // Runs.
 
 static void queue_conversion(mm_phys_allocator *a, phys_addr_t x) {
-  phys_addr_t w = phys_window_base(x);
+  phys_addr_t w = phys_span_base(x);
   for (uint32_t i = 0; i < a->pending_count; i++) {
     if (a->pending[i] == w) {
       return;
@@ -293,18 +293,18 @@ static void queue_conversion(mm_phys_allocator *a, phys_addr_t x) {
   }
 }
 
-// Number of runs that intersect the window at w.
-static uint64_t runs_in_window(const mm_phys_allocator *a, phys_addr_t w) {
+// Number of runs that intersect the span at w.
+static uint64_t runs_in_span(const mm_phys_allocator *a, phys_addr_t w) {
   uint64_t lo = phys_run_lower(a, w);
   uint64_t hi = lo;
-  while (hi < a->run_count && a->runs[hi].base < phys_window_end(w) && hi - lo <= PHYS_WINDOW_RUN_LIMIT) {
+  while (hi < a->run_count && a->runs[hi].base < phys_span_end(w) && hi - lo <= PHYS_SPAN_RUN_LIMIT) {
     hi++;
   }
   return hi - lo;
 }
 
 static void note_new_run(mm_phys_allocator *a, phys_addr_t x) {
-  if (runs_in_window(a, phys_window_base(x)) > PHYS_WINDOW_RUN_LIMIT) {
+  if (runs_in_span(a, phys_span_base(x)) > PHYS_SPAN_RUN_LIMIT) {
     queue_conversion(a, x);
   }
 }
@@ -324,7 +324,7 @@ static void runs_delete(mm_phys_allocator *a, uint64_t i, uint64_t n) {
   a->run_count -= n;
 }
 
-// Adds [x, y), which lies outside every bitmap window and touches no free frame, merging with neighbours.
+// Adds [x, y), which lies outside every bitmap span and touches no free frame, merging with neighbours.
 static void runs_add_at(mm_phys_allocator *a, uint64_t i, phys_addr_t x, phys_addr_t y) {
   bool left = i > 0 && a->runs[i - 1].end == x;
   bool right = i < a->run_count && a->runs[i].base == y;
@@ -345,7 +345,7 @@ static void runs_add_at(mm_phys_allocator *a, uint64_t i, phys_addr_t x, phys_ad
 
 static void runs_add(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) { runs_add_at(a, phys_run_lower(a, x), x, y); }
 
-// Removes the run frames of [x, y) (outside bitmap windows); returns how many were free.
+// Removes the run frames of [x, y) (outside bitmap spans); returns how many were free.
 static uint64_t runs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
   uint64_t i = phys_run_lower(a, x);
   if (i >= a->run_count || a->runs[i].base >= y) {
@@ -386,10 +386,10 @@ static uint64_t runs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) 
 // The free set.
 
 bool phys_fs_is_free(const mm_phys_allocator *a, phys_addr_t f) {
-  uint64_t c = phys_chunk_lower(a, f);
-  if (c < a->chunk_count && a->chunks[c].base == phys_window_base(f)) {
-    uint64_t i = frame_index(&a->chunks[c], f);
-    return (a->chunks[c].bits[i >> 6] >> (i & 63)) & 1;
+  uint64_t c = phys_span_lower(a, f);
+  if (c < a->span_count && a->spans[c].base == phys_span_base(f)) {
+    uint64_t i = frame_index(&a->spans[c], f);
+    return (a->spans[c].bits[i >> 6] >> (i & 63)) & 1;
   }
   uint64_t r = phys_run_lower(a, f);
   if (r < a->run_count && a->runs[r].base <= f) {
@@ -401,15 +401,15 @@ bool phys_fs_is_free(const mm_phys_allocator *a, phys_addr_t f) {
 uint64_t phys_fs_count_free(const mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
   uint64_t n = 0;
   while (x < y) {
-    uint64_t c = phys_chunk_lower(a, x);
-    if (c < a->chunk_count && a->chunks[c].base <= x) {
-      const phys_chunk *ch = &a->chunks[c];
-      phys_addr_t e = phys_window_end(ch->base) < y ? phys_window_end(ch->base) : y;
+    uint64_t c = phys_span_lower(a, x);
+    if (c < a->span_count && a->spans[c].base <= x) {
+      const phys_span *ch = &a->spans[c];
+      phys_addr_t e = phys_span_end(ch->base) < y ? phys_span_end(ch->base) : y;
       n += bits_count(ch, frame_index(ch, x), frame_index(ch, e));
       x = e;
       continue;
     }
-    phys_addr_t e = (c < a->chunk_count && a->chunks[c].base < y) ? a->chunks[c].base : y;
+    phys_addr_t e = (c < a->span_count && a->spans[c].base < y) ? a->spans[c].base : y;
     for (uint64_t r = phys_run_lower(a, x); r < a->run_count && a->runs[r].base < e; r++) {
       phys_addr_t rb = a->runs[r].base > x ? a->runs[r].base : x;
       phys_addr_t re = a->runs[r].end < e ? a->runs[r].end : e;
@@ -426,19 +426,19 @@ uint64_t phys_fs_count_free(const mm_phys_allocator *a, phys_addr_t x, phys_addr
 void phys_fs_add(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
   a->free_frames += (y - x) >> MM_FRAME_SHIFT;
   while (x < y) {
-    uint64_t c = phys_chunk_lower(a, x);
-    if (c < a->chunk_count && a->chunks[c].base <= x) {
-      phys_chunk *ch = &a->chunks[c];
-      phys_addr_t e = phys_window_end(ch->base) < y ? phys_window_end(ch->base) : y;
+    uint64_t c = phys_span_lower(a, x);
+    if (c < a->span_count && a->spans[c].base <= x) {
+      phys_span *ch = &a->spans[c];
+      phys_addr_t e = phys_span_end(ch->base) < y ? phys_span_end(ch->base) : y;
       uint64_t changed = bits_update(ch, frame_index(ch, x), frame_index(ch, e), true);
       if (changed != (e - x) >> MM_FRAME_SHIFT) {
-        mm_panic("phys_fs_add", "frame added to a bitmap window was already free");
+        mm_panic("phys_fs_add", "frame added to a bitmap span was already free");
       }
       hint_after_gain(a, ch);
       x = e;
       continue;
     }
-    phys_addr_t e = (c < a->chunk_count && a->chunks[c].base < y) ? a->chunks[c].base : y;
+    phys_addr_t e = (c < a->span_count && a->spans[c].base < y) ? a->spans[c].base : y;
     runs_add(a, x, e);
     x = e;
   }
@@ -447,16 +447,16 @@ void phys_fs_add(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
 uint64_t phys_fs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
   uint64_t removed = 0;
   while (x < y) {
-    uint64_t c = phys_chunk_lower(a, x);
-    if (c < a->chunk_count && a->chunks[c].base <= x) {
-      phys_chunk *ch = &a->chunks[c];
-      phys_addr_t e = phys_window_end(ch->base) < y ? phys_window_end(ch->base) : y;
+    uint64_t c = phys_span_lower(a, x);
+    if (c < a->span_count && a->spans[c].base <= x) {
+      phys_span *ch = &a->spans[c];
+      phys_addr_t e = phys_span_end(ch->base) < y ? phys_span_end(ch->base) : y;
       removed += bits_update(ch, frame_index(ch, x), frame_index(ch, e), false);
       hint_after_loss(a);
       x = e;
       continue;
     }
-    phys_addr_t e = (c < a->chunk_count && a->chunks[c].base < y) ? a->chunks[c].base : y;
+    phys_addr_t e = (c < a->span_count && a->spans[c].base < y) ? a->spans[c].base : y;
     removed += runs_remove(a, x, e);
     if (a->parked_ranges != 0) {
       removed += parked_remove(a, x, e, 0);
@@ -469,8 +469,8 @@ uint64_t phys_fs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
 
 phys_addr_t phys_fs_lowest(const mm_phys_allocator *a) {
   phys_addr_t best = a->run_count != 0 ? a->runs[0].base : PHYS_NONE;
-  if (a->chunk_hint < a->chunk_count) {
-    const phys_chunk *c = &a->chunks[a->chunk_hint];
+  if (a->span_hint < a->span_count) {
+    const phys_span *c = &a->spans[a->span_hint];
     if (c->base < best) {
       uint64_t b = bit_next_set(c, 0);
       phys_addr_t f = c->base + (b << MM_FRAME_SHIFT);
@@ -491,14 +491,14 @@ phys_addr_t phys_fs_next_free(const mm_phys_allocator *a, phys_addr_t from) {
   if (r < a->run_count) {
     best = a->runs[r].base > from ? a->runs[r].base : from;
   }
-  for (uint64_t c = phys_chunk_lower(a, from); c < a->chunk_count && a->chunks[c].base < best; c++) {
-    const phys_chunk *ch = &a->chunks[c];
+  for (uint64_t c = phys_span_lower(a, from); c < a->span_count && a->spans[c].base < best; c++) {
+    const phys_span *ch = &a->spans[c];
     if (ch->free == 0) {
       continue;
     }
     uint64_t start = from > ch->base ? frame_index(ch, from) : 0;
     uint64_t b = bit_next_set(ch, start);
-    if (b < PHYS_WINDOW_FRAMES) {
+    if (b < PHYS_SPAN_FRAMES) {
       phys_addr_t f = ch->base + (b << MM_FRAME_SHIFT);
       if (f < best) {
         best = f;
@@ -523,7 +523,7 @@ phys_addr_t phys_fs_next_free(const mm_phys_allocator *a, phys_addr_t from) {
 phys_addr_t phys_fs_extent(const mm_phys_allocator *a, phys_addr_t x, phys_addr_t limit) {
   while (x < limit) {
     phys_addr_t e = x;
-    const phys_chunk *ch = chunk_at(a, x);
+    const phys_span *ch = span_at(a, x);
     if (ch != 0) {
       e = ch->base + (bit_next_clear(ch, frame_index(ch, x)) << MM_FRAME_SHIFT);
     } else {
@@ -556,18 +556,18 @@ static phys_addr_t align_up(phys_addr_t x, uint64_t align) {
   return (x + align - 1) & ~(align - 1);
 }
 
-// Inside bitmap window `ch`, the lowest address >= x (x aligned, align >= 64 frames) whose first
-// min(frames / 64, rest of window) words are all free, judged from the all-free summary alone; the window's
+// Inside bitmap span `ch`, the lowest address >= x (x aligned, align >= 64 frames) whose first
+// min(frames / 64, rest of span) words are all free, judged from the all-free summary alone; the span's
 // end if there is none. The caller verifies the exact extent.
-static phys_addr_t chunk_aligned_candidate(const phys_chunk *ch, phys_addr_t x, uint64_t frames,
+static phys_addr_t span_aligned_candidate(const phys_span *ch, phys_addr_t x, uint64_t frames,
                                            uint64_t align) {
   uint64_t align_words = (align >> MM_FRAME_SHIFT) / 64;
   uint64_t full_words = frames / 64;
   uint64_t w = frame_index(ch, x) / 64;
-  while (w < PHYS_WINDOW_WORDS) {
-    uint64_t need = full_words < PHYS_WINDOW_WORDS - w ? full_words : PHYS_WINDOW_WORDS - w;
+  while (w < PHYS_SPAN_WORDS) {
+    uint64_t need = full_words < PHYS_SPAN_WORDS - w ? full_words : PHYS_SPAN_WORDS - w;
     uint64_t f = summary_next(ch->full, w, false);
-    if (f >= PHYS_WINDOW_WORDS) {
+    if (f >= PHYS_SPAN_WORDS) {
       break;
     }
     if (f > w) {
@@ -580,7 +580,7 @@ static phys_addr_t chunk_aligned_candidate(const phys_chunk *ch, phys_addr_t x, 
     }
     w = (g + align_words - 1) / align_words * align_words;
   }
-  return phys_window_end(ch->base);
+  return phys_span_end(ch->base);
 }
 
 phys_addr_t phys_fs_find(const mm_phys_allocator *a, uint64_t frames, uint64_t align, phys_addr_t lo,
@@ -601,9 +601,9 @@ phys_addr_t phys_fs_find(const mm_phys_allocator *a, uint64_t frames, uint64_t a
       return PHYS_NONE;
     }
     if (accelerate) {
-      const phys_chunk *ch = chunk_at(a, c);
+      const phys_span *ch = span_at(a, c);
       if (ch != 0) {
-        phys_addr_t cand = chunk_aligned_candidate(ch, c, frames, align);
+        phys_addr_t cand = span_aligned_candidate(ch, c, frames, align);
         if (cand != c) {
           x = cand;
           continue;
@@ -626,9 +626,9 @@ phys_addr_t phys_fs_find(const mm_phys_allocator *a, uint64_t frames, uint64_t a
 // Single-frame fast paths (the hot paths of mm_phys_free and mm_phys_alloc_frame): one lookup, no range loop.
 
 bool phys_fs_add_one(mm_phys_allocator *a, phys_addr_t f) {
-  uint64_t c = phys_chunk_lower(a, f);
-  if (c < a->chunk_count && a->chunks[c].base == phys_window_base(f)) {
-    phys_chunk *ch = &a->chunks[c];
+  uint64_t c = phys_span_lower(a, f);
+  if (c < a->span_count && a->spans[c].base == phys_span_base(f)) {
+    phys_span *ch = &a->spans[c];
     uint64_t i = frame_index(ch, f), w = i >> 6, bit = (uint64_t)1 << (i & 63);
     uint64_t old = ch->bits[w];
     if (old & bit) {
@@ -640,8 +640,8 @@ bool phys_fs_add_one(mm_phys_allocator *a, phys_addr_t f) {
       ch->full[w >> 6] |= (uint64_t)1 << (w & 63);
     }
     ch->free++;
-    if (c < a->chunk_hint) {
-      a->chunk_hint = c;
+    if (c < a->span_hint) {
+      a->span_hint = c;
     }
     a->free_frames++;
     return true;
@@ -652,15 +652,15 @@ bool phys_fs_add_one(mm_phys_allocator *a, phys_addr_t f) {
     return false;
   }
   a->free_frames++;
-  if (c < a->chunk_count && a->chunks[c].base < f + MM_FRAME_SIZE) {
-    mm_panic("phys_fs_add_one", "frame inside a bitmap window took the run path");
+  if (c < a->span_count && a->spans[c].base < f + MM_FRAME_SIZE) {
+    mm_panic("phys_fs_add_one", "frame inside a bitmap span took the run path");
   }
   runs_add_at(a, r, f, f + MM_FRAME_SIZE);
   return true;
 }
 // Stores bitmap word `w` of `ch` after one frame in it was taken (`v` is the word's new value) and keeps the
 // summaries and the free counters in step: the single-frame fast paths share this.
-static inline void chunk_store_taken(mm_phys_allocator *a, phys_chunk *ch, uint64_t w, uint64_t v) {
+static inline void span_store_taken(mm_phys_allocator *a, phys_span *ch, uint64_t w, uint64_t v) {
   ch->bits[w] = v;
   ch->full[w >> 6] &= ~((uint64_t)1 << (w & 63));
   if (v == 0) {
@@ -674,15 +674,15 @@ static inline void chunk_store_taken(mm_phys_allocator *a, phys_chunk *ch, uint6
 
 
 bool phys_fs_take_one(mm_phys_allocator *a, phys_addr_t f) {
-  uint64_t c = phys_chunk_lower(a, f);
-  if (c < a->chunk_count && a->chunks[c].base == phys_window_base(f)) {
-    phys_chunk *ch = &a->chunks[c];
+  uint64_t c = phys_span_lower(a, f);
+  if (c < a->span_count && a->spans[c].base == phys_span_base(f)) {
+    phys_span *ch = &a->spans[c];
     uint64_t i = frame_index(ch, f), w = i >> 6, bit = (uint64_t)1 << (i & 63);
     uint64_t v = ch->bits[w];
     if ((v & bit) == 0) {
       return false;
     }
-    chunk_store_taken(a, ch, w, v & ~bit);
+    span_store_taken(a, ch, w, v & ~bit);
     return true;
   }
   if (phys_fs_count_free(a, f, f + MM_FRAME_SIZE) == 0) {
@@ -694,14 +694,14 @@ bool phys_fs_take_one(mm_phys_allocator *a, phys_addr_t f) {
 
 phys_addr_t phys_fs_take_lowest(mm_phys_allocator *a) {
   phys_addr_t run_low = a->run_count != 0 ? a->runs[0].base : PHYS_NONE;
-  if (a->chunk_hint < a->chunk_count && a->chunks[a->chunk_hint].base < run_low) {
-    phys_chunk *ch = &a->chunks[a->chunk_hint];
+  if (a->span_hint < a->span_count && a->spans[a->span_hint].base < run_low) {
+    phys_span *ch = &a->spans[a->span_hint];
     uint64_t w = summary_next(ch->nonzero, 0, false);
     uint64_t v = ch->bits[w];
     uint64_t i = (w << 6) + (uint64_t)__builtin_ctzll(v);
     phys_addr_t f = ch->base + (i << MM_FRAME_SHIFT);
     if (f < run_low && f < a->parked_head) {
-      chunk_store_taken(a, ch, w, v & (v - 1));
+      span_store_taken(a, ch, w, v & (v - 1));
       return f;
     }
   }
@@ -713,13 +713,13 @@ phys_addr_t phys_fs_take_lowest(mm_phys_allocator *a) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Window conversion.
+// Span conversion.
 
-static void convert_window(mm_phys_allocator *a, phys_addr_t w) {
-  if (chunk_at(a, w) != 0 || runs_in_window(a, w) <= PHYS_WINDOW_RUN_LIMIT) {
+static void convert_span(mm_phys_allocator *a, phys_addr_t w) {
+  if (span_at(a, w) != 0 || runs_in_span(a, w) <= PHYS_SPAN_RUN_LIMIT) {
     return;
   }
-  if (!phys_ensure_chunk_slot(a) || !phys_ensure_res_slot(a)) {
+  if (!phys_ensure_span_slot(a) || !phys_ensure_res_slot(a)) {
     return;
   }
   phys_addr_t bits_phys;
@@ -728,17 +728,17 @@ static void convert_window(mm_phys_allocator *a, phys_addr_t w) {
     return;
   }
   // Insert the descriptor in base order.
-  uint64_t ci = phys_chunk_lower(a, w);
-  mm_memmove(&a->chunks[ci + 1], &a->chunks[ci], (a->chunk_count - ci) * sizeof(phys_chunk));
-  a->chunk_count++;
-  phys_chunk *ch = &a->chunks[ci];
+  uint64_t ci = phys_span_lower(a, w);
+  mm_memmove(&a->spans[ci + 1], &a->spans[ci], (a->span_count - ci) * sizeof(phys_span));
+  a->span_count++;
+  phys_span *ch = &a->spans[ci];
   mm_memset(ch, 0, sizeof(*ch));
   ch->base = w;
   ch->bits = (uint64_t *)bits;
   ch->bits_phys = bits_phys;
   mm_memset(bits, 0, MM_FRAME_SIZE);
-  // Move the runs (and parked ranges) inside the window into bits.
-  phys_addr_t we = phys_window_end(w);
+  // Move the runs (and parked ranges) inside the span into bits.
+  phys_addr_t we = phys_span_end(w);
   uint64_t i = phys_run_lower(a, w);
   uint64_t first_delete = i, delete_count = 0;
   for (uint64_t r = i; r < a->run_count && a->runs[r].base < we; r++) {
@@ -746,7 +746,7 @@ static void convert_window(mm_phys_allocator *a, phys_addr_t w) {
     phys_addr_t cb = run->base > w ? run->base : w, ce = run->end < we ? run->end : we;
     bits_update(ch, frame_index(ch, cb), frame_index(ch, ce), true);
     if (run->base < w && run->end > we) {
-      mm_panic("convert_window", "a single run covers the whole window");
+      mm_panic("convert_span", "a single run covers the whole span");
     } else if (run->base < w) {
       run->end = w;
       first_delete = r + 1;
@@ -760,8 +760,8 @@ static void convert_window(mm_phys_allocator *a, phys_addr_t w) {
   if (a->parked_ranges != 0) {
     parked_remove(a, w, we, ch);
   }
-  // The bitmap frame left the free set through phys_bk_take; the chunk holds exactly what was free.
-  a->chunk_hint = 0;
+  // The bitmap frame left the free set through phys_bk_take; the span holds exactly what was free.
+  a->span_hint = 0;
   hint_after_loss(a);
 }
 
@@ -772,7 +772,7 @@ void phys_fs_convert_pending(mm_phys_allocator *a) {
   while (a->pending_count != 0) {
     phys_addr_t w = a->pending[--a->pending_count];
     a->in_maintenance = true;
-    convert_window(a, w);
+    convert_span(a, w);
     a->in_maintenance = false;
   }
 }
@@ -795,7 +795,7 @@ void phys_fs_drain_parked(mm_phys_allocator *a) {
 
 typedef struct fs_cursor {
   uint64_t run;
-  uint64_t chunk;
+  uint64_t span;
   uint64_t bit;
   phys_addr_t parked;
 } fs_cursor;
@@ -813,11 +813,11 @@ void phys_fs_for_each(const mm_phys_allocator *a, mm_range_fn fn, void *ctx) {
       src = 0;
     }
     mm_range bp = {PHYS_NONE, PHYS_NONE};
-    while (cur.chunk < a->chunk_count) {
-      const phys_chunk *ch = &a->chunks[cur.chunk];
+    while (cur.span < a->span_count) {
+      const phys_span *ch = &a->spans[cur.span];
       uint64_t b = bit_next_set(ch, cur.bit);
-      if (b >= PHYS_WINDOW_FRAMES) {
-        cur.chunk++;
+      if (b >= PHYS_SPAN_FRAMES) {
+        cur.span++;
         cur.bit = 0;
         continue;
       }
@@ -841,7 +841,7 @@ void phys_fs_for_each(const mm_phys_allocator *a, mm_range_fn fn, void *ctx) {
     if (src == 0) {
       cur.run++;
     } else if (src == 1) {
-      cur.bit = (piece.end - a->chunks[cur.chunk].base) >> MM_FRAME_SHIFT;
+      cur.bit = (piece.end - a->spans[cur.span].base) >> MM_FRAME_SHIFT;
     } else {
       cur.parked = parked_node(a, cur.parked)->next;
     }
