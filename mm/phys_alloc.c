@@ -30,365 +30,7 @@
 
 #include "mm/log.h"
 
-// One reservation-table slot: the entry plus its prefix maximum of ends (the maxima follow the entries in the
-// same block).
-#define RES_ENTRY_BYTES ((uint64_t)(sizeof(mm_reservation) + sizeof(uint64_t)))
-
-// ---------------------------------------------------------------------------------------------------------
-// Small helpers.
-
-void *phys_map(const mm_phys_allocator *a, phys_addr_t phys, uint64_t bytes) {
-  return a->window.map(a->window.ctx, phys, bytes);
-}
-
 static uint64_t frames_for(uint64_t bytes) { return (bytes + MM_FRAME_MASK) >> MM_FRAME_SHIFT; }
-
-// ---------------------------------------------------------------------------------------------------------
-// Managed memory: usable regions, plus reclaimable regions once reclaimed.
-
-static bool region_managed(const mm_phys_allocator *a, const mm_region *r) {
-  return r->type == MM_REGION_USABLE || (a->reclaimed && mm_region_type_reclaimable(r->type));
-}
-
-// Index of the last region with base <= x, or region_count when there is none.
-static uint64_t region_at_or_below(const mm_firmware_map *map, phys_addr_t x) {
-  uint64_t lo = 0, hi = map->region_count;
-  while (lo < hi) {
-    uint64_t mid = lo + (hi - lo) / 2;
-    if (map->regions[mid].base <= x) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  return lo == 0 ? map->region_count : lo - 1;
-}
-
-// True when every frame of [base, end) lies in managed memory.
-bool phys_managed_covers(const mm_phys_allocator *a, phys_addr_t base, phys_addr_t end) {
-  const mm_firmware_map *map = a->map;
-  uint64_t i = region_at_or_below(map, base);
-  if (i >= map->region_count) {
-    return false;
-  }
-  phys_addr_t pos = base;
-  for (; i < map->region_count; i++) {
-    const mm_region *r = &map->regions[i];
-    if (r->base > pos || r->end <= pos || !region_managed(a, r)) {
-      return false;
-    }
-    pos = r->end;
-    if (pos >= end) {
-      return true;
-    }
-  }
-  return false;
-}
-
-uint64_t phys_count_managed(const mm_phys_allocator *a) {
-  uint64_t n = 0;
-  for (uint64_t i = 0; i < a->map->region_count; i++) {
-    const mm_region *r = &a->map->regions[i];
-    if (region_managed(a, r)) {
-      n += (r->end - r->base) >> MM_FRAME_SHIFT;
-    }
-  }
-  return n;
-}
-
-// Frames of managed memory inside the union of the reservation table: one merge of two sorted lists.
-uint64_t phys_count_reserved_managed(const mm_phys_allocator *a) {
-  const mm_firmware_map *map = a->map;
-  uint64_t n = 0, k = 0, i = 0;
-  while (i < a->res_count) {
-    phys_addr_t ub = a->res[i].base, ue = a->res[i].end;
-    for (i++; i < a->res_count && a->res[i].base <= ue; i++) {
-      if (a->res[i].end > ue) {
-        ue = a->res[i].end;
-      }
-    }
-    while (k < map->region_count && map->regions[k].end <= ub) {
-      k++;
-    }
-    for (uint64_t j = k; j < map->region_count && map->regions[j].base < ue; j++) {
-      const mm_region *r = &map->regions[j];
-      if (!region_managed(a, r)) {
-        continue;
-      }
-      phys_addr_t b = r->base > ub ? r->base : ub, e = r->end < ue ? r->end : ue;
-      if (e > b) {
-        n += (e - b) >> MM_FRAME_SHIFT;
-      }
-    }
-  }
-  return n;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The reservation table.
-
-const mm_reservation *phys_res_find(const mm_phys_allocator *a, phys_addr_t base, phys_addr_t end) {
-  uint64_t lo = 0, hi = a->res_count;
-  while (lo < hi) {  // first index whose prefix maximum of ends passes base
-    uint64_t mid = lo + (hi - lo) / 2;
-    if (a->res_maxend[mid] > base) {
-      hi = mid;
-    } else {
-      lo = mid + 1;
-    }
-  }
-  if (lo < a->res_count && a->res[lo].base < end) {
-    return &a->res[lo];
-  }
-  return 0;
-}
-
-bool phys_res_touches(const mm_phys_allocator *a, phys_addr_t base, phys_addr_t end) {
-  return phys_res_find(a, base, end) != 0;
-}
-
-static void res_recompute_maxend(mm_phys_allocator *a, uint64_t from) {
-  uint64_t m = from == 0 ? 0 : a->res_maxend[from - 1];
-  for (uint64_t i = from; i < a->res_count; i++) {
-    if (a->res[i].end > m) {
-      m = a->res[i].end;
-    }
-    a->res_maxend[i] = m;
-  }
-}
-
-void phys_res_insert(mm_phys_allocator *a, phys_addr_t base, phys_addr_t end, mm_reservation_kind kind,
-                     const char *label) {
-  if (a->res_count >= a->res_cap) {
-    mm_panic("phys_res_insert", "reservation table full (caller must ensure a slot)");
-  }
-  uint64_t lo = 0, hi = a->res_count;
-  while (lo < hi) {  // upper bound by (base, end)
-    uint64_t mid = lo + (hi - lo) / 2;
-    const mm_reservation *e = &a->res[mid];
-    if (e->base < base || (e->base == base && e->end <= end)) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  mm_memmove(&a->res[lo + 1], &a->res[lo], (a->res_count - lo) * sizeof(mm_reservation));
-  mm_reservation *e = &a->res[lo];
-  mm_memset(e, 0, sizeof(*e));
-  e->base = base;
-  e->end = end;
-  e->kind = kind;
-  mm_reservation_copy_label(e->label, label);
-  a->res_count++;
-  res_recompute_maxend(a, lo);
-}
-
-// Removes the bookkeeping entry exactly covering [base, end); panics if there is none.
-static void res_remove_bookkeeping(mm_phys_allocator *a, phys_addr_t base, phys_addr_t end) {
-  for (uint64_t i = 0; i < a->res_count; i++) {
-    const mm_reservation *e = &a->res[i];
-    if (e->base == base && e->end == end && e->kind == MM_RES_BOOKKEEPING) {
-      mm_memmove(&a->res[i], &a->res[i + 1], (a->res_count - i - 1) * sizeof(mm_reservation));
-      a->res_count--;
-      res_recompute_maxend(a, i);
-      return;
-    }
-  }
-  mm_panic("res_remove_bookkeeping", "released block has no bookkeeping reservation");
-}
-
-// Calls fn for each maximal piece of [base, end) that no reservation covers.
-typedef void (*piece_fn)(mm_phys_allocator *a, phys_addr_t base, phys_addr_t end, void *ctx);
-static void for_each_unreserved(mm_phys_allocator *a, phys_addr_t base, phys_addr_t end, piece_fn fn,
-                                void *ctx) {
-  phys_addr_t pos = base;
-  while (pos < end) {
-    const mm_reservation *r = phys_res_find(a, pos, end);
-    if (r == 0) {
-      fn(a, pos, end, ctx);
-      return;
-    }
-    // fn may grow the table (reclaim tops up spare slots): copy the entry's bounds before calling it.
-    phys_addr_t rb = r->base, re = r->end;
-    if (rb > pos) {
-      fn(a, pos, rb, ctx);
-    }
-    pos = re;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Bookkeeping storage taken from the allocator itself.
-
-// Takes the lowest `frames` contiguous free frames and maps them. Nothing is recorded; false when
-// nothing fits or the window (mm_phys_window) cannot map.
-static bool bk_grab(mm_phys_allocator *a, uint64_t frames, phys_addr_t *phys, void **ptr) {
-  phys_addr_t at = PHYS_NONE;
-  if (frames == 1) {
-    at = phys_fs_lowest(a);
-  } else {
-    at = phys_fs_find(a, frames, MM_FRAME_SIZE, 0, UINT64_MAX);
-  }
-  if (at == PHYS_NONE) {
-    return false;
-  }
-  // Out of the free set first: the frames may hold parked-range nodes that the removal still reads.
-  if (phys_fs_remove(a, at, at + (frames << MM_FRAME_SHIFT)) != frames) {
-    mm_panic("bk_grab", "bookkeeping block was not entirely free");
-  }
-  void *p = phys_map(a, at, frames << MM_FRAME_SHIFT);
-  if (p == 0) {
-    phys_fs_add(a, at, at + (frames << MM_FRAME_SHIFT));
-    return false;
-  }
-  *phys = at;
-  *ptr = p;
-  a->own_bytes += frames << MM_FRAME_SHIFT;
-  a->reserved_frames += frames;
-  return true;
-}
-
-bool phys_bk_take(mm_phys_allocator *a, uint64_t frames, const char *label, phys_addr_t *phys, void **ptr) {
-  if (a->res_count >= a->res_cap || !bk_grab(a, frames, phys, ptr)) {
-    return false;
-  }
-  phys_res_insert(a, *phys, *phys + (frames << MM_FRAME_SHIFT), MM_RES_BOOKKEEPING, label);
-  return true;
-}
-
-static void release_piece(mm_phys_allocator *a, phys_addr_t base, phys_addr_t end, void *ctx) {
-  (void)ctx;
-  a->reserved_frames -= (end - base) >> MM_FRAME_SHIFT;
-  phys_fs_add(a, base, end);
-}
-
-// Gives a replaced block back: carved blocks stay reserved; blocks taken from the allocator are freed (minus
-// whatever another reservation still covers).
-static void bk_release(mm_phys_allocator *a, phys_block block) {
-  if (block.bytes == 0 || block.carved) {
-    return;
-  }
-  res_remove_bookkeeping(a, block.phys, block.phys + block.bytes);
-  a->own_bytes -= block.bytes;
-  for_each_unreserved(a, block.phys, block.phys + block.bytes, release_piece, 0);
-}
-
-static void log_growth(const char *table, uint64_t cap, phys_addr_t phys, uint64_t bytes) {
-  debug_structured(LOG_DEBUG, "mm.phys_grow", KV_S("table", table), KV_U("capacity", cap), KV_X("phys", phys),
-                   KV_U("bytes", bytes));
-}
-
-static bool grow_runs(mm_phys_allocator *a) {
-  uint64_t want = a->run_cap * 2 > a->run_cap + 2 * PHYS_RUN_SPARE ? a->run_cap * 2 : a->run_cap + 2 * PHYS_RUN_SPARE;
-  uint64_t frames = frames_for(want * sizeof(phys_run));
-  phys_addr_t phys;
-  void *ptr;
-  if (!phys_bk_take(a, frames, "phys.runs", &phys, &ptr)) {
-    return false;
-  }
-  mm_memcpy(ptr, a->runs, a->run_count * sizeof(phys_run));
-  phys_block old = a->runs_block;
-  a->runs = (phys_run *)ptr;
-  a->run_cap = (frames << MM_FRAME_SHIFT) / sizeof(phys_run);
-  a->runs_block = (phys_block){phys, frames << MM_FRAME_SHIFT, false};
-  log_growth("runs", a->run_cap, phys, frames << MM_FRAME_SHIFT);
-  bk_release(a, old);
-  return true;
-}
-
-static bool grow_res(mm_phys_allocator *a) {
-  uint64_t want = a->res_cap * 2 > a->res_cap + 2 * PHYS_RES_SPARE ? a->res_cap * 2 : a->res_cap + 2 * PHYS_RES_SPARE;
-  uint64_t frames = frames_for(want * RES_ENTRY_BYTES);
-  phys_addr_t phys;
-  void *ptr;
-  if (!bk_grab(a, frames, &phys, &ptr)) {
-    return false;
-  }
-  uint64_t cap = (frames << MM_FRAME_SHIFT) / RES_ENTRY_BYTES;
-  mm_reservation *res = (mm_reservation *)ptr;
-  uint64_t *maxend = (uint64_t *)((uint8_t *)ptr + cap * sizeof(mm_reservation));
-  mm_memcpy(res, a->res, a->res_count * sizeof(mm_reservation));
-  phys_block old = a->res_block, old_maxend = a->maxend_block;
-  a->res = res;
-  a->res_maxend = maxend;
-  a->res_cap = cap;
-  a->res_block = (phys_block){phys, frames << MM_FRAME_SHIFT, false};
-  a->maxend_block = (phys_block){0, 0, false};
-  res_recompute_maxend(a, 0);
-  phys_res_insert(a, phys, phys + (frames << MM_FRAME_SHIFT), MM_RES_BOOKKEEPING, "phys.reserved");
-  log_growth("reserved", cap, phys, frames << MM_FRAME_SHIFT);
-  bk_release(a, old);
-  bk_release(a, old_maxend);
-  return true;
-}
-
-static bool grow_spans(mm_phys_allocator *a) {
-  uint64_t want = a->span_cap * 2 > MM_FRAME_SIZE / sizeof(phys_span) ? a->span_cap * 2
-                                                                        : MM_FRAME_SIZE / sizeof(phys_span);
-  uint64_t frames = frames_for(want * sizeof(phys_span));
-  phys_addr_t phys;
-  void *ptr;
-  if (!phys_bk_take(a, frames, "phys.spans", &phys, &ptr)) {
-    return false;
-  }
-  mm_memcpy(ptr, a->spans, a->span_count * sizeof(phys_span));
-  phys_block old = a->spans_block;
-  a->spans = (phys_span *)ptr;
-  a->span_cap = (frames << MM_FRAME_SHIFT) / sizeof(phys_span);
-  a->spans_block = (phys_block){phys, frames << MM_FRAME_SHIFT, false};
-  log_growth("spans", a->span_cap, phys, frames << MM_FRAME_SHIFT);
-  bk_release(a, old);
-  return true;
-}
-
-bool phys_ensure_res_slot(mm_phys_allocator *a) { return a->res_count < a->res_cap || grow_res(a); }
-
-bool phys_ensure_span_slot(mm_phys_allocator *a) {
-  if (a->span_count < a->span_cap) {
-    return true;
-  }
-  // Growing records a reservation: make sure the table has room for it first.
-  if (a->res_count + 1 >= a->res_cap && !grow_res(a)) {
-    return false;
-  }
-  return grow_spans(a);
-}
-
-// Tops the tables up to their spare slots and re-indexes parked ranges. Best effort: when memory is too
-// exhausted to grow, the next operations use the remaining spares and, past those, parking.
-static void phys_maintain(mm_phys_allocator *a) {
-  if (a->in_maintenance) {
-    return;
-  }
-  a->in_maintenance = true;
-  if (a->res_cap - a->res_count < PHYS_RES_SPARE) {
-    grow_res(a);
-  }
-  if (a->run_cap - a->run_count < PHYS_RUN_SPARE + a->parked_ranges && a->res_count < a->res_cap) {
-    grow_runs(a);
-  }
-  if (a->res_cap - a->res_count < PHYS_RES_SPARE) {
-    grow_res(a);
-  }
-  if (a->parked_ranges != 0) {
-    phys_fs_drain_parked(a);
-  }
-  a->in_maintenance = false;
-}
-
-static inline bool maintenance_due(const mm_phys_allocator *a) {
-  return a->pending_count != 0 || a->run_cap - a->run_count < PHYS_RUN_SPARE ||
-         a->res_cap - a->res_count < PHYS_RES_SPARE || a->parked_ranges != 0;
-}
-
-// End of every successful mutating operation: queued span conversions, then spare slots.
-static void phys_finish(mm_phys_allocator *a) {
-  if (!maintenance_due(a)) {
-    return;
-  }
-  phys_fs_convert_pending(a);
-  phys_maintain(a);
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Initialization.
@@ -416,7 +58,7 @@ static mm_status build_runs(mm_phys_allocator *a, const mm_reservation *res, uin
   phys_addr_t ub = 0, ue = 0;
   bool have_u = false;
   for (uint64_t k = 0; k < map->region_count; k++) {
-    if (!region_managed(a, &map->regions[k])) {
+    if (!phys_region_managed(a, &map->regions[k])) {
       continue;
     }
     phys_addr_t pos = map->regions[k].base, re = map->regions[k].end;
@@ -478,6 +120,7 @@ mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
   a.map = map;
   a.window = *window;
   a.parked_head = PHYS_NONE;
+  a.source = &phys_grow_source;
   a.carved_bytes = carved->free_runs_bytes + carved->reserved_bytes;
 
   a.run_cap = carved->free_runs_bytes / sizeof(phys_run);
@@ -505,7 +148,7 @@ mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
   }
   a.free_frames = run_frames;
 
-  uint64_t carved_cap = carved->reserved_bytes / RES_ENTRY_BYTES;
+  uint64_t carved_cap = carved->reserved_bytes / PHYS_RES_SLOT_BYTES;
   if (reservations->count + 1 <= carved_cap) {
     a.res = (mm_reservation *)res_ptr;
     a.res_maxend = (uint64_t *)((uint8_t *)res_ptr + carved_cap * sizeof(mm_reservation));
@@ -517,22 +160,22 @@ mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
     // The carved array cannot hold entries and maxima: take a table from the memory just built. It is
     // recorded in itself; the carved array stays reserved (it is in the copied set).
     uint64_t cap = reservations->count * 2 + 2 * PHYS_RES_SPARE;
-    uint64_t frames = frames_for(cap * RES_ENTRY_BYTES);
+    uint64_t frames = frames_for(cap * PHYS_RES_SLOT_BYTES);
     phys_addr_t phys;
     void *ptr;
-    if (!bk_grab(&a, frames, &phys, &ptr)) {
+    if (!phys_bk_grab(&a, frames, &phys, &ptr)) {
       return MM_ERR_STORAGE_TOO_SMALL;
     }
-    a.res_cap = (frames << MM_FRAME_SHIFT) / RES_ENTRY_BYTES;
+    a.res_cap = (frames << MM_FRAME_SHIFT) / PHYS_RES_SLOT_BYTES;
     a.res = (mm_reservation *)ptr;
     a.res_maxend = (uint64_t *)((uint8_t *)ptr + a.res_cap * sizeof(mm_reservation));
     a.res_block = (phys_block){phys, frames << MM_FRAME_SHIFT, false};
     mm_memcpy(a.res, reservations->entries, reservations->count * sizeof(mm_reservation));
     a.res_count = reservations->count;
-    res_recompute_maxend(&a, 0);
+    phys_res_recompute_maxend(&a, 0);
     phys_res_insert(&a, phys, phys + (frames << MM_FRAME_SHIFT), MM_RES_BOOKKEEPING, "phys.reserved");
   }
-  res_recompute_maxend(&a, 0);
+  phys_res_recompute_maxend(&a, 0);
 
   a.managed_frames = phys_count_managed(&a);
   a.reserved_frames = phys_count_reserved_managed(&a);
@@ -551,7 +194,7 @@ mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
 
 uint64_t mm_phys_run_slot_bytes(void) { return sizeof(phys_run); }
 
-uint64_t mm_phys_reservation_slot_bytes(void) { return RES_ENTRY_BYTES; }
+uint64_t mm_phys_reservation_slot_bytes(void) { return PHYS_RES_SLOT_BYTES; }
 
 // Bytes of whole frames holding `slots` slots of `slot_bytes`; false when that passes 2^64.
 static bool storage_frames_bytes(uint64_t slots, uint64_t slot_bytes, uint64_t *bytes) {
@@ -565,7 +208,7 @@ static bool storage_frames_bytes(uint64_t slots, uint64_t slot_bytes, uint64_t *
 uint64_t mm_phys_storage_bytes(uint64_t free_slots, uint64_t reserved_slots) {
   uint64_t runs, res;
   if (!storage_frames_bytes(free_slots, sizeof(phys_run), &runs) ||
-      !storage_frames_bytes(reserved_slots, RES_ENTRY_BYTES, &res) || runs > UINT64_MAX - res) {
+      !storage_frames_bytes(reserved_slots, PHYS_RES_SLOT_BYTES, &res) || runs > UINT64_MAX - res) {
     return UINT64_MAX;
   }
   return runs + res;
@@ -753,17 +396,17 @@ mm_status mm_phys_reserve(mm_phys_allocator *alloc, phys_addr_t base, uint64_t b
   // Walk the managed regions the range meets; inside each, the pieces no reservation covers yet.
   reserve_ctx ctx = {0};
   const mm_firmware_map *map = alloc->map;
-  uint64_t i = region_at_or_below(map, base);
+  uint64_t i = phys_region_at_or_below(map, base);
   if (i >= map->region_count) {
     i = 0;
   }
   for (; i < map->region_count && map->regions[i].base < end; i++) {
     const mm_region *r = &map->regions[i];
-    if (!region_managed(alloc, r) || r->end <= base) {
+    if (!phys_region_managed(alloc, r) || r->end <= base) {
       continue;
     }
     phys_addr_t b = r->base > base ? r->base : base, e = r->end < end ? r->end : end;
-    for_each_unreserved(alloc, b, e, reserve_piece, &ctx);
+    phys_for_each_unreserved(alloc, b, e, reserve_piece, &ctx);
   }
   phys_res_insert(alloc, base, end, kind, label);
   alloc->reserved_frames += ctx.newly_reserved;
@@ -805,7 +448,7 @@ mm_status mm_phys_reclaim(mm_phys_allocator *alloc, uint64_t *reclaimed_frames) 
       alloc->managed_frames += frames;
       // Count first: reclaim_piece may take bookkeeping frames, which adjust reserved_frames themselves.
       alloc->reserved_frames += frames;
-      for_each_unreserved(alloc, r->base, r->end, reclaim_piece, &ctx);
+      phys_for_each_unreserved(alloc, r->base, r->end, reclaim_piece, &ctx);
       alloc->reserved_frames -= ctx.gained - before;
     }
     phys_finish(alloc);

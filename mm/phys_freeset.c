@@ -9,7 +9,13 @@
 //
 // Every function here keeps a->free_frames, the parked counters and the span summaries exact; callers keep
 // allocated/reserved counters.
-#include "mm/phys_alloc_internal.h"
+//
+// Bookkeeping frames (a bitmap frame, span-table room) come from the frame source injected in a->source
+// (phys_grow.c); nothing here calls up into the allocator.
+#include "mm/phys_freeset.h"
+
+#include "mm/phys_parked.h"
+#include "mm/phys_span.h"
 
 // ---------------------------------------------------------------------------------------------------------
 // Searches.
@@ -28,255 +34,6 @@ uint64_t phys_run_lower(const mm_phys_allocator *a, phys_addr_t x) {
   return lo;
 }
 
-// Index of the first span whose span contains x or lies above it.
-uint64_t phys_span_lower(const mm_phys_allocator *a, phys_addr_t x) {
-  phys_addr_t w = phys_span_base(x);
-  uint64_t lo = 0, hi = a->span_count;
-  while (lo < hi) {
-    uint64_t mid = lo + (hi - lo) / 2;
-    if (a->spans[mid].base >= w) {
-      hi = mid;
-    } else {
-      lo = mid + 1;
-    }
-  }
-  return lo;
-}
-
-// The span whose span contains x, or NULL.
-static phys_span *span_at(const mm_phys_allocator *a, phys_addr_t x) {
-  uint64_t c = phys_span_lower(a, x);
-  if (c < a->span_count && a->spans[c].base == phys_span_base(x)) {
-    return &a->spans[c];
-  }
-  return 0;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Bitmap spans.
-
-static inline void summary_update(phys_span *c, uint64_t w) {
-  uint64_t v = c->bits[w];
-  uint64_t bit = (uint64_t)1 << (w & 63);
-  if (v != 0) {
-    c->nonzero[w >> 6] |= bit;
-  } else {
-    c->nonzero[w >> 6] &= ~bit;
-  }
-  if (v == ~(uint64_t)0) {
-    c->full[w >> 6] |= bit;
-  } else {
-    c->full[w >> 6] &= ~bit;
-  }
-}
-
-// First index >= from whose bit in the 512-bit summary is set (invert: clear), or PHYS_SPAN_WORDS.
-static uint64_t summary_next(const uint64_t s[PHYS_SUMMARY_WORDS], uint64_t from, bool invert) {
-  while (from < PHYS_SPAN_WORDS) {
-    uint64_t v = s[from >> 6];
-    if (invert) {
-      v = ~v;
-    }
-    v &= ~(uint64_t)0 << (from & 63);
-    if (v != 0) {
-      return (from & ~(uint64_t)63) + (uint64_t)__builtin_ctzll(v);
-    }
-    from = (from | 63) + 1;
-  }
-  return PHYS_SPAN_WORDS;
-}
-
-// First set bit (frame index in the span) at or after `from`, or PHYS_SPAN_FRAMES.
-static uint64_t bit_next_set(const phys_span *c, uint64_t from) {
-  if (from >= PHYS_SPAN_FRAMES) {
-    return PHYS_SPAN_FRAMES;
-  }
-  uint64_t w = from >> 6;
-  uint64_t v = c->bits[w] & (~(uint64_t)0 << (from & 63));
-  if (v != 0) {
-    return (w << 6) + (uint64_t)__builtin_ctzll(v);
-  }
-  w = summary_next(c->nonzero, w + 1, false);
-  if (w >= PHYS_SPAN_WORDS) {
-    return PHYS_SPAN_FRAMES;
-  }
-  return (w << 6) + (uint64_t)__builtin_ctzll(c->bits[w]);
-}
-
-// First clear bit at or after `from`, or PHYS_SPAN_FRAMES.
-static uint64_t bit_next_clear(const phys_span *c, uint64_t from) {
-  if (from >= PHYS_SPAN_FRAMES) {
-    return PHYS_SPAN_FRAMES;
-  }
-  uint64_t w = from >> 6;
-  uint64_t v = ~c->bits[w] & (~(uint64_t)0 << (from & 63));
-  if (v != 0) {
-    return (w << 6) + (uint64_t)__builtin_ctzll(v);
-  }
-  w = summary_next(c->full, w + 1, true);
-  if (w >= PHYS_SPAN_WORDS) {
-    return PHYS_SPAN_FRAMES;
-  }
-  return (w << 6) + (uint64_t)__builtin_ctzll(~c->bits[w]);
-}
-
-// Mask of bits [lo, hi) inside one word, 0 <= lo < hi <= 64.
-static inline uint64_t word_mask(uint64_t lo, uint64_t hi) {
-  uint64_t m = ~(uint64_t)0 << lo;
-  if (hi < 64) {
-    m &= ((uint64_t)1 << hi) - 1;
-  }
-  return m;
-}
-
-// Sets (set) or clears bits [i0, i1) of the span; returns how many bits changed.
-static uint64_t bits_update(phys_span *c, uint64_t i0, uint64_t i1, bool set) {
-  uint64_t changed = 0;
-  while (i0 < i1) {
-    uint64_t w = i0 >> 6;
-    uint64_t hi = (i1 - (w << 6)) < 64 ? (i1 - (w << 6)) : 64;
-    uint64_t m = word_mask(i0 & 63, hi);
-    uint64_t old = c->bits[w];
-    if (set) {
-      changed += (uint64_t)__builtin_popcountll(~old & m);
-      c->bits[w] = old | m;
-    } else {
-      changed += (uint64_t)__builtin_popcountll(old & m);
-      c->bits[w] = old & ~m;
-    }
-    summary_update(c, w);
-    i0 = (w << 6) + hi;
-  }
-  if (set) {
-    c->free += changed;
-  } else {
-    c->free -= changed;
-  }
-  return changed;
-}
-
-static uint64_t bits_count(const phys_span *c, uint64_t i0, uint64_t i1) {
-  uint64_t n = 0;
-  while (i0 < i1) {
-    uint64_t w = i0 >> 6;
-    uint64_t hi = (i1 - (w << 6)) < 64 ? (i1 - (w << 6)) : 64;
-    n += (uint64_t)__builtin_popcountll(c->bits[w] & word_mask(i0 & 63, hi));
-    i0 = (w << 6) + hi;
-  }
-  return n;
-}
-
-// Exact popcount of the whole span (the checker compares it with the counter).
-uint64_t phys_span_recount(const phys_span *c) { return bits_count(c, 0, PHYS_SPAN_FRAMES); }
-
-static void hint_after_gain(mm_phys_allocator *a, const phys_span *c) {
-  uint64_t idx = (uint64_t)(c - a->spans);
-  if (idx < a->span_hint) {
-    a->span_hint = idx;
-  }
-}
-
-static void hint_after_loss(mm_phys_allocator *a) {
-  while (a->span_hint < a->span_count && a->spans[a->span_hint].free == 0) {
-    a->span_hint++;
-  }
-}
-
-static inline uint64_t frame_index(const phys_span *c, phys_addr_t x) { return (x - c->base) >> MM_FRAME_SHIFT; }
-
-// ---------------------------------------------------------------------------------------------------------
-// Parked ranges (last resort; see the file comment).
-
-static phys_parked_node *parked_node(const mm_phys_allocator *a, phys_addr_t at) {
-  phys_parked_node *n = (phys_parked_node *)phys_map(a, at, sizeof(phys_parked_node));
-  if (n == 0) {
-    mm_panic("phys_parked_node", "window cannot map a parked frame");
-  }
-  return n;
-}
-
-static void parked_write(const mm_phys_allocator *a, phys_addr_t at, phys_addr_t next, phys_addr_t end) {
-  phys_parked_node *n = parked_node(a, at);
-  n->magic = PHYS_PARKED_MAGIC;
-  n->next = next;
-  n->end = end;
-}
-
-// Inserts [x, y) into the sorted parked list. Needs no storage: the node lives at x.
-static void parked_insert(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
-  phys_addr_t prev = PHYS_NONE, cur = a->parked_head;
-  while (cur != PHYS_NONE && cur < x) {
-    prev = cur;
-    cur = parked_node(a, cur)->next;
-  }
-  parked_write(a, x, cur, y);
-  if (prev == PHYS_NONE) {
-    a->parked_head = x;
-  } else {
-    parked_node(a, prev)->next = x;
-  }
-  a->parked_ranges++;
-  a->parked_frames += (y - x) >> MM_FRAME_SHIFT;
-}
-
-// Removes the frames of [x, y) from parked ranges. If `into` is given, the removed frames are set in its
-// bitmap (span conversion). Returns the number of frames removed.
-static uint64_t parked_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y, phys_span *into) {
-  uint64_t removed = 0;
-  phys_addr_t prev = PHYS_NONE, cur = a->parked_head;
-  while (cur != PHYS_NONE && cur < y) {
-    phys_parked_node *n = parked_node(a, cur);
-    phys_addr_t next = n->next, end = n->end;
-    if (end <= x) {
-      prev = cur;
-      cur = next;
-      continue;
-    }
-    phys_addr_t cb = cur > x ? cur : x, ce = end < y ? end : y;
-    removed += (ce - cb) >> MM_FRAME_SHIFT;
-    if (into != 0) {
-      bits_update(into, frame_index(into, cb), frame_index(into, ce), true);
-    }
-    // Pieces that stay: [cur, cb) and [ce, end).
-    phys_addr_t link = next;
-    if (ce < end) {
-      parked_write(a, ce, next, end);
-      link = ce;
-      a->parked_ranges++;
-    }
-    if (cb > cur) {
-      n->end = cb;
-      n->next = link;
-      prev = cur;
-    } else {
-      if (prev == PHYS_NONE) {
-        a->parked_head = link;
-      } else {
-        parked_node(a, prev)->next = link;
-      }
-      a->parked_ranges--;
-    }
-    if (ce < end) {
-      prev = ce;
-    }
-    cur = next;
-  }
-  a->parked_frames -= removed;
-  return removed;
-}
-
-static uint64_t parked_count(const mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
-  uint64_t n = 0;
-  for (phys_addr_t cur = a->parked_head; cur != PHYS_NONE && cur < y;) {
-    const phys_parked_node *node = parked_node(a, cur);
-    if (node->end > x) {
-      phys_addr_t cb = cur > x ? cur : x, ce = node->end < y ? node->end : y;
-      n += (ce - cb) >> MM_FRAME_SHIFT;
-    }
-    cur = node->next;
-  }
-  return n;
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Runs.
@@ -339,7 +96,7 @@ static void runs_add_at(mm_phys_allocator *a, uint64_t i, phys_addr_t x, phys_ad
     runs_insert_at(a, i, x, y);
     note_new_run(a, x);
   } else {
-    parked_insert(a, x, y);
+    phys_parked_insert(a, x, y);
   }
 }
 
@@ -359,7 +116,7 @@ static uint64_t runs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) 
       runs_insert_at(a, i + 1, y, old_end);
       note_new_run(a, x);
     } else {
-      parked_insert(a, y, old_end);
+      phys_parked_insert(a, y, old_end);
     }
     return (y - x) >> MM_FRAME_SHIFT;
   }
@@ -388,14 +145,14 @@ static uint64_t runs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) 
 bool phys_fs_is_free(const mm_phys_allocator *a, phys_addr_t f) {
   uint64_t c = phys_span_lower(a, f);
   if (c < a->span_count && a->spans[c].base == phys_span_base(f)) {
-    uint64_t i = frame_index(&a->spans[c], f);
+    uint64_t i = phys_frame_index(&a->spans[c], f);
     return (a->spans[c].bits[i >> 6] >> (i & 63)) & 1;
   }
   uint64_t r = phys_run_lower(a, f);
   if (r < a->run_count && a->runs[r].base <= f) {
     return true;
   }
-  return a->parked_ranges != 0 && parked_count(a, f, f + MM_FRAME_SIZE) != 0;
+  return a->parked_ranges != 0 && phys_parked_count(a, f, f + MM_FRAME_SIZE) != 0;
 }
 
 uint64_t phys_fs_count_free(const mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
@@ -405,7 +162,7 @@ uint64_t phys_fs_count_free(const mm_phys_allocator *a, phys_addr_t x, phys_addr
     if (c < a->span_count && a->spans[c].base <= x) {
       const phys_span *ch = &a->spans[c];
       phys_addr_t e = phys_span_end(ch->base) < y ? phys_span_end(ch->base) : y;
-      n += bits_count(ch, frame_index(ch, x), frame_index(ch, e));
+      n += phys_bits_count(ch, phys_frame_index(ch, x), phys_frame_index(ch, e));
       x = e;
       continue;
     }
@@ -416,7 +173,7 @@ uint64_t phys_fs_count_free(const mm_phys_allocator *a, phys_addr_t x, phys_addr
       n += (re - rb) >> MM_FRAME_SHIFT;
     }
     if (a->parked_ranges != 0) {
-      n += parked_count(a, x, e);
+      n += phys_parked_count(a, x, e);
     }
     x = e;
   }
@@ -430,11 +187,11 @@ void phys_fs_add(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
     if (c < a->span_count && a->spans[c].base <= x) {
       phys_span *ch = &a->spans[c];
       phys_addr_t e = phys_span_end(ch->base) < y ? phys_span_end(ch->base) : y;
-      uint64_t changed = bits_update(ch, frame_index(ch, x), frame_index(ch, e), true);
+      uint64_t changed = phys_bits_update(ch, phys_frame_index(ch, x), phys_frame_index(ch, e), true);
       if (changed != (e - x) >> MM_FRAME_SHIFT) {
         mm_panic("phys_fs_add", "frame added to a bitmap span was already free");
       }
-      hint_after_gain(a, ch);
+      phys_hint_after_gain(a, ch);
       x = e;
       continue;
     }
@@ -451,15 +208,15 @@ uint64_t phys_fs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
     if (c < a->span_count && a->spans[c].base <= x) {
       phys_span *ch = &a->spans[c];
       phys_addr_t e = phys_span_end(ch->base) < y ? phys_span_end(ch->base) : y;
-      removed += bits_update(ch, frame_index(ch, x), frame_index(ch, e), false);
-      hint_after_loss(a);
+      removed += phys_bits_update(ch, phys_frame_index(ch, x), phys_frame_index(ch, e), false);
+      phys_hint_after_loss(a);
       x = e;
       continue;
     }
     phys_addr_t e = (c < a->span_count && a->spans[c].base < y) ? a->spans[c].base : y;
     removed += runs_remove(a, x, e);
     if (a->parked_ranges != 0) {
-      removed += parked_remove(a, x, e, 0);
+      removed += phys_parked_remove(a, x, e, 0);
     }
     x = e;
   }
@@ -472,7 +229,7 @@ phys_addr_t phys_fs_lowest(const mm_phys_allocator *a) {
   if (a->span_hint < a->span_count) {
     const phys_span *c = &a->spans[a->span_hint];
     if (c->base < best) {
-      uint64_t b = bit_next_set(c, 0);
+      uint64_t b = phys_bit_next_set(c, 0);
       phys_addr_t f = c->base + (b << MM_FRAME_SHIFT);
       if (f < best) {
         best = f;
@@ -496,8 +253,8 @@ phys_addr_t phys_fs_next_free(const mm_phys_allocator *a, phys_addr_t from) {
     if (ch->free == 0) {
       continue;
     }
-    uint64_t start = from > ch->base ? frame_index(ch, from) : 0;
-    uint64_t b = bit_next_set(ch, start);
+    uint64_t start = from > ch->base ? phys_frame_index(ch, from) : 0;
+    uint64_t b = phys_bit_next_set(ch, start);
     if (b < PHYS_SPAN_FRAMES) {
       phys_addr_t f = ch->base + (b << MM_FRAME_SHIFT);
       if (f < best) {
@@ -507,7 +264,7 @@ phys_addr_t phys_fs_next_free(const mm_phys_allocator *a, phys_addr_t from) {
     }
   }
   for (phys_addr_t cur = a->parked_head; cur != PHYS_NONE && cur < best;) {
-    const phys_parked_node *n = parked_node(a, cur);
+    const phys_parked_node *n = phys_parked_at(a, cur);
     if (n->end > from) {
       phys_addr_t f = cur > from ? cur : from;
       if (f < best) {
@@ -523,16 +280,16 @@ phys_addr_t phys_fs_next_free(const mm_phys_allocator *a, phys_addr_t from) {
 phys_addr_t phys_fs_extent(const mm_phys_allocator *a, phys_addr_t x, phys_addr_t limit) {
   while (x < limit) {
     phys_addr_t e = x;
-    const phys_span *ch = span_at(a, x);
+    const phys_span *ch = phys_span_at(a, x);
     if (ch != 0) {
-      e = ch->base + (bit_next_clear(ch, frame_index(ch, x)) << MM_FRAME_SHIFT);
+      e = ch->base + (phys_bit_next_clear(ch, phys_frame_index(ch, x)) << MM_FRAME_SHIFT);
     } else {
       uint64_t r = phys_run_lower(a, x);
       if (r < a->run_count && a->runs[r].base <= x) {
         e = a->runs[r].end;
       } else {
         for (phys_addr_t cur = a->parked_head; cur != PHYS_NONE && cur <= x;) {
-          const phys_parked_node *n = parked_node(a, cur);
+          const phys_parked_node *n = phys_parked_at(a, cur);
           if (n->end > x) {
             e = n->end;
             break;
@@ -563,10 +320,10 @@ static phys_addr_t span_aligned_candidate(const phys_span *ch, phys_addr_t x, ui
                                            uint64_t align) {
   uint64_t align_words = (align >> MM_FRAME_SHIFT) / 64;
   uint64_t full_words = frames / 64;
-  uint64_t w = frame_index(ch, x) / 64;
+  uint64_t w = phys_frame_index(ch, x) / 64;
   while (w < PHYS_SPAN_WORDS) {
     uint64_t need = full_words < PHYS_SPAN_WORDS - w ? full_words : PHYS_SPAN_WORDS - w;
-    uint64_t f = summary_next(ch->full, w, false);
+    uint64_t f = phys_summary_next(ch->full, w, false);
     if (f >= PHYS_SPAN_WORDS) {
       break;
     }
@@ -574,7 +331,7 @@ static phys_addr_t span_aligned_candidate(const phys_span *ch, phys_addr_t x, ui
       w = (f + align_words - 1) / align_words * align_words;
       continue;
     }
-    uint64_t g = summary_next(ch->full, w, true);
+    uint64_t g = phys_summary_next(ch->full, w, true);
     if (g >= w + need) {
       return ch->base + ((w * 64) << MM_FRAME_SHIFT);
     }
@@ -601,7 +358,7 @@ phys_addr_t phys_fs_find(const mm_phys_allocator *a, uint64_t frames, uint64_t a
       return PHYS_NONE;
     }
     if (accelerate) {
-      const phys_span *ch = span_at(a, c);
+      const phys_span *ch = phys_span_at(a, c);
       if (ch != 0) {
         phys_addr_t cand = span_aligned_candidate(ch, c, frames, align);
         if (cand != c) {
@@ -629,7 +386,7 @@ bool phys_fs_add_one(mm_phys_allocator *a, phys_addr_t f) {
   uint64_t c = phys_span_lower(a, f);
   if (c < a->span_count && a->spans[c].base == phys_span_base(f)) {
     phys_span *ch = &a->spans[c];
-    uint64_t i = frame_index(ch, f), w = i >> 6, bit = (uint64_t)1 << (i & 63);
+    uint64_t i = phys_frame_index(ch, f), w = i >> 6, bit = (uint64_t)1 << (i & 63);
     uint64_t old = ch->bits[w];
     if (old & bit) {
       return false;
@@ -648,7 +405,7 @@ bool phys_fs_add_one(mm_phys_allocator *a, phys_addr_t f) {
   }
   uint64_t r = phys_run_lower(a, f);
   if ((r < a->run_count && a->runs[r].base <= f) ||
-      (a->parked_ranges != 0 && parked_count(a, f, f + MM_FRAME_SIZE) != 0)) {
+      (a->parked_ranges != 0 && phys_parked_count(a, f, f + MM_FRAME_SIZE) != 0)) {
     return false;
   }
   a->free_frames++;
@@ -667,7 +424,7 @@ static inline void span_store_taken(mm_phys_allocator *a, phys_span *ch, uint64_
     ch->nonzero[w >> 6] &= ~((uint64_t)1 << (w & 63));
   }
   if (--ch->free == 0) {
-    hint_after_loss(a);
+    phys_hint_after_loss(a);
   }
   a->free_frames--;
 }
@@ -677,7 +434,7 @@ bool phys_fs_take_one(mm_phys_allocator *a, phys_addr_t f) {
   uint64_t c = phys_span_lower(a, f);
   if (c < a->span_count && a->spans[c].base == phys_span_base(f)) {
     phys_span *ch = &a->spans[c];
-    uint64_t i = frame_index(ch, f), w = i >> 6, bit = (uint64_t)1 << (i & 63);
+    uint64_t i = phys_frame_index(ch, f), w = i >> 6, bit = (uint64_t)1 << (i & 63);
     uint64_t v = ch->bits[w];
     if ((v & bit) == 0) {
       return false;
@@ -696,7 +453,7 @@ phys_addr_t phys_fs_take_lowest(mm_phys_allocator *a) {
   phys_addr_t run_low = a->run_count != 0 ? a->runs[0].base : PHYS_NONE;
   if (a->span_hint < a->span_count && a->spans[a->span_hint].base < run_low) {
     phys_span *ch = &a->spans[a->span_hint];
-    uint64_t w = summary_next(ch->nonzero, 0, false);
+    uint64_t w = phys_summary_next(ch->nonzero, 0, false);
     uint64_t v = ch->bits[w];
     uint64_t i = (w << 6) + (uint64_t)__builtin_ctzll(v);
     phys_addr_t f = ch->base + (i << MM_FRAME_SHIFT);
@@ -715,16 +472,16 @@ phys_addr_t phys_fs_take_lowest(mm_phys_allocator *a) {
 // ---------------------------------------------------------------------------------------------------------
 // Span conversion.
 
-static void convert_span(mm_phys_allocator *a, phys_addr_t w) {
-  if (span_at(a, w) != 0 || runs_in_span(a, w) <= PHYS_SPAN_RUN_LIMIT) {
+void phys_fs_convert_span(mm_phys_allocator *a, phys_addr_t w) {
+  if (phys_span_at(a, w) != 0 || runs_in_span(a, w) <= PHYS_SPAN_RUN_LIMIT) {
     return;
   }
-  if (!phys_ensure_span_slot(a) || !phys_ensure_res_slot(a)) {
+  if (!a->source->span_slot(a)) {
     return;
   }
   phys_addr_t bits_phys;
   void *bits;
-  if (!phys_bk_take(a, 1, "phys.bitmap", &bits_phys, &bits)) {
+  if (!a->source->take(a, 1, "phys.bitmap", &bits_phys, &bits)) {
     return;
   }
   // Insert the descriptor in base order.
@@ -744,9 +501,9 @@ static void convert_span(mm_phys_allocator *a, phys_addr_t w) {
   for (uint64_t r = i; r < a->run_count && a->runs[r].base < we; r++) {
     phys_run *run = &a->runs[r];
     phys_addr_t cb = run->base > w ? run->base : w, ce = run->end < we ? run->end : we;
-    bits_update(ch, frame_index(ch, cb), frame_index(ch, ce), true);
+    phys_bits_update(ch, phys_frame_index(ch, cb), phys_frame_index(ch, ce), true);
     if (run->base < w && run->end > we) {
-      mm_panic("convert_span", "a single run covers the whole span");
+      mm_panic("phys_fs_convert_span", "a single run covers the whole span");
     } else if (run->base < w) {
       run->end = w;
       first_delete = r + 1;
@@ -758,29 +515,18 @@ static void convert_span(mm_phys_allocator *a, phys_addr_t w) {
   }
   runs_delete(a, first_delete, delete_count);
   if (a->parked_ranges != 0) {
-    parked_remove(a, w, we, ch);
+    phys_parked_remove(a, w, we, ch);
   }
-  // The bitmap frame left the free set through phys_bk_take; the span holds exactly what was free.
+  // The bitmap frame left the free set through the frame source; the span holds exactly what was free.
   a->span_hint = 0;
-  hint_after_loss(a);
+  phys_hint_after_loss(a);
 }
 
-void phys_fs_convert_pending(mm_phys_allocator *a) {
-  if (a->in_maintenance) {
-    return;
-  }
-  while (a->pending_count != 0) {
-    phys_addr_t w = a->pending[--a->pending_count];
-    a->in_maintenance = true;
-    convert_span(a, w);
-    a->in_maintenance = false;
-  }
-}
 
 void phys_fs_drain_parked(mm_phys_allocator *a) {
   while (a->parked_head != PHYS_NONE && a->run_count + 1 < a->run_cap) {
     phys_addr_t x = a->parked_head;
-    phys_parked_node *n = parked_node(a, x);
+    phys_parked_node *n = phys_parked_at(a, x);
     phys_addr_t y = n->end;
     a->parked_head = n->next;
     a->parked_ranges--;
@@ -790,72 +536,3 @@ void phys_fs_drain_parked(mm_phys_allocator *a) {
   }
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Iteration: three sorted sources merged, adjacent pieces coalesced.
-
-typedef struct fs_cursor {
-  uint64_t run;
-  uint64_t span;
-  uint64_t bit;
-  phys_addr_t parked;
-} fs_cursor;
-
-void phys_fs_for_each(const mm_phys_allocator *a, mm_range_fn fn, void *ctx) {
-  fs_cursor cur = {0, 0, 0, a->parked_head};
-  mm_range pending = {0, 0};
-  bool have = false;
-  for (;;) {
-    mm_range piece = {PHYS_NONE, PHYS_NONE};
-    int src = -1;
-    if (cur.run < a->run_count) {
-      piece.base = a->runs[cur.run].base;
-      piece.end = a->runs[cur.run].end;
-      src = 0;
-    }
-    mm_range bp = {PHYS_NONE, PHYS_NONE};
-    while (cur.span < a->span_count) {
-      const phys_span *ch = &a->spans[cur.span];
-      uint64_t b = bit_next_set(ch, cur.bit);
-      if (b >= PHYS_SPAN_FRAMES) {
-        cur.span++;
-        cur.bit = 0;
-        continue;
-      }
-      uint64_t e = bit_next_clear(ch, b);
-      bp.base = ch->base + (b << MM_FRAME_SHIFT);
-      bp.end = ch->base + (e << MM_FRAME_SHIFT);
-      break;
-    }
-    if (bp.base < piece.base) {
-      piece = bp;
-      src = 1;
-    }
-    if (cur.parked != PHYS_NONE && cur.parked < piece.base) {
-      piece.base = cur.parked;
-      piece.end = parked_node(a, cur.parked)->end;
-      src = 2;
-    }
-    if (src < 0) {
-      break;
-    }
-    if (src == 0) {
-      cur.run++;
-    } else if (src == 1) {
-      cur.bit = (piece.end - a->spans[cur.span].base) >> MM_FRAME_SHIFT;
-    } else {
-      cur.parked = parked_node(a, cur.parked)->next;
-    }
-    if (have && pending.end == piece.base) {
-      pending.end = piece.end;
-      continue;
-    }
-    if (have && !fn(ctx, pending)) {
-      return;
-    }
-    pending = piece;
-    have = true;
-  }
-  if (have) {
-    fn(ctx, pending);
-  }
-}
