@@ -100,6 +100,20 @@ bool mm_phys_is_free(const mm_phys_allocator *alloc, phys_addr_t frame);
 // or alloc is NULL. A copy because the table moves when it grows.
 bool mm_phys_reservation_at(const mm_phys_allocator *alloc, phys_addr_t frame, mm_reservation *out);
 mm_phys_stats mm_phys_get_stats(const mm_phys_allocator *alloc);
+
+// Bound on stats.bookkeeping_bytes, for every map. Bitmap spans (a 128 MiB span whose free memory fragmented
+// into more than 8 runs) never turn back into runs, so the bookkeeping is bounded per bitmap span, not by the
+// size of managed memory. With S bitmap spans (at most one per 128 MiB span that holds managed memory):
+//   bookkeeping_bytes == mm_phys_allocator_size() + carved bytes (both arrays, reserved forever)
+//                        + S * MM_FRAME_SIZE                  one bitmap frame per span
+//                        + span table bytes                   <= max(MM_FRAME_SIZE, round_up_to_frames(2 * S *
+//                                                                MM_PHYS_SPAN_DESCRIPTOR_BYTES)) (doubling)
+//                        + run array and reservation table, when outgrown: the doubled array that holds the
+//                          current entries plus spare slots, rounded up to whole frames.
+// The worst case per managed byte is therefore a map whose 128 MiB spans hold only a few usable frames each:
+// 64 spans of 64 usable frames (16 MiB managed) cost 64 bitmap frames plus the span table, about 1.6% of
+// managed memory; a span fully backed by memory costs 4 KiB per 128 MiB (0.003%).
+#define MM_PHYS_SPAN_DESCRIPTOR_BYTES 160u
 const mm_firmware_map *mm_phys_firmware_map(const mm_phys_allocator *alloc);
 
 // Iteration: the callback returns false to stop early. Free runs are maximal and in ascending order;

@@ -3,6 +3,7 @@
 // between, near max, many), allocation (second fit, small gaps, all reserved, no space, limited space, too
 // large, alignment, address windows), every free error, fixed allocation, late reservation, reclaim, growth
 // from tiny carved arrays, and frees that must succeed however little bookkeeping space is left.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -757,6 +758,46 @@ TEST_F(PhysAlloc, FreeParksRangesWhenRunArrayCannotGrow) {
   ASSERT_EQ(h_.Check(), "");
   EXPECT_EQ(a()->parked_ranges, 0u);
   EXPECT_EQ(Stats().free_frames, spans * 7 + 16 - 2);  // two frames became the larger run array
+}
+
+// The bound stated in phys_alloc.h, on its worst case: 64 128-MiB spans holding 64 usable frames each, every
+// one fragmented into a bitmap span. The bookkeeping is exactly the stated sum, the span table stays within its
+// stated bound, and the whole costs about 1.6% of managed memory.
+TEST_F(PhysAlloc, BookkeepingBoundHoldsForTheWorstCasePerSpan) {
+  const uint64_t spans = 64, frames_per_span = 64, span_bytes = 128 * kMiB;
+  std::vector<RegionSpec> regions;
+  for (uint64_t i = 0; i < spans; i++) {
+    uint64_t base = 4 * kGiB + i * span_bytes;
+    regions.push_back({base, base + frames_per_span * kF, MM_REGION_USABLE});
+  }
+  // The carved arrays, then 1 MiB of contiguous memory the bitmap frames and the doubling span table come from.
+  const phys_addr_t carve_at = 1 * kGiB;
+  regions.insert(regions.begin(), RegionSpec{carve_at, carve_at + 4 * kF + kMiB, MM_REGION_USABLE});
+  ASSERT_EQ(h_.Build(regions, {}, carve_at, 2 * kF, 2 * kF), MM_OK);
+  // Take each span's frames, then free every other one: 32 runs per span, far past the limit of 8.
+  for (uint64_t i = 0; i < spans; i++) {
+    ASSERT_EQ(mm_phys_alloc_fixed(a(), 4 * kGiB + i * span_bytes, frames_per_span), MM_OK) << i;
+  }
+  for (uint64_t i = 0; i < spans; i++) {
+    for (uint64_t k = 0; k < frames_per_span; k += 2) {
+      ASSERT_EQ(mm_phys_free(a(), 4 * kGiB + i * span_bytes + k * kF, 1), MM_OK) << i << " " << k;
+    }
+  }
+  ASSERT_EQ(h_.Check(), "");
+  const uint64_t s = a()->span_count;
+  ASSERT_EQ(s, spans);
+  ASSERT_TRUE(a()->runs_block.carved);  // the carved arrays were large enough: no grown run/reservation array
+  ASSERT_TRUE(a()->res_block.carved);
+  const uint64_t span_table = a()->spans_block.bytes;
+  const uint64_t span_table_bound =
+      std::max<uint64_t>(kF, (2 * s * MM_PHYS_SPAN_DESCRIPTOR_BYTES + kF - 1) / kF * kF);
+  EXPECT_LE(span_table, span_table_bound);
+  mm_phys_stats st = Stats();
+  EXPECT_EQ(st.bookkeeping_bytes, mm_phys_allocator_size() + 4 * kF + s * kF + span_table);
+  const double managed_bytes = static_cast<double>(spans * frames_per_span * kF);
+  const double own_share = static_cast<double>(s * kF + span_table) / managed_bytes;
+  EXPECT_GT(own_share, 0.015);
+  EXPECT_LT(own_share, 0.017);
 }
 
 TEST_F(PhysAlloc, BookkeepingCountsCarvedArraysAndStruct) {

@@ -42,6 +42,8 @@ typedef struct phys_span {
   uint64_t full[PHYS_SUMMARY_WORDS];       // bit w set iff bits[w] == ~0
 } phys_span;
 
+_Static_assert(sizeof(phys_span) == MM_PHYS_SPAN_DESCRIPTOR_BYTES, "phys_alloc.h states the span descriptor size");
+
 // One bookkeeping block: physically contiguous frames the allocator's tables live in.
 typedef struct phys_block {
   phys_addr_t phys;
