@@ -148,14 +148,13 @@ mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
   }
   a.free_frames = run_frames;
 
+  // The copied set becomes the allocator's table (the shared sorted table, with prefix maxima).
+  mm_res_table t = {reservations->entries, 0, reservations->count, reservations->count};
   uint64_t carved_cap = carved->reserved_bytes / PHYS_RES_SLOT_BYTES;
   if (reservations->count + 1 <= carved_cap) {
-    a.res = (mm_reservation *)res_ptr;
-    a.res_maxend = (uint64_t *)((uint8_t *)res_ptr + carved_cap * sizeof(mm_reservation));
-    a.res_cap = carved_cap;
+    mm_res_table_move(&t, res_ptr, carved->reserved_bytes);  // fits: checked just above
+    phys_res_store(&a, &t);
     a.res_block = (phys_block){carved->reserved_phys, carved->reserved_bytes, true};
-    mm_memcpy(a.res, reservations->entries, reservations->count * sizeof(mm_reservation));
-    a.res_count = reservations->count;
   } else {
     // The carved array cannot hold entries and maxima: take a table from the memory just built. It is
     // recorded in itself; the carved array stays reserved (it is in the copied set).
@@ -166,16 +165,11 @@ mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
     if (!phys_bk_grab(&a, frames, &phys, &ptr)) {
       return MM_ERR_STORAGE_TOO_SMALL;
     }
-    a.res_cap = (frames << MM_FRAME_SHIFT) / PHYS_RES_SLOT_BYTES;
-    a.res = (mm_reservation *)ptr;
-    a.res_maxend = (uint64_t *)((uint8_t *)ptr + a.res_cap * sizeof(mm_reservation));
+    mm_res_table_move(&t, ptr, frames << MM_FRAME_SHIFT);  // room for twice the entries
+    phys_res_store(&a, &t);
     a.res_block = (phys_block){phys, frames << MM_FRAME_SHIFT, false};
-    mm_memcpy(a.res, reservations->entries, reservations->count * sizeof(mm_reservation));
-    a.res_count = reservations->count;
-    phys_res_recompute_maxend(&a, 0);
     phys_res_insert(&a, phys, phys + (frames << MM_FRAME_SHIFT), MM_RES_BOOKKEEPING, "phys.reserved");
   }
-  phys_res_recompute_maxend(&a, 0);
 
   a.managed_frames = phys_count_managed(&a);
   a.reserved_frames = phys_count_reserved_managed(&a);

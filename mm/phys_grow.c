@@ -95,18 +95,16 @@ static bool grow_res(mm_phys_allocator *a) {
   if (!phys_bk_grab(a, frames, &phys, &ptr)) {
     return false;
   }
-  uint64_t cap = (frames << MM_FRAME_SHIFT) / PHYS_RES_SLOT_BYTES;
-  mm_reservation *res = (mm_reservation *)ptr;
-  uint64_t *maxend = (uint64_t *)((uint8_t *)ptr + cap * sizeof(mm_reservation));
-  mm_memcpy(res, a->res, a->res_count * sizeof(mm_reservation));
+  // The table moves into the new frames (entries, then maxima) and records them in itself.
+  mm_res_table t = phys_res_view(a);
+  if (!mm_res_table_move(&t, ptr, frames << MM_FRAME_SHIFT)) {
+    mm_panic("grow_res", "a doubled table holds fewer entries than the old one");
+  }
+  phys_res_store(a, &t);
   phys_block old = a->res_block;
-  a->res = res;
-  a->res_maxend = maxend;
-  a->res_cap = cap;
   a->res_block = (phys_block){phys, frames << MM_FRAME_SHIFT, false};
-  phys_res_recompute_maxend(a, 0);
   phys_res_insert(a, phys, phys + (frames << MM_FRAME_SHIFT), MM_RES_BOOKKEEPING, "phys.reserved");
-  log_growth("reserved", cap, phys, frames << MM_FRAME_SHIFT);
+  log_growth("reserved", a->res_cap, phys, frames << MM_FRAME_SHIFT);
   bk_release(a, old);
   return true;
 }

@@ -13,6 +13,7 @@
 #define MM_PHYS_STATE_H
 
 #include "mm/phys_alloc.h"
+#include "mm/res_table.h"
 
 #define PHYS_SPAN_SHIFT 15u                                       // frames per span, log2
 #define PHYS_SPAN_FRAMES ((uint64_t)1 << PHYS_SPAN_SHIFT)      // 32768 frames = 128 MiB
@@ -116,7 +117,7 @@ struct mm_phys_allocator {
 
 // One reservation-table slot: the entry plus its prefix maximum of ends (the maxima follow the entries in the
 // same block).
-#define PHYS_RES_SLOT_BYTES ((uint64_t)(sizeof(mm_reservation) + sizeof(uint64_t)))
+#define PHYS_RES_SLOT_BYTES MM_RES_TABLE_INDEXED_SLOT_BYTES
 
 static inline void *phys_map(const mm_phys_allocator *a, phys_addr_t phys, uint64_t bytes) {
   return a->window.map(a->window.ctx, phys, bytes);
