@@ -37,20 +37,6 @@ static uint64_t frames_for(uint64_t bytes) { return (bytes + MM_FRAME_MASK) >> M
 
 uint64_t mm_phys_allocator_size(void) { return sizeof(mm_phys_allocator); }
 
-static bool append_run(mm_phys_allocator *a, phys_addr_t b, phys_addr_t e) {
-  if (a->run_count != 0 && a->runs[a->run_count - 1].end == b) {
-    a->runs[a->run_count - 1].end = e;
-    return true;
-  }
-  if (a->run_count >= a->run_cap) {
-    return false;
-  }
-  a->runs[a->run_count].base = b;
-  a->runs[a->run_count].end = e;
-  a->run_count++;
-  return true;
-}
-
 // Free runs = managed regions minus the union of `res` (sorted by base): one merge of two sorted lists.
 static mm_status build_runs(mm_phys_allocator *a, const mm_reservation *res, uint64_t res_count) {
   const mm_firmware_map *map = a->map;
@@ -74,12 +60,12 @@ static mm_status build_runs(mm_phys_allocator *a, const mm_reservation *res, uin
         have_u = true;
       }
       if (!have_u || ue <= pos || ub >= re) {
-        if (!append_run(a, pos, re)) {
+        if (!phys_fs_append_run(a, pos, re)) {
           return MM_ERR_STORAGE_TOO_SMALL;
         }
         break;
       }
-      if (ub > pos && !append_run(a, pos, ub)) {
+      if (ub > pos && !phys_fs_append_run(a, pos, ub)) {
         return MM_ERR_STORAGE_TOO_SMALL;
       }
       pos = ue;
@@ -216,22 +202,9 @@ mm_status mm_phys_alloc_frame(mm_phys_allocator *alloc, phys_addr_t *out) {
   if (alloc == 0 || out == 0) {
     return MM_ERR_INVALID_ARGUMENT;
   }
-  phys_addr_t f;
-  if (alloc->run_count != 0 && alloc->span_hint >= alloc->span_count && alloc->parked_ranges == 0) {
-    // Hot path: no bitmap span has a free frame, so the lowest frame is the first run's.
-    phys_run *r = &alloc->runs[0];
-    f = r->base;
-    r->base += MM_FRAME_SIZE;
-    if (r->base == r->end) {
-      mm_memmove(&alloc->runs[0], &alloc->runs[1], (alloc->run_count - 1) * sizeof(phys_run));
-      alloc->run_count--;
-    }
-    alloc->free_frames--;
-  } else {
-    f = phys_fs_take_lowest(alloc);
-    if (f == PHYS_NONE) {
-      return MM_ERR_NO_MEMORY;
-    }
+  phys_addr_t f = phys_fs_take_lowest_fast(alloc);
+  if (f == PHYS_NONE) {
+    return MM_ERR_NO_MEMORY;
   }
   alloc->allocated_frames++;
   *out = f;

@@ -536,3 +536,19 @@ void phys_fs_drain_parked(mm_phys_allocator *a) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Building the run array at initialization.
+
+bool phys_fs_append_run(mm_phys_allocator *a, phys_addr_t b, phys_addr_t e) {
+  if (a->run_count != 0 && a->runs[a->run_count - 1].end == b) {
+    a->runs[a->run_count - 1].end = e;
+    return true;
+  }
+  if (a->run_count >= a->run_cap) {
+    return false;
+  }
+  a->runs[a->run_count].base = b;
+  a->runs[a->run_count].end = e;
+  a->run_count++;
+  return true;
+}

@@ -35,4 +35,25 @@ void phys_fs_drain_parked(mm_phys_allocator *a);
 void phys_fs_for_each(const mm_phys_allocator *a, mm_range_fn fn, void *ctx);
 uint64_t phys_run_lower(const mm_phys_allocator *a, phys_addr_t x);    // first run with end > x
 
+// Initialization only (no span, no parked range yet): appends [b, e), above every run, merging it with the
+// last run when they touch. False (nothing changed) when the run array is full. Does not count free frames.
+bool phys_fs_append_run(mm_phys_allocator *a, phys_addr_t b, phys_addr_t e);
+
+// phys_fs_take_lowest with the hot path inline: when no bitmap span has a free frame and nothing is parked,
+// the lowest free frame is the first run's.
+static inline phys_addr_t phys_fs_take_lowest_fast(mm_phys_allocator *a) {
+  if (a->run_count == 0 || a->span_hint < a->span_count || a->parked_ranges != 0) {
+    return phys_fs_take_lowest(a);
+  }
+  phys_run *r = &a->runs[0];
+  phys_addr_t f = r->base;
+  r->base += MM_FRAME_SIZE;
+  if (r->base == r->end) {
+    mm_memmove(&a->runs[0], &a->runs[1], (a->run_count - 1) * sizeof(phys_run));
+    a->run_count--;
+  }
+  a->free_frames--;
+  return f;
+}
+
 #endif  // MM_PHYS_FREESET_H
