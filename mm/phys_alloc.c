@@ -139,7 +139,7 @@ mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
   uint64_t carved_cap = carved->reserved_bytes / PHYS_RES_SLOT_BYTES;
   if (reservations->count + 1 <= carved_cap) {
     mm_res_table_move(&t, res_ptr, carved->reserved_bytes);  // fits: checked just above
-    phys_res_store(&a, &t);
+    a.res = t;
     a.res_block = (phys_block){carved->reserved_phys, carved->reserved_bytes, true};
   } else {
     // The carved array cannot hold entries and maxima: take a table from the memory just built. It is
@@ -152,7 +152,7 @@ mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
       return MM_ERR_STORAGE_TOO_SMALL;
     }
     mm_res_table_move(&t, ptr, frames << MM_FRAME_SHIFT);  // room for twice the entries
-    phys_res_store(&a, &t);
+    a.res = t;
     a.res_block = (phys_block){phys, frames << MM_FRAME_SHIFT, false};
     phys_res_insert(&a, phys, phys + (frames << MM_FRAME_SHIFT), MM_RES_BOOKKEEPING, "phys.reserved");
   }
@@ -469,7 +469,7 @@ mm_phys_stats mm_phys_get_stats(const mm_phys_allocator *alloc) {
   st.reserved_frames = alloc->reserved_frames;
   st.allocated_frames = alloc->allocated_frames;
   phys_fs_for_each(alloc, count_run, &st.free_runs);
-  st.reservations = alloc->res_count;
+  st.reservations = alloc->res.count;
   st.bookkeeping_bytes = sizeof(mm_phys_allocator) + alloc->carved_bytes + alloc->own_bytes;
   return st;
 }
@@ -489,8 +489,8 @@ void mm_phys_for_each_reservation(const mm_phys_allocator *alloc, mm_reservation
   if (alloc == 0 || fn == 0) {
     return;
   }
-  for (uint64_t i = 0; i < alloc->res_count; i++) {
-    if (!fn(ctx, &alloc->res[i])) {
+  for (uint64_t i = 0; i < alloc->res.count; i++) {
+    if (!fn(ctx, &alloc->res.entries[i])) {
       return;
     }
   }

@@ -26,10 +26,10 @@ static bool labels_equal(const char *x, const char *y) {
 // must stay recorded as what they are, or the next growth releases the wrong entry.
 static bool res_has_exact(const mm_phys_allocator *a, phys_addr_t base, phys_addr_t end, mm_reservation_kind kind,
                           const char *label) {
-  uint64_t lo = 0, hi = a->res_count;
+  uint64_t lo = 0, hi = a->res.count;
   while (lo < hi) {  // first entry with base >= `base`
     uint64_t mid = lo + (hi - lo) / 2;
-    if (a->res[mid].base < base) {
+    if (a->res.entries[mid].base < base) {
       lo = mid + 1;
     } else {
       hi = mid;
@@ -37,8 +37,8 @@ static bool res_has_exact(const mm_phys_allocator *a, phys_addr_t base, phys_add
   }
   char want[MM_LABEL_MAX];
   mm_reservation_copy_label(want, label);
-  for (; lo < a->res_count && a->res[lo].base == base; lo++) {
-    const mm_reservation *r = &a->res[lo];
+  for (; lo < a->res.count && a->res.entries[lo].base == base; lo++) {
+    const mm_reservation *r = &a->res.entries[lo];
     if (r->end == end && r->kind == kind && labels_equal(r->label, want)) {
       return true;
     }
@@ -183,22 +183,22 @@ static mm_status check_parked(const mm_phys_allocator *a, uint64_t *frames, cons
 }
 
 static mm_status check_reservations(const mm_phys_allocator *a, const char **why) {
-  if (a->res_count > a->res_cap) {
+  if (a->res.count > a->res.capacity) {
     FAIL("reservation count exceeds capacity");
   }
   uint64_t m = 0;
-  for (uint64_t i = 0; i < a->res_count; i++) {
-    const mm_reservation *r = &a->res[i];
+  for (uint64_t i = 0; i < a->res.count; i++) {
+    const mm_reservation *r = &a->res.entries[i];
     if (r->base >= r->end || ((r->base | r->end) & MM_FRAME_MASK) != 0) {
       FAIL("reservation empty or not frame aligned");
     }
-    if (i > 0 && (a->res[i - 1].base > r->base || (a->res[i - 1].base == r->base && a->res[i - 1].end > r->end))) {
+    if (i > 0 && (a->res.entries[i - 1].base > r->base || (a->res.entries[i - 1].base == r->base && a->res.entries[i - 1].end > r->end))) {
       FAIL("reservations not sorted by base, then end");
     }
     if (r->end > m) {
       m = r->end;
     }
-    if (a->res_maxend[i] != m) {
+    if (a->res.maxend[i] != m) {
       FAIL("reservation prefix maximum stale");
     }
   }

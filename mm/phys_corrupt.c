@@ -7,26 +7,26 @@
 // Prefix maxima from `from` on, the way the allocator keeps them, so a corruption of an entry stays a
 // corruption of that entry only.
 static void recompute_maxend(mm_phys_allocator *a, uint64_t from) {
-  uint64_t m = from == 0 ? 0 : a->res_maxend[from - 1];
-  for (uint64_t i = from; i < a->res_count; i++) {
-    if (a->res[i].end > m) {
-      m = a->res[i].end;
+  uint64_t m = from == 0 ? 0 : a->res.maxend[from - 1];
+  for (uint64_t i = from; i < a->res.count; i++) {
+    if (a->res.entries[i].end > m) {
+      m = a->res.entries[i].end;
     }
-    a->res_maxend[i] = m;
+    a->res.maxend[i] = m;
   }
 }
 
 // Stretches the last entry with base <= frame (frame is free, so that entry ends at or below it) to cover
 // `frame`. Entries after it start above `frame`, so the table stays sorted.
 static bool stretch_entry_over(mm_phys_allocator *a, phys_addr_t frame, const char **label) {
-  uint64_t i = a->res_count;
-  while (i > 0 && a->res[i - 1].base > frame) {
+  uint64_t i = a->res.count;
+  while (i > 0 && a->res.entries[i - 1].base > frame) {
     i--;
   }
   if (i == 0) {
     return false;
   }
-  mm_reservation *r = &a->res[i - 1];
+  mm_reservation *r = &a->res.entries[i - 1];
   r->end = frame + MM_FRAME_SIZE;
   recompute_maxend(a, i - 1);
   if (label != 0) {
@@ -51,8 +51,8 @@ bool mm_phys_corrupt_reservation_over_free(mm_phys_allocator *a, phys_addr_t *fr
 static mm_reservation *record_of(mm_phys_allocator *a, phys_addr_t base, uint64_t bytes, const char *label) {
   char want[MM_LABEL_MAX];
   mm_reservation_copy_label(want, label);
-  for (uint64_t i = 0; i < a->res_count; i++) {
-    mm_reservation *r = &a->res[i];
+  for (uint64_t i = 0; i < a->res.count; i++) {
+    mm_reservation *r = &a->res.entries[i];
     bool same = r->base == base && r->end == base + bytes && r->kind == MM_RES_BOOKKEEPING;
     for (uint32_t k = 0; same && k < MM_LABEL_MAX; k++) {
       same = r->label[k] == want[k];
@@ -131,23 +131,23 @@ bool mm_phys_corrupt(mm_phys_allocator *a, mm_phys_corruption what) {
   phys_parked_node *p0 = first_parked(a);
   switch (what) {
     case MM_CORRUPT_RES_COUNT_OVER_CAPACITY:
-      a->res_count = a->res_cap + 1;
+      a->res.count = a->res.capacity + 1;
       return true;
     case MM_CORRUPT_RES_EMPTY_ENTRY:
-      if (a->res_count == 0) return false;
-      a->res[0].end = a->res[0].base;
+      if (a->res.count == 0) return false;
+      a->res.entries[0].end = a->res.entries[0].base;
       return true;
     case MM_CORRUPT_RES_UNSORTED: {
-      if (a->res_count < 2 || a->res[0].base == a->res[1].base) return false;
-      mm_reservation t = a->res[0];
-      a->res[0] = a->res[1];
-      a->res[1] = t;
+      if (a->res.count < 2 || a->res.entries[0].base == a->res.entries[1].base) return false;
+      mm_reservation t = a->res.entries[0];
+      a->res.entries[0] = a->res.entries[1];
+      a->res.entries[1] = t;
       recompute_maxend(a, 0);
       return true;
     }
     case MM_CORRUPT_RES_PREFIX_MAX_STALE:
-      if (a->res_count == 0) return false;
-      a->res_maxend[a->res_count - 1] += MM_FRAME_SIZE;
+      if (a->res.count == 0) return false;
+      a->res.maxend[a->res.count - 1] += MM_FRAME_SIZE;
       return true;
     case MM_CORRUPT_RUN_COUNT_OVER_CAPACITY:
       a->run_count = a->run_cap + 1;

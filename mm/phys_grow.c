@@ -40,7 +40,7 @@ bool phys_bk_grab(mm_phys_allocator *a, uint64_t frames, phys_addr_t *phys, void
 }
 
 bool phys_bk_take(mm_phys_allocator *a, uint64_t frames, const char *label, phys_addr_t *phys, void **ptr) {
-  if (a->res_count >= a->res_cap || !phys_bk_grab(a, frames, phys, ptr)) {
+  if (a->res.count >= a->res.capacity || !phys_bk_grab(a, frames, phys, ptr)) {
     return false;
   }
   phys_res_insert(a, *phys, *phys + (frames << MM_FRAME_SHIFT), MM_RES_BOOKKEEPING, label);
@@ -88,7 +88,7 @@ static bool grow_runs(mm_phys_allocator *a) {
 }
 
 static bool grow_res(mm_phys_allocator *a) {
-  uint64_t want = a->res_cap * 2 > a->res_cap + 2 * PHYS_RES_SPARE ? a->res_cap * 2 : a->res_cap + 2 * PHYS_RES_SPARE;
+  uint64_t want = a->res.capacity * 2 > a->res.capacity + 2 * PHYS_RES_SPARE ? a->res.capacity * 2 : a->res.capacity + 2 * PHYS_RES_SPARE;
   uint64_t frames = frames_for(want * PHYS_RES_SLOT_BYTES);
   phys_addr_t phys;
   void *ptr;
@@ -96,15 +96,13 @@ static bool grow_res(mm_phys_allocator *a) {
     return false;
   }
   // The table moves into the new frames (entries, then maxima) and records them in itself.
-  mm_res_table t = phys_res_view(a);
-  if (!mm_res_table_move(&t, ptr, frames << MM_FRAME_SHIFT)) {
+  if (!mm_res_table_move(&a->res, ptr, frames << MM_FRAME_SHIFT)) {
     mm_panic("grow_res", "a doubled table holds fewer entries than the old one");
   }
-  phys_res_store(a, &t);
   phys_block old = a->res_block;
   a->res_block = (phys_block){phys, frames << MM_FRAME_SHIFT, false};
   phys_res_insert(a, phys, phys + (frames << MM_FRAME_SHIFT), MM_RES_BOOKKEEPING, "phys.reserved");
-  log_growth("reserved", a->res_cap, phys, frames << MM_FRAME_SHIFT);
+  log_growth("reserved", a->res.capacity, phys, frames << MM_FRAME_SHIFT);
   bk_release(a, old);
   return true;
 }
@@ -128,14 +126,14 @@ static bool grow_spans(mm_phys_allocator *a) {
   return true;
 }
 
-bool phys_ensure_res_slot(mm_phys_allocator *a) { return a->res_count < a->res_cap || grow_res(a); }
+bool phys_ensure_res_slot(mm_phys_allocator *a) { return a->res.count < a->res.capacity || grow_res(a); }
 
 bool phys_ensure_span_slot(mm_phys_allocator *a) {
   if (a->span_count < a->span_cap) {
     return true;
   }
   // Growing records a reservation: make sure the table has room for it first.
-  if (a->res_count + 1 >= a->res_cap && !grow_res(a)) {
+  if (a->res.count + 1 >= a->res.capacity && !grow_res(a)) {
     return false;
   }
   return grow_spans(a);
@@ -148,13 +146,13 @@ void phys_maintain(mm_phys_allocator *a) {
     return;
   }
   a->in_maintenance = true;
-  if (a->res_cap - a->res_count < PHYS_RES_SPARE) {
+  if (a->res.capacity - a->res.count < PHYS_RES_SPARE) {
     grow_res(a);
   }
-  if (a->run_cap - a->run_count < PHYS_RUN_SPARE + a->parked_ranges && a->res_count < a->res_cap) {
+  if (a->run_cap - a->run_count < PHYS_RUN_SPARE + a->parked_ranges && a->res.count < a->res.capacity) {
     grow_runs(a);
   }
-  if (a->res_cap - a->res_count < PHYS_RES_SPARE) {
+  if (a->res.capacity - a->res.count < PHYS_RES_SPARE) {
     grow_res(a);
   }
   if (a->parked_ranges != 0) {

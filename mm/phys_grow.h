@@ -26,7 +26,7 @@ void phys_finish_slow(mm_phys_allocator *a);
 // because it runs on every single-frame allocation and free.
 static inline void phys_finish(mm_phys_allocator *a) {
   if (a->pending_count != 0 || a->run_cap - a->run_count < PHYS_RUN_SPARE ||
-      a->res_cap - a->res_count < PHYS_RES_SPARE || a->parked_ranges != 0) {
+      a->res.capacity - a->res.count < PHYS_RES_SPARE || a->parked_ranges != 0) {
     phys_finish_slow(a);
   }
 }

@@ -56,11 +56,11 @@ uint64_t phys_count_managed(const mm_phys_allocator *a) {
 uint64_t phys_count_reserved_managed(const mm_phys_allocator *a) {
   const mm_firmware_map *map = a->map;
   uint64_t n = 0, k = 0, i = 0;
-  while (i < a->res_count) {
-    phys_addr_t ub = a->res[i].base, ue = a->res[i].end;
-    for (i++; i < a->res_count && a->res[i].base <= ue; i++) {
-      if (a->res[i].end > ue) {
-        ue = a->res[i].end;
+  while (i < a->res.count) {
+    phys_addr_t ub = a->res.entries[i].base, ue = a->res.entries[i].end;
+    for (i++; i < a->res.count && a->res.entries[i].base <= ue; i++) {
+      if (a->res.entries[i].end > ue) {
+        ue = a->res.entries[i].end;
       }
     }
     while (k < map->region_count && map->regions[k].end <= ub) {

@@ -3,21 +3,8 @@
 // Storage comes from above (phys_grow.c moves the table into larger storage it took); this file never allocates.
 #include "mm/phys_restable.h"
 
-mm_res_table phys_res_view(const mm_phys_allocator *a) {
-  mm_res_table t = {a->res, a->res_maxend, a->res_count, a->res_cap};
-  return t;
-}
-
-void phys_res_store(mm_phys_allocator *a, const mm_res_table *t) {
-  a->res = t->entries;
-  a->res_maxend = t->maxend;
-  a->res_count = t->count;
-  a->res_cap = t->capacity;
-}
-
 const mm_reservation *phys_res_find(const mm_phys_allocator *a, phys_addr_t base, phys_addr_t end) {
-  mm_res_table t = phys_res_view(a);
-  return mm_res_table_find(&t, base, end);
+  return mm_res_table_find(&a->res, base, end);
 }
 
 bool phys_res_touches(const mm_phys_allocator *a, phys_addr_t base, phys_addr_t end) {
@@ -25,28 +12,23 @@ bool phys_res_touches(const mm_phys_allocator *a, phys_addr_t base, phys_addr_t 
 }
 
 void phys_res_recompute_maxend(mm_phys_allocator *a, uint64_t from) {
-  mm_res_table t = phys_res_view(a);
-  mm_res_table_recompute(&t, from);
+  mm_res_table_recompute(&a->res, from);
 }
 
 void phys_res_insert(mm_phys_allocator *a, phys_addr_t base, phys_addr_t end, mm_reservation_kind kind,
                      const char *label) {
-  mm_res_table t = phys_res_view(a);
-  if (!mm_res_table_insert(&t, base, end, kind, label)) {
+  if (!mm_res_table_insert(&a->res, base, end, kind, label)) {
     mm_panic("phys_res_insert", "reservation table full (caller must ensure a slot)");
   }
-  phys_res_store(a, &t);
 }
 
 // Removes the bookkeeping entry exactly covering [base, end); panics if there is none.
 void phys_res_remove_bookkeeping(mm_phys_allocator *a, phys_addr_t base, phys_addr_t end) {
-  mm_res_table t = phys_res_view(a);
-  uint64_t i = mm_res_table_index_of(&t, base, end, MM_RES_BOOKKEEPING, 0);
-  if (i == t.count) {
+  uint64_t i = mm_res_table_index_of(&a->res, base, end, MM_RES_BOOKKEEPING, 0);
+  if (i == a->res.count) {
     mm_panic("phys_res_remove_bookkeeping", "released block has no bookkeeping reservation");
   }
-  mm_res_table_remove_at(&t, i);
-  phys_res_store(a, &t);
+  mm_res_table_remove_at(&a->res, i);
 }
 
 // Calls fn for each maximal piece of [base, end) that no reservation covers.

@@ -5,10 +5,6 @@
 #include "mm/phys_state.h"
 #include "mm/res_table.h"
 
-// The allocator's table as the shared sorted table (a view over its fields), and writing a view back.
-mm_res_table phys_res_view(const mm_phys_allocator *a);
-void phys_res_store(mm_phys_allocator *a, const mm_res_table *t);
-
 // The lowest-based entry intersecting [base, end), or NULL. O(log n).
 const mm_reservation *phys_res_find(const mm_phys_allocator *a, phys_addr_t base, phys_addr_t end);
 bool phys_res_touches(const mm_phys_allocator *a, phys_addr_t base, phys_addr_t end);

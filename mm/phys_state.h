@@ -81,10 +81,7 @@ struct mm_phys_allocator {
   uint64_t run_cap;
   phys_block runs_block;
 
-  mm_reservation *res;
-  uint64_t *res_maxend;  // res_maxend[i] = max(res[0..i].end)
-  uint64_t res_count;
-  uint64_t res_cap;
+  mm_res_table res;  // the reservation table, with prefix maxima (res_table.h; phys_restable.c)
   phys_block res_block;  // entries, then the prefix maxima after them
 
   phys_span *spans;
