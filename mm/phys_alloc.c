@@ -1,13 +1,17 @@
-// phys_alloc.c: the runtime physical frame allocator (public operations, reservations, bookkeeping growth).
+// phys_alloc.c: the runtime physical frame allocator: the public operations and initialization. The layers
+// below it (phys_alloc_internal.h lists them): phys_freeset.c (runs, bitmap spans in phys_span.c, parked
+// ranges in phys_parked.c), phys_restable.c (the reservation table, res_table.c), phys_managed.c (managed
+// memory) and phys_grow.c (growth policy and the frame source injected into the free set).
 //
-// Representation (free set in phys_freeset.c, state in phys_alloc_internal.h):
+// Representation (state in phys_state.h):
 // - Coarse free memory is a sorted array of disjoint, merged [base, end) runs: an unfragmented 384 GiB machine
 //   is a handful of runs, so the bookkeeping at hand-off is the two carved arrays and nothing else.
 // - Memory that fragments switches, one 128 MiB span (32768 frames) at a time, to a bitmap: when an operation
 //   leaves more than PHYS_SPAN_RUN_LIMIT runs in a span, the span's runs move into a 4 KiB bitmap frame
-//   the allocator takes from itself. Bitmaps cost 1/32768 of the memory they cover plus a 160-byte descriptor,
-//   so bookkeeping stays far below 0.1% of managed memory whatever the fragmentation, and single-frame
-//   alloc/free inside a bitmap span is a binary search over the span table plus a bit flip.
+//   the allocator takes from itself. A bitmap costs one 4 KiB frame plus a 160-byte descriptor per 128 MiB
+//   span and never turns back into runs, so bookkeeping is bounded per span (phys_alloc.h states the bound:
+//   0.003% of a fully backed span, about 1.6% in the worst case of spans holding only a few usable frames),
+//   and single-frame alloc/free inside a bitmap span is a binary search over the span table plus a bit flip.
 // - Reservations live in an allocator-owned sorted table with a prefix maximum of ends, so "does [b, e) touch
 //   a reservation" is one binary search even though reservations may overlap.
 //

@@ -15,7 +15,8 @@
 #include "mm/firmware_map.h"
 #include "mm/reservations.h"
 
-// The allocator's state. Fields are private to mm/phys_alloc*.c; read them only through the functions below.
+// The allocator's state. Fields are private to the allocator's layers (mm/phys_*.c, phys_state.h); read them
+// only through the functions below.
 typedef struct mm_phys_allocator mm_phys_allocator;
 
 // Sizes and addresses of one allocator, for logs, benchmarks and tests.
