@@ -109,15 +109,15 @@ mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
   mm_memset(&a, 0, sizeof(a));
   a.map = map;
   a.window = *window;
-  a.parked_head = PHYS_NONE;
+  a.fs.parked_head = PHYS_NONE;
   a.source = &phys_grow_source;
   a.carved_bytes = carved->free_runs_bytes + carved->reserved_bytes;
 
-  a.run_cap = carved->free_runs_bytes / sizeof(phys_run);
-  a.runs_block = (phys_block){carved->free_runs_phys, carved->free_runs_bytes, true};
-  if (a.run_cap != 0) {
-    a.runs = (phys_run *)phys_map(&a, carved->free_runs_phys, carved->free_runs_bytes);
-    if (a.runs == 0) {
+  a.fs.run_cap = carved->free_runs_bytes / sizeof(phys_run);
+  a.fs.runs_block = (phys_block){carved->free_runs_phys, carved->free_runs_bytes, true};
+  if (a.fs.run_cap != 0) {
+    a.fs.runs = (phys_run *)phys_map(&a, carved->free_runs_phys, carved->free_runs_bytes);
+    if (a.fs.runs == 0) {
       return MM_ERR_NO_MEMORY;
     }
   }
@@ -133,10 +133,10 @@ mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
     return status;
   }
   uint64_t run_frames = 0;
-  for (uint64_t i = 0; i < a.run_count; i++) {
-    run_frames += (a.runs[i].end - a.runs[i].base) >> MM_FRAME_SHIFT;
+  for (uint64_t i = 0; i < a.fs.run_count; i++) {
+    run_frames += (a.fs.runs[i].end - a.fs.runs[i].base) >> MM_FRAME_SHIFT;
   }
-  a.free_frames = run_frames;
+  a.fs.free_frames = run_frames;
 
   // The copied set becomes the allocator's table (the shared sorted table, with prefix maxima).
   mm_res_table t = {reservations->entries, 0, reservations->count, reservations->count};
@@ -163,15 +163,15 @@ mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
 
   a.managed_frames = phys_count_managed(&a);
   a.reserved_frames = phys_count_reserved_managed(&a);
-  if (a.free_frames + a.reserved_frames > a.managed_frames) {
+  if (a.fs.free_frames + a.reserved_frames > a.managed_frames) {
     mm_panic("mm_phys_init", "free and reserved frames exceed managed memory");
   }
-  a.allocated_frames = a.managed_frames - a.free_frames - a.reserved_frames;
+  a.allocated_frames = a.managed_frames - a.fs.free_frames - a.reserved_frames;
   *alloc = a;
   phys_maintain(alloc);
   mm_phys_stats st = mm_phys_get_stats(alloc);
   debug_structured(LOG_DEBUG, "mm.phys_init", KV_U("managed_frames", st.managed_frames),
-                   KV_U("free_frames", st.free_frames), KV_U("free_runs", alloc->run_count),
+                   KV_U("free_frames", st.free_frames), KV_U("free_runs", alloc->fs.run_count),
                    KV_U("reservations", st.reservations), KV_U("bookkeeping_bytes", st.bookkeeping_bytes));
   return MM_OK;
 }
@@ -469,7 +469,7 @@ mm_phys_stats mm_phys_get_stats(const mm_phys_allocator *alloc) {
     return st;
   }
   st.managed_frames = alloc->managed_frames;
-  st.free_frames = alloc->free_frames;
+  st.free_frames = alloc->fs.free_frames;
   st.reserved_frames = alloc->reserved_frames;
   st.allocated_frames = alloc->allocated_frames;
   phys_fs_for_each(alloc, count_run, &st.free_runs);

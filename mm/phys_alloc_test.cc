@@ -740,7 +740,7 @@ TEST_F(PhysAlloc, FreeParksRangesWhenRunArrayCannotGrow) {
     for (uint64_t k = 0; k < 7; k++) {
       phys_addr_t x = base + w * 128 * kMiB + (8 + 2 * k) * kF;
       ASSERT_EQ(mm_phys_free(a(), x, 1), MM_OK) << w << " " << k;
-      max_parked = std::max(max_parked, a()->parked_ranges);
+      max_parked = std::max(max_parked, a()->fs.parked_ranges);
     }
   }
   ASSERT_EQ(h_.Check(), "");
@@ -756,7 +756,7 @@ TEST_F(PhysAlloc, FreeParksRangesWhenRunArrayCannotGrow) {
   // Contiguous memory comes back: the run array grows and the parked ranges are indexed again.
   ASSERT_EQ(mm_phys_free(a(), base + 64 * kMiB, 16), MM_OK);
   ASSERT_EQ(h_.Check(), "");
-  EXPECT_EQ(a()->parked_ranges, 0u);
+  EXPECT_EQ(a()->fs.parked_ranges, 0u);
   EXPECT_EQ(Stats().free_frames, spans * 7 + 16 - 2);  // two frames became the larger run array
 }
 
@@ -784,11 +784,11 @@ TEST_F(PhysAlloc, BookkeepingBoundHoldsForTheWorstCasePerSpan) {
     }
   }
   ASSERT_EQ(h_.Check(), "");
-  const uint64_t s = a()->span_count;
+  const uint64_t s = a()->fs.span_count;
   ASSERT_EQ(s, spans);
-  ASSERT_TRUE(a()->runs_block.carved);  // the carved arrays were large enough: no grown run/reservation array
+  ASSERT_TRUE(a()->fs.runs_block.carved);  // the carved arrays were large enough: no grown run/reservation array
   ASSERT_TRUE(a()->res_block.carved);
-  const uint64_t span_table = a()->spans_block.bytes;
+  const uint64_t span_table = a()->fs.spans_block.bytes;
   const uint64_t span_table_bound =
       std::max<uint64_t>(kF, (2 * s * MM_PHYS_SPAN_DESCRIPTOR_BYTES + kF - 1) / kF * kF);
   EXPECT_LE(span_table, span_table_bound);

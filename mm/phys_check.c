@@ -47,22 +47,22 @@ static bool res_has_exact(const mm_phys_allocator *a, phys_addr_t base, phys_add
 }
 
 static mm_status check_runs(const mm_phys_allocator *a, uint64_t *frames, const char **why) {
-  if (a->run_count > a->run_cap) {
+  if (a->fs.run_count > a->fs.run_cap) {
     FAIL("run count exceeds capacity");
   }
-  for (uint64_t i = 0; i < a->run_count; i++) {
-    const phys_run *r = &a->runs[i];
+  for (uint64_t i = 0; i < a->fs.run_count; i++) {
+    const phys_run *r = &a->fs.runs[i];
     if (r->base >= r->end || ((r->base | r->end) & MM_FRAME_MASK) != 0) {
       FAIL("run empty or not frame aligned");
     }
-    if (i > 0 && a->runs[i - 1].end > r->base) {
+    if (i > 0 && a->fs.runs[i - 1].end > r->base) {
       FAIL("runs unsorted or overlapping");
     }
-    if (i > 0 && a->runs[i - 1].end == r->base) {
+    if (i > 0 && a->fs.runs[i - 1].end == r->base) {
       FAIL("adjacent runs not merged");
     }
     uint64_t c = phys_span_lower(a, r->base);
-    if (c < a->span_count && a->spans[c].base < r->end) {
+    if (c < a->fs.span_count && a->fs.spans[c].base < r->end) {
       FAIL("run overlaps a bitmap span");
     }
     if (!phys_managed_covers(a, r->base, r->end)) {
@@ -77,18 +77,18 @@ static mm_status check_runs(const mm_phys_allocator *a, uint64_t *frames, const 
 }
 
 static mm_status check_spans(const mm_phys_allocator *a, uint64_t *frames, const char **why) {
-  if (a->span_count > a->span_cap) {
+  if (a->fs.span_count > a->fs.span_cap) {
     FAIL("span count exceeds capacity");
   }
-  for (uint64_t i = 0; i < a->span_count; i++) {
-    const phys_span *c = &a->spans[i];
+  for (uint64_t i = 0; i < a->fs.span_count; i++) {
+    const phys_span *c = &a->fs.spans[i];
     if ((c->base & (PHYS_SPAN_BYTES - 1)) != 0) {
       FAIL("bitmap span not aligned");
     }
-    if (i > 0 && a->spans[i - 1].base >= c->base) {
+    if (i > 0 && a->fs.spans[i - 1].base >= c->base) {
       FAIL("bitmap spans unsorted or duplicated");
     }
-    if (i < a->span_hint && c->free != 0) {
+    if (i < a->fs.span_hint && c->free != 0) {
       FAIL("span hint skips a span with free frames");
     }
     if (phys_span_recount(c) != c->free) {
@@ -134,8 +134,8 @@ static mm_status check_spans(const mm_phys_allocator *a, uint64_t *frames, const
     }
     *frames += c->free;
   }
-  for (uint64_t i = a->span_hint; i < a->span_count && i == a->span_hint; i++) {
-    if (a->spans[i].free == 0) {
+  for (uint64_t i = a->fs.span_hint; i < a->fs.span_count && i == a->fs.span_hint; i++) {
+    if (a->fs.spans[i].free == 0) {
       FAIL("span hint points at a full span");
     }
   }
@@ -145,7 +145,7 @@ static mm_status check_spans(const mm_phys_allocator *a, uint64_t *frames, const
 static mm_status check_parked(const mm_phys_allocator *a, uint64_t *frames, const char **why) {
   uint64_t ranges = 0, n = 0;
   phys_addr_t prev_end = 0;
-  for (phys_addr_t cur = a->parked_head; cur != PHYS_NONE;) {
+  for (phys_addr_t cur = a->fs.parked_head; cur != PHYS_NONE;) {
     const phys_parked_node *node = (const phys_parked_node *)phys_map(a, cur, sizeof(phys_parked_node));
     if (node == 0 || node->magic != PHYS_PARKED_MAGIC) {
       FAIL("parked node corrupted");
@@ -160,22 +160,22 @@ static mm_status check_parked(const mm_phys_allocator *a, uint64_t *frames, cons
       FAIL(WHY_FREE_RESERVED);
     }
     uint64_t c = phys_span_lower(a, cur);
-    if (c < a->span_count && a->spans[c].base < node->end) {
+    if (c < a->fs.span_count && a->fs.spans[c].base < node->end) {
       FAIL("parked range overlaps a bitmap span");
     }
     uint64_t r = phys_run_lower(a, cur);
-    if (r < a->run_count && a->runs[r].base < node->end) {
+    if (r < a->fs.run_count && a->fs.runs[r].base < node->end) {
       FAIL("parked range overlaps a run");
     }
     ranges++;
     n += (node->end - cur) >> MM_FRAME_SHIFT;
     prev_end = node->end;
     cur = node->next;
-    if (ranges > a->parked_ranges) {
+    if (ranges > a->fs.parked_ranges) {
       FAIL("parked list longer than its counter");
     }
   }
-  if (ranges != a->parked_ranges || n != a->parked_frames) {
+  if (ranges != a->fs.parked_ranges || n != a->fs.parked_frames) {
     FAIL("parked counters disagree with the list");
   }
   *frames += n;
@@ -210,7 +210,7 @@ static mm_status check_reservations(const mm_phys_allocator *a, const char **why
 // here beyond being reserved (they stay reserved forever).
 static mm_status check_records(const mm_phys_allocator *a, const char **why) {
   uint64_t own = 0;
-  const phys_block *blocks[3] = {&a->runs_block, &a->res_block, &a->spans_block};
+  const phys_block *blocks[3] = {&a->fs.runs_block, &a->res_block, &a->fs.spans_block};
   static const char *const labels[3] = {"phys.runs", "phys.reserved", "phys.spans"};
   static const char *const reasons[3] = {
       "run array storage is not recorded as its phys.runs bookkeeping reservation",
@@ -233,7 +233,7 @@ static mm_status check_records(const mm_phys_allocator *a, const char **why) {
     }
     own += b->bytes;
   }
-  own += a->span_count * MM_FRAME_SIZE;  // one bitmap frame per span, checked in check_spans
+  own += a->fs.span_count * MM_FRAME_SIZE;  // one bitmap frame per span, checked in check_spans
   if (own != a->own_bytes) {
     FAIL("own bookkeeping byte counter disagrees with the live blocks");
   }
@@ -256,7 +256,7 @@ mm_status mm_phys_check_invariants(const mm_phys_allocator *alloc, const char **
       (s = check_parked(a, &free_frames, why)) != MM_OK) {
     return s;
   }
-  if (free_frames != a->free_frames) {
+  if (free_frames != a->fs.free_frames) {
     FAIL("free frame counter disagrees with the free set");
   }
   uint64_t managed = phys_count_managed(a);

@@ -75,10 +75,10 @@ static void summary_set(phys_span *c, uint64_t w) {
 // Sets the first clear bit of span 0 whose frame is (un)managed and (un)reserved as asked, keeping the span's
 // counter, the summaries and the allocator's free counter in step with the bits.
 static bool bitmap_free_frame(mm_phys_allocator *a, bool managed, bool reserved) {
-  if (a->span_count == 0) {
+  if (a->fs.span_count == 0) {
     return false;
   }
-  phys_span *c = &a->spans[0];
+  phys_span *c = &a->fs.spans[0];
   for (uint64_t i = 0; i < PHYS_SPAN_FRAMES; i++) {
     if ((c->bits[i >> 6] >> (i & 63)) & 1) {
       continue;
@@ -91,24 +91,24 @@ static bool bitmap_free_frame(mm_phys_allocator *a, bool managed, bool reserved)
     c->bits[i >> 6] |= (uint64_t)1 << (i & 63);
     summary_set(c, i >> 6);
     c->free++;
-    a->free_frames++;
+    a->fs.free_frames++;
     return true;
   }
   return false;
 }
 
 static phys_parked_node *first_parked(mm_phys_allocator *a) {
-  if (a->parked_head == PHYS_NONE) {
+  if (a->fs.parked_head == PHYS_NONE) {
     return 0;
   }
-  return (phys_parked_node *)phys_map(a, a->parked_head, sizeof(phys_parked_node));
+  return (phys_parked_node *)phys_map(a, a->fs.parked_head, sizeof(phys_parked_node));
 }
 
 static bool park_last_run(mm_phys_allocator *a) {
-  if (a->run_count == 0 || a->parked_head != PHYS_NONE) {
+  if (a->fs.run_count == 0 || a->fs.parked_head != PHYS_NONE) {
     return false;
   }
-  phys_run r = a->runs[a->run_count - 1];
+  phys_run r = a->fs.runs[a->fs.run_count - 1];
   phys_parked_node *n = (phys_parked_node *)phys_map(a, r.base, sizeof(phys_parked_node));
   if (n == 0) {
     return false;
@@ -116,10 +116,10 @@ static bool park_last_run(mm_phys_allocator *a) {
   n->magic = PHYS_PARKED_MAGIC;
   n->next = PHYS_NONE;
   n->end = r.end;
-  a->run_count--;
-  a->parked_head = r.base;
-  a->parked_ranges = 1;
-  a->parked_frames = (r.end - r.base) >> MM_FRAME_SHIFT;
+  a->fs.run_count--;
+  a->fs.parked_head = r.base;
+  a->fs.parked_ranges = 1;
+  a->fs.parked_frames = (r.end - r.base) >> MM_FRAME_SHIFT;
   return true;
 }
 
@@ -127,7 +127,7 @@ bool mm_phys_corrupt(mm_phys_allocator *a, mm_phys_corruption what) {
   if (a == 0) {
     return false;
   }
-  phys_span *c0 = a->span_count != 0 ? &a->spans[0] : 0;
+  phys_span *c0 = a->fs.span_count != 0 ? &a->fs.spans[0] : 0;
   phys_parked_node *p0 = first_parked(a);
   switch (what) {
     case MM_CORRUPT_RES_COUNT_OVER_CAPACITY:
@@ -150,43 +150,43 @@ bool mm_phys_corrupt(mm_phys_allocator *a, mm_phys_corruption what) {
       a->res.maxend[a->res.count - 1] += MM_FRAME_SIZE;
       return true;
     case MM_CORRUPT_RUN_COUNT_OVER_CAPACITY:
-      a->run_count = a->run_cap + 1;
+      a->fs.run_count = a->fs.run_cap + 1;
       return true;
     case MM_CORRUPT_RUN_EMPTY:
-      if (a->run_count == 0) return false;
-      a->runs[0].end = a->runs[0].base;
+      if (a->fs.run_count == 0) return false;
+      a->fs.runs[0].end = a->fs.runs[0].base;
       return true;
     case MM_CORRUPT_RUN_OVERLAPPING:
-      if (a->run_count < 2) return false;
-      a->runs[1].base = a->runs[0].end - MM_FRAME_SIZE;
+      if (a->fs.run_count < 2) return false;
+      a->fs.runs[1].base = a->fs.runs[0].end - MM_FRAME_SIZE;
       return true;
     case MM_CORRUPT_RUN_NOT_MERGED:
-      if (a->run_count < 2) return false;
-      a->runs[1].base = a->runs[0].end;
+      if (a->fs.run_count < 2) return false;
+      a->fs.runs[1].base = a->fs.runs[0].end;
       return true;
     case MM_CORRUPT_RUN_INTO_BITMAP:
-      if (a->run_count == 0 || a->span_count != 1) return false;
-      c0->base = phys_span_base(a->runs[0].base);
+      if (a->fs.run_count == 0 || a->fs.span_count != 1) return false;
+      c0->base = phys_span_base(a->fs.runs[0].base);
       return true;
     case MM_CORRUPT_RUN_OUTSIDE_MANAGED:
-      if (a->run_count == 0 || a->map->region_count == 0 || a->map->regions[0].base < MM_FRAME_SIZE) return false;
-      a->runs[0].base = a->map->regions[0].base - MM_FRAME_SIZE;
+      if (a->fs.run_count == 0 || a->map->region_count == 0 || a->map->regions[0].base < MM_FRAME_SIZE) return false;
+      a->fs.runs[0].base = a->map->regions[0].base - MM_FRAME_SIZE;
       return true;
     case MM_CORRUPT_BITMAP_COUNT_OVER_CAPACITY:
-      a->span_count = a->span_cap + 1;
+      a->fs.span_count = a->fs.span_cap + 1;
       return true;
     case MM_CORRUPT_BITMAP_MISALIGNED:
       if (c0 == 0) return false;
       c0->base += MM_FRAME_SIZE;
       return true;
     case MM_CORRUPT_BITMAP_DUPLICATED:
-      if (c0 == 0 || a->span_count >= a->span_cap) return false;
-      mm_memmove(&a->spans[1], &a->spans[0], a->span_count * sizeof(phys_span));
-      a->span_count++;
+      if (c0 == 0 || a->fs.span_count >= a->fs.span_cap) return false;
+      mm_memmove(&a->fs.spans[1], &a->fs.spans[0], a->fs.span_count * sizeof(phys_span));
+      a->fs.span_count++;
       return true;
     case MM_CORRUPT_BITMAP_HINT_SKIPS_FREE:
       if (c0 == 0 || c0->free == 0) return false;
-      a->span_hint = 1;
+      a->fs.span_hint = 1;
       return true;
     case MM_CORRUPT_BITMAP_FREE_COUNTER:
       if (c0 == 0) return false;
@@ -207,9 +207,9 @@ bool mm_phys_corrupt(mm_phys_allocator *a, mm_phys_corruption what) {
     case MM_CORRUPT_BITMAP_FREE_RESERVED:
       return bitmap_free_frame(a, true, true);
     case MM_CORRUPT_BITMAP_HINT_AT_FULL: {
-      if (a->span_hint >= a->span_count) return false;
-      phys_span *c = &a->spans[a->span_hint];
-      a->free_frames -= c->free;
+      if (a->fs.span_hint >= a->fs.span_count) return false;
+      phys_span *c = &a->fs.spans[a->fs.span_hint];
+      a->fs.free_frames -= c->free;
       mm_memset(c->bits, 0, PHYS_SPAN_WORDS * sizeof(uint64_t));
       mm_memset(c->nonzero, 0, sizeof(c->nonzero));
       mm_memset(c->full, 0, sizeof(c->full));
@@ -224,38 +224,38 @@ bool mm_phys_corrupt(mm_phys_allocator *a, mm_phys_corruption what) {
       return true;
     case MM_CORRUPT_PARKED_EMPTY:
       if (p0 == 0) return false;
-      p0->end = a->parked_head;
+      p0->end = a->fs.parked_head;
       return true;
     case MM_CORRUPT_PARKED_OUTSIDE_MANAGED:
       if (p0 == 0 || a->map->region_count == 0) return false;
       p0->end = a->map->regions[a->map->region_count - 1].end + MM_FRAME_SIZE;
       return true;
     case MM_CORRUPT_PARKED_RESERVED:
-      return p0 != 0 && stretch_entry_over(a, a->parked_head, 0);
+      return p0 != 0 && stretch_entry_over(a, a->fs.parked_head, 0);
     case MM_CORRUPT_PARKED_INTO_BITMAP: {
-      uint64_t c = phys_span_lower(a, a->parked_head);
-      if (p0 == 0 || c >= a->span_count || a->spans[c].base != p0->end) return false;
+      uint64_t c = phys_span_lower(a, a->fs.parked_head);
+      if (p0 == 0 || c >= a->fs.span_count || a->fs.spans[c].base != p0->end) return false;
       p0->end += MM_FRAME_SIZE;
       return true;
     }
     case MM_CORRUPT_PARKED_OVER_RUN: {
-      if (p0 == 0 || a->run_count >= a->run_cap) return false;
-      uint64_t i = phys_run_lower(a, a->parked_head);
-      mm_memmove(&a->runs[i + 1], &a->runs[i], (a->run_count - i) * sizeof(phys_run));
-      a->runs[i] = (phys_run){a->parked_head, a->parked_head + MM_FRAME_SIZE};
-      a->run_count++;
+      if (p0 == 0 || a->fs.run_count >= a->fs.run_cap) return false;
+      uint64_t i = phys_run_lower(a, a->fs.parked_head);
+      mm_memmove(&a->fs.runs[i + 1], &a->fs.runs[i], (a->fs.run_count - i) * sizeof(phys_run));
+      a->fs.runs[i] = (phys_run){a->fs.parked_head, a->fs.parked_head + MM_FRAME_SIZE};
+      a->fs.run_count++;
       return true;
     }
     case MM_CORRUPT_PARKED_COUNT_LOW:
       if (p0 == 0) return false;
-      a->parked_ranges = 0;
+      a->fs.parked_ranges = 0;
       return true;
     case MM_CORRUPT_PARKED_FRAMES:
       if (p0 == 0) return false;
-      a->parked_frames++;
+      a->fs.parked_frames++;
       return true;
     case MM_CORRUPT_FREE_COUNTER:
-      a->free_frames++;
+      a->fs.free_frames++;
       return true;
     case MM_CORRUPT_MANAGED_COUNTER:
       a->managed_frames++;
@@ -267,7 +267,7 @@ bool mm_phys_corrupt(mm_phys_allocator *a, mm_phys_corruption what) {
       a->allocated_frames++;
       return true;
     case MM_CORRUPT_RUNS_RECORD_RELABELLED: {
-      mm_reservation *r = a->runs_block.carved ? 0 : record_of(a, a->runs_block.phys, a->runs_block.bytes, "phys.runs");
+      mm_reservation *r = a->fs.runs_block.carved ? 0 : record_of(a, a->fs.runs_block.phys, a->fs.runs_block.bytes, "phys.runs");
       if (r == 0) return false;
       relabel(r, "phys.spans");
       return true;
@@ -280,17 +280,17 @@ bool mm_phys_corrupt(mm_phys_allocator *a, mm_phys_corruption what) {
       return true;
     }
     case MM_CORRUPT_BITMAP_TABLE_SHIFTED:
-      if (a->spans_block.bytes == 0) return false;
-      a->spans_block.phys += MM_FRAME_SIZE;
+      if (a->fs.spans_block.bytes == 0) return false;
+      a->fs.spans_block.phys += MM_FRAME_SIZE;
       return true;
     case MM_CORRUPT_OWN_BYTES:
       a->own_bytes += MM_FRAME_SIZE;
       return true;
     case MM_CORRUPT_CARVED_BLOCK_MOVED: {
       phys_addr_t f = phys_fs_lowest(a);
-      if (!a->runs_block.carved || a->runs_block.bytes == 0 || f == PHYS_NONE) return false;
-      a->runs_block.phys = f;
-      a->runs_block.bytes = MM_FRAME_SIZE;
+      if (!a->fs.runs_block.carved || a->fs.runs_block.bytes == 0 || f == PHYS_NONE) return false;
+      a->fs.runs_block.phys = f;
+      a->fs.runs_block.bytes = MM_FRAME_SIZE;
       return true;
     }
     case MM_CORRUPT_COUNT:

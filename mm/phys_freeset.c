@@ -7,7 +7,7 @@
 // representations. Parked ranges are the last resort when the run array is full and cannot grow: the range's
 // own first frame holds the list node, so recording it needs no bookkeeping space at all.
 //
-// Every function here keeps a->free_frames, the parked counters and the span summaries exact; callers keep
+// Every function here keeps a->fs.free_frames, the parked counters and the span summaries exact; callers keep
 // allocated/reserved counters.
 //
 // Bookkeeping frames (a bitmap frame, span-table room) come from the frame source injected in a->source
@@ -22,10 +22,10 @@
 
 // Index of the first run whose end is above x (runs are disjoint and sorted, so ends are sorted too).
 uint64_t phys_run_lower(const mm_phys_allocator *a, phys_addr_t x) {
-  uint64_t lo = 0, hi = a->run_count;
+  uint64_t lo = 0, hi = a->fs.run_count;
   while (lo < hi) {
     uint64_t mid = lo + (hi - lo) / 2;
-    if (a->runs[mid].end > x) {
+    if (a->fs.runs[mid].end > x) {
       hi = mid;
     } else {
       lo = mid + 1;
@@ -40,13 +40,13 @@ uint64_t phys_run_lower(const mm_phys_allocator *a, phys_addr_t x) {
 
 static void queue_conversion(mm_phys_allocator *a, phys_addr_t x) {
   phys_addr_t w = phys_span_base(x);
-  for (uint32_t i = 0; i < a->pending_count; i++) {
-    if (a->pending[i] == w) {
+  for (uint32_t i = 0; i < a->fs.pending_count; i++) {
+    if (a->fs.pending[i] == w) {
       return;
     }
   }
-  if (a->pending_count < sizeof(a->pending) / sizeof(a->pending[0])) {
-    a->pending[a->pending_count++] = w;
+  if (a->fs.pending_count < sizeof(a->fs.pending) / sizeof(a->fs.pending[0])) {
+    a->fs.pending[a->fs.pending_count++] = w;
   }
 }
 
@@ -54,7 +54,7 @@ static void queue_conversion(mm_phys_allocator *a, phys_addr_t x) {
 static uint64_t runs_in_span(const mm_phys_allocator *a, phys_addr_t w) {
   uint64_t lo = phys_run_lower(a, w);
   uint64_t hi = lo;
-  while (hi < a->run_count && a->runs[hi].base < phys_span_end(w) && hi - lo <= PHYS_SPAN_RUN_LIMIT) {
+  while (hi < a->fs.run_count && a->fs.runs[hi].base < phys_span_end(w) && hi - lo <= PHYS_SPAN_RUN_LIMIT) {
     hi++;
   }
   return hi - lo;
@@ -67,32 +67,32 @@ static void note_new_run(mm_phys_allocator *a, phys_addr_t x) {
 }
 
 static void runs_insert_at(mm_phys_allocator *a, uint64_t i, phys_addr_t x, phys_addr_t y) {
-  mm_memmove(&a->runs[i + 1], &a->runs[i], (a->run_count - i) * sizeof(phys_run));
-  a->runs[i].base = x;
-  a->runs[i].end = y;
-  a->run_count++;
+  mm_memmove(&a->fs.runs[i + 1], &a->fs.runs[i], (a->fs.run_count - i) * sizeof(phys_run));
+  a->fs.runs[i].base = x;
+  a->fs.runs[i].end = y;
+  a->fs.run_count++;
 }
 
 static void runs_delete(mm_phys_allocator *a, uint64_t i, uint64_t n) {
   if (n == 0) {
     return;
   }
-  mm_memmove(&a->runs[i], &a->runs[i + n], (a->run_count - i - n) * sizeof(phys_run));
-  a->run_count -= n;
+  mm_memmove(&a->fs.runs[i], &a->fs.runs[i + n], (a->fs.run_count - i - n) * sizeof(phys_run));
+  a->fs.run_count -= n;
 }
 
 // Adds [x, y), which lies outside every bitmap span and touches no free frame, merging with neighbours.
 static void runs_add_at(mm_phys_allocator *a, uint64_t i, phys_addr_t x, phys_addr_t y) {
-  bool left = i > 0 && a->runs[i - 1].end == x;
-  bool right = i < a->run_count && a->runs[i].base == y;
+  bool left = i > 0 && a->fs.runs[i - 1].end == x;
+  bool right = i < a->fs.run_count && a->fs.runs[i].base == y;
   if (left && right) {
-    a->runs[i - 1].end = a->runs[i].end;
+    a->fs.runs[i - 1].end = a->fs.runs[i].end;
     runs_delete(a, i, 1);
   } else if (left) {
-    a->runs[i - 1].end = y;
+    a->fs.runs[i - 1].end = y;
   } else if (right) {
-    a->runs[i].base = x;
-  } else if (a->run_count < a->run_cap) {
+    a->fs.runs[i].base = x;
+  } else if (a->fs.run_count < a->fs.run_cap) {
     runs_insert_at(a, i, x, y);
     note_new_run(a, x);
   } else {
@@ -105,14 +105,14 @@ static void runs_add(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) { runs_
 // Removes the run frames of [x, y) (outside bitmap spans); returns how many were free.
 static uint64_t runs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
   uint64_t i = phys_run_lower(a, x);
-  if (i >= a->run_count || a->runs[i].base >= y) {
+  if (i >= a->fs.run_count || a->fs.runs[i].base >= y) {
     return 0;
   }
-  phys_run *r = &a->runs[i];
+  phys_run *r = &a->fs.runs[i];
   if (r->base < x && r->end > y) {  // strictly inside: split
     phys_addr_t old_end = r->end;
     r->end = x;
-    if (a->run_count < a->run_cap) {
+    if (a->fs.run_count < a->fs.run_cap) {
       runs_insert_at(a, i + 1, y, old_end);
       note_new_run(a, x);
     } else {
@@ -127,14 +127,14 @@ static uint64_t runs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) 
     i++;
   }
   uint64_t j = i;
-  while (j < a->run_count && a->runs[j].end <= y) {
-    removed += (a->runs[j].end - a->runs[j].base) >> MM_FRAME_SHIFT;
+  while (j < a->fs.run_count && a->fs.runs[j].end <= y) {
+    removed += (a->fs.runs[j].end - a->fs.runs[j].base) >> MM_FRAME_SHIFT;
     j++;
   }
   runs_delete(a, i, j - i);
-  if (i < a->run_count && a->runs[i].base < y) {
-    removed += (y - a->runs[i].base) >> MM_FRAME_SHIFT;
-    a->runs[i].base = y;
+  if (i < a->fs.run_count && a->fs.runs[i].base < y) {
+    removed += (y - a->fs.runs[i].base) >> MM_FRAME_SHIFT;
+    a->fs.runs[i].base = y;
   }
   return removed;
 }
@@ -144,35 +144,35 @@ static uint64_t runs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) 
 
 bool phys_fs_is_free(const mm_phys_allocator *a, phys_addr_t f) {
   uint64_t c = phys_span_lower(a, f);
-  if (c < a->span_count && a->spans[c].base == phys_span_base(f)) {
-    uint64_t i = phys_frame_index(&a->spans[c], f);
-    return (a->spans[c].bits[i >> 6] >> (i & 63)) & 1;
+  if (c < a->fs.span_count && a->fs.spans[c].base == phys_span_base(f)) {
+    uint64_t i = phys_frame_index(&a->fs.spans[c], f);
+    return (a->fs.spans[c].bits[i >> 6] >> (i & 63)) & 1;
   }
   uint64_t r = phys_run_lower(a, f);
-  if (r < a->run_count && a->runs[r].base <= f) {
+  if (r < a->fs.run_count && a->fs.runs[r].base <= f) {
     return true;
   }
-  return a->parked_ranges != 0 && phys_parked_count(a, f, f + MM_FRAME_SIZE) != 0;
+  return a->fs.parked_ranges != 0 && phys_parked_count(a, f, f + MM_FRAME_SIZE) != 0;
 }
 
 uint64_t phys_fs_count_free(const mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
   uint64_t n = 0;
   while (x < y) {
     uint64_t c = phys_span_lower(a, x);
-    if (c < a->span_count && a->spans[c].base <= x) {
-      const phys_span *ch = &a->spans[c];
+    if (c < a->fs.span_count && a->fs.spans[c].base <= x) {
+      const phys_span *ch = &a->fs.spans[c];
       phys_addr_t e = phys_span_end(ch->base) < y ? phys_span_end(ch->base) : y;
       n += phys_bits_count(ch, phys_frame_index(ch, x), phys_frame_index(ch, e));
       x = e;
       continue;
     }
-    phys_addr_t e = (c < a->span_count && a->spans[c].base < y) ? a->spans[c].base : y;
-    for (uint64_t r = phys_run_lower(a, x); r < a->run_count && a->runs[r].base < e; r++) {
-      phys_addr_t rb = a->runs[r].base > x ? a->runs[r].base : x;
-      phys_addr_t re = a->runs[r].end < e ? a->runs[r].end : e;
+    phys_addr_t e = (c < a->fs.span_count && a->fs.spans[c].base < y) ? a->fs.spans[c].base : y;
+    for (uint64_t r = phys_run_lower(a, x); r < a->fs.run_count && a->fs.runs[r].base < e; r++) {
+      phys_addr_t rb = a->fs.runs[r].base > x ? a->fs.runs[r].base : x;
+      phys_addr_t re = a->fs.runs[r].end < e ? a->fs.runs[r].end : e;
       n += (re - rb) >> MM_FRAME_SHIFT;
     }
-    if (a->parked_ranges != 0) {
+    if (a->fs.parked_ranges != 0) {
       n += phys_parked_count(a, x, e);
     }
     x = e;
@@ -181,11 +181,11 @@ uint64_t phys_fs_count_free(const mm_phys_allocator *a, phys_addr_t x, phys_addr
 }
 
 void phys_fs_add(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
-  a->free_frames += (y - x) >> MM_FRAME_SHIFT;
+  a->fs.free_frames += (y - x) >> MM_FRAME_SHIFT;
   while (x < y) {
     uint64_t c = phys_span_lower(a, x);
-    if (c < a->span_count && a->spans[c].base <= x) {
-      phys_span *ch = &a->spans[c];
+    if (c < a->fs.span_count && a->fs.spans[c].base <= x) {
+      phys_span *ch = &a->fs.spans[c];
       phys_addr_t e = phys_span_end(ch->base) < y ? phys_span_end(ch->base) : y;
       uint64_t changed = phys_bits_update(ch, phys_frame_index(ch, x), phys_frame_index(ch, e), true);
       if (changed != (e - x) >> MM_FRAME_SHIFT) {
@@ -195,7 +195,7 @@ void phys_fs_add(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
       x = e;
       continue;
     }
-    phys_addr_t e = (c < a->span_count && a->spans[c].base < y) ? a->spans[c].base : y;
+    phys_addr_t e = (c < a->fs.span_count && a->fs.spans[c].base < y) ? a->fs.spans[c].base : y;
     runs_add(a, x, e);
     x = e;
   }
@@ -205,29 +205,29 @@ uint64_t phys_fs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
   uint64_t removed = 0;
   while (x < y) {
     uint64_t c = phys_span_lower(a, x);
-    if (c < a->span_count && a->spans[c].base <= x) {
-      phys_span *ch = &a->spans[c];
+    if (c < a->fs.span_count && a->fs.spans[c].base <= x) {
+      phys_span *ch = &a->fs.spans[c];
       phys_addr_t e = phys_span_end(ch->base) < y ? phys_span_end(ch->base) : y;
       removed += phys_bits_update(ch, phys_frame_index(ch, x), phys_frame_index(ch, e), false);
       phys_hint_after_loss(a);
       x = e;
       continue;
     }
-    phys_addr_t e = (c < a->span_count && a->spans[c].base < y) ? a->spans[c].base : y;
+    phys_addr_t e = (c < a->fs.span_count && a->fs.spans[c].base < y) ? a->fs.spans[c].base : y;
     removed += runs_remove(a, x, e);
-    if (a->parked_ranges != 0) {
+    if (a->fs.parked_ranges != 0) {
       removed += phys_parked_remove(a, x, e, 0);
     }
     x = e;
   }
-  a->free_frames -= removed;
+  a->fs.free_frames -= removed;
   return removed;
 }
 
 phys_addr_t phys_fs_lowest(const mm_phys_allocator *a) {
-  phys_addr_t best = a->run_count != 0 ? a->runs[0].base : PHYS_NONE;
-  if (a->span_hint < a->span_count) {
-    const phys_span *c = &a->spans[a->span_hint];
+  phys_addr_t best = a->fs.run_count != 0 ? a->fs.runs[0].base : PHYS_NONE;
+  if (a->fs.span_hint < a->fs.span_count) {
+    const phys_span *c = &a->fs.spans[a->fs.span_hint];
     if (c->base < best) {
       uint64_t b = phys_bit_next_set(c, 0);
       phys_addr_t f = c->base + (b << MM_FRAME_SHIFT);
@@ -236,8 +236,8 @@ phys_addr_t phys_fs_lowest(const mm_phys_allocator *a) {
       }
     }
   }
-  if (a->parked_head < best) {
-    best = a->parked_head;
+  if (a->fs.parked_head < best) {
+    best = a->fs.parked_head;
   }
   return best;
 }
@@ -245,11 +245,11 @@ phys_addr_t phys_fs_lowest(const mm_phys_allocator *a) {
 phys_addr_t phys_fs_next_free(const mm_phys_allocator *a, phys_addr_t from) {
   phys_addr_t best = PHYS_NONE;
   uint64_t r = phys_run_lower(a, from);
-  if (r < a->run_count) {
-    best = a->runs[r].base > from ? a->runs[r].base : from;
+  if (r < a->fs.run_count) {
+    best = a->fs.runs[r].base > from ? a->fs.runs[r].base : from;
   }
-  for (uint64_t c = phys_span_lower(a, from); c < a->span_count && a->spans[c].base < best; c++) {
-    const phys_span *ch = &a->spans[c];
+  for (uint64_t c = phys_span_lower(a, from); c < a->fs.span_count && a->fs.spans[c].base < best; c++) {
+    const phys_span *ch = &a->fs.spans[c];
     if (ch->free == 0) {
       continue;
     }
@@ -263,7 +263,7 @@ phys_addr_t phys_fs_next_free(const mm_phys_allocator *a, phys_addr_t from) {
       break;
     }
   }
-  for (phys_addr_t cur = a->parked_head; cur != PHYS_NONE && cur < best;) {
+  for (phys_addr_t cur = a->fs.parked_head; cur != PHYS_NONE && cur < best;) {
     const phys_parked_node *n = phys_parked_at(a, cur);
     if (n->end > from) {
       phys_addr_t f = cur > from ? cur : from;
@@ -285,10 +285,10 @@ phys_addr_t phys_fs_extent(const mm_phys_allocator *a, phys_addr_t x, phys_addr_
       e = ch->base + (phys_bit_next_clear(ch, phys_frame_index(ch, x)) << MM_FRAME_SHIFT);
     } else {
       uint64_t r = phys_run_lower(a, x);
-      if (r < a->run_count && a->runs[r].base <= x) {
-        e = a->runs[r].end;
+      if (r < a->fs.run_count && a->fs.runs[r].base <= x) {
+        e = a->fs.runs[r].end;
       } else {
-        for (phys_addr_t cur = a->parked_head; cur != PHYS_NONE && cur <= x;) {
+        for (phys_addr_t cur = a->fs.parked_head; cur != PHYS_NONE && cur <= x;) {
           const phys_parked_node *n = phys_parked_at(a, cur);
           if (n->end > x) {
             e = n->end;
@@ -384,8 +384,8 @@ phys_addr_t phys_fs_find(const mm_phys_allocator *a, uint64_t frames, uint64_t a
 
 bool phys_fs_add_one(mm_phys_allocator *a, phys_addr_t f) {
   uint64_t c = phys_span_lower(a, f);
-  if (c < a->span_count && a->spans[c].base == phys_span_base(f)) {
-    phys_span *ch = &a->spans[c];
+  if (c < a->fs.span_count && a->fs.spans[c].base == phys_span_base(f)) {
+    phys_span *ch = &a->fs.spans[c];
     uint64_t i = phys_frame_index(ch, f), w = i >> 6, bit = (uint64_t)1 << (i & 63);
     uint64_t old = ch->bits[w];
     if (old & bit) {
@@ -397,19 +397,19 @@ bool phys_fs_add_one(mm_phys_allocator *a, phys_addr_t f) {
       ch->full[w >> 6] |= (uint64_t)1 << (w & 63);
     }
     ch->free++;
-    if (c < a->span_hint) {
-      a->span_hint = c;
+    if (c < a->fs.span_hint) {
+      a->fs.span_hint = c;
     }
-    a->free_frames++;
+    a->fs.free_frames++;
     return true;
   }
   uint64_t r = phys_run_lower(a, f);
-  if ((r < a->run_count && a->runs[r].base <= f) ||
-      (a->parked_ranges != 0 && phys_parked_count(a, f, f + MM_FRAME_SIZE) != 0)) {
+  if ((r < a->fs.run_count && a->fs.runs[r].base <= f) ||
+      (a->fs.parked_ranges != 0 && phys_parked_count(a, f, f + MM_FRAME_SIZE) != 0)) {
     return false;
   }
-  a->free_frames++;
-  if (c < a->span_count && a->spans[c].base < f + MM_FRAME_SIZE) {
+  a->fs.free_frames++;
+  if (c < a->fs.span_count && a->fs.spans[c].base < f + MM_FRAME_SIZE) {
     mm_panic("phys_fs_add_one", "frame inside a bitmap span took the run path");
   }
   runs_add_at(a, r, f, f + MM_FRAME_SIZE);
@@ -426,14 +426,14 @@ static inline void span_store_taken(mm_phys_allocator *a, phys_span *ch, uint64_
   if (--ch->free == 0) {
     phys_hint_after_loss(a);
   }
-  a->free_frames--;
+  a->fs.free_frames--;
 }
 
 
 bool phys_fs_take_one(mm_phys_allocator *a, phys_addr_t f) {
   uint64_t c = phys_span_lower(a, f);
-  if (c < a->span_count && a->spans[c].base == phys_span_base(f)) {
-    phys_span *ch = &a->spans[c];
+  if (c < a->fs.span_count && a->fs.spans[c].base == phys_span_base(f)) {
+    phys_span *ch = &a->fs.spans[c];
     uint64_t i = phys_frame_index(ch, f), w = i >> 6, bit = (uint64_t)1 << (i & 63);
     uint64_t v = ch->bits[w];
     if ((v & bit) == 0) {
@@ -450,14 +450,14 @@ bool phys_fs_take_one(mm_phys_allocator *a, phys_addr_t f) {
 }
 
 phys_addr_t phys_fs_take_lowest(mm_phys_allocator *a) {
-  phys_addr_t run_low = a->run_count != 0 ? a->runs[0].base : PHYS_NONE;
-  if (a->span_hint < a->span_count && a->spans[a->span_hint].base < run_low) {
-    phys_span *ch = &a->spans[a->span_hint];
+  phys_addr_t run_low = a->fs.run_count != 0 ? a->fs.runs[0].base : PHYS_NONE;
+  if (a->fs.span_hint < a->fs.span_count && a->fs.spans[a->fs.span_hint].base < run_low) {
+    phys_span *ch = &a->fs.spans[a->fs.span_hint];
     uint64_t w = phys_summary_next(ch->nonzero, 0, false);
     uint64_t v = ch->bits[w];
     uint64_t i = (w << 6) + (uint64_t)__builtin_ctzll(v);
     phys_addr_t f = ch->base + (i << MM_FRAME_SHIFT);
-    if (f < run_low && f < a->parked_head) {
+    if (f < run_low && f < a->fs.parked_head) {
       span_store_taken(a, ch, w, v & (v - 1));
       return f;
     }
@@ -486,9 +486,9 @@ void phys_fs_convert_span(mm_phys_allocator *a, phys_addr_t w) {
   }
   // Insert the descriptor in base order.
   uint64_t ci = phys_span_lower(a, w);
-  mm_memmove(&a->spans[ci + 1], &a->spans[ci], (a->span_count - ci) * sizeof(phys_span));
-  a->span_count++;
-  phys_span *ch = &a->spans[ci];
+  mm_memmove(&a->fs.spans[ci + 1], &a->fs.spans[ci], (a->fs.span_count - ci) * sizeof(phys_span));
+  a->fs.span_count++;
+  phys_span *ch = &a->fs.spans[ci];
   mm_memset(ch, 0, sizeof(*ch));
   ch->base = w;
   ch->bits = (uint64_t *)bits;
@@ -498,8 +498,8 @@ void phys_fs_convert_span(mm_phys_allocator *a, phys_addr_t w) {
   phys_addr_t we = phys_span_end(w);
   uint64_t i = phys_run_lower(a, w);
   uint64_t first_delete = i, delete_count = 0;
-  for (uint64_t r = i; r < a->run_count && a->runs[r].base < we; r++) {
-    phys_run *run = &a->runs[r];
+  for (uint64_t r = i; r < a->fs.run_count && a->fs.runs[r].base < we; r++) {
+    phys_run *run = &a->fs.runs[r];
     phys_addr_t cb = run->base > w ? run->base : w, ce = run->end < we ? run->end : we;
     phys_bits_update(ch, phys_frame_index(ch, cb), phys_frame_index(ch, ce), true);
     if (run->base < w && run->end > we) {
@@ -514,23 +514,23 @@ void phys_fs_convert_span(mm_phys_allocator *a, phys_addr_t w) {
     }
   }
   runs_delete(a, first_delete, delete_count);
-  if (a->parked_ranges != 0) {
+  if (a->fs.parked_ranges != 0) {
     phys_parked_remove(a, w, we, ch);
   }
   // The bitmap frame left the free set through the frame source; the span holds exactly what was free.
-  a->span_hint = 0;
+  a->fs.span_hint = 0;
   phys_hint_after_loss(a);
 }
 
 
 void phys_fs_drain_parked(mm_phys_allocator *a) {
-  while (a->parked_head != PHYS_NONE && a->run_count + 1 < a->run_cap) {
-    phys_addr_t x = a->parked_head;
+  while (a->fs.parked_head != PHYS_NONE && a->fs.run_count + 1 < a->fs.run_cap) {
+    phys_addr_t x = a->fs.parked_head;
     phys_parked_node *n = phys_parked_at(a, x);
     phys_addr_t y = n->end;
-    a->parked_head = n->next;
-    a->parked_ranges--;
-    a->parked_frames -= (y - x) >> MM_FRAME_SHIFT;
+    a->fs.parked_head = n->next;
+    a->fs.parked_ranges--;
+    a->fs.parked_frames -= (y - x) >> MM_FRAME_SHIFT;
     n->magic = 0;
     runs_add(a, x, y);
   }
@@ -540,15 +540,15 @@ void phys_fs_drain_parked(mm_phys_allocator *a) {
 // Building the run array at initialization.
 
 bool phys_fs_append_run(mm_phys_allocator *a, phys_addr_t b, phys_addr_t e) {
-  if (a->run_count != 0 && a->runs[a->run_count - 1].end == b) {
-    a->runs[a->run_count - 1].end = e;
+  if (a->fs.run_count != 0 && a->fs.runs[a->fs.run_count - 1].end == b) {
+    a->fs.runs[a->fs.run_count - 1].end = e;
     return true;
   }
-  if (a->run_count >= a->run_cap) {
+  if (a->fs.run_count >= a->fs.run_cap) {
     return false;
   }
-  a->runs[a->run_count].base = b;
-  a->runs[a->run_count].end = e;
-  a->run_count++;
+  a->fs.runs[a->fs.run_count].base = b;
+  a->fs.runs[a->fs.run_count].end = e;
+  a->fs.run_count++;
   return true;
 }

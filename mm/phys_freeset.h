@@ -1,5 +1,5 @@
 // phys_freeset.h: the runtime allocator's free set (phys_freeset.c, phys_fs_iter.c): runs, bitmap spans and
-// parked ranges behind one interface. Private to //mm. Every function keeps a->free_frames, the parked
+// parked ranges behind one interface. Private to //mm. Every function keeps a->fs.free_frames, the parked
 // counters and the span summaries exact; callers keep the allocated/reserved counters.
 #ifndef MM_PHYS_FREESET_H
 #define MM_PHYS_FREESET_H
@@ -26,7 +26,7 @@ phys_addr_t phys_fs_find(const mm_phys_allocator *a, uint64_t frames, uint64_t a
                          phys_addr_t hi);
 // Converts the span at `w` to a bitmap span when it holds more than PHYS_SPAN_RUN_LIMIT runs and the frame
 // source can supply a bitmap frame (conversion is an optimisation: a span that cannot be converted keeps its
-// runs). The caller (phys_grow.c) drains the queue in a->pending that the free set fills.
+// runs). The caller (phys_grow.c) drains the queue in a->fs.pending that the free set fills.
 void phys_fs_convert_span(mm_phys_allocator *a, phys_addr_t w);
 // Moves parked ranges into the run array while it has spare slots.
 void phys_fs_drain_parked(mm_phys_allocator *a);
@@ -42,17 +42,17 @@ bool phys_fs_append_run(mm_phys_allocator *a, phys_addr_t b, phys_addr_t e);
 // phys_fs_take_lowest with the hot path inline: when no bitmap span has a free frame and nothing is parked,
 // the lowest free frame is the first run's.
 static inline phys_addr_t phys_fs_take_lowest_fast(mm_phys_allocator *a) {
-  if (a->run_count == 0 || a->span_hint < a->span_count || a->parked_ranges != 0) {
+  if (a->fs.run_count == 0 || a->fs.span_hint < a->fs.span_count || a->fs.parked_ranges != 0) {
     return phys_fs_take_lowest(a);
   }
-  phys_run *r = &a->runs[0];
+  phys_run *r = &a->fs.runs[0];
   phys_addr_t f = r->base;
   r->base += MM_FRAME_SIZE;
   if (r->base == r->end) {
-    mm_memmove(&a->runs[0], &a->runs[1], (a->run_count - 1) * sizeof(phys_run));
-    a->run_count--;
+    mm_memmove(&a->fs.runs[0], &a->fs.runs[1], (a->fs.run_count - 1) * sizeof(phys_run));
+    a->fs.run_count--;
   }
-  a->free_frames--;
+  a->fs.free_frames--;
   return f;
 }
 

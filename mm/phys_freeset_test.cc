@@ -47,7 +47,7 @@ class PhysFreeSet : public ::testing::Test {
 TEST_F(PhysFreeSet, ConversionTakesItsBitmapFrameFromTheInjectedSource) {
   g_refuse = false;
   Fragment();
-  EXPECT_EQ(h_.alloc()->span_count, 1u);
+  EXPECT_EQ(h_.alloc()->fs.span_count, 1u);
   EXPECT_GE(g_slot_calls, 1);
   EXPECT_EQ(g_take_calls, 1);  // one bitmap frame
   EXPECT_EQ(h_.Check(), "");
@@ -56,15 +56,15 @@ TEST_F(PhysFreeSet, ConversionTakesItsBitmapFrameFromTheInjectedSource) {
 TEST_F(PhysFreeSet, RefusingSourceLeavesRunsAndAValidFreeSet) {
   g_refuse = true;
   Fragment();
-  EXPECT_EQ(h_.alloc()->span_count, 0u);
+  EXPECT_EQ(h_.alloc()->fs.span_count, 0u);
   EXPECT_GE(g_slot_calls, 1);
   EXPECT_EQ(g_take_calls, 0);
-  EXPECT_GT(h_.alloc()->run_count, PHYS_SPAN_RUN_LIMIT);
+  EXPECT_GT(h_.alloc()->fs.run_count, PHYS_SPAN_RUN_LIMIT);
   EXPECT_EQ(h_.Check(), "");
   // Once the source supplies frames again, the next operation that adds a run in the span converts it.
   g_refuse = false;
   ASSERT_EQ(mm_phys_alloc_fixed(h_.alloc(), 135 * kMiB, 1), MM_OK);
-  EXPECT_EQ(h_.alloc()->span_count, 1u);
+  EXPECT_EQ(h_.alloc()->fs.span_count, 1u);
   EXPECT_EQ(h_.Check(), "");
 }
 

@@ -13,20 +13,20 @@ typedef struct fs_cursor {
 } fs_cursor;
 
 void phys_fs_for_each(const mm_phys_allocator *a, mm_range_fn fn, void *ctx) {
-  fs_cursor cur = {0, 0, 0, a->parked_head};
+  fs_cursor cur = {0, 0, 0, a->fs.parked_head};
   mm_range pending = {0, 0};
   bool have = false;
   for (;;) {
     mm_range piece = {PHYS_NONE, PHYS_NONE};
     int src = -1;
-    if (cur.run < a->run_count) {
-      piece.base = a->runs[cur.run].base;
-      piece.end = a->runs[cur.run].end;
+    if (cur.run < a->fs.run_count) {
+      piece.base = a->fs.runs[cur.run].base;
+      piece.end = a->fs.runs[cur.run].end;
       src = 0;
     }
     mm_range bp = {PHYS_NONE, PHYS_NONE};
-    while (cur.span < a->span_count) {
-      const phys_span *ch = &a->spans[cur.span];
+    while (cur.span < a->fs.span_count) {
+      const phys_span *ch = &a->fs.spans[cur.span];
       uint64_t b = phys_bit_next_set(ch, cur.bit);
       if (b >= PHYS_SPAN_FRAMES) {
         cur.span++;
@@ -53,7 +53,7 @@ void phys_fs_for_each(const mm_phys_allocator *a, mm_range_fn fn, void *ctx) {
     if (src == 0) {
       cur.run++;
     } else if (src == 1) {
-      cur.bit = (piece.end - a->spans[cur.span].base) >> MM_FRAME_SHIFT;
+      cur.bit = (piece.end - a->fs.spans[cur.span].base) >> MM_FRAME_SHIFT;
     } else {
       cur.parked = phys_parked_at(a, cur.parked)->next;
     }

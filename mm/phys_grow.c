@@ -70,19 +70,19 @@ static void log_growth(const char *table, uint64_t cap, phys_addr_t phys, uint64
 }
 
 static bool grow_runs(mm_phys_allocator *a) {
-  uint64_t want = a->run_cap * 2 > a->run_cap + 2 * PHYS_RUN_SPARE ? a->run_cap * 2 : a->run_cap + 2 * PHYS_RUN_SPARE;
+  uint64_t want = a->fs.run_cap * 2 > a->fs.run_cap + 2 * PHYS_RUN_SPARE ? a->fs.run_cap * 2 : a->fs.run_cap + 2 * PHYS_RUN_SPARE;
   uint64_t frames = frames_for(want * sizeof(phys_run));
   phys_addr_t phys;
   void *ptr;
   if (!phys_bk_take(a, frames, "phys.runs", &phys, &ptr)) {
     return false;
   }
-  mm_memcpy(ptr, a->runs, a->run_count * sizeof(phys_run));
-  phys_block old = a->runs_block;
-  a->runs = (phys_run *)ptr;
-  a->run_cap = (frames << MM_FRAME_SHIFT) / sizeof(phys_run);
-  a->runs_block = (phys_block){phys, frames << MM_FRAME_SHIFT, false};
-  log_growth("runs", a->run_cap, phys, frames << MM_FRAME_SHIFT);
+  mm_memcpy(ptr, a->fs.runs, a->fs.run_count * sizeof(phys_run));
+  phys_block old = a->fs.runs_block;
+  a->fs.runs = (phys_run *)ptr;
+  a->fs.run_cap = (frames << MM_FRAME_SHIFT) / sizeof(phys_run);
+  a->fs.runs_block = (phys_block){phys, frames << MM_FRAME_SHIFT, false};
+  log_growth("runs", a->fs.run_cap, phys, frames << MM_FRAME_SHIFT);
   bk_release(a, old);
   return true;
 }
@@ -108,7 +108,7 @@ static bool grow_res(mm_phys_allocator *a) {
 }
 
 static bool grow_spans(mm_phys_allocator *a) {
-  uint64_t want = a->span_cap * 2 > MM_FRAME_SIZE / sizeof(phys_span) ? a->span_cap * 2
+  uint64_t want = a->fs.span_cap * 2 > MM_FRAME_SIZE / sizeof(phys_span) ? a->fs.span_cap * 2
                                                                         : MM_FRAME_SIZE / sizeof(phys_span);
   uint64_t frames = frames_for(want * sizeof(phys_span));
   phys_addr_t phys;
@@ -116,12 +116,12 @@ static bool grow_spans(mm_phys_allocator *a) {
   if (!phys_bk_take(a, frames, "phys.spans", &phys, &ptr)) {
     return false;
   }
-  mm_memcpy(ptr, a->spans, a->span_count * sizeof(phys_span));
-  phys_block old = a->spans_block;
-  a->spans = (phys_span *)ptr;
-  a->span_cap = (frames << MM_FRAME_SHIFT) / sizeof(phys_span);
-  a->spans_block = (phys_block){phys, frames << MM_FRAME_SHIFT, false};
-  log_growth("spans", a->span_cap, phys, frames << MM_FRAME_SHIFT);
+  mm_memcpy(ptr, a->fs.spans, a->fs.span_count * sizeof(phys_span));
+  phys_block old = a->fs.spans_block;
+  a->fs.spans = (phys_span *)ptr;
+  a->fs.span_cap = (frames << MM_FRAME_SHIFT) / sizeof(phys_span);
+  a->fs.spans_block = (phys_block){phys, frames << MM_FRAME_SHIFT, false};
+  log_growth("spans", a->fs.span_cap, phys, frames << MM_FRAME_SHIFT);
   bk_release(a, old);
   return true;
 }
@@ -129,7 +129,7 @@ static bool grow_spans(mm_phys_allocator *a) {
 bool phys_ensure_res_slot(mm_phys_allocator *a) { return a->res.count < a->res.capacity || grow_res(a); }
 
 bool phys_ensure_span_slot(mm_phys_allocator *a) {
-  if (a->span_count < a->span_cap) {
+  if (a->fs.span_count < a->fs.span_cap) {
     return true;
   }
   // Growing records a reservation: make sure the table has room for it first.
@@ -149,13 +149,13 @@ void phys_maintain(mm_phys_allocator *a) {
   if (a->res.capacity - a->res.count < PHYS_RES_SPARE) {
     grow_res(a);
   }
-  if (a->run_cap - a->run_count < PHYS_RUN_SPARE + a->parked_ranges && a->res.count < a->res.capacity) {
+  if (a->fs.run_cap - a->fs.run_count < PHYS_RUN_SPARE + a->fs.parked_ranges && a->res.count < a->res.capacity) {
     grow_runs(a);
   }
   if (a->res.capacity - a->res.count < PHYS_RES_SPARE) {
     grow_res(a);
   }
-  if (a->parked_ranges != 0) {
+  if (a->fs.parked_ranges != 0) {
     phys_fs_drain_parked(a);
   }
   a->in_maintenance = false;
@@ -166,8 +166,8 @@ static void convert_pending(mm_phys_allocator *a) {
   if (a->in_maintenance) {
     return;
   }
-  while (a->pending_count != 0) {
-    phys_addr_t w = a->pending[--a->pending_count];
+  while (a->fs.pending_count != 0) {
+    phys_addr_t w = a->fs.pending[--a->fs.pending_count];
     a->in_maintenance = true;
     phys_fs_convert_span(a, w);
     a->in_maintenance = false;

@@ -25,8 +25,8 @@ void phys_finish_slow(mm_phys_allocator *a);
 // End of every successful mutating operation: queued span conversions, then spare slots. The check is inline
 // because it runs on every single-frame allocation and free.
 static inline void phys_finish(mm_phys_allocator *a) {
-  if (a->pending_count != 0 || a->run_cap - a->run_count < PHYS_RUN_SPARE ||
-      a->res.capacity - a->res.count < PHYS_RES_SPARE || a->parked_ranges != 0) {
+  if (a->fs.pending_count != 0 || a->fs.run_cap - a->fs.run_count < PHYS_RUN_SPARE ||
+      a->res.capacity - a->res.count < PHYS_RES_SPARE || a->fs.parked_ranges != 0) {
     phys_finish_slow(a);
   }
 }

@@ -22,26 +22,26 @@ static void parked_write(const mm_phys_allocator *a, phys_addr_t at, phys_addr_t
 
 // Inserts [x, y) into the sorted parked list. Needs no storage: the node lives at x.
 void phys_parked_insert(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
-  phys_addr_t prev = PHYS_NONE, cur = a->parked_head;
+  phys_addr_t prev = PHYS_NONE, cur = a->fs.parked_head;
   while (cur != PHYS_NONE && cur < x) {
     prev = cur;
     cur = phys_parked_at(a, cur)->next;
   }
   parked_write(a, x, cur, y);
   if (prev == PHYS_NONE) {
-    a->parked_head = x;
+    a->fs.parked_head = x;
   } else {
     phys_parked_at(a, prev)->next = x;
   }
-  a->parked_ranges++;
-  a->parked_frames += (y - x) >> MM_FRAME_SHIFT;
+  a->fs.parked_ranges++;
+  a->fs.parked_frames += (y - x) >> MM_FRAME_SHIFT;
 }
 
 // Removes the frames of [x, y) from parked ranges. If `into` is given, the removed frames are set in its
 // bitmap (span conversion). Returns the number of frames removed.
 uint64_t phys_parked_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y, phys_span *into) {
   uint64_t removed = 0;
-  phys_addr_t prev = PHYS_NONE, cur = a->parked_head;
+  phys_addr_t prev = PHYS_NONE, cur = a->fs.parked_head;
   while (cur != PHYS_NONE && cur < y) {
     phys_parked_node *n = phys_parked_at(a, cur);
     phys_addr_t next = n->next, end = n->end;
@@ -60,7 +60,7 @@ uint64_t phys_parked_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y, 
     if (ce < end) {
       parked_write(a, ce, next, end);
       link = ce;
-      a->parked_ranges++;
+      a->fs.parked_ranges++;
     }
     if (cb > cur) {
       n->end = cb;
@@ -68,24 +68,24 @@ uint64_t phys_parked_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y, 
       prev = cur;
     } else {
       if (prev == PHYS_NONE) {
-        a->parked_head = link;
+        a->fs.parked_head = link;
       } else {
         phys_parked_at(a, prev)->next = link;
       }
-      a->parked_ranges--;
+      a->fs.parked_ranges--;
     }
     if (ce < end) {
       prev = ce;
     }
     cur = next;
   }
-  a->parked_frames -= removed;
+  a->fs.parked_frames -= removed;
   return removed;
 }
 
 uint64_t phys_parked_count(const mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
   uint64_t n = 0;
-  for (phys_addr_t cur = a->parked_head; cur != PHYS_NONE && cur < y;) {
+  for (phys_addr_t cur = a->fs.parked_head; cur != PHYS_NONE && cur < y;) {
     const phys_parked_node *node = phys_parked_at(a, cur);
     if (node->end > x) {
       phys_addr_t cb = cur > x ? cur : x, ce = node->end < y ? node->end : y;

@@ -10,10 +10,10 @@
 // Index of the first span whose span contains x or lies above it.
 uint64_t phys_span_lower(const mm_phys_allocator *a, phys_addr_t x) {
   phys_addr_t w = phys_span_base(x);
-  uint64_t lo = 0, hi = a->span_count;
+  uint64_t lo = 0, hi = a->fs.span_count;
   while (lo < hi) {
     uint64_t mid = lo + (hi - lo) / 2;
-    if (a->spans[mid].base >= w) {
+    if (a->fs.spans[mid].base >= w) {
       hi = mid;
     } else {
       lo = mid + 1;
@@ -25,8 +25,8 @@ uint64_t phys_span_lower(const mm_phys_allocator *a, phys_addr_t x) {
 // The span whose span contains x, or NULL.
 phys_span *phys_span_at(const mm_phys_allocator *a, phys_addr_t x) {
   uint64_t c = phys_span_lower(a, x);
-  if (c < a->span_count && a->spans[c].base == phys_span_base(x)) {
-    return &a->spans[c];
+  if (c < a->fs.span_count && a->fs.spans[c].base == phys_span_base(x)) {
+    return &a->fs.spans[c];
   }
   return 0;
 }
@@ -127,15 +127,15 @@ uint64_t phys_bits_count(const phys_span *c, uint64_t i0, uint64_t i1) {
 uint64_t phys_span_recount(const phys_span *c) { return phys_bits_count(c, 0, PHYS_SPAN_FRAMES); }
 
 void phys_hint_after_gain(mm_phys_allocator *a, const phys_span *c) {
-  uint64_t idx = (uint64_t)(c - a->spans);
-  if (idx < a->span_hint) {
-    a->span_hint = idx;
+  uint64_t idx = (uint64_t)(c - a->fs.spans);
+  if (idx < a->fs.span_hint) {
+    a->fs.span_hint = idx;
   }
 }
 
 void phys_hint_after_loss(mm_phys_allocator *a) {
-  while (a->span_hint < a->span_count && a->spans[a->span_hint].free == 0) {
-    a->span_hint++;
+  while (a->fs.span_hint < a->fs.span_count && a->fs.spans[a->fs.span_hint].free == 0) {
+    a->fs.span_hint++;
   }
 }
 

@@ -19,7 +19,7 @@ uint64_t phys_bits_update(phys_span *c, uint64_t i0, uint64_t i1, bool set);
 uint64_t phys_bits_count(const phys_span *c, uint64_t i0, uint64_t i1);
 // Exact popcount of the whole span (the checker compares it with the counter).
 uint64_t phys_span_recount(const phys_span *c);
-// Keep a->span_hint (every span below it has no free frame) after `c` gained frames / after a loss.
+// Keep a->fs.span_hint (every span below it has no free frame) after `c` gained frames / after a loss.
 void phys_hint_after_gain(mm_phys_allocator *a, const phys_span *c);
 void phys_hint_after_loss(mm_phys_allocator *a);
 

@@ -58,21 +58,21 @@ TEST(PhysSpan, SpanSearchAndHintFollowTheTable) {
   b.s.base = 5 * PHYS_SPAN_BYTES;
   phys_span table[2] = {a.s, b.s};
   mm_phys_allocator *alloc = static_cast<mm_phys_allocator *>(calloc(1, mm_phys_allocator_size()));
-  alloc->spans = table;
-  alloc->span_count = 2;
-  alloc->span_cap = 2;
+  alloc->fs.spans = table;
+  alloc->fs.span_count = 2;
+  alloc->fs.span_cap = 2;
   EXPECT_EQ(phys_span_lower(alloc, 0), 0u);
   EXPECT_EQ(phys_span_lower(alloc, 3 * PHYS_SPAN_BYTES), 1u);
   EXPECT_EQ(phys_span_at(alloc, 5 * PHYS_SPAN_BYTES + 77 * MM_FRAME_SIZE), &table[1]);
   EXPECT_EQ(phys_span_at(alloc, 4 * PHYS_SPAN_BYTES), nullptr);
   // The hint skips spans without free frames and moves back when one gains.
   table[1].free = 3;
-  alloc->span_hint = 0;
+  alloc->fs.span_hint = 0;
   phys_hint_after_loss(alloc);
-  EXPECT_EQ(alloc->span_hint, 1u);
+  EXPECT_EQ(alloc->fs.span_hint, 1u);
   table[0].free = 1;
   phys_hint_after_gain(alloc, &table[0]);
-  EXPECT_EQ(alloc->span_hint, 0u);
+  EXPECT_EQ(alloc->fs.span_hint, 0u);
   free(alloc);
 }
 

@@ -69,20 +69,13 @@ typedef struct phys_frame_source {
   bool (*take)(mm_phys_allocator *a, uint64_t frames, const char *label, phys_addr_t *phys, void **ptr);
 } phys_frame_source;
 
-struct mm_phys_allocator {
-  const mm_firmware_map *map;
-  mm_phys_window window;
-  bool reclaimed;
-  bool in_maintenance;  // growth and conversion never nest (phys_grow.c only)
-  const phys_frame_source *source;
-
+// The free set's own state (phys_freeset.c and the span/parked layers under it; phys_grow.c reads the
+// counts to decide growth and drains `pending`).
+typedef struct phys_free_set {
   phys_run *runs;
   uint64_t run_count;
   uint64_t run_cap;
   phys_block runs_block;
-
-  mm_res_table res;  // the reservation table, with prefix maxima (res_table.h; phys_restable.c)
-  phys_block res_block;  // entries, then the prefix maxima after them
 
   phys_span *spans;
   uint64_t span_count;
@@ -94,23 +87,38 @@ struct mm_phys_allocator {
   uint64_t parked_ranges;
   uint64_t parked_frames;
 
-  uint64_t managed_frames;
-  uint64_t free_frames;
-  uint64_t reserved_frames;
-  uint64_t allocated_frames;
-  uint64_t carved_bytes;  // both carved arrays, reserved forever
-  uint64_t own_bytes;     // live blocks and bitmap frames taken from the allocator itself
+  uint64_t free_frames;  // kept exact by every free-set function
 
   // Spans whose run count passed PHYS_SPAN_RUN_LIMIT during the current operation; converted to bitmap
   // spans at the end of it (phys_finish), never in the middle of a range update.
   phys_addr_t pending[4];
   uint32_t pending_count;
+} phys_free_set;
+
+struct mm_phys_allocator {
+  const mm_firmware_map *map;
+  mm_phys_window window;
+  bool reclaimed;
+  bool in_maintenance;  // growth and conversion never nest (phys_grow.c only)
+  const phys_frame_source *source;
+
+  phys_free_set fs;       // runs, bitmap spans, parked ranges (phys_freeset.h)
+  mm_res_table res;       // the reservation table, with prefix maxima (res_table.h; phys_restable.c)
+  phys_block res_block;   // entries, then the prefix maxima after them
+
+  uint64_t managed_frames;
+  uint64_t reserved_frames;
+  uint64_t allocated_frames;
+  uint64_t carved_bytes;  // both carved arrays, reserved forever
+  uint64_t own_bytes;     // live blocks and bitmap frames taken from the allocator itself
 
   // Unused. bookkeeping_bytes counts sizeof(mm_phys_allocator), and the kernel's mm.stats lines and the replay
   // goldens pin that value: these bytes keep the size what it was before the never-set second block of the
   // reservation table left the struct and the frame-source pointer joined it.
   uint64_t layout_pad[2];
 };
+_Static_assert(sizeof(mm_phys_allocator) == 328 || sizeof(void *) != 8,
+               "bookkeeping_bytes reports this size; the replay goldens pin it");
 
 // One reservation-table slot: the entry plus its prefix maximum of ends (the maxima follow the entries in the
 // same block).
