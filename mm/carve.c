@@ -7,6 +7,7 @@
 #include "mm/carve.h"
 
 #include "mm/log.h"
+#include "mm/phys_alloc.h"
 
 #define CARVE_LABEL_FREE_RUNS "free_runs"
 #define CARVE_LABEL_RESERVED "reserved"
@@ -62,8 +63,8 @@ mm_status carve_option_storage(mm_early_allocator *early, const mm_storage_plan 
   }
   uint64_t free_frames;
   uint64_t reserved_frames;
-  if (!carve_frames(plan->free_slots, MM_FREE_SLOT_BYTES, &free_frames) ||
-      !carve_frames(plan->reserved_slots, MM_RESERVED_SLOT_BYTES, &reserved_frames)) {
+  if (!carve_frames(plan->free_slots, mm_phys_run_slot_bytes(), &free_frames) ||
+      !carve_frames(plan->reserved_slots, mm_phys_reservation_slot_bytes(), &reserved_frames)) {
     return MM_ERR_NO_MEMORY;
   }
   phys_addr_t free_phys;
@@ -81,8 +82,6 @@ mm_status carve_option_storage(mm_early_allocator *early, const mm_storage_plan 
   out->free_runs_bytes = free_frames << MM_FRAME_SHIFT;
   out->reserved_phys = reserved_phys;
   out->reserved_bytes = reserved_frames << MM_FRAME_SHIFT;
-  out->free_slots = plan->free_slots;
-  out->reserved_slots = plan->reserved_slots;
   debug_structured(LOG_DEBUG, "mm.carve", KV_S("kind", CARVE_LABEL_FREE_RUNS), KV_X("phys", free_phys),
                    KV_U("bytes", out->free_runs_bytes));
   debug_structured(LOG_DEBUG, "mm.carve", KV_S("kind", CARVE_LABEL_RESERVED), KV_X("phys", reserved_phys),

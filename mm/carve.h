@@ -10,8 +10,6 @@ typedef struct mm_carved_storage {
   uint64_t free_runs_bytes;
   phys_addr_t reserved_phys;
   uint64_t reserved_bytes;
-  uint64_t free_slots;      // from the plan
-  uint64_t reserved_slots;  // from the plan
 } mm_carved_storage;
 
 // Obtains physically contiguous, zeroed blocks for the free-run array and the reserved-region array from

@@ -10,6 +10,7 @@
 
 extern "C" {
 #include "mm/carve.h"
+#include "mm/phys_alloc.h"
 }
 
 namespace {
@@ -63,8 +64,8 @@ TEST_F(Carve, CarvesTwoZeroedBuffersRecordedAsBookkeeping) {
   mm_carved_storage out;
   ASSERT_EQ(carve_option_storage(&early_, &plan, phys.window(), &out), MM_OK);
 
-  EXPECT_EQ(out.free_slots, plan.free_slots);
-  EXPECT_EQ(out.reserved_slots, plan.reserved_slots);
+  // Exactly the allocator's stated size for the plan's slots (mm_phys_storage_bytes).
+  EXPECT_EQ(out.free_runs_bytes + out.reserved_bytes, mm_phys_storage_bytes(plan.free_slots, plan.reserved_slots));
   EXPECT_EQ(out.free_runs_phys, 0x101000u);  // lowest free frame after the kernel
   EXPECT_EQ(out.free_runs_bytes, kFrame);    // 256 runs * 16 bytes
   EXPECT_EQ(out.reserved_phys, 0x102000u);

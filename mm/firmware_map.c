@@ -144,12 +144,25 @@ static mm_efi_descriptor fw_read(const uint8_t *base, uint64_t i, uint32_t strid
   return d;
 }
 
-// True when the descriptor's end, physical_start + pages * 4 KiB, wraps past 2^64.
-static bool fw_descriptor_overflows(const mm_efi_descriptor *d) {
-  if (d->number_of_pages > (UINT64_MAX >> MM_FRAME_SHIFT)) {
-    return true;
+// Where the descriptor's end, physical_start + pages * 4 KiB, lies relative to 2^64. Ending exactly at 2^64 is a
+// real range (the top of the 64-bit space) that an exclusive 64-bit end cannot express: it is clipped to the last
+// frame boundary as a counted repair, like any other part beyond what the map can represent. Only an end
+// strictly past 2^64 (a corrupt descriptor) rejects the map.
+typedef enum fw_end { FW_END_FITS, FW_END_AT_TOP, FW_END_WRAPS } fw_end;
+static fw_end fw_descriptor_end(const mm_efi_descriptor *d) {
+  const uint64_t max_pages = (uint64_t)1 << (64 - MM_FRAME_SHIFT);  // 2^52 pages = 2^64 bytes
+  if (d->number_of_pages > max_pages) {
+    return FW_END_WRAPS;
   }
-  return (d->number_of_pages << MM_FRAME_SHIFT) > UINT64_MAX - d->physical_start;
+  if (d->number_of_pages == max_pages) {
+    return d->physical_start == 0 ? FW_END_AT_TOP : FW_END_WRAPS;
+  }
+  uint64_t len = d->number_of_pages << MM_FRAME_SHIFT;  // below 2^64
+  uint64_t room = 0 - d->physical_start;                 // 2^64 - start (start == 0: any len fits)
+  if (d->physical_start == 0 || len < room) {
+    return FW_END_FITS;
+  }
+  return len == room ? FW_END_AT_TOP : FW_END_WRAPS;
 }
 
 // Turns the verbatim descriptors into start/end events, applying steps 1-4 of the file comment and counting
@@ -177,13 +190,24 @@ static uint64_t fw_build_events(const uint8_t *raw, uint64_t count, uint32_t str
     }
     mm_region_type type = mm_region_type_from_efi(d.type);
     uint64_t base = d.physical_start;
-    uint64_t end = base + (d.number_of_pages << MM_FRAME_SHIFT);  // checked not to wrap
-    if (limit != 0 && end > limit) {
+    uint64_t end;
+    if (fw_descriptor_end(&d) == FW_END_AT_TOP) {
+      // Ends at 2^64 (checked not to wrap past it): above any width limit, and for a 64-bit width the last
+      // frame is unrepresentable; either way it is clipped as one beyond_phys_width repair.
       repairs->beyond_phys_width++;
-      if (base >= limit) {
-        continue;
+      end = limit != 0 ? limit : (UINT64_MAX & ~MM_FRAME_MASK);
+      if (base >= end) {
+        continue;  // entirely above the limit, or only the last frame of the address space
       }
-      end = limit;
+    } else {
+      end = base + (d.number_of_pages << MM_FRAME_SHIFT);  // checked not to wrap
+      if (limit != 0 && end > limit) {
+        repairs->beyond_phys_width++;
+        if (base >= limit) {
+          continue;
+        }
+        end = limit;
+      }
     }
     if (type == MM_REGION_USABLE) {
       uint64_t tbase = (base + MM_FRAME_MASK) & ~MM_FRAME_MASK;  // base < end <= 2^64 - 1: no wrap
@@ -275,7 +299,7 @@ mm_status mm_firmware_map_init(mm_firmware_map *out, const void *descriptors, ui
   const uint8_t *input = (const uint8_t *)descriptors;
   for (uint64_t i = 0; i < count; i++) {
     mm_efi_descriptor d = fw_read(input, i, descriptor_size);
-    if (d.number_of_pages != 0 && fw_descriptor_overflows(&d)) {
+    if (d.number_of_pages != 0 && fw_descriptor_end(&d) == FW_END_WRAPS) {
       return MM_ERR_BAD_MAP;
     }
   }

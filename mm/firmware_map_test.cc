@@ -107,7 +107,7 @@ TEST(FirmwareMapValidate, PartialTrailingDescriptorIsBadMap) {
 TEST(FirmwareMapValidate, EndOverflowingTwoToTheSixtyFourIsBadMapAndTouchesNothing) {
   const uint64_t huge_pages = (UINT64_MAX >> 12);  // * 4096 alone is just below 2^64
   for (const mm_efi_descriptor& bad :
-       {Desc(kConv, 0x2000, huge_pages), Desc(kReserved, 0xfffffffffffff000ull, 1),
+       {Desc(kConv, 0x2000, huge_pages), Desc(kReserved, 0xffffffffffffe000ull, 3),
         Desc(kConv, 0, UINT64_MAX), Desc(kConv, 0x1000, (1ull << 52))}) {
     std::vector<uint8_t> bytes = Serialize({Desc(kConv, 0x1000, 1), bad}, 48);
     std::vector<uint8_t> storage(mm_firmware_map_storage_bytes(bytes.size(), 48), 0x33);
@@ -120,6 +120,34 @@ TEST(FirmwareMapValidate, EndOverflowingTwoToTheSixtyFourIsBadMapAndTouchesNothi
     EXPECT_EQ(std::memcmp(&out, &out_before, sizeof(out)), 0);
     EXPECT_EQ(storage, storage_before);
   }
+}
+
+// A descriptor ending exactly at 2^64 is a real range whose exclusive end a 64-bit value cannot hold: like
+// every other part beyond what the map represents it is clipped and counted, not a reason to reject the map.
+TEST(FirmwareMapValidate, DescriptorEndingExactlyAtTwoToTheSixtyFourIsACountedRepair) {
+  // The last frame alone: nothing representable remains.
+  NormalizedMap last = Normalize({Desc(kConv, 0x1000, 1), Desc(kReserved, 0xfffffffffffff000ull, 1)}, 64);
+  ASSERT_EQ(last.status, MM_OK);
+  EXPECT_EQ(last.map.repairs.beyond_phys_width, 1u);
+  EXPECT_EQ(Simple(last), (std::vector<R>{{0x1000, 0x2000, MM_REGION_USABLE}}));
+  // Four frames up to 2^64: the three below the last frame boundary stay, reserved.
+  NormalizedMap four = Normalize({Desc(kConv, 0x1000, 1), Desc(kReserved, 0xffffffffffffc000ull, 4)}, 64);
+  ASSERT_EQ(four.status, MM_OK);
+  EXPECT_EQ(four.map.repairs.beyond_phys_width, 1u);
+  EXPECT_EQ(Simple(four), (std::vector<R>{{0x1000, 0x2000, MM_REGION_USABLE},
+                                          {0xffffffffffffc000ull, 0xfffffffffffff000ull, MM_REGION_RESERVED}}));
+  // The whole 64-bit space in one descriptor (2^52 pages from 0).
+  NormalizedMap all = Normalize({Desc(kConv, 0, 1ull << 52)}, 64);
+  ASSERT_EQ(all.status, MM_OK);
+  EXPECT_EQ(all.map.repairs.beyond_phys_width, 1u);
+  EXPECT_EQ(Simple(all), (std::vector<R>{{0, 0xfffffffffffff000ull, MM_REGION_USABLE}}));
+  // With a narrower width it is one ordinary above-width repair: clipped to the limit or dropped.
+  NormalizedMap narrow = Normalize({Desc(kConv, 0x1000, 1), Desc(kReserved, 0xfffffffffffff000ull, 1),
+                                    Desc(kConv, 0, 1ull << 52)},
+                                   39);
+  ASSERT_EQ(narrow.status, MM_OK);
+  EXPECT_EQ(narrow.map.repairs.beyond_phys_width, 2u);
+  EXPECT_EQ(Simple(narrow), (std::vector<R>{{0, 1ull << 39, MM_REGION_USABLE}}));
 }
 
 TEST(FirmwareMapValidate, ZeroPagesAtTheTopOfTheAddressSpaceIsNotAnOverflow) {

@@ -31,8 +31,8 @@ typedef struct mm_handoff_options {
   uint64_t (*cycles)(void);
   // Backing the caller has already placed and sized (test harnesses that choose tiny arrays to exercise growth),
   // or NULL to carve. When set, the carve stage only records its non-empty spans as MM_RES_BOOKKEEPING
-  // "free_runs" / "reserved" (rounded outward to frames), as carve_option_storage would; the slot counts are
-  // taken as given.
+  // "free_runs" / "reserved" (rounded outward to frames), as carve_option_storage would; the allocator
+  // indexes as many slots as the given bytes hold.
   const mm_carved_storage *carved;
 } mm_handoff_options;
 

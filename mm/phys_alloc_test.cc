@@ -3,8 +3,10 @@
 // between, near max, many), allocation (second fit, small gaps, all reserved, no space, limited space, too
 // large, alignment, address windows), every free error, fixed allocation, late reservation, reclaim, growth
 // from tiny carved arrays, and frees that must succeed however little bookkeeping space is left.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -36,6 +38,13 @@ std::vector<mm_range> Runs(std::initializer_list<std::pair<uint64_t, uint64_t>> 
   std::vector<mm_range> v;
   for (auto &p : l) v.push_back({p.first, p.second});
   return v;
+}
+
+// The reservation holding `frame` as a copy (mm_phys_reservation_at), or nullptr.
+std::unique_ptr<mm_reservation> ResAt(const mm_phys_allocator *a, phys_addr_t frame) {
+  std::unique_ptr<mm_reservation> r(new mm_reservation{});
+  if (!mm_phys_reservation_at(a, frame, r.get())) r.reset();
+  return r;
 }
 
 ::testing::AssertionResult RunsEq(const std::vector<mm_range> &got, const std::vector<mm_range> &want) {
@@ -134,6 +143,40 @@ TEST_F(PhysAlloc, InitRejectsBadArguments) {
   EXPECT_EQ(mm_phys_init(nullptr, &map, &set, &carved, h_.sim().window()), MM_ERR_INVALID_ARGUMENT);
 }
 
+// Entries mm_reservation_add can never produce are rejected with nothing written to the allocator's storage.
+TEST_F(PhysAlloc, InitRejectsMalformedReservationEntries) {
+  ASSERT_EQ(h_.Build({{16 * kMiB, 80 * kMiB, MM_REGION_USABLE}}, {{32 * kMiB, 34 * kMiB, MM_RES_TEST, "x"}}, 16 * kMiB),
+            MM_OK);
+  const mm_reservation_set *good = h_.set();
+  ASSERT_GE(good->count, 3u);
+  std::vector<uint64_t> storage((mm_phys_allocator_size() + 7) / 8, 0x5a5a5a5a5a5a5a5aull);
+  const std::vector<uint64_t> before = storage;
+  auto *alloc = reinterpret_cast<mm_phys_allocator *>(storage.data());
+  struct Case {
+    const char *what;
+    void (*bend)(std::vector<mm_reservation> &e);
+  };
+  const Case cases[] = {
+      {"unaligned base", [](std::vector<mm_reservation> &e) { e[2].base += 8; }},
+      {"unaligned end", [](std::vector<mm_reservation> &e) { e[2].end -= 8; }},
+      {"empty", [](std::vector<mm_reservation> &e) { e[2].end = e[2].base; }},
+      {"end below base", [](std::vector<mm_reservation> &e) { e[2].end = e[2].base - kF; }},
+      {"kind out of range", [](std::vector<mm_reservation> &e) { e[2].kind = MM_RES_KIND_COUNT; }},
+      {"unsorted", [](std::vector<mm_reservation> &e) { std::swap(e[0], e[2]); }},
+  };
+  for (const Case &c : cases) {
+    std::vector<mm_reservation> entries(good->entries, good->entries + good->count);
+    c.bend(entries);
+    mm_reservation_set bad{entries.data(), entries.size(), entries.size()};
+    EXPECT_EQ(mm_phys_init(alloc, h_.map(), &bad, h_.carved(), h_.sim().window()), MM_ERR_INVALID_ARGUMENT)
+        << c.what;
+    EXPECT_EQ(storage, before) << c.what;
+  }
+  // The unbent set still builds.
+  mm_reservation_set same{good->entries, good->count, good->capacity};
+  EXPECT_EQ(mm_phys_init(alloc, h_.map(), &same, h_.carved(), h_.sim().window()), MM_OK);
+}
+
 TEST_F(PhysAlloc, InitFailsWhenCarvedRunArrayTooSmall) {
   // Three disjoint usable regions but room for two runs: nothing to grow from before the free set exists.
   EXPECT_EQ(h_.Build({{0x100000, 0x200000, MM_REGION_USABLE},
@@ -147,7 +190,7 @@ TEST_F(PhysAlloc, InitTakesOwnReservationTableWhenCarvedOneIsTooSmall) {
   ASSERT_EQ(h_.Build({{0x100000, 0x1100000, MM_REGION_USABLE}}, {}, 0x100000, kF, sizeof(mm_reservation)), MM_OK);
   EXPECT_EQ(h_.Check(), "");
   // The carved array stays reserved; a phys.reserved table now holds everything.
-  const mm_reservation *r = mm_phys_reservation_at(a(), h_.carved()->reserved_phys);
+  auto r = ResAt(a(), h_.carved()->reserved_phys);
   ASSERT_NE(r, nullptr);
   EXPECT_STREQ(r->label, "reserved");
   EXPECT_GE(Stats().reservations, 3u);
@@ -164,7 +207,7 @@ TEST_F(PhysAlloc, ReserveSimpleRangeSplitsTheRun) {
   BuildSimple();
   ASSERT_EQ(mm_phys_reserve(a(), 32 * kMiB, 2 * kMiB, MM_RES_LATE, "acpi"), MM_OK);
   EXPECT_TRUE(RunsEq(FreeRuns(), Runs({{kBase, 32 * kMiB}, {34 * kMiB, 80 * kMiB}})));
-  const mm_reservation *r = mm_phys_reservation_at(a(), 33 * kMiB);
+  auto r = ResAt(a(), 33 * kMiB);
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->kind, MM_RES_LATE);
   EXPECT_STREQ(r->label, "acpi");
@@ -222,21 +265,21 @@ TEST_F(PhysAlloc, ReserveNearMaxAddress) {
   EXPECT_EQ(h_.Check(), "");
 }
 
-TEST_F(PhysAlloc, TopWindowOfTheAddressSpaceFragmentsIntoABitmapWithoutWrapping) {
-  // The last 128 MiB window's end is 2^64, which wraps to 0 unless it is saturated.
-  const uint64_t top_window = 0ull - 128 * kMiB;
+TEST_F(PhysAlloc, TopSpanOfTheAddressSpaceFragmentsIntoABitmapWithoutWrapping) {
+  // The last 128 MiB span's end is 2^64, which wraps to 0 unless it is saturated.
+  const uint64_t top_span = 0ull - 128 * kMiB;
   const uint64_t region_end = UINT64_MAX & ~MM_FRAME_MASK;
-  ASSERT_EQ(h_.Build({{top_window + 64 * kMiB, region_end, MM_REGION_USABLE}}, {}, top_window + 64 * kMiB), MM_OK);
+  ASSERT_EQ(h_.Build({{top_span + 64 * kMiB, region_end, MM_REGION_USABLE}}, {}, top_span + 64 * kMiB), MM_OK);
   const mm_phys_stats before = Stats();
   std::vector<phys_addr_t> taken;
-  for (uint64_t i = 0; i < 40; i++) {  // every other frame near the top: far more than 8 runs in the window
+  for (uint64_t i = 0; i < 40; i++) {  // every other frame near the top: far more than 8 runs in the span
     phys_addr_t f = region_end - (2 * i + 2) * kF;
     ASSERT_EQ(mm_phys_alloc_fixed(a(), f, 1), MM_OK) << i;
     taken.push_back(f);
   }
   EXPECT_EQ(h_.Check(), "");
-  // The window really switched to a bitmap (its frame is new bookkeeping); with a wrapping window end the
-  // run count of the top window read as 0 and it never converted.
+  // The span really switched to a bitmap (its frame is new bookkeeping); with a wrapping span end the
+  // run count of the top span read as 0 and it never converted.
   EXPECT_GE(Stats().bookkeeping_bytes, before.bookkeeping_bytes + kF);
   EXPECT_TRUE(mm_phys_is_free(a(), region_end - kF));
   for (phys_addr_t f : taken) ASSERT_EQ(mm_phys_free(a(), f, 1), MM_OK);
@@ -294,7 +337,7 @@ TEST_F(PhysAlloc, ReserveRejectsBadArguments) {
 TEST_F(PhysAlloc, ReserveUnalignedRoundsOutward) {
   BuildSimple();
   ASSERT_EQ(mm_phys_reserve(a(), 32 * kMiB + 100, 5000, MM_RES_LATE, "round"), MM_OK);
-  const mm_reservation *r = mm_phys_reservation_at(a(), 32 * kMiB + kF);
+  auto r = ResAt(a(), 32 * kMiB + kF);
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->base, 32 * kMiB);
   EXPECT_EQ(r->end, 32 * kMiB + 2 * kF);
@@ -372,9 +415,22 @@ TEST_F(PhysAlloc, AllocTooLargeAndInvalidRequests) {
   ExpectFailsUnchanged(MM_ERR_NO_MEMORY, [&] { return Alloc(UINT64_MAX, 0, 0, 0, &f); });
   ExpectFailsUnchanged(MM_ERR_ZERO_COUNT, [&] { return Alloc(0, 0, 0, 0, &f); });
   ExpectFailsUnchanged(MM_ERR_INVALID_ARGUMENT, [&] { return Alloc(1, 3 * kF, 0, 0, &f); });
-  ExpectFailsUnchanged(MM_ERR_INVALID_ARGUMENT, [&] { return Alloc(1, 512, 0, 0, &f); });
+  ExpectFailsUnchanged(MM_ERR_INVALID_ARGUMENT, [&] { return Alloc(1, 3, 0, 0, &f); });  // below a frame, not 2^n
   ExpectFailsUnchanged(MM_ERR_INVALID_ARGUMENT, [&] { return Alloc(1, 0, 32 * kMiB, 32 * kMiB, &f); });
   EXPECT_EQ(mm_phys_alloc(a(), nullptr, &f), MM_ERR_INVALID_ARGUMENT);
+}
+
+TEST_F(PhysAlloc, AllocAcceptsPowerOfTwoAlignmentBelowOneFrame) {
+  BuildSimple();
+  phys_addr_t f, g;
+  for (uint64_t align : {1ull, 2ull, 512ull, 2048ull}) {
+    ASSERT_EQ(Alloc(1, 0, 20 * kMiB + kF, 0, &g), MM_OK);  // what the default alignment gives
+    ASSERT_EQ(mm_phys_free(a(), g, 1), MM_OK);
+    ASSERT_EQ(Alloc(1, align, 20 * kMiB + kF, 0, &f), MM_OK) << align;
+    EXPECT_EQ(f, g) << align;  // same lowest fit: every frame satisfies the alignment
+    ASSERT_EQ(mm_phys_free(a(), f, 1), MM_OK);
+  }
+  EXPECT_EQ(h_.Check(), "");
 }
 
 TEST_F(PhysAlloc, AllocHonoursAlignment) {
@@ -435,6 +491,21 @@ TEST_F(PhysAlloc, FreeErrorOrderIsDocumented) {
   EXPECT_EQ(mm_phys_free(a(), 16 * kMiB, 100), MM_ERR_RESERVED);   // reserved before double free
 }
 
+// alloc_fixed checks its range arguments in the same documented order as free (phys_alloc.h).
+TEST_F(PhysAlloc, AllocFixedErrorOrderIsTheSameAsFree) {
+  BuildSimple();
+  EXPECT_EQ(mm_phys_alloc_fixed(a(), 1, 0), MM_ERR_ZERO_COUNT);           // zero count before misalignment
+  EXPECT_EQ(mm_phys_alloc_fixed(a(), UINT64_MAX, 1), MM_ERR_MISALIGNED);  // misalignment before overflow
+  EXPECT_EQ(mm_phys_alloc_fixed(a(), 0, UINT64_MAX), MM_ERR_OVERFLOW);    // overflow before ownership
+  EXPECT_EQ(mm_phys_alloc_fixed(a(), 16 * kMiB, 100), MM_ERR_RESERVED);   // reserved before not free
+  for (auto [base, count] : {std::pair<phys_addr_t, uint64_t>{1, 0}, {UINT64_MAX, 1}, {0, UINT64_MAX},
+                             {16 * kMiB, 100}, {8 * kMiB, 1}}) {
+    EXPECT_EQ(mm_phys_alloc_fixed(a(), base, count), mm_phys_free(a(), base, count)) << base << " " << count;
+  }
+  EXPECT_EQ(mm_phys_alloc_fixed(nullptr, 0, 0), MM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(mm_phys_free(nullptr, 0, 0), MM_ERR_INVALID_ARGUMENT);
+}
+
 TEST_F(PhysAlloc, FreeMergesWithBothNeighbours) {
   BuildSimple();
   phys_addr_t f;
@@ -455,7 +526,7 @@ TEST_F(PhysAlloc, AllocFixedTakesExactlyTheRange) {
   EXPECT_FALSE(mm_phys_is_free(a(), 32 * kMiB));
   EXPECT_TRUE(mm_phys_is_free(a(), 32 * kMiB + 16 * kF));
   ExpectFailsUnchanged(MM_ERR_NOT_FREE, [&] { return mm_phys_alloc_fixed(a(), 32 * kMiB - kF, 2); });
-  ExpectFailsUnchanged(MM_ERR_MISALIGNED, [&] { return mm_phys_alloc_fixed(a(), 33 * kMiB + 5, 0); });
+  ExpectFailsUnchanged(MM_ERR_MISALIGNED, [&] { return mm_phys_alloc_fixed(a(), 33 * kMiB + 5, 1); });
   ExpectFailsUnchanged(MM_ERR_ZERO_COUNT, [&] { return mm_phys_alloc_fixed(a(), 33 * kMiB, 0); });
   ExpectFailsUnchanged(MM_ERR_OVERFLOW, [&] { return mm_phys_alloc_fixed(a(), 33 * kMiB, UINT64_MAX); });
   ExpectFailsUnchanged(MM_ERR_NOT_OWNED, [&] { return mm_phys_alloc_fixed(a(), 90 * kMiB, 1); });
@@ -521,11 +592,11 @@ TEST_F(PhysAlloc, BeforeReclaimBootServicesAreNotOwned) {
 
 TEST_F(PhysAlloc, QueriesReportReservationsAndFreeFrames) {
   BuildSimple(64 * kMiB, {{32 * kMiB, 34 * kMiB, MM_RES_IDENTITY, "id"}, {33 * kMiB, 35 * kMiB, MM_RES_STACK, "st"}});
-  EXPECT_EQ(mm_phys_reservation_at(a(), 20 * kMiB), nullptr);
-  ASSERT_NE(mm_phys_reservation_at(a(), 33 * kMiB), nullptr);
-  EXPECT_STREQ(mm_phys_reservation_at(a(), 33 * kMiB)->label, "id");  // lowest base wins
-  EXPECT_STREQ(mm_phys_reservation_at(a(), 34 * kMiB + 5)->label, "st");
-  EXPECT_STREQ(mm_phys_reservation_at(a(), 16 * kMiB)->label, "free_runs");
+  EXPECT_EQ(ResAt(a(), 20 * kMiB), nullptr);
+  ASSERT_NE(ResAt(a(), 33 * kMiB), nullptr);
+  EXPECT_STREQ(ResAt(a(), 33 * kMiB)->label, "id");  // lowest base wins
+  EXPECT_STREQ(ResAt(a(), 34 * kMiB + 5)->label, "st");
+  EXPECT_STREQ(ResAt(a(), 16 * kMiB)->label, "free_runs");
   EXPECT_TRUE(mm_phys_is_free(a(), 20 * kMiB + 7));
   EXPECT_FALSE(mm_phys_is_free(a(), 33 * kMiB));
   EXPECT_FALSE(mm_phys_is_free(a(), 90 * kMiB));
@@ -544,33 +615,33 @@ TEST_F(PhysAlloc, QueriesReportReservationsAndFreeFrames) {
   EXPECT_EQ(calls, 1);  // stops early
 }
 
-// ---- bitmap windows ----
+// ---- bitmap spans ----
 
-TEST_F(PhysAlloc, FragmentedWindowBecomesBitmapAndRunsStayMaximal) {
+TEST_F(PhysAlloc, FragmentedSpanBecomesBitmapAndRunsStayMaximal) {
   BuildSimple(512 * kMiB);
-  // Free every other frame of a 64-frame block: many runs in one window.
+  // Free every other frame of a 64-frame block: many runs in one span.
   phys_addr_t f;
   ASSERT_EQ(Alloc(64, 0, 200 * kMiB, 0, &f), MM_OK);
   for (int i = 0; i < 64; i += 2) ASSERT_EQ(mm_phys_free(a(), f + i * kF, 1), MM_OK);
   ASSERT_EQ(h_.Check(), "");
   mm_phys_stats st = Stats();
-  // The bitmap frame and the chunk table came from the lowest free frames, recorded as bookkeeping.
-  const mm_reservation *bk = mm_phys_reservation_at(a(), kBase);
+  // The bitmap frame and the span table came from the lowest free frames, recorded as bookkeeping.
+  auto bk = ResAt(a(), kBase);
   ASSERT_NE(bk, nullptr);
   EXPECT_EQ(bk->kind, MM_RES_BOOKKEEPING);
   EXPECT_EQ(std::string(bk->label).substr(0, 5), "phys.");
-  EXPECT_EQ(st.bookkeeping_bytes, mm_phys_allocator_size() + 4 * kF);  // + bitmap frame + chunk table
-  // [low, f + 1), 30 single frames, [f + 62 frames, end): iteration merges the bitmap window's bit-runs with
+  EXPECT_EQ(st.bookkeeping_bytes, mm_phys_allocator_size() + 4 * kF);  // + bitmap frame + span table
+  // [low, f + 1), 30 single frames, [f + 62 frames, end): iteration merges the bitmap span's bit-runs with
   // the runs on either side.
   EXPECT_EQ(st.free_runs, 33u);
   auto runs = FreeRuns();
   EXPECT_EQ(runs.front().base, kBase + 2 * kF);
   EXPECT_EQ(runs.back().end, 528 * kMiB);
-  // Free the rest: one maximal run again, across window boundaries.
+  // Free the rest: one maximal run again, across span boundaries.
   for (int i = 1; i < 64; i += 2) ASSERT_EQ(mm_phys_free(a(), f + i * kF, 1), MM_OK);
   ASSERT_EQ(h_.Check(), "");
   EXPECT_EQ(Stats().free_runs, 1u);
-  // Allocations keep working inside the bitmap window: 2 MiB aligned, fixed, single frames.
+  // Allocations keep working inside the bitmap span: 2 MiB aligned, fixed, single frames.
   ASSERT_EQ(Alloc(512, 2 * kMiB, 200 * kMiB, 0, &f), MM_OK);
   EXPECT_EQ(f, 200 * kMiB);
   ASSERT_EQ(mm_phys_alloc_fixed(a(), f + 2 * kMiB, 3), MM_OK);
@@ -579,12 +650,12 @@ TEST_F(PhysAlloc, FragmentedWindowBecomesBitmapAndRunsStayMaximal) {
   EXPECT_EQ(h_.Check(), "");
 }
 
-TEST_F(PhysAlloc, AllocationSpansRunAndBitmapWindow) {
+TEST_F(PhysAlloc, AllocationCrossesRunAndBitmapSpan) {
   BuildSimple(512 * kMiB);
-  // Fragment the window [128 MiB, 256 MiB) so it becomes a bitmap, leaving its top end free.
+  // Fragment the span [128 MiB, 256 MiB) so it becomes a bitmap, leaving its top end free.
   for (int i = 0; i < 40; i++) ASSERT_EQ(mm_phys_alloc_fixed(a(), 130 * kMiB + 2 * i * kF, 1), MM_OK);
   ASSERT_EQ(h_.Check(), "");
-  // [250 MiB, 260 MiB) crosses from the bitmap window into run territory.
+  // [250 MiB, 260 MiB) crosses from the bitmap span into run territory.
   ASSERT_EQ(mm_phys_alloc_fixed(a(), 250 * kMiB, 10 * kMiB / kF), MM_OK);
   EXPECT_FALSE(mm_phys_is_free(a(), 255 * kMiB));
   EXPECT_FALSE(mm_phys_is_free(a(), 257 * kMiB));
@@ -596,7 +667,7 @@ TEST_F(PhysAlloc, AllocationSpansRunAndBitmapWindow) {
   EXPECT_EQ(h_.Check(), "");
 }
 
-TEST_F(PhysAlloc, UnalignedMinAddressInsideBitmapWindowRoundsUp) {
+TEST_F(PhysAlloc, UnalignedMinAddressInsideBitmapSpanRoundsUp) {
   BuildSimple(512 * kMiB);
   for (int i = 0; i < 40; i++) ASSERT_EQ(mm_phys_alloc_fixed(a(), 130 * kMiB + 2 * i * kF, 1), MM_OK);
   ASSERT_EQ(h_.Check(), "");
@@ -654,30 +725,30 @@ TEST_F(PhysAlloc, FreeNeverFailsWhenMemoryIsExhausted) {
 }
 
 TEST_F(PhysAlloc, FreeParksRangesWhenRunArrayCannotGrow) {
-  // 40 windows x 7 isolated free frames = 280 runs: below the bitmap threshold in every window, above the
+  // 40 spans x 7 isolated free frames = 280 runs: below the bitmap threshold in every span, above the
   // 256-slot run array, and no two free frames are contiguous, so the array cannot double. The frees must
   // still succeed (parked in their own frames), stay allocatable, and be re-indexed once growth is possible.
-  const uint64_t base = 4 * kGiB, windows = 40;
-  ASSERT_EQ(h_.Build({{base, base + windows * 128 * kMiB, MM_REGION_USABLE}}, {}, base), MM_OK);
+  const uint64_t base = 4 * kGiB, spans = 40;
+  ASSERT_EQ(h_.Build({{base, base + spans * 128 * kMiB, MM_REGION_USABLE}}, {}, base), MM_OK);
   phys_addr_t f;
   ASSERT_EQ(Alloc(Stats().free_frames, 0, 0, 0, &f), MM_OK);
   while (mm_phys_alloc_frame(a(), &f) == MM_OK) {
   }
   ASSERT_EQ(Stats().free_frames, 0u);
   uint64_t max_parked = 0;
-  for (uint64_t w = 0; w < windows; w++) {
+  for (uint64_t w = 0; w < spans; w++) {
     for (uint64_t k = 0; k < 7; k++) {
       phys_addr_t x = base + w * 128 * kMiB + (8 + 2 * k) * kF;
       ASSERT_EQ(mm_phys_free(a(), x, 1), MM_OK) << w << " " << k;
-      max_parked = std::max(max_parked, a()->parked_ranges);
+      max_parked = std::max(max_parked, a()->fs.parked_ranges);
     }
   }
   ASSERT_EQ(h_.Check(), "");
   EXPECT_GT(max_parked, 0u);
-  EXPECT_EQ(Stats().free_frames, windows * 7);
-  EXPECT_EQ(Stats().free_runs, windows * 7);
+  EXPECT_EQ(Stats().free_frames, spans * 7);
+  EXPECT_EQ(Stats().free_runs, spans * 7);
   // Parked frames are ordinary free frames for queries and allocation.
-  phys_addr_t last = base + (windows - 1) * 128 * kMiB + (8 + 12) * kF;
+  phys_addr_t last = base + (spans - 1) * 128 * kMiB + (8 + 12) * kF;
   EXPECT_TRUE(mm_phys_is_free(a(), last));
   EXPECT_EQ(mm_phys_free(a(), last, 1), MM_ERR_DOUBLE_FREE);
   ASSERT_EQ(mm_phys_alloc_fixed(a(), last, 1), MM_OK);
@@ -685,8 +756,48 @@ TEST_F(PhysAlloc, FreeParksRangesWhenRunArrayCannotGrow) {
   // Contiguous memory comes back: the run array grows and the parked ranges are indexed again.
   ASSERT_EQ(mm_phys_free(a(), base + 64 * kMiB, 16), MM_OK);
   ASSERT_EQ(h_.Check(), "");
-  EXPECT_EQ(a()->parked_ranges, 0u);
-  EXPECT_EQ(Stats().free_frames, windows * 7 + 16 - 2);  // two frames became the larger run array
+  EXPECT_EQ(a()->fs.parked_ranges, 0u);
+  EXPECT_EQ(Stats().free_frames, spans * 7 + 16 - 2);  // two frames became the larger run array
+}
+
+// The bound stated in phys_alloc.h, on its worst case: 64 128-MiB spans holding 64 usable frames each, every
+// one fragmented into a bitmap span. The bookkeeping is exactly the stated sum, the span table stays within its
+// stated bound, and the whole costs about 1.6% of managed memory.
+TEST_F(PhysAlloc, BookkeepingBoundHoldsForTheWorstCasePerSpan) {
+  const uint64_t spans = 64, frames_per_span = 64, span_bytes = 128 * kMiB;
+  std::vector<RegionSpec> regions;
+  for (uint64_t i = 0; i < spans; i++) {
+    uint64_t base = 4 * kGiB + i * span_bytes;
+    regions.push_back({base, base + frames_per_span * kF, MM_REGION_USABLE});
+  }
+  // The carved arrays, then 1 MiB of contiguous memory the bitmap frames and the doubling span table come from.
+  const phys_addr_t carve_at = 1 * kGiB;
+  regions.insert(regions.begin(), RegionSpec{carve_at, carve_at + 4 * kF + kMiB, MM_REGION_USABLE});
+  ASSERT_EQ(h_.Build(regions, {}, carve_at, 2 * kF, 2 * kF), MM_OK);
+  // Take each span's frames, then free every other one: 32 runs per span, far past the limit of 8.
+  for (uint64_t i = 0; i < spans; i++) {
+    ASSERT_EQ(mm_phys_alloc_fixed(a(), 4 * kGiB + i * span_bytes, frames_per_span), MM_OK) << i;
+  }
+  for (uint64_t i = 0; i < spans; i++) {
+    for (uint64_t k = 0; k < frames_per_span; k += 2) {
+      ASSERT_EQ(mm_phys_free(a(), 4 * kGiB + i * span_bytes + k * kF, 1), MM_OK) << i << " " << k;
+    }
+  }
+  ASSERT_EQ(h_.Check(), "");
+  const uint64_t s = a()->fs.span_count;
+  ASSERT_EQ(s, spans);
+  ASSERT_TRUE(a()->fs.runs_block.carved);  // the carved arrays were large enough: no grown run/reservation array
+  ASSERT_TRUE(a()->res_block.carved);
+  const uint64_t span_table = a()->fs.spans_block.bytes;
+  const uint64_t span_table_bound =
+      std::max<uint64_t>(kF, (2 * s * MM_PHYS_SPAN_DESCRIPTOR_BYTES + kF - 1) / kF * kF);
+  EXPECT_LE(span_table, span_table_bound);
+  mm_phys_stats st = Stats();
+  EXPECT_EQ(st.bookkeeping_bytes, mm_phys_allocator_size() + 4 * kF + s * kF + span_table);
+  const double managed_bytes = static_cast<double>(spans * frames_per_span * kF);
+  const double own_share = static_cast<double>(s * kF + span_table) / managed_bytes;
+  EXPECT_GT(own_share, 0.015);
+  EXPECT_LT(own_share, 0.017);
 }
 
 TEST_F(PhysAlloc, BookkeepingCountsCarvedArraysAndStruct) {

@@ -10,72 +10,102 @@
     return MM_ERR_INVARIANT; \
   } while (0)
 
-// Managed and unreserved: the only frames that may ever be free.
-static bool allowed_free(const mm_phys_allocator *a, phys_addr_t b, phys_addr_t e) {
-  return phys_managed_covers(a, b, e) && !phys_res_touches(a, b, e);
+// The one reason for a free frame that a reservation covers, whichever representation holds the frame.
+#define WHY_FREE_RESERVED "free/reserved overlap: a free frame lies inside a reservation"
+
+static bool labels_equal(const char *x, const char *y) {
+  for (uint32_t i = 0; i < MM_LABEL_MAX; i++) {
+    if (x[i] != y[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// True when the table holds an entry exactly {base, end, kind, label}: the allocator's own bookkeeping blocks
+// must stay recorded as what they are, or the next growth releases the wrong entry.
+static bool res_has_exact(const mm_phys_allocator *a, phys_addr_t base, phys_addr_t end, mm_reservation_kind kind,
+                          const char *label) {
+  uint64_t lo = 0, hi = a->res.count;
+  while (lo < hi) {  // first entry with base >= `base`
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (a->res.entries[mid].base < base) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  char want[MM_LABEL_MAX];
+  mm_reservation_copy_label(want, label);
+  for (; lo < a->res.count && a->res.entries[lo].base == base; lo++) {
+    const mm_reservation *r = &a->res.entries[lo];
+    if (r->end == end && r->kind == kind && labels_equal(r->label, want)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 static mm_status check_runs(const mm_phys_allocator *a, uint64_t *frames, const char **why) {
-  if (a->run_count > a->run_cap) {
+  if (a->fs.run_count > a->fs.run_cap) {
     FAIL("run count exceeds capacity");
   }
-  for (uint64_t i = 0; i < a->run_count; i++) {
-    const phys_run *r = &a->runs[i];
+  for (uint64_t i = 0; i < a->fs.run_count; i++) {
+    const phys_run *r = &a->fs.runs[i];
     if (r->base >= r->end || ((r->base | r->end) & MM_FRAME_MASK) != 0) {
       FAIL("run empty or not frame aligned");
     }
-    if (i > 0 && a->runs[i - 1].end > r->base) {
+    if (i > 0 && a->fs.runs[i - 1].end > r->base) {
       FAIL("runs unsorted or overlapping");
     }
-    if (i > 0 && a->runs[i - 1].end == r->base) {
+    if (i > 0 && a->fs.runs[i - 1].end == r->base) {
       FAIL("adjacent runs not merged");
     }
-    uint64_t c = phys_chunk_lower(a, r->base);
-    if (c < a->chunk_count && a->chunks[c].base < r->end) {
-      FAIL("run overlaps a bitmap window");
+    uint64_t c = phys_span_lower(a, r->base);
+    if (c < a->fs.span_count && a->fs.spans[c].base < r->end) {
+      FAIL("run overlaps a bitmap span");
     }
     if (!phys_managed_covers(a, r->base, r->end)) {
       FAIL("run outside managed memory");
     }
     if (phys_res_touches(a, r->base, r->end)) {
-      FAIL("run overlaps a reservation");
+      FAIL(WHY_FREE_RESERVED);
     }
     *frames += (r->end - r->base) >> MM_FRAME_SHIFT;
   }
   return MM_OK;
 }
 
-static mm_status check_chunks(const mm_phys_allocator *a, uint64_t *frames, const char **why) {
-  if (a->chunk_count > a->chunk_cap) {
-    FAIL("chunk count exceeds capacity");
+static mm_status check_spans(const mm_phys_allocator *a, uint64_t *frames, const char **why) {
+  if (a->fs.span_count > a->fs.span_cap) {
+    FAIL("span count exceeds capacity");
   }
-  for (uint64_t i = 0; i < a->chunk_count; i++) {
-    const phys_chunk *c = &a->chunks[i];
-    if ((c->base & (PHYS_WINDOW_BYTES - 1)) != 0) {
-      FAIL("bitmap window not aligned");
+  for (uint64_t i = 0; i < a->fs.span_count; i++) {
+    const phys_span *c = &a->fs.spans[i];
+    if ((c->base & (PHYS_SPAN_BYTES - 1)) != 0) {
+      FAIL("bitmap span not aligned");
     }
-    if (i > 0 && a->chunks[i - 1].base >= c->base) {
-      FAIL("bitmap windows unsorted or duplicated");
+    if (i > 0 && a->fs.spans[i - 1].base >= c->base) {
+      FAIL("bitmap spans unsorted or duplicated");
     }
-    if (i < a->chunk_hint && c->free != 0) {
-      FAIL("chunk hint skips a window with free frames");
+    if (i < a->fs.span_hint && c->free != 0) {
+      FAIL("span hint skips a span with free frames");
     }
-    if (phys_chunk_recount(c) != c->free) {
-      FAIL("bitmap window free counter disagrees with its bits");
+    if (phys_span_recount(c) != c->free) {
+      FAIL("bitmap span free counter disagrees with its bits");
     }
-    for (uint64_t w = 0; w < PHYS_WINDOW_WORDS; w++) {
+    for (uint64_t w = 0; w < PHYS_SPAN_WORDS; w++) {
       bool nz = (c->nonzero[w >> 6] >> (w & 63)) & 1, full = (c->full[w >> 6] >> (w & 63)) & 1;
       if (nz != (c->bits[w] != 0) || full != (c->bits[w] == ~(uint64_t)0)) {
-        FAIL("bitmap window summary disagrees with its bits");
+        FAIL("bitmap span summary disagrees with its bits");
       }
     }
-    const mm_reservation *r = phys_res_find(a, c->bits_phys, c->bits_phys + MM_FRAME_SIZE);
-    if (r == 0) {
-      FAIL("bitmap frame is not reserved");
+    if (!res_has_exact(a, c->bits_phys, c->bits_phys + MM_FRAME_SIZE, MM_RES_BOOKKEEPING, "phys.bitmap")) {
+      FAIL("bitmap frame is not recorded as its phys.bitmap bookkeeping reservation");
     }
     // Every maximal bit-run must be managed and unreserved.
     uint64_t bit = 0;
-    while (bit < PHYS_WINDOW_FRAMES) {
+    while (bit < PHYS_SPAN_FRAMES) {
       uint64_t w = bit >> 6;
       uint64_t v = c->bits[w] & (~(uint64_t)0 << (bit & 63));
       if (v == 0) {
@@ -84,7 +114,7 @@ static mm_status check_chunks(const mm_phys_allocator *a, uint64_t *frames, cons
       }
       uint64_t s = (w << 6) + (uint64_t)__builtin_ctzll(v);
       uint64_t e = s;
-      while (e < PHYS_WINDOW_FRAMES) {
+      while (e < PHYS_SPAN_FRAMES) {
         uint64_t ww = e >> 6;
         uint64_t nv = ~c->bits[ww] & (~(uint64_t)0 << (e & 63));
         if (nv != 0) {
@@ -93,16 +123,20 @@ static mm_status check_chunks(const mm_phys_allocator *a, uint64_t *frames, cons
         }
         e = (ww + 1) << 6;
       }
-      if (!allowed_free(a, c->base + (s << MM_FRAME_SHIFT), c->base + (e << MM_FRAME_SHIFT))) {
-        FAIL("bitmap marks a frame free outside managed memory or inside a reservation");
+      phys_addr_t fb = c->base + (s << MM_FRAME_SHIFT), fe = c->base + (e << MM_FRAME_SHIFT);
+      if (!phys_managed_covers(a, fb, fe)) {
+        FAIL("bitmap marks a frame free outside managed memory");
+      }
+      if (phys_res_touches(a, fb, fe)) {
+        FAIL(WHY_FREE_RESERVED);
       }
       bit = e;
     }
     *frames += c->free;
   }
-  for (uint64_t i = a->chunk_hint; i < a->chunk_count && i == a->chunk_hint; i++) {
-    if (a->chunks[i].free == 0) {
-      FAIL("chunk hint points at a full window");
+  for (uint64_t i = a->fs.span_hint; i < a->fs.span_count && i == a->fs.span_hint; i++) {
+    if (a->fs.spans[i].free == 0) {
+      FAIL("span hint points at a full span");
     }
   }
   return MM_OK;
@@ -111,7 +145,7 @@ static mm_status check_chunks(const mm_phys_allocator *a, uint64_t *frames, cons
 static mm_status check_parked(const mm_phys_allocator *a, uint64_t *frames, const char **why) {
   uint64_t ranges = 0, n = 0;
   phys_addr_t prev_end = 0;
-  for (phys_addr_t cur = a->parked_head; cur != PHYS_NONE;) {
+  for (phys_addr_t cur = a->fs.parked_head; cur != PHYS_NONE;) {
     const phys_parked_node *node = (const phys_parked_node *)phys_map(a, cur, sizeof(phys_parked_node));
     if (node == 0 || node->magic != PHYS_PARKED_MAGIC) {
       FAIL("parked node corrupted");
@@ -119,26 +153,29 @@ static mm_status check_parked(const mm_phys_allocator *a, uint64_t *frames, cons
     if (cur < prev_end || node->end <= cur || ((cur | node->end) & MM_FRAME_MASK) != 0) {
       FAIL("parked ranges unsorted, overlapping or empty");
     }
-    if (!allowed_free(a, cur, node->end)) {
-      FAIL("parked range outside managed memory or inside a reservation");
+    if (!phys_managed_covers(a, cur, node->end)) {
+      FAIL("parked range outside managed memory");
     }
-    uint64_t c = phys_chunk_lower(a, cur);
-    if (c < a->chunk_count && a->chunks[c].base < node->end) {
-      FAIL("parked range overlaps a bitmap window");
+    if (phys_res_touches(a, cur, node->end)) {
+      FAIL(WHY_FREE_RESERVED);
+    }
+    uint64_t c = phys_span_lower(a, cur);
+    if (c < a->fs.span_count && a->fs.spans[c].base < node->end) {
+      FAIL("parked range overlaps a bitmap span");
     }
     uint64_t r = phys_run_lower(a, cur);
-    if (r < a->run_count && a->runs[r].base < node->end) {
+    if (r < a->fs.run_count && a->fs.runs[r].base < node->end) {
       FAIL("parked range overlaps a run");
     }
     ranges++;
     n += (node->end - cur) >> MM_FRAME_SHIFT;
     prev_end = node->end;
     cur = node->next;
-    if (ranges > a->parked_ranges) {
+    if (ranges > a->fs.parked_ranges) {
       FAIL("parked list longer than its counter");
     }
   }
-  if (ranges != a->parked_ranges || n != a->parked_frames) {
+  if (ranges != a->fs.parked_ranges || n != a->fs.parked_frames) {
     FAIL("parked counters disagree with the list");
   }
   *frames += n;
@@ -146,24 +183,59 @@ static mm_status check_parked(const mm_phys_allocator *a, uint64_t *frames, cons
 }
 
 static mm_status check_reservations(const mm_phys_allocator *a, const char **why) {
-  if (a->res_count > a->res_cap) {
+  if (a->res.count > a->res.capacity) {
     FAIL("reservation count exceeds capacity");
   }
   uint64_t m = 0;
-  for (uint64_t i = 0; i < a->res_count; i++) {
-    const mm_reservation *r = &a->res[i];
+  for (uint64_t i = 0; i < a->res.count; i++) {
+    const mm_reservation *r = &a->res.entries[i];
     if (r->base >= r->end || ((r->base | r->end) & MM_FRAME_MASK) != 0) {
       FAIL("reservation empty or not frame aligned");
     }
-    if (i > 0 && (a->res[i - 1].base > r->base || (a->res[i - 1].base == r->base && a->res[i - 1].end > r->end))) {
+    if (i > 0 && (a->res.entries[i - 1].base > r->base || (a->res.entries[i - 1].base == r->base && a->res.entries[i - 1].end > r->end))) {
       FAIL("reservations not sorted by base, then end");
     }
     if (r->end > m) {
       m = r->end;
     }
-    if (a->res_maxend[i] != m) {
+    if (a->res.maxend[i] != m) {
       FAIL("reservation prefix maximum stale");
     }
+  }
+  return MM_OK;
+}
+
+// The blocks the allocator took from itself are recorded exactly (kind MM_RES_BOOKKEEPING, their own label,
+// their exact bounds), and own_bytes is their sum. Carved blocks are the bring-up's reservations, not checked
+// here beyond being reserved (they stay reserved forever).
+static mm_status check_records(const mm_phys_allocator *a, const char **why) {
+  uint64_t own = 0;
+  const phys_block *blocks[3] = {&a->fs.runs_block, &a->res_block, &a->fs.spans_block};
+  static const char *const labels[3] = {"phys.runs", "phys.reserved", "phys.spans"};
+  static const char *const reasons[3] = {
+      "run array storage is not recorded as its phys.runs bookkeeping reservation",
+      "reservation table storage is not recorded as its phys.reserved bookkeeping reservation",
+      "span table storage is not recorded as its phys.spans bookkeeping reservation",
+  };
+  for (int i = 0; i < 3; i++) {
+    const phys_block *b = blocks[i];
+    if (b->bytes == 0) {
+      continue;
+    }
+    if (b->carved) {
+      if (!phys_res_touches(a, b->phys, b->phys + b->bytes)) {
+        FAIL("carved bookkeeping storage is not reserved");
+      }
+      continue;
+    }
+    if (!res_has_exact(a, b->phys, b->phys + b->bytes, MM_RES_BOOKKEEPING, labels[i])) {
+      FAIL(reasons[i]);
+    }
+    own += b->bytes;
+  }
+  own += a->fs.span_count * MM_FRAME_SIZE;  // one bitmap frame per span, checked in check_spans
+  if (own != a->own_bytes) {
+    FAIL("own bookkeeping byte counter disagrees with the live blocks");
   }
   return MM_OK;
 }
@@ -180,11 +252,11 @@ mm_status mm_phys_check_invariants(const mm_phys_allocator *alloc, const char **
     return s;
   }
   uint64_t free_frames = 0;
-  if ((s = check_runs(a, &free_frames, why)) != MM_OK || (s = check_chunks(a, &free_frames, why)) != MM_OK ||
+  if ((s = check_runs(a, &free_frames, why)) != MM_OK || (s = check_spans(a, &free_frames, why)) != MM_OK ||
       (s = check_parked(a, &free_frames, why)) != MM_OK) {
     return s;
   }
-  if (free_frames != a->free_frames) {
+  if (free_frames != a->fs.free_frames) {
     FAIL("free frame counter disagrees with the free set");
   }
   uint64_t managed = phys_count_managed(a);
@@ -198,17 +270,8 @@ mm_status mm_phys_check_invariants(const mm_phys_allocator *alloc, const char **
   if (free_frames + reserved + a->allocated_frames != managed) {
     FAIL("free + reserved + allocated != managed");
   }
-  if (a->runs_block.bytes != 0 && !a->runs_block.carved &&
-      !phys_res_touches(a, a->runs_block.phys, a->runs_block.phys + a->runs_block.bytes)) {
-    FAIL("run array storage is not reserved");
-  }
-  if (a->chunks_block.bytes != 0 &&
-      !phys_res_touches(a, a->chunks_block.phys, a->chunks_block.phys + a->chunks_block.bytes)) {
-    FAIL("chunk table storage is not reserved");
-  }
-  if (a->res_block.bytes != 0 && !a->res_block.carved &&
-      !phys_res_touches(a, a->res_block.phys, a->res_block.phys + a->res_block.bytes)) {
-    FAIL("reservation table storage is not reserved");
+  if ((s = check_records(a, why)) != MM_OK) {
+    return s;
   }
   if (why != 0) {
     *why = "ok";

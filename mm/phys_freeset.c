@@ -1,25 +1,31 @@
-// phys_freeset.c: the runtime allocator's free set (runs + bitmap windows + parked ranges).
+// phys_freeset.c: the runtime allocator's free set (runs + bitmap spans + parked ranges).
 //
-// Free memory outside bitmap windows is a sorted array of disjoint, non-adjacent runs. A 128 MiB window whose
-// run count passes PHYS_WINDOW_RUN_LIMIT becomes a bitmap window: one bit per frame in a 4 KiB frame the
+// Free memory outside bitmap spans is a sorted array of disjoint, non-adjacent runs. A 128 MiB span whose
+// run count passes PHYS_SPAN_RUN_LIMIT becomes a bitmap span: one bit per frame in a 4 KiB frame the
 // allocator takes from itself, a free counter, a "word nonzero" and a "word all-free" summary (512 bits each,
-// one per bitmap word). Runs never overlap a bitmap window, so every address is owned by exactly one of the two
+// one per bitmap word). Runs never overlap a bitmap span, so every address is owned by exactly one of the two
 // representations. Parked ranges are the last resort when the run array is full and cannot grow: the range's
 // own first frame holds the list node, so recording it needs no bookkeeping space at all.
 //
-// Every function here keeps a->free_frames, the parked counters and the chunk summaries exact; callers keep
+// Every function here keeps a->fs.free_frames, the parked counters and the span summaries exact; callers keep
 // allocated/reserved counters.
-#include "mm/phys_alloc_internal.h"
+//
+// Bookkeeping frames (a bitmap frame, span-table room) come from the frame source injected in a->source
+// (phys_grow.c); nothing here calls up into the allocator.
+#include "mm/phys_freeset.h"
+
+#include "mm/phys_parked.h"
+#include "mm/phys_span.h"
 
 // ---------------------------------------------------------------------------------------------------------
 // Searches.
 
 // Index of the first run whose end is above x (runs are disjoint and sorted, so ends are sorted too).
 uint64_t phys_run_lower(const mm_phys_allocator *a, phys_addr_t x) {
-  uint64_t lo = 0, hi = a->run_count;
+  uint64_t lo = 0, hi = a->fs.run_count;
   while (lo < hi) {
     uint64_t mid = lo + (hi - lo) / 2;
-    if (a->runs[mid].end > x) {
+    if (a->fs.runs[mid].end > x) {
       hi = mid;
     } else {
       lo = mid + 1;
@@ -28,338 +34,89 @@ uint64_t phys_run_lower(const mm_phys_allocator *a, phys_addr_t x) {
   return lo;
 }
 
-// Index of the first chunk whose window contains x or lies above it.
-uint64_t phys_chunk_lower(const mm_phys_allocator *a, phys_addr_t x) {
-  phys_addr_t w = phys_window_base(x);
-  uint64_t lo = 0, hi = a->chunk_count;
-  while (lo < hi) {
-    uint64_t mid = lo + (hi - lo) / 2;
-    if (a->chunks[mid].base >= w) {
-      hi = mid;
-    } else {
-      lo = mid + 1;
-    }
-  }
-  return lo;
-}
-
-// The chunk whose window contains x, or NULL.
-static phys_chunk *chunk_at(const mm_phys_allocator *a, phys_addr_t x) {
-  uint64_t c = phys_chunk_lower(a, x);
-  if (c < a->chunk_count && a->chunks[c].base == phys_window_base(x)) {
-    return &a->chunks[c];
-  }
-  return 0;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Bitmap windows.
-
-static inline void summary_update(phys_chunk *c, uint64_t w) {
-  uint64_t v = c->bits[w];
-  uint64_t bit = (uint64_t)1 << (w & 63);
-  if (v != 0) {
-    c->nonzero[w >> 6] |= bit;
-  } else {
-    c->nonzero[w >> 6] &= ~bit;
-  }
-  if (v == ~(uint64_t)0) {
-    c->full[w >> 6] |= bit;
-  } else {
-    c->full[w >> 6] &= ~bit;
-  }
-}
-
-// First index >= from whose bit in the 512-bit summary is set (invert: clear), or PHYS_WINDOW_WORDS.
-static uint64_t summary_next(const uint64_t s[PHYS_SUMMARY_WORDS], uint64_t from, bool invert) {
-  while (from < PHYS_WINDOW_WORDS) {
-    uint64_t v = s[from >> 6];
-    if (invert) {
-      v = ~v;
-    }
-    v &= ~(uint64_t)0 << (from & 63);
-    if (v != 0) {
-      return (from & ~(uint64_t)63) + (uint64_t)__builtin_ctzll(v);
-    }
-    from = (from | 63) + 1;
-  }
-  return PHYS_WINDOW_WORDS;
-}
-
-// First set bit (frame index in the window) at or after `from`, or PHYS_WINDOW_FRAMES.
-static uint64_t bit_next_set(const phys_chunk *c, uint64_t from) {
-  if (from >= PHYS_WINDOW_FRAMES) {
-    return PHYS_WINDOW_FRAMES;
-  }
-  uint64_t w = from >> 6;
-  uint64_t v = c->bits[w] & (~(uint64_t)0 << (from & 63));
-  if (v != 0) {
-    return (w << 6) + (uint64_t)__builtin_ctzll(v);
-  }
-  w = summary_next(c->nonzero, w + 1, false);
-  if (w >= PHYS_WINDOW_WORDS) {
-    return PHYS_WINDOW_FRAMES;
-  }
-  return (w << 6) + (uint64_t)__builtin_ctzll(c->bits[w]);
-}
-
-// First clear bit at or after `from`, or PHYS_WINDOW_FRAMES.
-static uint64_t bit_next_clear(const phys_chunk *c, uint64_t from) {
-  if (from >= PHYS_WINDOW_FRAMES) {
-    return PHYS_WINDOW_FRAMES;
-  }
-  uint64_t w = from >> 6;
-  uint64_t v = ~c->bits[w] & (~(uint64_t)0 << (from & 63));
-  if (v != 0) {
-    return (w << 6) + (uint64_t)__builtin_ctzll(v);
-  }
-  w = summary_next(c->full, w + 1, true);
-  if (w >= PHYS_WINDOW_WORDS) {
-    return PHYS_WINDOW_FRAMES;
-  }
-  return (w << 6) + (uint64_t)__builtin_ctzll(~c->bits[w]);
-}
-
-// Mask of bits [lo, hi) inside one word, 0 <= lo < hi <= 64.
-static inline uint64_t word_mask(uint64_t lo, uint64_t hi) {
-  uint64_t m = ~(uint64_t)0 << lo;
-  if (hi < 64) {
-    m &= ((uint64_t)1 << hi) - 1;
-  }
-  return m;
-}
-
-// Sets (set) or clears bits [i0, i1) of the window; returns how many bits changed.
-static uint64_t bits_update(phys_chunk *c, uint64_t i0, uint64_t i1, bool set) {
-  uint64_t changed = 0;
-  while (i0 < i1) {
-    uint64_t w = i0 >> 6;
-    uint64_t hi = (i1 - (w << 6)) < 64 ? (i1 - (w << 6)) : 64;
-    uint64_t m = word_mask(i0 & 63, hi);
-    uint64_t old = c->bits[w];
-    if (set) {
-      changed += (uint64_t)__builtin_popcountll(~old & m);
-      c->bits[w] = old | m;
-    } else {
-      changed += (uint64_t)__builtin_popcountll(old & m);
-      c->bits[w] = old & ~m;
-    }
-    summary_update(c, w);
-    i0 = (w << 6) + hi;
-  }
-  if (set) {
-    c->free += changed;
-  } else {
-    c->free -= changed;
-  }
-  return changed;
-}
-
-static uint64_t bits_count(const phys_chunk *c, uint64_t i0, uint64_t i1) {
-  uint64_t n = 0;
-  while (i0 < i1) {
-    uint64_t w = i0 >> 6;
-    uint64_t hi = (i1 - (w << 6)) < 64 ? (i1 - (w << 6)) : 64;
-    n += (uint64_t)__builtin_popcountll(c->bits[w] & word_mask(i0 & 63, hi));
-    i0 = (w << 6) + hi;
-  }
-  return n;
-}
-
-// Exact popcount of the whole window (the checker compares it with the counter).
-uint64_t phys_chunk_recount(const phys_chunk *c) { return bits_count(c, 0, PHYS_WINDOW_FRAMES); }
-
-static void hint_after_gain(mm_phys_allocator *a, const phys_chunk *c) {
-  uint64_t idx = (uint64_t)(c - a->chunks);
-  if (idx < a->chunk_hint) {
-    a->chunk_hint = idx;
-  }
-}
-
-static void hint_after_loss(mm_phys_allocator *a) {
-  while (a->chunk_hint < a->chunk_count && a->chunks[a->chunk_hint].free == 0) {
-    a->chunk_hint++;
-  }
-}
-
-static inline uint64_t frame_index(const phys_chunk *c, phys_addr_t x) { return (x - c->base) >> MM_FRAME_SHIFT; }
-
-// ---------------------------------------------------------------------------------------------------------
-// Parked ranges (last resort; see the file comment).
-
-static phys_parked_node *parked_node(const mm_phys_allocator *a, phys_addr_t at) {
-  phys_parked_node *n = (phys_parked_node *)phys_map(a, at, sizeof(phys_parked_node));
-  if (n == 0) {
-    mm_panic("phys_parked_node", "window cannot map a parked frame");
-  }
-  return n;
-}
-
-static void parked_write(const mm_phys_allocator *a, phys_addr_t at, phys_addr_t next, phys_addr_t end) {
-  phys_parked_node *n = parked_node(a, at);
-  n->magic = PHYS_PARKED_MAGIC;
-  n->next = next;
-  n->end = end;
-}
-
-// Inserts [x, y) into the sorted parked list. Needs no storage: the node lives at x.
-static void parked_insert(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
-  phys_addr_t prev = PHYS_NONE, cur = a->parked_head;
-  while (cur != PHYS_NONE && cur < x) {
-    prev = cur;
-    cur = parked_node(a, cur)->next;
-  }
-  parked_write(a, x, cur, y);
-  if (prev == PHYS_NONE) {
-    a->parked_head = x;
-  } else {
-    parked_node(a, prev)->next = x;
-  }
-  a->parked_ranges++;
-  a->parked_frames += (y - x) >> MM_FRAME_SHIFT;
-}
-
-// Removes the frames of [x, y) from parked ranges. If `into` is given, the removed frames are set in its
-// bitmap (window conversion). Returns the number of frames removed.
-static uint64_t parked_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y, phys_chunk *into) {
-  uint64_t removed = 0;
-  phys_addr_t prev = PHYS_NONE, cur = a->parked_head;
-  while (cur != PHYS_NONE && cur < y) {
-    phys_parked_node *n = parked_node(a, cur);
-    phys_addr_t next = n->next, end = n->end;
-    if (end <= x) {
-      prev = cur;
-      cur = next;
-      continue;
-    }
-    phys_addr_t cb = cur > x ? cur : x, ce = end < y ? end : y;
-    removed += (ce - cb) >> MM_FRAME_SHIFT;
-    if (into != 0) {
-      bits_update(into, frame_index(into, cb), frame_index(into, ce), true);
-    }
-    // Pieces that stay: [cur, cb) and [ce, end).
-    phys_addr_t link = next;
-    if (ce < end) {
-      parked_write(a, ce, next, end);
-      link = ce;
-      a->parked_ranges++;
-    }
-    if (cb > cur) {
-      n->end = cb;
-      n->next = link;
-      prev = cur;
-    } else {
-      if (prev == PHYS_NONE) {
-        a->parked_head = link;
-      } else {
-        parked_node(a, prev)->next = link;
-      }
-      a->parked_ranges--;
-    }
-    if (ce < end) {
-      prev = ce;
-    }
-    cur = next;
-  }
-  a->parked_frames -= removed;
-  return removed;
-}
-
-static uint64_t parked_count(const mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
-  uint64_t n = 0;
-  for (phys_addr_t cur = a->parked_head; cur != PHYS_NONE && cur < y;) {
-    const phys_parked_node *node = parked_node(a, cur);
-    if (node->end > x) {
-      phys_addr_t cb = cur > x ? cur : x, ce = node->end < y ? node->end : y;
-      n += (ce - cb) >> MM_FRAME_SHIFT;
-    }
-    cur = node->next;
-  }
-  return n;
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Runs.
 
 static void queue_conversion(mm_phys_allocator *a, phys_addr_t x) {
-  phys_addr_t w = phys_window_base(x);
-  for (uint32_t i = 0; i < a->pending_count; i++) {
-    if (a->pending[i] == w) {
+  phys_addr_t w = phys_span_base(x);
+  for (uint32_t i = 0; i < a->fs.pending_count; i++) {
+    if (a->fs.pending[i] == w) {
       return;
     }
   }
-  if (a->pending_count < sizeof(a->pending) / sizeof(a->pending[0])) {
-    a->pending[a->pending_count++] = w;
+  if (a->fs.pending_count < sizeof(a->fs.pending) / sizeof(a->fs.pending[0])) {
+    a->fs.pending[a->fs.pending_count++] = w;
   }
 }
 
-// Number of runs that intersect the window at w.
-static uint64_t runs_in_window(const mm_phys_allocator *a, phys_addr_t w) {
+// Number of runs that intersect the span at w.
+static uint64_t runs_in_span(const mm_phys_allocator *a, phys_addr_t w) {
   uint64_t lo = phys_run_lower(a, w);
   uint64_t hi = lo;
-  while (hi < a->run_count && a->runs[hi].base < phys_window_end(w) && hi - lo <= PHYS_WINDOW_RUN_LIMIT) {
+  while (hi < a->fs.run_count && a->fs.runs[hi].base < phys_span_end(w) && hi - lo <= PHYS_SPAN_RUN_LIMIT) {
     hi++;
   }
   return hi - lo;
 }
 
 static void note_new_run(mm_phys_allocator *a, phys_addr_t x) {
-  if (runs_in_window(a, phys_window_base(x)) > PHYS_WINDOW_RUN_LIMIT) {
+  if (runs_in_span(a, phys_span_base(x)) > PHYS_SPAN_RUN_LIMIT) {
     queue_conversion(a, x);
   }
 }
 
 static void runs_insert_at(mm_phys_allocator *a, uint64_t i, phys_addr_t x, phys_addr_t y) {
-  mm_memmove(&a->runs[i + 1], &a->runs[i], (a->run_count - i) * sizeof(phys_run));
-  a->runs[i].base = x;
-  a->runs[i].end = y;
-  a->run_count++;
+  mm_memmove(&a->fs.runs[i + 1], &a->fs.runs[i], (a->fs.run_count - i) * sizeof(phys_run));
+  a->fs.runs[i].base = x;
+  a->fs.runs[i].end = y;
+  a->fs.run_count++;
 }
 
 static void runs_delete(mm_phys_allocator *a, uint64_t i, uint64_t n) {
   if (n == 0) {
     return;
   }
-  mm_memmove(&a->runs[i], &a->runs[i + n], (a->run_count - i - n) * sizeof(phys_run));
-  a->run_count -= n;
+  mm_memmove(&a->fs.runs[i], &a->fs.runs[i + n], (a->fs.run_count - i - n) * sizeof(phys_run));
+  a->fs.run_count -= n;
 }
 
-// Adds [x, y), which lies outside every bitmap window and touches no free frame, merging with neighbours.
+// Adds [x, y), which lies outside every bitmap span and touches no free frame, merging with neighbours.
 static void runs_add_at(mm_phys_allocator *a, uint64_t i, phys_addr_t x, phys_addr_t y) {
-  bool left = i > 0 && a->runs[i - 1].end == x;
-  bool right = i < a->run_count && a->runs[i].base == y;
+  bool left = i > 0 && a->fs.runs[i - 1].end == x;
+  bool right = i < a->fs.run_count && a->fs.runs[i].base == y;
   if (left && right) {
-    a->runs[i - 1].end = a->runs[i].end;
+    a->fs.runs[i - 1].end = a->fs.runs[i].end;
     runs_delete(a, i, 1);
   } else if (left) {
-    a->runs[i - 1].end = y;
+    a->fs.runs[i - 1].end = y;
   } else if (right) {
-    a->runs[i].base = x;
-  } else if (a->run_count < a->run_cap) {
+    a->fs.runs[i].base = x;
+  } else if (a->fs.run_count < a->fs.run_cap) {
     runs_insert_at(a, i, x, y);
     note_new_run(a, x);
   } else {
-    parked_insert(a, x, y);
+    phys_parked_insert(a, x, y);
   }
 }
 
 static void runs_add(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) { runs_add_at(a, phys_run_lower(a, x), x, y); }
 
-// Removes the run frames of [x, y) (outside bitmap windows); returns how many were free.
+// Removes the run frames of [x, y) (outside bitmap spans); returns how many were free.
 static uint64_t runs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
   uint64_t i = phys_run_lower(a, x);
-  if (i >= a->run_count || a->runs[i].base >= y) {
+  if (i >= a->fs.run_count || a->fs.runs[i].base >= y) {
     return 0;
   }
-  phys_run *r = &a->runs[i];
+  phys_run *r = &a->fs.runs[i];
   if (r->base < x && r->end > y) {  // strictly inside: split
     phys_addr_t old_end = r->end;
     r->end = x;
-    if (a->run_count < a->run_cap) {
+    if (a->fs.run_count < a->fs.run_cap) {
       runs_insert_at(a, i + 1, y, old_end);
       note_new_run(a, x);
     } else {
-      parked_insert(a, y, old_end);
+      phys_parked_insert(a, y, old_end);
     }
     return (y - x) >> MM_FRAME_SHIFT;
   }
@@ -370,14 +127,14 @@ static uint64_t runs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) 
     i++;
   }
   uint64_t j = i;
-  while (j < a->run_count && a->runs[j].end <= y) {
-    removed += (a->runs[j].end - a->runs[j].base) >> MM_FRAME_SHIFT;
+  while (j < a->fs.run_count && a->fs.runs[j].end <= y) {
+    removed += (a->fs.runs[j].end - a->fs.runs[j].base) >> MM_FRAME_SHIFT;
     j++;
   }
   runs_delete(a, i, j - i);
-  if (i < a->run_count && a->runs[i].base < y) {
-    removed += (y - a->runs[i].base) >> MM_FRAME_SHIFT;
-    a->runs[i].base = y;
+  if (i < a->fs.run_count && a->fs.runs[i].base < y) {
+    removed += (y - a->fs.runs[i].base) >> MM_FRAME_SHIFT;
+    a->fs.runs[i].base = y;
   }
   return removed;
 }
@@ -386,37 +143,37 @@ static uint64_t runs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) 
 // The free set.
 
 bool phys_fs_is_free(const mm_phys_allocator *a, phys_addr_t f) {
-  uint64_t c = phys_chunk_lower(a, f);
-  if (c < a->chunk_count && a->chunks[c].base == phys_window_base(f)) {
-    uint64_t i = frame_index(&a->chunks[c], f);
-    return (a->chunks[c].bits[i >> 6] >> (i & 63)) & 1;
+  uint64_t c = phys_span_lower(a, f);
+  if (c < a->fs.span_count && a->fs.spans[c].base == phys_span_base(f)) {
+    uint64_t i = phys_frame_index(&a->fs.spans[c], f);
+    return (a->fs.spans[c].bits[i >> 6] >> (i & 63)) & 1;
   }
   uint64_t r = phys_run_lower(a, f);
-  if (r < a->run_count && a->runs[r].base <= f) {
+  if (r < a->fs.run_count && a->fs.runs[r].base <= f) {
     return true;
   }
-  return a->parked_ranges != 0 && parked_count(a, f, f + MM_FRAME_SIZE) != 0;
+  return a->fs.parked_ranges != 0 && phys_parked_count(a, f, f + MM_FRAME_SIZE) != 0;
 }
 
 uint64_t phys_fs_count_free(const mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
   uint64_t n = 0;
   while (x < y) {
-    uint64_t c = phys_chunk_lower(a, x);
-    if (c < a->chunk_count && a->chunks[c].base <= x) {
-      const phys_chunk *ch = &a->chunks[c];
-      phys_addr_t e = phys_window_end(ch->base) < y ? phys_window_end(ch->base) : y;
-      n += bits_count(ch, frame_index(ch, x), frame_index(ch, e));
+    uint64_t c = phys_span_lower(a, x);
+    if (c < a->fs.span_count && a->fs.spans[c].base <= x) {
+      const phys_span *ch = &a->fs.spans[c];
+      phys_addr_t e = phys_span_end(ch->base) < y ? phys_span_end(ch->base) : y;
+      n += phys_bits_count(ch, phys_frame_index(ch, x), phys_frame_index(ch, e));
       x = e;
       continue;
     }
-    phys_addr_t e = (c < a->chunk_count && a->chunks[c].base < y) ? a->chunks[c].base : y;
-    for (uint64_t r = phys_run_lower(a, x); r < a->run_count && a->runs[r].base < e; r++) {
-      phys_addr_t rb = a->runs[r].base > x ? a->runs[r].base : x;
-      phys_addr_t re = a->runs[r].end < e ? a->runs[r].end : e;
+    phys_addr_t e = (c < a->fs.span_count && a->fs.spans[c].base < y) ? a->fs.spans[c].base : y;
+    for (uint64_t r = phys_run_lower(a, x); r < a->fs.run_count && a->fs.runs[r].base < e; r++) {
+      phys_addr_t rb = a->fs.runs[r].base > x ? a->fs.runs[r].base : x;
+      phys_addr_t re = a->fs.runs[r].end < e ? a->fs.runs[r].end : e;
       n += (re - rb) >> MM_FRAME_SHIFT;
     }
-    if (a->parked_ranges != 0) {
-      n += parked_count(a, x, e);
+    if (a->fs.parked_ranges != 0) {
+      n += phys_parked_count(a, x, e);
     }
     x = e;
   }
@@ -424,21 +181,21 @@ uint64_t phys_fs_count_free(const mm_phys_allocator *a, phys_addr_t x, phys_addr
 }
 
 void phys_fs_add(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
-  a->free_frames += (y - x) >> MM_FRAME_SHIFT;
+  a->fs.free_frames += (y - x) >> MM_FRAME_SHIFT;
   while (x < y) {
-    uint64_t c = phys_chunk_lower(a, x);
-    if (c < a->chunk_count && a->chunks[c].base <= x) {
-      phys_chunk *ch = &a->chunks[c];
-      phys_addr_t e = phys_window_end(ch->base) < y ? phys_window_end(ch->base) : y;
-      uint64_t changed = bits_update(ch, frame_index(ch, x), frame_index(ch, e), true);
+    uint64_t c = phys_span_lower(a, x);
+    if (c < a->fs.span_count && a->fs.spans[c].base <= x) {
+      phys_span *ch = &a->fs.spans[c];
+      phys_addr_t e = phys_span_end(ch->base) < y ? phys_span_end(ch->base) : y;
+      uint64_t changed = phys_bits_update(ch, phys_frame_index(ch, x), phys_frame_index(ch, e), true);
       if (changed != (e - x) >> MM_FRAME_SHIFT) {
-        mm_panic("phys_fs_add", "frame added to a bitmap window was already free");
+        mm_panic("phys_fs_add", "frame added to a bitmap span was already free");
       }
-      hint_after_gain(a, ch);
+      phys_hint_after_gain(a, ch);
       x = e;
       continue;
     }
-    phys_addr_t e = (c < a->chunk_count && a->chunks[c].base < y) ? a->chunks[c].base : y;
+    phys_addr_t e = (c < a->fs.span_count && a->fs.spans[c].base < y) ? a->fs.spans[c].base : y;
     runs_add(a, x, e);
     x = e;
   }
@@ -447,40 +204,40 @@ void phys_fs_add(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
 uint64_t phys_fs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
   uint64_t removed = 0;
   while (x < y) {
-    uint64_t c = phys_chunk_lower(a, x);
-    if (c < a->chunk_count && a->chunks[c].base <= x) {
-      phys_chunk *ch = &a->chunks[c];
-      phys_addr_t e = phys_window_end(ch->base) < y ? phys_window_end(ch->base) : y;
-      removed += bits_update(ch, frame_index(ch, x), frame_index(ch, e), false);
-      hint_after_loss(a);
+    uint64_t c = phys_span_lower(a, x);
+    if (c < a->fs.span_count && a->fs.spans[c].base <= x) {
+      phys_span *ch = &a->fs.spans[c];
+      phys_addr_t e = phys_span_end(ch->base) < y ? phys_span_end(ch->base) : y;
+      removed += phys_bits_update(ch, phys_frame_index(ch, x), phys_frame_index(ch, e), false);
+      phys_hint_after_loss(a);
       x = e;
       continue;
     }
-    phys_addr_t e = (c < a->chunk_count && a->chunks[c].base < y) ? a->chunks[c].base : y;
+    phys_addr_t e = (c < a->fs.span_count && a->fs.spans[c].base < y) ? a->fs.spans[c].base : y;
     removed += runs_remove(a, x, e);
-    if (a->parked_ranges != 0) {
-      removed += parked_remove(a, x, e, 0);
+    if (a->fs.parked_ranges != 0) {
+      removed += phys_parked_remove(a, x, e, 0);
     }
     x = e;
   }
-  a->free_frames -= removed;
+  a->fs.free_frames -= removed;
   return removed;
 }
 
 phys_addr_t phys_fs_lowest(const mm_phys_allocator *a) {
-  phys_addr_t best = a->run_count != 0 ? a->runs[0].base : PHYS_NONE;
-  if (a->chunk_hint < a->chunk_count) {
-    const phys_chunk *c = &a->chunks[a->chunk_hint];
+  phys_addr_t best = a->fs.run_count != 0 ? a->fs.runs[0].base : PHYS_NONE;
+  if (a->fs.span_hint < a->fs.span_count) {
+    const phys_span *c = &a->fs.spans[a->fs.span_hint];
     if (c->base < best) {
-      uint64_t b = bit_next_set(c, 0);
+      uint64_t b = phys_bit_next_set(c, 0);
       phys_addr_t f = c->base + (b << MM_FRAME_SHIFT);
       if (f < best) {
         best = f;
       }
     }
   }
-  if (a->parked_head < best) {
-    best = a->parked_head;
+  if (a->fs.parked_head < best) {
+    best = a->fs.parked_head;
   }
   return best;
 }
@@ -488,17 +245,17 @@ phys_addr_t phys_fs_lowest(const mm_phys_allocator *a) {
 phys_addr_t phys_fs_next_free(const mm_phys_allocator *a, phys_addr_t from) {
   phys_addr_t best = PHYS_NONE;
   uint64_t r = phys_run_lower(a, from);
-  if (r < a->run_count) {
-    best = a->runs[r].base > from ? a->runs[r].base : from;
+  if (r < a->fs.run_count) {
+    best = a->fs.runs[r].base > from ? a->fs.runs[r].base : from;
   }
-  for (uint64_t c = phys_chunk_lower(a, from); c < a->chunk_count && a->chunks[c].base < best; c++) {
-    const phys_chunk *ch = &a->chunks[c];
+  for (uint64_t c = phys_span_lower(a, from); c < a->fs.span_count && a->fs.spans[c].base < best; c++) {
+    const phys_span *ch = &a->fs.spans[c];
     if (ch->free == 0) {
       continue;
     }
-    uint64_t start = from > ch->base ? frame_index(ch, from) : 0;
-    uint64_t b = bit_next_set(ch, start);
-    if (b < PHYS_WINDOW_FRAMES) {
+    uint64_t start = from > ch->base ? phys_frame_index(ch, from) : 0;
+    uint64_t b = phys_bit_next_set(ch, start);
+    if (b < PHYS_SPAN_FRAMES) {
       phys_addr_t f = ch->base + (b << MM_FRAME_SHIFT);
       if (f < best) {
         best = f;
@@ -506,8 +263,8 @@ phys_addr_t phys_fs_next_free(const mm_phys_allocator *a, phys_addr_t from) {
       break;
     }
   }
-  for (phys_addr_t cur = a->parked_head; cur != PHYS_NONE && cur < best;) {
-    const phys_parked_node *n = parked_node(a, cur);
+  for (phys_addr_t cur = a->fs.parked_head; cur != PHYS_NONE && cur < best;) {
+    const phys_parked_node *n = phys_parked_at(a, cur);
     if (n->end > from) {
       phys_addr_t f = cur > from ? cur : from;
       if (f < best) {
@@ -523,16 +280,16 @@ phys_addr_t phys_fs_next_free(const mm_phys_allocator *a, phys_addr_t from) {
 phys_addr_t phys_fs_extent(const mm_phys_allocator *a, phys_addr_t x, phys_addr_t limit) {
   while (x < limit) {
     phys_addr_t e = x;
-    const phys_chunk *ch = chunk_at(a, x);
+    const phys_span *ch = phys_span_at(a, x);
     if (ch != 0) {
-      e = ch->base + (bit_next_clear(ch, frame_index(ch, x)) << MM_FRAME_SHIFT);
+      e = ch->base + (phys_bit_next_clear(ch, phys_frame_index(ch, x)) << MM_FRAME_SHIFT);
     } else {
       uint64_t r = phys_run_lower(a, x);
-      if (r < a->run_count && a->runs[r].base <= x) {
-        e = a->runs[r].end;
+      if (r < a->fs.run_count && a->fs.runs[r].base <= x) {
+        e = a->fs.runs[r].end;
       } else {
-        for (phys_addr_t cur = a->parked_head; cur != PHYS_NONE && cur <= x;) {
-          const phys_parked_node *n = parked_node(a, cur);
+        for (phys_addr_t cur = a->fs.parked_head; cur != PHYS_NONE && cur <= x;) {
+          const phys_parked_node *n = phys_parked_at(a, cur);
           if (n->end > x) {
             e = n->end;
             break;
@@ -556,31 +313,31 @@ static phys_addr_t align_up(phys_addr_t x, uint64_t align) {
   return (x + align - 1) & ~(align - 1);
 }
 
-// Inside bitmap window `ch`, the lowest address >= x (x aligned, align >= 64 frames) whose first
-// min(frames / 64, rest of window) words are all free, judged from the all-free summary alone; the window's
+// Inside bitmap span `ch`, the lowest address >= x (x aligned, align >= 64 frames) whose first
+// min(frames / 64, rest of span) words are all free, judged from the all-free summary alone; the span's
 // end if there is none. The caller verifies the exact extent.
-static phys_addr_t chunk_aligned_candidate(const phys_chunk *ch, phys_addr_t x, uint64_t frames,
+static phys_addr_t span_aligned_candidate(const phys_span *ch, phys_addr_t x, uint64_t frames,
                                            uint64_t align) {
   uint64_t align_words = (align >> MM_FRAME_SHIFT) / 64;
   uint64_t full_words = frames / 64;
-  uint64_t w = frame_index(ch, x) / 64;
-  while (w < PHYS_WINDOW_WORDS) {
-    uint64_t need = full_words < PHYS_WINDOW_WORDS - w ? full_words : PHYS_WINDOW_WORDS - w;
-    uint64_t f = summary_next(ch->full, w, false);
-    if (f >= PHYS_WINDOW_WORDS) {
+  uint64_t w = phys_frame_index(ch, x) / 64;
+  while (w < PHYS_SPAN_WORDS) {
+    uint64_t need = full_words < PHYS_SPAN_WORDS - w ? full_words : PHYS_SPAN_WORDS - w;
+    uint64_t f = phys_summary_next(ch->full, w, false);
+    if (f >= PHYS_SPAN_WORDS) {
       break;
     }
     if (f > w) {
       w = (f + align_words - 1) / align_words * align_words;
       continue;
     }
-    uint64_t g = summary_next(ch->full, w, true);
+    uint64_t g = phys_summary_next(ch->full, w, true);
     if (g >= w + need) {
       return ch->base + ((w * 64) << MM_FRAME_SHIFT);
     }
     w = (g + align_words - 1) / align_words * align_words;
   }
-  return phys_window_end(ch->base);
+  return phys_span_end(ch->base);
 }
 
 phys_addr_t phys_fs_find(const mm_phys_allocator *a, uint64_t frames, uint64_t align, phys_addr_t lo,
@@ -601,9 +358,9 @@ phys_addr_t phys_fs_find(const mm_phys_allocator *a, uint64_t frames, uint64_t a
       return PHYS_NONE;
     }
     if (accelerate) {
-      const phys_chunk *ch = chunk_at(a, c);
+      const phys_span *ch = phys_span_at(a, c);
       if (ch != 0) {
-        phys_addr_t cand = chunk_aligned_candidate(ch, c, frames, align);
+        phys_addr_t cand = span_aligned_candidate(ch, c, frames, align);
         if (cand != c) {
           x = cand;
           continue;
@@ -626,10 +383,10 @@ phys_addr_t phys_fs_find(const mm_phys_allocator *a, uint64_t frames, uint64_t a
 // Single-frame fast paths (the hot paths of mm_phys_free and mm_phys_alloc_frame): one lookup, no range loop.
 
 bool phys_fs_add_one(mm_phys_allocator *a, phys_addr_t f) {
-  uint64_t c = phys_chunk_lower(a, f);
-  if (c < a->chunk_count && a->chunks[c].base == phys_window_base(f)) {
-    phys_chunk *ch = &a->chunks[c];
-    uint64_t i = frame_index(ch, f), w = i >> 6, bit = (uint64_t)1 << (i & 63);
+  uint64_t c = phys_span_lower(a, f);
+  if (c < a->fs.span_count && a->fs.spans[c].base == phys_span_base(f)) {
+    phys_span *ch = &a->fs.spans[c];
+    uint64_t i = phys_frame_index(ch, f), w = i >> 6, bit = (uint64_t)1 << (i & 63);
     uint64_t old = ch->bits[w];
     if (old & bit) {
       return false;
@@ -640,49 +397,49 @@ bool phys_fs_add_one(mm_phys_allocator *a, phys_addr_t f) {
       ch->full[w >> 6] |= (uint64_t)1 << (w & 63);
     }
     ch->free++;
-    if (c < a->chunk_hint) {
-      a->chunk_hint = c;
+    if (c < a->fs.span_hint) {
+      a->fs.span_hint = c;
     }
-    a->free_frames++;
+    a->fs.free_frames++;
     return true;
   }
   uint64_t r = phys_run_lower(a, f);
-  if ((r < a->run_count && a->runs[r].base <= f) ||
-      (a->parked_ranges != 0 && parked_count(a, f, f + MM_FRAME_SIZE) != 0)) {
+  if ((r < a->fs.run_count && a->fs.runs[r].base <= f) ||
+      (a->fs.parked_ranges != 0 && phys_parked_count(a, f, f + MM_FRAME_SIZE) != 0)) {
     return false;
   }
-  a->free_frames++;
-  if (c < a->chunk_count && a->chunks[c].base < f + MM_FRAME_SIZE) {
-    mm_panic("phys_fs_add_one", "frame inside a bitmap window took the run path");
+  a->fs.free_frames++;
+  if (c < a->fs.span_count && a->fs.spans[c].base < f + MM_FRAME_SIZE) {
+    mm_panic("phys_fs_add_one", "frame inside a bitmap span took the run path");
   }
   runs_add_at(a, r, f, f + MM_FRAME_SIZE);
   return true;
 }
 // Stores bitmap word `w` of `ch` after one frame in it was taken (`v` is the word's new value) and keeps the
 // summaries and the free counters in step: the single-frame fast paths share this.
-static inline void chunk_store_taken(mm_phys_allocator *a, phys_chunk *ch, uint64_t w, uint64_t v) {
+static inline void span_store_taken(mm_phys_allocator *a, phys_span *ch, uint64_t w, uint64_t v) {
   ch->bits[w] = v;
   ch->full[w >> 6] &= ~((uint64_t)1 << (w & 63));
   if (v == 0) {
     ch->nonzero[w >> 6] &= ~((uint64_t)1 << (w & 63));
   }
   if (--ch->free == 0) {
-    hint_after_loss(a);
+    phys_hint_after_loss(a);
   }
-  a->free_frames--;
+  a->fs.free_frames--;
 }
 
 
 bool phys_fs_take_one(mm_phys_allocator *a, phys_addr_t f) {
-  uint64_t c = phys_chunk_lower(a, f);
-  if (c < a->chunk_count && a->chunks[c].base == phys_window_base(f)) {
-    phys_chunk *ch = &a->chunks[c];
-    uint64_t i = frame_index(ch, f), w = i >> 6, bit = (uint64_t)1 << (i & 63);
+  uint64_t c = phys_span_lower(a, f);
+  if (c < a->fs.span_count && a->fs.spans[c].base == phys_span_base(f)) {
+    phys_span *ch = &a->fs.spans[c];
+    uint64_t i = phys_frame_index(ch, f), w = i >> 6, bit = (uint64_t)1 << (i & 63);
     uint64_t v = ch->bits[w];
     if ((v & bit) == 0) {
       return false;
     }
-    chunk_store_taken(a, ch, w, v & ~bit);
+    span_store_taken(a, ch, w, v & ~bit);
     return true;
   }
   if (phys_fs_count_free(a, f, f + MM_FRAME_SIZE) == 0) {
@@ -693,15 +450,15 @@ bool phys_fs_take_one(mm_phys_allocator *a, phys_addr_t f) {
 }
 
 phys_addr_t phys_fs_take_lowest(mm_phys_allocator *a) {
-  phys_addr_t run_low = a->run_count != 0 ? a->runs[0].base : PHYS_NONE;
-  if (a->chunk_hint < a->chunk_count && a->chunks[a->chunk_hint].base < run_low) {
-    phys_chunk *ch = &a->chunks[a->chunk_hint];
-    uint64_t w = summary_next(ch->nonzero, 0, false);
+  phys_addr_t run_low = a->fs.run_count != 0 ? a->fs.runs[0].base : PHYS_NONE;
+  if (a->fs.span_hint < a->fs.span_count && a->fs.spans[a->fs.span_hint].base < run_low) {
+    phys_span *ch = &a->fs.spans[a->fs.span_hint];
+    uint64_t w = phys_summary_next(ch->nonzero, 0, false);
     uint64_t v = ch->bits[w];
     uint64_t i = (w << 6) + (uint64_t)__builtin_ctzll(v);
     phys_addr_t f = ch->base + (i << MM_FRAME_SHIFT);
-    if (f < run_low && f < a->parked_head) {
-      chunk_store_taken(a, ch, w, v & (v - 1));
+    if (f < run_low && f < a->fs.parked_head) {
+      span_store_taken(a, ch, w, v & (v - 1));
       return f;
     }
   }
@@ -713,40 +470,40 @@ phys_addr_t phys_fs_take_lowest(mm_phys_allocator *a) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Window conversion.
+// Span conversion.
 
-static void convert_window(mm_phys_allocator *a, phys_addr_t w) {
-  if (chunk_at(a, w) != 0 || runs_in_window(a, w) <= PHYS_WINDOW_RUN_LIMIT) {
+void phys_fs_convert_span(mm_phys_allocator *a, phys_addr_t w) {
+  if (phys_span_at(a, w) != 0 || runs_in_span(a, w) <= PHYS_SPAN_RUN_LIMIT) {
     return;
   }
-  if (!phys_ensure_chunk_slot(a) || !phys_ensure_res_slot(a)) {
+  if (!a->source->span_slot(a)) {
     return;
   }
   phys_addr_t bits_phys;
   void *bits;
-  if (!phys_bk_take(a, 1, "phys.bitmap", &bits_phys, &bits)) {
+  if (!a->source->take(a, 1, "phys.bitmap", &bits_phys, &bits)) {
     return;
   }
   // Insert the descriptor in base order.
-  uint64_t ci = phys_chunk_lower(a, w);
-  mm_memmove(&a->chunks[ci + 1], &a->chunks[ci], (a->chunk_count - ci) * sizeof(phys_chunk));
-  a->chunk_count++;
-  phys_chunk *ch = &a->chunks[ci];
+  uint64_t ci = phys_span_lower(a, w);
+  mm_memmove(&a->fs.spans[ci + 1], &a->fs.spans[ci], (a->fs.span_count - ci) * sizeof(phys_span));
+  a->fs.span_count++;
+  phys_span *ch = &a->fs.spans[ci];
   mm_memset(ch, 0, sizeof(*ch));
   ch->base = w;
   ch->bits = (uint64_t *)bits;
   ch->bits_phys = bits_phys;
   mm_memset(bits, 0, MM_FRAME_SIZE);
-  // Move the runs (and parked ranges) inside the window into bits.
-  phys_addr_t we = phys_window_end(w);
+  // Move the runs (and parked ranges) inside the span into bits.
+  phys_addr_t we = phys_span_end(w);
   uint64_t i = phys_run_lower(a, w);
   uint64_t first_delete = i, delete_count = 0;
-  for (uint64_t r = i; r < a->run_count && a->runs[r].base < we; r++) {
-    phys_run *run = &a->runs[r];
+  for (uint64_t r = i; r < a->fs.run_count && a->fs.runs[r].base < we; r++) {
+    phys_run *run = &a->fs.runs[r];
     phys_addr_t cb = run->base > w ? run->base : w, ce = run->end < we ? run->end : we;
-    bits_update(ch, frame_index(ch, cb), frame_index(ch, ce), true);
+    phys_bits_update(ch, phys_frame_index(ch, cb), phys_frame_index(ch, ce), true);
     if (run->base < w && run->end > we) {
-      mm_panic("convert_window", "a single run covers the whole window");
+      mm_panic("phys_fs_convert_span", "a single run covers the whole span");
     } else if (run->base < w) {
       run->end = w;
       first_delete = r + 1;
@@ -757,105 +514,41 @@ static void convert_window(mm_phys_allocator *a, phys_addr_t w) {
     }
   }
   runs_delete(a, first_delete, delete_count);
-  if (a->parked_ranges != 0) {
-    parked_remove(a, w, we, ch);
+  if (a->fs.parked_ranges != 0) {
+    phys_parked_remove(a, w, we, ch);
   }
-  // The bitmap frame left the free set through phys_bk_take; the chunk holds exactly what was free.
-  a->chunk_hint = 0;
-  hint_after_loss(a);
+  // The bitmap frame left the free set through the frame source; the span holds exactly what was free.
+  a->fs.span_hint = 0;
+  phys_hint_after_loss(a);
 }
 
-void phys_fs_convert_pending(mm_phys_allocator *a) {
-  if (a->in_maintenance) {
-    return;
-  }
-  while (a->pending_count != 0) {
-    phys_addr_t w = a->pending[--a->pending_count];
-    a->in_maintenance = true;
-    convert_window(a, w);
-    a->in_maintenance = false;
-  }
-}
 
 void phys_fs_drain_parked(mm_phys_allocator *a) {
-  while (a->parked_head != PHYS_NONE && a->run_count + 1 < a->run_cap) {
-    phys_addr_t x = a->parked_head;
-    phys_parked_node *n = parked_node(a, x);
+  while (a->fs.parked_head != PHYS_NONE && a->fs.run_count + 1 < a->fs.run_cap) {
+    phys_addr_t x = a->fs.parked_head;
+    phys_parked_node *n = phys_parked_at(a, x);
     phys_addr_t y = n->end;
-    a->parked_head = n->next;
-    a->parked_ranges--;
-    a->parked_frames -= (y - x) >> MM_FRAME_SHIFT;
+    a->fs.parked_head = n->next;
+    a->fs.parked_ranges--;
+    a->fs.parked_frames -= (y - x) >> MM_FRAME_SHIFT;
     n->magic = 0;
     runs_add(a, x, y);
   }
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Iteration: three sorted sources merged, adjacent pieces coalesced.
+// Building the run array at initialization.
 
-typedef struct fs_cursor {
-  uint64_t run;
-  uint64_t chunk;
-  uint64_t bit;
-  phys_addr_t parked;
-} fs_cursor;
-
-void phys_fs_for_each(const mm_phys_allocator *a, mm_range_fn fn, void *ctx) {
-  fs_cursor cur = {0, 0, 0, a->parked_head};
-  mm_range pending = {0, 0};
-  bool have = false;
-  for (;;) {
-    mm_range piece = {PHYS_NONE, PHYS_NONE};
-    int src = -1;
-    if (cur.run < a->run_count) {
-      piece.base = a->runs[cur.run].base;
-      piece.end = a->runs[cur.run].end;
-      src = 0;
-    }
-    mm_range bp = {PHYS_NONE, PHYS_NONE};
-    while (cur.chunk < a->chunk_count) {
-      const phys_chunk *ch = &a->chunks[cur.chunk];
-      uint64_t b = bit_next_set(ch, cur.bit);
-      if (b >= PHYS_WINDOW_FRAMES) {
-        cur.chunk++;
-        cur.bit = 0;
-        continue;
-      }
-      uint64_t e = bit_next_clear(ch, b);
-      bp.base = ch->base + (b << MM_FRAME_SHIFT);
-      bp.end = ch->base + (e << MM_FRAME_SHIFT);
-      break;
-    }
-    if (bp.base < piece.base) {
-      piece = bp;
-      src = 1;
-    }
-    if (cur.parked != PHYS_NONE && cur.parked < piece.base) {
-      piece.base = cur.parked;
-      piece.end = parked_node(a, cur.parked)->end;
-      src = 2;
-    }
-    if (src < 0) {
-      break;
-    }
-    if (src == 0) {
-      cur.run++;
-    } else if (src == 1) {
-      cur.bit = (piece.end - a->chunks[cur.chunk].base) >> MM_FRAME_SHIFT;
-    } else {
-      cur.parked = parked_node(a, cur.parked)->next;
-    }
-    if (have && pending.end == piece.base) {
-      pending.end = piece.end;
-      continue;
-    }
-    if (have && !fn(ctx, pending)) {
-      return;
-    }
-    pending = piece;
-    have = true;
+bool phys_fs_append_run(mm_phys_allocator *a, phys_addr_t b, phys_addr_t e) {
+  if (a->fs.run_count != 0 && a->fs.runs[a->fs.run_count - 1].end == b) {
+    a->fs.runs[a->fs.run_count - 1].end = e;
+    return true;
   }
-  if (have) {
-    fn(ctx, pending);
+  if (a->fs.run_count >= a->fs.run_cap) {
+    return false;
   }
+  a->fs.runs[a->fs.run_count].base = b;
+  a->fs.runs[a->fs.run_count].end = e;
+  a->fs.run_count++;
+  return true;
 }

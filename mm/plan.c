@@ -8,13 +8,14 @@
 //   headroom(base) = max(16, base / 4)                   (slack for late reservations, per array)
 //   slots          = base + headroom(base), then rounded up so the array fills whole 4 KiB frames:
 //                    frames = ceil(slots * entry_size / 4096), slots = frames * 4096 / entry_size,
-//                    with entry_size = MM_FREE_SLOT_BYTES for free runs, MM_RESERVED_SLOT_BYTES for reserved
-//                    (an mm_reservation plus the allocator's prefix maximum, plan.h).
+//                    with entry_size the runtime allocator's own slot sizes (mm_phys_run_slot_bytes,
+//                    mm_phys_reservation_slot_bytes in phys_alloc.h): the plan never assumes its layout.
 // Inputs are clamped to 2^40 so the arithmetic can never wrap; no bring-up has that many entries, and the
 // carve of such a plan fails cleanly with MM_ERR_NO_MEMORY.
 #include "mm/plan.h"
 
 #include "mm/log.h"
+#include "mm/phys_alloc.h"
 #include "mm/reservations.h"
 
 #define PLAN_INPUT_MAX ((uint64_t)1 << 40)
@@ -42,8 +43,8 @@ mm_storage_plan runtime_storage_plan(const mm_firmware_map *map, uint64_t pendin
   plan.conventional_regions = mm_firmware_map_usable_regions(map);
   plan.reservations = plan_clamp(pending_reservations) + PLAN_CARVED_BUFFERS;
   uint64_t free_base = plan_clamp(plan.conventional_regions) + plan.reservations;
-  plan.free_slots = plan_slots(free_base, MM_FREE_SLOT_BYTES);
-  plan.reserved_slots = plan_slots(plan.reservations, MM_RESERVED_SLOT_BYTES);
+  plan.free_slots = plan_slots(free_base, mm_phys_run_slot_bytes());
+  plan.reserved_slots = plan_slots(plan.reservations, mm_phys_reservation_slot_bytes());
   debug_structured(LOG_DEBUG, "mm.plan", KV_U("free_slots", plan.free_slots),
                    KV_U("reserved_slots", plan.reserved_slots),
                    KV_U("conventional_regions", plan.conventional_regions),

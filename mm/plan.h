@@ -5,12 +5,6 @@
 #include "mm/firmware_map.h"
 #include "mm/reservations.h"
 
-// Bytes per slot of the two carved arrays. A free-run slot is an mm_range; a reserved-region slot is an
-// mm_reservation plus the runtime allocator's prefix maximum of ends for it (phys_alloc.c), so the plan, the
-// carver and the allocator agree on how many slots a carved array holds.
-#define MM_FREE_SLOT_BYTES ((uint64_t)sizeof(mm_range))
-#define MM_RESERVED_SLOT_BYTES ((uint64_t)(sizeof(mm_reservation) + sizeof(uint64_t)))
-
 typedef struct mm_storage_plan {
   uint64_t free_slots;            // capacity of the free-run array
   uint64_t reserved_slots;        // capacity of the reserved-region array
@@ -18,6 +12,8 @@ typedef struct mm_storage_plan {
   uint64_t reservations;          // pending reservations folded in (including the two carved buffers)
 } mm_storage_plan;
 
+// Slot sizes are the runtime allocator's (mm_phys_run_slot_bytes, mm_phys_reservation_slot_bytes), so the
+// plan, the carver and the allocator agree on how many slots a carved array holds.
 // Sizes the bookkeeping for `map` with `pending_reservations` reservations known now. Headroom policy
 // (docs/memory-handoff.md): every reservation can split one usable region in two, so free runs need
 // conventional_regions + reservations + 2 slots; both arrays then get slack for late reservations and are

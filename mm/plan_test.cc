@@ -8,6 +8,7 @@
 #include "mm/testing/log_capture.h"
 
 extern "C" {
+#include "mm/phys_alloc.h"
 #include "mm/plan.h"
 #include "mm/reservations.h"
 }
@@ -72,7 +73,7 @@ TEST(RuntimeStoragePlan, HeadroomSwitchesFromSixteenToAQuarterAtSixtyFour) {
     mm_storage_plan p = runtime_storage_plan(&m.map, pending);
     EXPECT_EQ(p.reservations, pending + 2);
     EXPECT_EQ(p.free_slots, Expected(1 + pending + 2, sizeof(mm_range))) << pending;
-    EXPECT_EQ(p.reserved_slots, Expected(pending + 2, MM_RESERVED_SLOT_BYTES)) << pending;
+    EXPECT_EQ(p.reserved_slots, Expected(pending + 2, mm_phys_reservation_slot_bytes())) << pending;
   }
 }
 
@@ -95,11 +96,31 @@ TEST(RuntimeStoragePlan, ArraysFillWholeFramesExactly) {
       uint64_t free_bytes = p.free_slots * sizeof(mm_range);
       uint64_t free_frames = (free_bytes + kFrame - 1) / kFrame;
       EXPECT_LT(free_frames * kFrame - free_bytes, sizeof(mm_range));
-      uint64_t res_bytes = p.reserved_slots * MM_RESERVED_SLOT_BYTES;
+      uint64_t res_bytes = p.reserved_slots * mm_phys_reservation_slot_bytes();
       uint64_t res_frames = (res_bytes + kFrame - 1) / kFrame;
-      EXPECT_LT(res_frames * kFrame - res_bytes, MM_RESERVED_SLOT_BYTES);
+      EXPECT_LT(res_frames * kFrame - res_bytes, mm_phys_reservation_slot_bytes());
     }
   }
+}
+
+// The plan sizes the carve with the allocator's own statement of its bookkeeping (phys_alloc.h), never with a
+// layout of its own: the slots it plans fill exactly the whole frames the allocator says they need.
+TEST(RuntimeStoragePlan, UsesTheAllocatorsStatedStorageSize) {
+  EXPECT_EQ(mm_phys_run_slot_bytes(), sizeof(mm_range));
+  EXPECT_EQ(mm_phys_reservation_slot_bytes(), sizeof(mm_reservation) + sizeof(uint64_t));  // entry + prefix max
+  for (uint64_t regions : {1u, 50u, 999u}) {
+    NormalizedMap m = MapWithRegions(regions);
+    for (uint64_t pending : {0u, 85u, 400u}) {
+      mm_storage_plan p = runtime_storage_plan(&m.map, pending);
+      uint64_t bytes = mm_phys_storage_bytes(p.free_slots, p.reserved_slots);
+      EXPECT_EQ(bytes % kFrame, 0u);
+      // One slot more in either array would need another frame.
+      EXPECT_EQ(mm_phys_storage_bytes(p.free_slots + 1, p.reserved_slots), bytes + kFrame);
+      EXPECT_EQ(mm_phys_storage_bytes(p.free_slots, p.reserved_slots + 1), bytes + kFrame);
+    }
+  }
+  EXPECT_EQ(mm_phys_storage_bytes(UINT64_MAX, 1), UINT64_MAX);
+  EXPECT_EQ(mm_phys_storage_bytes(0, 0), 0u);
 }
 
 TEST(RuntimeStoragePlan, NullMapCountsNoConventionalRegions) {
@@ -113,7 +134,7 @@ TEST(RuntimeStoragePlan, AbsurdReservationCountsAreClampedNotWrapped) {
   mm_storage_plan p = runtime_storage_plan(&m.map, UINT64_MAX);
   EXPECT_GT(p.free_slots, uint64_t{1} << 40);
   EXPECT_GT(p.reserved_slots, uint64_t{1} << 40);
-  EXPECT_LT(p.reserved_slots, UINT64_MAX / MM_RESERVED_SLOT_BYTES);
+  EXPECT_LT(p.reserved_slots, UINT64_MAX / mm_phys_reservation_slot_bytes());
 }
 
 TEST(RuntimeStoragePlan, LogsThePlanAtDebugLevelOnly) {

@@ -1,10 +1,12 @@
 // reservations.c: the reservation set, a sorted array of (range, kind, label) over caller storage.
 //
-// Entries are kept sorted by base, then end, and may overlap; the excluded memory is their union. Insertion
-// is a binary search plus one memmove, O(count). Queries scan from the front and stop at the first entry
-// whose base is past the query, so they are O(count) worst case; the early stages hold tens of entries and
-// the runtime allocator keeps its own indexed copy.
+// Entries are kept sorted by base, then end, and may overlap; the excluded memory is their union. Sorting,
+// insertion, removal and queries are the shared table of res_table.c, here without prefix maxima (queries
+// scan, O(count); the early stages hold tens of entries); the runtime allocator uses the same table with
+// maxima.
 #include "mm/reservations.h"
+
+#include "mm/res_table.h"
 
 static const char *const reservation_kind_names[] = {
     [MM_RES_FIRMWARE] = "firmware",         [MM_RES_KERNEL_IMAGE] = "kernel_image",
@@ -35,20 +37,6 @@ void mm_reservation_set_init(mm_reservation_set *set, mm_reservation *storage, u
   set->capacity = storage != 0 ? capacity : 0;
 }
 
-// Copies `label` (NULL means "") truncated to MM_LABEL_MAX - 1 characters, NUL padding the rest so equal
-// labels compare equal byte for byte.
-void mm_reservation_copy_label(char out[MM_LABEL_MAX], const char *label) {
-  uint32_t i = 0;
-  if (label != 0) {
-    for (; i < MM_LABEL_MAX - 1 && label[i] != '\0'; i++) {
-      out[i] = label[i];
-    }
-  }
-  for (; i < MM_LABEL_MAX; i++) {
-    out[i] = '\0';
-  }
-}
-
 // Rounds [base, base + bytes) outward to frames. Returns MM_ERR_OVERFLOW when the end (or its rounding)
 // passes 2^64, which [base, end) with an exclusive 64-bit end cannot represent.
 mm_status mm_reservation_round(phys_addr_t base, uint64_t bytes, phys_addr_t *out_base, phys_addr_t *out_end) {
@@ -68,20 +56,11 @@ mm_status mm_reservation_round(phys_addr_t base, uint64_t bytes, phys_addr_t *ou
   return MM_OK;
 }
 
-// Index of the first entry ordered strictly after (base, end): equal entries stay in insertion order.
-static uint64_t reservation_upper_bound(const mm_reservation_set *set, phys_addr_t base, phys_addr_t end) {
-  uint64_t lo = 0;
-  uint64_t hi = set->count;
-  while (lo < hi) {
-    uint64_t mid = lo + (hi - lo) / 2;
-    const mm_reservation *e = &set->entries[mid];
-    if (e->base < base || (e->base == base && e->end <= end)) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  return lo;
+// The set as the shared sorted table (res_table.c), without prefix maxima: the early stages hold tens of
+// entries in caller arrays.
+static mm_res_table set_table(const mm_reservation_set *set) {
+  mm_res_table t = {set->entries, 0, set->count, set->capacity};
+  return t;
 }
 
 // Records [base, base+bytes) rounded outward to frames, keeping the set sorted by base then end.
@@ -107,16 +86,11 @@ mm_status mm_reservation_add(mm_reservation_set *set, phys_addr_t base, uint64_t
   if (set->count >= set->capacity) {
     return MM_ERR_STORAGE_TOO_SMALL;
   }
-  uint64_t at = reservation_upper_bound(set, rbase, rend);
-  if (at < set->count) {
-    mm_memmove(&set->entries[at + 1], &set->entries[at], (size_t)(set->count - at) * sizeof(mm_reservation));
+  mm_res_table t = set_table(set);
+  if (!mm_res_table_insert(&t, rbase, rend, kind, label)) {
+    return MM_ERR_STORAGE_TOO_SMALL;
   }
-  mm_reservation *e = &set->entries[at];
-  e->base = rbase;
-  e->end = rend;
-  e->kind = kind;
-  mm_reservation_copy_label(e->label, label);
-  set->count++;
+  set->count = t.count;
   return MM_OK;
 }
 
@@ -126,53 +100,25 @@ bool mm_reservation_remove(mm_reservation_set *set, phys_addr_t base, phys_addr_
   if (set == 0) {
     return false;
   }
-  char want[MM_LABEL_MAX];
-  mm_reservation_copy_label(want, label);
-  // Entries equal in (base, end) sit just before the upper bound; walk back over them.
-  uint64_t i = reservation_upper_bound(set, base, end);
-  while (i > 0) {
-    const mm_reservation *e = &set->entries[i - 1];
-    if (e->base != base || e->end != end) {
-      break;
-    }
-    bool same_label = true;
-    for (uint32_t k = 0; k < MM_LABEL_MAX; k++) {
-      if (e->label[k] != want[k]) {
-        same_label = false;
-        break;
-      }
-    }
-    if (e->kind == kind && same_label) {
-      uint64_t at = i - 1;
-      if (at + 1 < set->count) {
-        mm_memmove(&set->entries[at], &set->entries[at + 1],
-                   (size_t)(set->count - at - 1) * sizeof(mm_reservation));
-      }
-      set->count--;
-      return true;
-    }
-    i--;
+  mm_res_table t = set_table(set);
+  uint64_t at = mm_res_table_index_of(&t, base, end, kind, label != 0 ? label : "");
+  if (at == t.count) {
+    return false;
   }
-  return false;
+  mm_res_table_remove_at(&t, at);
+  set->count = t.count;
+  return true;
 }
 
 // The first entry (lowest base, then lowest end) intersecting [base, end), or NULL (also for an empty
 // query range or a NULL set).
 const mm_reservation *mm_reservation_set_find(const mm_reservation_set *set, phys_addr_t base,
                                               phys_addr_t end) {
-  if (set == 0 || base >= end) {
+  if (set == 0) {
     return 0;
   }
-  for (uint64_t i = 0; i < set->count; i++) {
-    const mm_reservation *e = &set->entries[i];
-    if (e->base >= end) {
-      break;  // sorted by base: nothing later can start before `end`
-    }
-    if (e->end > base) {
-      return e;
-    }
-  }
-  return 0;
+  mm_res_table t = set_table(set);
+  return mm_res_table_find(&t, base, end);
 }
 
 // True when [base, end) intersects any entry.

@@ -30,7 +30,7 @@ static mm_status selftest_fail(selftest_state *t, const char *failure, mm_status
 
 static bool selftest_hits_reservation(mm_phys_allocator *a, mm_range r) {
   for (phys_addr_t f = r.base; f < r.end; f += MM_FRAME_SIZE) {
-    if (mm_phys_reservation_at(a, f)) return true;
+    if (mm_phys_reservation_at(a, f, 0)) return true;
   }
   return false;
 }

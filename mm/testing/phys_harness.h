@@ -62,8 +62,6 @@ class PhysHarness {
     carved_.free_runs_bytes = runs_bytes;
     carved_.reserved_phys = carve_at + ((runs_bytes + MM_FRAME_MASK) & ~MM_FRAME_MASK);
     carved_.reserved_bytes = res_bytes;
-    carved_.free_slots = runs_bytes / sizeof(mm_range);
-    carved_.reserved_slots = res_bytes / sizeof(mm_reservation);
     storage_.reset(new uint64_t[(mm_phys_allocator_size() + 7) / 8]);
     alloc_ = reinterpret_cast<mm_phys_allocator *>(storage_.get());
     mm_handoff_options options{};

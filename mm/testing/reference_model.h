@@ -72,7 +72,6 @@ class ReferenceModel {
   }
 
   mm_status PredictRange(phys_addr_t base, uint64_t count, bool fixed) const {
-    if (fixed && (base & MM_FRAME_MASK)) return MM_ERR_MISALIGNED;
     if (count == 0) return MM_ERR_ZERO_COUNT;
     if (base & MM_FRAME_MASK) return MM_ERR_MISALIGNED;
     if (count > ((UINT64_MAX - base) >> MM_FRAME_SHIFT)) return MM_ERR_OVERFLOW;

@@ -237,7 +237,7 @@ static void selftest(mm_phys_allocator *a, const mm_phys_window *window, replay_
                               (unsigned long long)g->base, (unsigned long long)g->end);
     if (mm_phys_is_free(a, g->base) || mm_phys_is_free(a, g->end - MM_FRAME_SIZE))
       SELFTEST_FAIL("reserved frame of %s is free", g->label);
-    if (mm_phys_reservation_at(a, g->base) == NULL) SELFTEST_FAIL("no reservation found at 0x%llx",
+    if (!mm_phys_reservation_at(a, g->base, NULL)) SELFTEST_FAIL("no reservation found at 0x%llx",
                                                                    (unsigned long long)g->base);
   }
 

@@ -151,10 +151,10 @@ void report_text(FILE *out, const char *source, const replay_result *r, bool ver
     fprintf(out, "Carved (carve_option_storage):\n");
     fprintf(out, "  free_runs  0x%016" PRIx64 "-0x%016" PRIx64 "  %s (%" PRIu64 " slots)\n", r->carved.free_runs_phys,
             r->carved.free_runs_phys + r->carved.free_runs_bytes,
-            report_human_size(r->carved.free_runs_bytes, h, sizeof h), r->carved.free_slots);
+            report_human_size(r->carved.free_runs_bytes, h, sizeof h), r->plan.free_slots);
     fprintf(out, "  reserved   0x%016" PRIx64 "-0x%016" PRIx64 "  %s (%" PRIu64 " slots)\n", r->carved.reserved_phys,
             r->carved.reserved_phys + r->carved.reserved_bytes,
-            report_human_size(r->carved.reserved_bytes, h2, sizeof h2), r->carved.reserved_slots);
+            report_human_size(r->carved.reserved_bytes, h2, sizeof h2), r->plan.reserved_slots);
   }
 
   if (r->reservations != NULL) {

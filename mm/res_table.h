@@ -1,0 +1,50 @@
+// res_table.h: the one sorted reservation table, used before the hand-off (mm_reservation_set, reservations.c)
+// and inside the runtime allocator (phys_restable.c).
+//
+// Entries are sorted by base, then end, and may overlap. With a parallel prefix maximum of ends
+// (maxend[i] = max(entries[0..i].end)) intersection queries are a binary search; without one (maxend NULL,
+// the early stages' caller arrays) they scan from the front. The table never allocates: its owner supplies the
+// storage, and mm_res_table_move rehomes it into larger storage the owner obtained (the allocator takes it
+// from its free set, phys_grow.c).
+#ifndef MM_RES_TABLE_H
+#define MM_RES_TABLE_H
+
+#include "mm/reservations.h"
+
+typedef struct mm_res_table {
+  mm_reservation *entries;
+  uint64_t *maxend;  // NULL, or `capacity` prefix maxima kept in step with `entries`
+  uint64_t count;
+  uint64_t capacity;
+} mm_res_table;
+
+// Bytes per slot when the table keeps prefix maxima (entry + maximum).
+#define MM_RES_TABLE_INDEXED_SLOT_BYTES ((uint64_t)(sizeof(mm_reservation) + sizeof(uint64_t)))
+
+// Index of the first entry ordered strictly after (base, end): equal entries stay in insertion order.
+uint64_t mm_res_table_upper_bound(const mm_res_table *t, phys_addr_t base, phys_addr_t end);
+
+// Inserts {base, end, kind, label} in order. Returns false (nothing changed) when the table is full.
+bool mm_res_table_insert(mm_res_table *t, phys_addr_t base, phys_addr_t end, mm_reservation_kind kind,
+                         const char *label);
+
+// Removes entry i (i < count), keeping order and maxima.
+void mm_res_table_remove_at(mm_res_table *t, uint64_t i);
+
+// Index of an entry equal to {base, end, kind} and, when label is not NULL, that label (compared after
+// truncation); `count` when there is none.
+uint64_t mm_res_table_index_of(const mm_res_table *t, phys_addr_t base, phys_addr_t end, mm_reservation_kind kind,
+                               const char *label);
+
+// The first entry (lowest base, then lowest end) intersecting [base, end), or NULL. O(log n) with maxima.
+const mm_reservation *mm_res_table_find(const mm_res_table *t, phys_addr_t base, phys_addr_t end);
+
+// Recomputes the prefix maxima from index `from` on (no-op without maxima).
+void mm_res_table_recompute(mm_res_table *t, uint64_t from);
+
+// Moves the entries into `storage` (`bytes` long, laid out as entries then prefix maxima) and recomputes the
+// maxima there; capacity becomes bytes / MM_RES_TABLE_INDEXED_SLOT_BYTES. Returns false (nothing changed)
+// when that capacity is below `count`.
+bool mm_res_table_move(mm_res_table *t, void *storage, uint64_t bytes);
+
+#endif  // MM_RES_TABLE_H
