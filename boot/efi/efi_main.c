@@ -1,6 +1,7 @@
 // efi_main.c: the UEFI entry shared by both architectures. Everything that needs boot services happens here,
 // in this order, and then the firmware is left behind for good:
-//   banner on ConOut -> LoadedImage (image base/size, LoadOptions) -> command line -> GOP framebuffer ->
+//   banner on ConOut -> LoadedImage (image base/size) -> paging check (arch_paging_probe().unsupported) ->
+//   LoadOptions -> command line -> GOP framebuffer ->
 //   kernel-owned allocations (map copy storage, reservation storage, stack) -> GetMemoryMap ->
 //   ExitBootServices (retried with a fresh map if the key went stale) -> kernel_main on the kernel stack.
 #include "arch/arch.h"
@@ -179,6 +180,11 @@ efi_status EFIAPI efi_main(efi_handle image_handle, efi_system_table *system_tab
   con_print("image_base=");
   con_hex(g_handoff.image_base);
   con_print(" (gdb: add-symbol-file with this base, see README)\n");
+
+  // Paging is switched after ExitBootServices, where a refusal could no longer be shown: ask now whether the
+  // CPU and the firmware's translation regime allow it (AArch64: 4 KiB granule, little-endian tables).
+  const char *unsupported = arch_paging_probe().unsupported;
+  if (unsupported) efi_fail(unsupported, EFI_UNSUPPORTED);
 
   g_handoff.cmdline_source = "none";
   if (cmdline_from_load_options(image)) {
