@@ -98,6 +98,10 @@ typedef struct arch_paging_features {
   // bit 54 is XN, PXN is RES0 and AP[1] is RES1). The EL1&0 and EL2&0 (VHE) regimes share the other format.
   // The probe sets it from CurrentEL and HCR_EL2; x86: unused, false.
   bool el2_regime;
+  // AArch64: the VA bits the tables translate (TCR.T0SZ = 64 - va_bits, which sets the start level), 32 up to
+  // the mappable width; every range must end at or below 2^va_bits. 0: the default, the physical width capped
+  // at 48 (EDK2's choice). The probe reports arch_paging_requested_va_bits(). x86: unused, 0.
+  unsigned va_bits;
   // Non-NULL when arch_paging_activate cannot run on this CPU as the firmware handed it over: one word naming
   // what was found (AArch64: aarch64_regime_unsupported in vmsa.h, e.g. "cpu_has_no_4k_granule"). The UEFI
   // entry refuses to boot with it before ExitBootServices, while ConOut can still say why. x86: NULL.
@@ -111,6 +115,13 @@ typedef struct arch_paging_info {
 } arch_paging_info;
 
 arch_paging_features arch_paging_probe(void);
+
+// Test-hooks builds only (efi_main, `selftest.va_bits_32`): from then on the AArch64 probe reports this
+// features.va_bits, so the kernel's tables start at another level than the firmware's and the boot test
+// switches between two regimes of different geometry. Kept by arch/paging_common.c; 0 (the default) is no
+// request; x86 ignores it.
+void arch_paging_request_va_bits(unsigned va_bits);
+unsigned arch_paging_requested_va_bits(void);
 
 // MMIO the arch code itself touches after paging is on (AArch64: the PL011 page; x86_64 uses port I/O and
 // reports none). Writes up to `max` ranges to `out` and returns how many there are.

@@ -32,6 +32,7 @@ arch_paging_features arch_paging_probe(void) {
                             .nx = true,
                             .huge_1g = true,
                             .el2_regime = el2_single_range,
+                            .va_bits = arch_paging_requested_va_bits(),
                             .unsupported = aarch64_regime_unsupported(r_id_aa64mmfr0_el1(),
                                                                       el2 ? r_sctlr_el2() : r_sctlr_el1(),
                                                                       el2 ? r_tcr_el2() : r_tcr_el1())};

@@ -5,9 +5,9 @@
 // and the build driver are shared with x86_64 (arch/paging_common.h); this file holds the VMSAv8-64 descriptor
 // formats and level walk. The register writes are in cpu.c.
 //
-// Size: the VA range equals the physical width capped at 48 bits (vmsa.h), so the walk starts at level 0
-// (4 levels) for more than 39 bits and at level 1 (3 levels) for 32..39 bits. Level-1 blocks map 1 GiB,
-// level-2 blocks 2 MiB, level-3 pages 4 KiB; level 0 has no blocks with this granule.
+// Size: the VA range equals the physical width capped at 48 bits, or features->va_bits (vmsa.h), so the walk
+// starts at level 0 (4 levels) for more than 39 bits and at level 1 (3 levels) for 32..39 bits. Level-1 blocks
+// map 1 GiB, level-2 blocks 2 MiB, level-3 pages 4 KiB; level 0 has no blocks with this granule.
 //
 // [arm/v8] DDI 0487, D8 (VMSAv8-64):
 //   "Translation table descriptor formats": bits[1:0] 0b11 = table (levels 0-2) or page (level 3), 0b01 =
@@ -90,9 +90,13 @@ const char *aarch64_regime_unsupported(uint64_t mmfr0, uint64_t sctlr, uint64_t 
 //     TG1[31:30] = 0b10 (4 KiB; also Cortex-A57 erratum 822227 wants TG1 valid), IPS[34:32].
 //   TCR_EL2 with E2H = 0: PS[18:16], bits 23 and 31 RES1.
 // A1 = 0, AS = 0, TBI0 = 0, HA/HD = 0: ASID from TTBR0 (unused, all mappings are global), no top-byte ignore.
+unsigned aarch64_table_va_bits(const arch_paging_features *features) {
+  return features->va_bits != 0 ? features->va_bits : aarch64_va_bits(features->phys_addr_bits);
+}
+
 uint64_t aarch64_tcr_value(const arch_paging_features *features) {
   unsigned bits = aarch64_va_bits(features->phys_addr_bits);
-  uint64_t ps;  // the smallest PARange encoding that covers `bits`
+  uint64_t ps;  // the smallest PARange encoding that covers `bits` (output addresses)
   if (bits <= 32) {
     ps = 0;
   } else if (bits <= 36) {
@@ -106,7 +110,8 @@ uint64_t aarch64_tcr_value(const arch_paging_features *features) {
   } else {
     ps = 5;
   }
-  uint64_t tcr = (uint64_t)(64u - bits) | ((uint64_t)1 << 8) | ((uint64_t)1 << 10) | ((uint64_t)3 << 12);
+  uint64_t tcr = (uint64_t)(64u - aarch64_table_va_bits(features)) | ((uint64_t)1 << 8) | ((uint64_t)1 << 10) |
+                 ((uint64_t)3 << 12);
   if (features->el2_regime) return tcr | (ps << 16) | ((uint64_t)1 << 23) | ((uint64_t)1 << 31);
   return tcr | ((uint64_t)1 << 23) | ((uint64_t)2 << 30) | (ps << 32);
 }
@@ -181,7 +186,7 @@ static uint64_t leaf_attributes(const arch_map_range *r, const arch_paging_featu
 // at `addr`. Both start levels (0 and 1, aarch64_start_level) have level-1 blocks, so any size fits.
 static mm_status install_identity(arch_table_builder *b, phys_addr_t addr, uint64_t size, uint64_t attr,
                                   const arch_paging_features *f) {
-  unsigned start_level = aarch64_start_level(aarch64_va_bits(f->phys_addr_bits));
+  unsigned start_level = aarch64_start_level(aarch64_table_va_bits(f));
   unsigned level = size == ARCH_SIZE_1G ? 1u : (size == ARCH_SIZE_2M ? 2u : LAST_LEVEL);
   return install(b, start_level, addr, level, addr | attr | (level == LAST_LEVEL ? DESC_PAGE : DESC_BLOCK));
 }
@@ -206,5 +211,15 @@ unsigned aarch64_mappable_phys_bits(unsigned cpu_bits) {
 // stay taken (nothing live points at them).
 mm_status arch_paging_build(const arch_map_range *ranges, uint64_t count, const arch_paging_features *features,
                             const arch_frame_source *source, const mm_phys_window *window, arch_paging_info *out) {
+  if (features != NULL && features->va_bits != 0) {
+    // A requested VA size (arch.h): within 32..mappable width, and every range below its top.
+    unsigned va_bits = features->va_bits;
+    if (va_bits < AARCH64_MIN_ADDR_BITS || va_bits > aarch64_mappable_phys_bits(features->phys_addr_bits)) {
+      return MM_ERR_INVALID_ARGUMENT;
+    }
+    for (uint64_t i = 0; ranges != NULL && i < count; i++) {
+      if (ranges[i].end > ((uint64_t)1 << va_bits)) return MM_ERR_INVALID_ARGUMENT;
+    }
+  }
   return arch_paging_build_with(ranges, count, features, source, window, &a64_format, out);
 }

@@ -74,6 +74,11 @@ unsigned StartLevel(unsigned phys_bits) {
   return va > 39 ? 0 : 1;
 }
 
+// The root's level for the tables `f` asks for: a requested VA size (va_bits) wins over the physical width.
+unsigned StartLevel(const arch_paging_features &f) {
+  return f.va_bits != 0 ? StartLevel(f.va_bits) : StartLevel(f.phys_addr_bits);
+}
+
 arch_paging_features Features(bool el2 = false, unsigned bits = 44, bool huge_1g = true) {
   arch_paging_features f{};
   f.phys_addr_bits = bits;
@@ -117,7 +122,7 @@ void ExpectPermissions(const Leaf &leaf, const arch_map_range &r, bool el2) {
 void ExpectExactIdentityMap(const SimMemory &mem, const Built &b, const std::vector<arch_map_range> &ranges,
                             const arch_paging_features &f) {
   ASSERT_EQ(b.status, MM_OK);
-  Walker w(mem, b.info.root, StartLevel(f.phys_addr_bits));
+  Walker w(mem, b.info.root, StartLevel(f));
   ExpectIdentityMapOf(mem, w, b, ranges, [&](const Leaf &leaf, const arch_map_range &r) {
     EXPECT_EQ(leaf.entry & ~(kAddr | 0xFFF0000000000FFFull), 0u) << "stray bits at 0x" << std::hex << leaf.va;
     EXPECT_EQ(MairByte(AttrIndex(leaf)), ExpectedMairByte(r.type)) << "at 0x" << std::hex << leaf.va;
@@ -195,6 +200,24 @@ TEST_P(A64PagingBuild, RangeEndingAtTheTopOfA48BitSpaceIsAcceptedWhenPARangeIs52
   auto f = Features(el2(), 52);
   Built b = Build(mem, ranges, f);
   ExpectExactIdentityMap(mem, b, ranges, f);
+}
+
+// The test hook `selftest.va_bits_32` (arch_paging_request_va_bits): fewer VA bits than the firmware's, so the
+// kernel's root is a level-1 table where the firmware's is level 0 (as after U-Boot with RAM below 4 GiB).
+TEST_P(A64PagingBuild, RequestedThirtyTwoBitVaStartsAtLevelOneOnA44BitCpu) {
+  SimMemory mem(64, kTables);
+  std::vector<arch_map_range> ranges = {
+      Range(0x09000000, 0x09001000, ARCH_MEM_DEVICE, false),  // PL011
+      Range(0x40000000, 0x50000000, ARCH_MEM_NORMAL, true),   // 256 MiB of RAM
+  };
+  auto f = Features(el2(), 44);
+  f.va_bits = 32;
+  Built b = Build(mem, ranges, f);
+  ExpectExactIdentityMap(mem, b, ranges, f);
+  EXPECT_EQ(b.info.tables, 1u + 2u + 1u);  // L1 root, an L2 for each GiB used, an L3 for the PL011 page
+  uint64_t tcr = aarch64_tcr_value(&f);
+  EXPECT_EQ(tcr & 0x3F, 32u) << "T0SZ from the requested VA size";
+  EXPECT_EQ(f.el2_regime ? (tcr >> 16) & 7 : (tcr >> 32) & 7, 4u) << "IPS/PS still from the 44-bit PARange";
 }
 
 INSTANTIATE_TEST_SUITE_P(Regimes, A64PagingBuild, ::testing::Values(false, true),
@@ -328,6 +351,31 @@ TEST(A64PhysLimit, RangeAbove256TiBIsRefusedWithAnErrorWhenPARangeIs52) {
   SimMemory mem(16, kTables);
   Built b = Build(mem, {Range((1ull << 48) - k4K, (1ull << 48) + k4K)}, Features(false, 52));
   EXPECT_EQ(b.status, MM_ERR_INVALID_ARGUMENT);
+}
+
+TEST(A64RequestedVaBits, RangeAboveTheRequestedVaSizeIsRejected) {
+  auto f = Features(false, 44);
+  f.va_bits = 32;
+  ExpectRejected({Range(0x40000000, (1ull << 32) + k4K)}, f);
+}
+
+TEST(A64RequestedVaBits, SizeOutside32BitsToTheMappableWidthIsRejected) {
+  auto f = Features(false, 44);
+  f.va_bits = 31;
+  ExpectRejected({Range(0x40000000, 0x40001000)}, f);
+  f.va_bits = 45;
+  ExpectRejected({Range(0x40000000, 0x40001000)}, f);
+  f = Features(false, 52);
+  f.va_bits = 49;  // PARange 52, but the tables map 48 bits
+  ExpectRejected({Range(0x40000000, 0x40001000)}, f);
+}
+
+TEST(A64RequestedVaBits, RequestIsKeptUntilCleared) {
+  EXPECT_EQ(arch_paging_requested_va_bits(), 0u) << "no request by default";
+  arch_paging_request_va_bits(32);
+  EXPECT_EQ(arch_paging_requested_va_bits(), 32u);
+  arch_paging_request_va_bits(0);
+  EXPECT_EQ(arch_paging_requested_va_bits(), 0u);
 }
 
 // ---- The firmware's translation regime ----------------------------------------------------------------------

@@ -70,9 +70,12 @@ bool aarch64_geometry_from_tcr(uint64_t tcr, aarch64_geometry *out);
 // whole. `mmfr0`, `sctlr` and `tcr` are ID_AA64MMFR0_EL1 and the SCTLR/TCR of the exception level entered.
 const char *aarch64_regime_unsupported(uint64_t mmfr0, uint64_t sctlr, uint64_t tcr);
 
+// VA bits the kernel's tables translate: features->va_bits when set, else aarch64_va_bits(phys_addr_bits).
+unsigned aarch64_table_va_bits(const arch_paging_features *features);
+
 // TCR value for the regime in `features`: TCR_EL1 layout for EL1&0 (also TCR_EL2 when HCR_EL2.E2H == 1),
-// TCR_EL2 layout when features->el2_regime. T0SZ from aarch64_va_bits, 4 KiB granule, table walks inner
-// shareable write-back write-allocate, IPS/PS from the physical width.
+// TCR_EL2 layout when features->el2_regime. T0SZ from aarch64_table_va_bits, 4 KiB granule, table walks inner
+// shareable write-back write-allocate, IPS/PS from the physical width (capped at 48 bits).
 uint64_t aarch64_tcr_value(const arch_paging_features *features);
 
 #endif  // ARCH_AARCH64_VMSA_H

@@ -194,6 +194,11 @@ efi_status EFIAPI efi_main(efi_handle image_handle, efi_system_table *system_tab
   }
   // From here a failure may use QEMU's exit device if the command line asks for it (`exit=qemu`).
   if (kernel_parse_cmdline(g_handoff.cmdline).exit_qemu) arch_exit_set_mode(ARCH_EXIT_QEMU);
+#ifdef KERNEL_TEST_HOOKS
+  // Test builds only: `selftest.va_bits_32` makes the AArch64 tables translate 32 bits of VA (a level-1 root)
+  // where the firmware's translate more (a level-0 root), as after U-Boot, so the switch must cope.
+  if (cmdline_has_word(g_handoff.cmdline, "selftest.va_bits_32")) arch_paging_request_va_bits(32);
+#endif
 
   efi_guid gop_guid = EFI_GRAPHICS_OUTPUT_PROTOCOL_GUID;
   efi_graphics_output *gop = 0;
