@@ -41,7 +41,8 @@ _Noreturn void arch_exit(uint32_t status);
 // ticks, CNTFRQ_EL0 per second). The unit differs between architectures; compare values of one architecture only.
 uint64_t arch_cycles(void);
 
-// The CPU's physical address width in bits (x86: CPUID 0x80000008 EAX[7:0]; AArch64: ID_AA64MMFR0_EL1.PARange).
+// The CPU's physical address width in bits (x86: CPUID 0x80000008 EAX[7:0]; AArch64: ID_AA64MMFR0_EL1.PARange,
+// capped at the 48 bits the AArch64 identity tables map, so it is the bound arch_paging_build enforces there).
 unsigned arch_phys_addr_bits(void);
 
 // Switches to the stack whose top is `stack_top` (16-byte aligned, kernel-owned) and calls fn(arg), which
@@ -97,6 +98,14 @@ typedef struct arch_paging_features {
   // bit 54 is XN, PXN is RES0 and AP[1] is RES1). The EL1&0 and EL2&0 (VHE) regimes share the other format.
   // The probe sets it from CurrentEL and HCR_EL2; x86: unused, false.
   bool el2_regime;
+  // AArch64: the VA bits the tables translate (TCR.T0SZ = 64 - va_bits, which sets the start level), 32 up to
+  // the mappable width; every range must end at or below 2^va_bits. 0: the default, the physical width capped
+  // at 48 (EDK2's choice). The probe reports arch_paging_requested_va_bits(). x86: unused, 0.
+  unsigned va_bits;
+  // Non-NULL when arch_paging_activate cannot run on this CPU as the firmware handed it over: one word naming
+  // what was found (AArch64: aarch64_regime_unsupported in vmsa.h, e.g. "cpu_has_no_4k_granule"). The UEFI
+  // entry refuses to boot with it before ExitBootServices, while ConOut can still say why. x86: NULL.
+  const char *unsupported;
 } arch_paging_features;
 
 typedef struct arch_paging_info {
@@ -106,6 +115,13 @@ typedef struct arch_paging_info {
 } arch_paging_info;
 
 arch_paging_features arch_paging_probe(void);
+
+// Test-hooks builds only (efi_main, `selftest.va_bits_32`): from then on the AArch64 probe reports this
+// features.va_bits, so the kernel's tables start at another level than the firmware's and the boot test
+// switches between two regimes of different geometry. Kept by arch/paging_common.c; 0 (the default) is no
+// request; x86 ignores it.
+void arch_paging_request_va_bits(unsigned va_bits);
+unsigned arch_paging_requested_va_bits(void);
 
 // MMIO the arch code itself touches after paging is on (AArch64: the PL011 page; x86_64 uses port I/O and
 // reports none). Writes up to `max` ranges to `out` and returns how many there are.
@@ -118,8 +134,8 @@ uint64_t arch_identity_mmio(arch_map_range *out, uint64_t max);
 mm_status arch_paging_build(const arch_map_range *ranges, uint64_t count, const arch_paging_features *features,
                             const arch_frame_source *source, const mm_phys_window *window, arch_paging_info *out);
 
-// Switches the CPU to the tables in `info` (x86: enable NXE if used, load CR3; AArch64: MAIR/TCR/TTBR0 at the
-// current exception level with the required barriers and TLB invalidation). Kernel only.
+// Switches the CPU to the tables in `info` (x86: enable NXE if used, load CR3; AArch64: MMU off, MAIR/TCR/TTBR0
+// at the current exception level, TLB invalidation, MMU on, with the required barriers). Kernel only.
 void arch_paging_activate(const arch_paging_info *info, const arch_paging_features *features);
 
 #endif  // ARCH_ARCH_H

@@ -22,8 +22,8 @@ mm_status arch_table_new(arch_table_builder *b, phys_addr_t *out) {
 mm_status arch_paging_validate(const arch_map_range *ranges, uint64_t count, const arch_paging_features *f,
                                const arch_frame_source *source, const mm_phys_window *window,
                                const arch_paging_info *out, const arch_paging_format *format) {
-  if ((ranges == NULL && count != 0) || f == NULL || source == NULL || source->alloc_frame == NULL ||
-      window == NULL || window->map == NULL || out == NULL) {
+  if ((ranges == NULL && count != 0) || f == NULL || source == NULL || source->alloc_frame == NULL || window == NULL ||
+      window->map == NULL || out == NULL) {
     return MM_ERR_INVALID_ARGUMENT;
   }
   if (f->phys_addr_bits < format->min_phys_bits || f->phys_addr_bits > format->max_phys_bits) {
@@ -84,3 +84,10 @@ mm_status arch_paging_build_with(const arch_map_range *ranges, uint64_t count, c
   out->tables = b.tables;
   return MM_OK;
 }
+
+// The test hook's request (arch.h); one word written before ExitBootServices and read by the probe after it.
+static unsigned g_requested_va_bits;
+
+void arch_paging_request_va_bits(unsigned va_bits) { g_requested_va_bits = va_bits; }
+
+unsigned arch_paging_requested_va_bits(void) { return g_requested_va_bits; }

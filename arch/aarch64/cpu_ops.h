@@ -19,6 +19,8 @@ AARCH64_SYSREG_READER(r_id_aa64mmfr0_el1, ID_AA64MMFR0_EL1)
 AARCH64_SYSREG_READER(r_hcr_el2, HCR_EL2)                // only at EL2 (UNDEFINED at EL1)
 AARCH64_SYSREG_READER(r_sctlr_el1, SCTLR_EL1)
 AARCH64_SYSREG_READER(r_sctlr_el2, SCTLR_EL2)
+AARCH64_SYSREG_READER(r_tcr_el1, TCR_EL1)
+AARCH64_SYSREG_READER(r_tcr_el2, TCR_EL2)
 // Exception syndrome, link and fault address registers (DDI 0487 D1.10, D17), per exception level.
 AARCH64_SYSREG_READER(r_esr_el1, ESR_EL1)
 AARCH64_SYSREG_READER(r_elr_el1, ELR_EL1)
@@ -30,6 +32,7 @@ AARCH64_SYSREG_READER(r_far_el2, FAR_EL2)
 AARCH64_SYSREG_READER(r_spsr_el2, SPSR_EL2)
 
 #define AARCH64_HCR_E2H ((uint64_t)1 << 34)
+#define AARCH64_SCTLR_M ((uint64_t)1 << 0)
 #define AARCH64_SCTLR_WXN ((uint64_t)1 << 19)
 
 // CNTVCT_EL0 with an ISB first so the read is not hoisted above earlier instructions
@@ -40,49 +43,81 @@ static inline uint64_t r_cntvct_el0(void) {
   return v;
 }
 
-// Installs MAIR/TCR/SCTLR/TTBR0 for the EL1&0 regime and invalidates this PE's EL1&0 TLB entries.
-// One asm block with no loads or stores between the first and last instruction, so the only translations the
-// sequence itself needs are instruction fetches from the page it sits in. Ordering, per DDI 0487 D8 "TLB
-// maintenance" / "Ordering and completion of TLB maintenance instructions" and "Synchronization requirements
-// for System registers":
-//   DSB ISH        earlier stores (the new tables) are complete and visible to the table walker;
-//   MSR MAIR, TCR, SCTLR; ISB   the context change is in effect before TTBR0 moves;
-//   MSR TTBR0; ISB  later fetches walk the new tables;
-//   TLBI VMALLE1   drop entries cached from the firmware's tables (and TCR/MAIR-derived state);
-//   DSB ISH        wait for the invalidation to complete; ISB  refetch under it.
+// Replaces the stage 1 regime of one exception level (MAIR, TCR, TTBR0, SCTLR) with the MMU off in between, so
+// no TLB can hold entries of the firmware's tables (any granule and start level) next to entries of the
+// kernel's for the same address: the TLB conflict abort the architecture permits when live entries are
+// replaced without break-before-make (DDI 0487 D8.14 "TLB maintenance", D8.16 "Translation table entry
+// updates: break-before-make") cannot happen. The kernel runs from identity-mapped memory, so the next
+// instruction has the same address with the MMU on or off.
+//
+// While the MMU is off (D8.2 "The effects of disabling a stage of address translation"), data accesses are
+// Device-nGnRnE and instruction fetches are Normal, write-through or non-cacheable by SCTLR.I: the window makes
+// no data access at all (operands are in registers, the stack is not used), and the code lines of the window
+// are cleaned and invalidated to the Point of Coherency first (DC CIVAC by CTR_EL0.DminLine), so a
+// non-cacheable fetch reads what the cacheable write of the image left. The tables stay in the cache: they are
+// written with cacheable stores and walked cacheable (TCR IRGN0/ORGN0 write-back) once the MMU is back on.
+// Ordering, per DDI 0487 B2.3 (DSB/ISB), D8.14 ("Ordering and completion of TLB maintenance instructions") and
+// the register chapter's "Synchronization requirements for System registers":
+//   DSB ISH          the table stores are complete before any walk of them;
+//   DC CIVAC loop; DSB ISH; ISB   the window's code is at the PoC;
+//   MSR SCTLR (M=0); ISB          MMU off;
+//   MSR MAIR, TCR, TTBR0; ISB     the kernel's regime, not yet used;
+//   TLBI; DSB ISH; ISB            no entry of the old regime is left (EL1: VMALLE1, the EL1&0 entries of this
+//                                 VMID, ALLE1 being an EL2 instruction; EL2: ALLE2, also EL2&0 with E2H);
+//   MSR SCTLR (M=1, the rest as before but WXN); ISB   walks of the kernel's tables only;
+//   IC IALLU; DSB NSH; ISB        no instruction fetched under the old regime is reused.
+// The register names are spliced into the strings; clang-format would split those lines.
+// clang-format off
+#define AARCH64_SWITCH_TABLES(el, tlbi)                                                             \
+  __asm__ volatile(                                                                                 \
+      "dsb ish\n\t"                                                                                 \
+      "mrs %[line], CTR_EL0\n\t"                                                                    \
+      "ubfx %[line], %[line], #16, #4\n\t" /* DminLine: log2(words) of the smallest D-cache line */ \
+      "mov %[p], #4\n\t"                                                                            \
+      "lsl %[line], %[p], %[line]\n\t"                                                              \
+      "adr %[p], 1f\n\t"                                                                            \
+      "adr %[e], 2f\n\t"                                                                            \
+      "sub %[t], %[line], #1\n\t"                                                                   \
+      "bic %[p], %[p], %[t]\n\t"                                                                    \
+      "3:\n\t"                                                                                      \
+      "dc civac, %[p]\n\t"                                                                          \
+      "add %[p], %[p], %[line]\n\t"                                                                 \
+      "cmp %[p], %[e]\n\t"                                                                          \
+      "b.ls 3b\n\t"                                                                                 \
+      "dsb ish\n\t"                                                                                 \
+      "isb\n\t"                                                                                     \
+      "1:\n\t"                                                                                      \
+      "msr SCTLR_" el ", %[off]\n\t"                                                                \
+      "isb\n\t"                                                                                     \
+      "msr MAIR_" el ", %[mair]\n\t"                                                                \
+      "msr TCR_" el ", %[tcr]\n\t"                                                                  \
+      "msr TTBR0_" el ", %[ttbr0]\n\t"                                                              \
+      "isb\n\t"                                                                                     \
+      "tlbi " tlbi "\n\t"                                                                           \
+      "dsb ish\n\t"                                                                                 \
+      "isb\n\t"                                                                                     \
+      "msr SCTLR_" el ", %[on]\n\t"                                                                 \
+      "isb\n\t"                                                                                     \
+      "2:\n\t"                                                                                      \
+      "ic iallu\n\t"                                                                                \
+      "dsb nsh\n\t"                                                                                 \
+      "isb\n\t"                                                                                     \
+      : [line] "=&r"(line), [p] "=&r"(p), [e] "=&r"(e), [t] "=&r"(t)                                \
+      : [mair] "r"(mair), [tcr] "r"(tcr), [ttbr0] "r"(ttbr0), [off] "r"(sctlr & ~AARCH64_SCTLR_M),  \
+        [on] "r"(sctlr | AARCH64_SCTLR_M)                                                           \
+      : "cc", "memory")
+// clang-format on
+
+// The EL1&0 regime: `sctlr` is the SCTLR_EL1 value to run with (M is set by the sequence).
 static inline void aarch64_switch_tables_el1(uint64_t mair, uint64_t tcr, uint64_t sctlr, uint64_t ttbr0) {
-  __asm__ volatile(
-      "dsb ish\n\t"
-      "msr MAIR_EL1, %0\n\t"
-      "msr TCR_EL1, %1\n\t"
-      "msr SCTLR_EL1, %2\n\t"
-      "isb\n\t"
-      "msr TTBR0_EL1, %3\n\t"
-      "isb\n\t"
-      "tlbi vmalle1\n\t"
-      "dsb ish\n\t"
-      "isb\n\t"
-      :
-      : "r"(mair), "r"(tcr), "r"(sctlr), "r"(ttbr0)
-      : "memory");
+  uint64_t line, p, e, t;
+  AARCH64_SWITCH_TABLES("EL1", "vmalle1");
 }
 
-// The same for the EL2 (or, with HCR_EL2.E2H = 1, EL2&0) regime; TLBI ALLE2 covers both.
+// The EL2 (or, with HCR_EL2.E2H = 1, EL2&0) regime.
 static inline void aarch64_switch_tables_el2(uint64_t mair, uint64_t tcr, uint64_t sctlr, uint64_t ttbr0) {
-  __asm__ volatile(
-      "dsb ish\n\t"
-      "msr MAIR_EL2, %0\n\t"
-      "msr TCR_EL2, %1\n\t"
-      "msr SCTLR_EL2, %2\n\t"
-      "isb\n\t"
-      "msr TTBR0_EL2, %3\n\t"
-      "isb\n\t"
-      "tlbi alle2\n\t"
-      "dsb ish\n\t"
-      "isb\n\t"
-      :
-      : "r"(mair), "r"(tcr), "r"(sctlr), "r"(ttbr0)
-      : "memory");
+  uint64_t line, p, e, t;
+  AARCH64_SWITCH_TABLES("EL2", "alle2");
 }
 
 // 32-bit MMIO through explicit LDR/STR (no writeback addressing forms, which a hypervisor cannot emulate).

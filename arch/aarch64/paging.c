@@ -5,9 +5,9 @@
 // and the build driver are shared with x86_64 (arch/paging_common.h); this file holds the VMSAv8-64 descriptor
 // formats and level walk. The register writes are in cpu.c.
 //
-// Size: the VA range equals the physical width capped at 48 bits (vmsa.h), so the walk starts at level 0
-// (4 levels) for more than 39 bits and at level 1 (3 levels) for 32..39 bits. Level-1 blocks map 1 GiB,
-// level-2 blocks 2 MiB, level-3 pages 4 KiB; level 0 has no blocks with this granule.
+// Size: the VA range equals the physical width capped at 48 bits, or features->va_bits (vmsa.h), so the walk
+// starts at level 0 (4 levels) for more than 39 bits and at level 1 (3 levels) for 32..39 bits. Level-1 blocks
+// map 1 GiB, level-2 blocks 2 MiB, level-3 pages 4 KiB; level 0 has no blocks with this granule.
 //
 // [arm/v8] DDI 0487, D8 (VMSAv8-64):
 //   "Translation table descriptor formats": bits[1:0] 0b11 = table (levels 0-2) or page (level 3), 0b01 =
@@ -45,7 +45,43 @@ unsigned aarch64_va_bits(unsigned phys_addr_bits) {
   return phys_addr_bits;
 }
 
-unsigned aarch64_start_level(unsigned va_bits) { return va_bits > 39u ? 0u : 1u; }
+unsigned aarch64_start_level(unsigned va_bits) {
+  unsigned levels = (va_bits - MM_FRAME_SHIFT + 8u) / 9u;  // ceil((va_bits - 12) / 9)
+  return 4u - levels;
+}
+
+// Granule encodings of TCR_ELx.TG0 [15:14] (TCR_EL1 and TCR_EL2 register descriptions, DDI 0487).
+#define TCR_TG0_SHIFT 14u
+#define TCR_T0SZ_MASK ((uint64_t)0x3F)
+static const unsigned tg0_granule_shift[3] = {12u, 16u, 14u};  // 0b00 4 KiB, 0b01 64 KiB, 0b10 16 KiB
+
+bool aarch64_geometry_from_tcr(uint64_t tcr, aarch64_geometry *out) {
+  unsigned tg0 = (unsigned)((tcr >> TCR_TG0_SHIFT) & 3u);
+  unsigned t0sz = (unsigned)(tcr & TCR_T0SZ_MASK);
+  if (tg0 == 3u || t0sz < 12u || t0sz > 48u) return false;
+  unsigned shift = tg0_granule_shift[tg0];
+  unsigned va_bits = 64u - t0sz;
+  unsigned stride = shift - 3u;
+  unsigned levels = va_bits <= shift ? 1u : (va_bits - shift + stride - 1u) / stride;
+  if (levels > 4u) return false;  // level -1: FEAT_LPA2 tables, which the kernel does not decode
+  aarch64_geometry g = {.granule_shift = shift, .va_bits = va_bits, .start_level = 4u - levels, .levels = levels};
+  *out = g;
+  return true;
+}
+
+#define MMFR0_TGRAN4_SHIFT 28u
+#define MMFR0_TGRAN4_ABSENT 0xFu
+#define SCTLR_EE ((uint64_t)1 << 25)
+
+const char *aarch64_regime_unsupported(uint64_t mmfr0, uint64_t sctlr, uint64_t tcr) {
+  if (((mmfr0 >> MMFR0_TGRAN4_SHIFT) & 0xFu) == MMFR0_TGRAN4_ABSENT) return "cpu_has_no_4k_granule";
+  if ((sctlr & SCTLR_EE) != 0) return "big_endian_translation";
+  aarch64_geometry g;
+  if (!aarch64_geometry_from_tcr(tcr, &g)) {
+    return ((tcr >> TCR_TG0_SHIFT) & 3u) == 3u ? "firmware_tcr_tg0_reserved" : "firmware_tcr_t0sz_unsupported";
+  }
+  return NULL;
+}
 
 // TCR fields (register descriptions of TCR_EL1 and TCR_EL2 in DDI 0487):
 //   T0SZ[5:0], IRGN0[9:8] = 0b01 and ORGN0[11:10] = 0b01 (walks write-back read/write-allocate),
@@ -54,9 +90,13 @@ unsigned aarch64_start_level(unsigned va_bits) { return va_bits > 39u ? 0u : 1u;
 //     TG1[31:30] = 0b10 (4 KiB; also Cortex-A57 erratum 822227 wants TG1 valid), IPS[34:32].
 //   TCR_EL2 with E2H = 0: PS[18:16], bits 23 and 31 RES1.
 // A1 = 0, AS = 0, TBI0 = 0, HA/HD = 0: ASID from TTBR0 (unused, all mappings are global), no top-byte ignore.
+unsigned aarch64_table_va_bits(const arch_paging_features *features) {
+  return features->va_bits != 0 ? features->va_bits : aarch64_va_bits(features->phys_addr_bits);
+}
+
 uint64_t aarch64_tcr_value(const arch_paging_features *features) {
   unsigned bits = aarch64_va_bits(features->phys_addr_bits);
-  uint64_t ps;  // the smallest PARange encoding that covers `bits`
+  uint64_t ps;  // the smallest PARange encoding that covers `bits` (output addresses)
   if (bits <= 32) {
     ps = 0;
   } else if (bits <= 36) {
@@ -70,7 +110,8 @@ uint64_t aarch64_tcr_value(const arch_paging_features *features) {
   } else {
     ps = 5;
   }
-  uint64_t tcr = (uint64_t)(64u - bits) | ((uint64_t)1 << 8) | ((uint64_t)1 << 10) | ((uint64_t)3 << 12);
+  uint64_t tcr = (uint64_t)(64u - aarch64_table_va_bits(features)) | ((uint64_t)1 << 8) | ((uint64_t)1 << 10) |
+                 ((uint64_t)3 << 12);
   if (features->el2_regime) return tcr | (ps << 16) | ((uint64_t)1 << 23) | ((uint64_t)1 << 31);
   return tcr | ((uint64_t)1 << 23) | ((uint64_t)2 << 30) | (ps << 32);
 }
@@ -89,8 +130,7 @@ static unsigned level_index(uint64_t va, unsigned level) {
 // DSB has completed the stores. Panics if something is already mapped there (the ranges were validated
 // disjoint: a builder bug). Returns arch_table_new's errors, or MM_ERR_NO_MEMORY if the window cannot map a
 // table.
-static mm_status install(arch_table_builder *b, unsigned start_level, uint64_t va, unsigned leaf_level,
-                         uint64_t leaf) {
+static mm_status install(arch_table_builder *b, unsigned start_level, uint64_t va, unsigned leaf_level, uint64_t leaf) {
   phys_addr_t table = b->root;
   for (unsigned level = start_level;; level++) {
     uint64_t *entries = arch_table_entries(b, table);
@@ -146,7 +186,7 @@ static uint64_t leaf_attributes(const arch_map_range *r, const arch_paging_featu
 // at `addr`. Both start levels (0 and 1, aarch64_start_level) have level-1 blocks, so any size fits.
 static mm_status install_identity(arch_table_builder *b, phys_addr_t addr, uint64_t size, uint64_t attr,
                                   const arch_paging_features *f) {
-  unsigned start_level = aarch64_start_level(aarch64_va_bits(f->phys_addr_bits));
+  unsigned start_level = aarch64_start_level(aarch64_table_va_bits(f));
   unsigned level = size == ARCH_SIZE_1G ? 1u : (size == ARCH_SIZE_2M ? 2u : LAST_LEVEL);
   return install(b, start_level, addr, level, addr | attr | (level == LAST_LEVEL ? DESC_PAGE : DESC_BLOCK));
 }
@@ -161,11 +201,25 @@ static const arch_paging_format a64_format = {
     .install = install_identity,
 };
 
+// The builder's bound (arch_paging_validate: min(phys_addr_bits, max_mapped_bits)), so the two cannot drift.
+unsigned aarch64_mappable_phys_bits(unsigned cpu_bits) {
+  return cpu_bits < a64_format.max_mapped_bits ? cpu_bits : a64_format.max_mapped_bits;
+}
+
 // Contract in arch/arch.h; checks, frames and the block-size choice are arch_paging_build_with's. Empty ranges
 // (base == end) are allowed and map nothing. On error `out` is untouched; frames already taken from `source`
 // stay taken (nothing live points at them).
 mm_status arch_paging_build(const arch_map_range *ranges, uint64_t count, const arch_paging_features *features,
-                            const arch_frame_source *source, const mm_phys_window *window,
-                            arch_paging_info *out) {
+                            const arch_frame_source *source, const mm_phys_window *window, arch_paging_info *out) {
+  if (features != NULL && features->va_bits != 0) {
+    // A requested VA size (arch.h): within 32..mappable width, and every range below its top.
+    unsigned va_bits = features->va_bits;
+    if (va_bits < AARCH64_MIN_ADDR_BITS || va_bits > aarch64_mappable_phys_bits(features->phys_addr_bits)) {
+      return MM_ERR_INVALID_ARGUMENT;
+    }
+    for (uint64_t i = 0; ranges != NULL && i < count; i++) {
+      if (ranges[i].end > ((uint64_t)1 << va_bits)) return MM_ERR_INVALID_ARGUMENT;
+    }
+  }
   return arch_paging_build_with(ranges, count, features, source, window, &a64_format, out);
 }

@@ -74,6 +74,11 @@ unsigned StartLevel(unsigned phys_bits) {
   return va > 39 ? 0 : 1;
 }
 
+// The root's level for the tables `f` asks for: a requested VA size (va_bits) wins over the physical width.
+unsigned StartLevel(const arch_paging_features &f) {
+  return f.va_bits != 0 ? StartLevel(f.va_bits) : StartLevel(f.phys_addr_bits);
+}
+
 arch_paging_features Features(bool el2 = false, unsigned bits = 44, bool huge_1g = true) {
   arch_paging_features f{};
   f.phys_addr_bits = bits;
@@ -88,9 +93,12 @@ unsigned MairByte(unsigned index) { return (AARCH64_MAIR_VALUE >> (8 * index)) &
 
 unsigned ExpectedMairByte(arch_mem_type type) {
   switch (type) {
-    case ARCH_MEM_NORMAL: return 0xFF;       // Normal, inner/outer write-back RW-allocate
-    case ARCH_MEM_DEVICE: return 0x04;       // Device-nGnRE
-    case ARCH_MEM_FRAMEBUFFER: return 0x44;  // Normal non-cacheable
+    case ARCH_MEM_NORMAL:
+      return 0xFF;  // Normal, inner/outer write-back RW-allocate
+    case ARCH_MEM_DEVICE:
+      return 0x04;  // Device-nGnRE
+    case ARCH_MEM_FRAMEBUFFER:
+      return 0x44;  // Normal non-cacheable
   }
   return 0x100;
 }
@@ -114,7 +122,7 @@ void ExpectPermissions(const Leaf &leaf, const arch_map_range &r, bool el2) {
 void ExpectExactIdentityMap(const SimMemory &mem, const Built &b, const std::vector<arch_map_range> &ranges,
                             const arch_paging_features &f) {
   ASSERT_EQ(b.status, MM_OK);
-  Walker w(mem, b.info.root, StartLevel(f.phys_addr_bits));
+  Walker w(mem, b.info.root, StartLevel(f));
   ExpectIdentityMapOf(mem, w, b, ranges, [&](const Leaf &leaf, const arch_map_range &r) {
     EXPECT_EQ(leaf.entry & ~(kAddr | 0xFFF0000000000FFFull), 0u) << "stray bits at 0x" << std::hex << leaf.va;
     EXPECT_EQ(MairByte(AttrIndex(leaf)), ExpectedMairByte(r.type)) << "at 0x" << std::hex << leaf.va;
@@ -194,10 +202,26 @@ TEST_P(A64PagingBuild, RangeEndingAtTheTopOfA48BitSpaceIsAcceptedWhenPARangeIs52
   ExpectExactIdentityMap(mem, b, ranges, f);
 }
 
+// The test hook `selftest.va_bits_32` (arch_paging_request_va_bits): fewer VA bits than the firmware's, so the
+// kernel's root is a level-1 table where the firmware's is level 0 (as after U-Boot with RAM below 4 GiB).
+TEST_P(A64PagingBuild, RequestedThirtyTwoBitVaStartsAtLevelOneOnA44BitCpu) {
+  SimMemory mem(64, kTables);
+  std::vector<arch_map_range> ranges = {
+      Range(0x09000000, 0x09001000, ARCH_MEM_DEVICE, false),  // PL011
+      Range(0x40000000, 0x50000000, ARCH_MEM_NORMAL, true),   // 256 MiB of RAM
+  };
+  auto f = Features(el2(), 44);
+  f.va_bits = 32;
+  Built b = Build(mem, ranges, f);
+  ExpectExactIdentityMap(mem, b, ranges, f);
+  EXPECT_EQ(b.info.tables, 1u + 2u + 1u);  // L1 root, an L2 for each GiB used, an L3 for the PL011 page
+  uint64_t tcr = aarch64_tcr_value(&f);
+  EXPECT_EQ(tcr & 0x3F, 32u) << "T0SZ from the requested VA size";
+  EXPECT_EQ(f.el2_regime ? (tcr >> 16) & 7 : (tcr >> 32) & 7, 4u) << "IPS/PS still from the 44-bit PARange";
+}
+
 INSTANTIATE_TEST_SUITE_P(Regimes, A64PagingBuild, ::testing::Values(false, true),
-                         [](const ::testing::TestParamInfo<bool> &info) {
-                           return info.param ? "El2NoVhe" : "El1";
-                         });
+                         [](const ::testing::TestParamInfo<bool> &info) { return info.param ? "El2NoVhe" : "El1"; });
 
 TEST(A64PagingBuildEdge, EmptyListGivesAnEmptyRoot) {
   SimMemory mem(4, kTables);
@@ -245,9 +269,7 @@ TEST(A64PagingBuildEdge, UnknownMemoryTypeIsRejected) {
   ExpectRejected({Range(0, k4K, static_cast<arch_mem_type>(3))}, Features());
 }
 
-TEST(A64PagingBuildEdge, NullArgumentsAreRejected) {
-  ExpectNullArgumentsRejected(kTables, Features());
-}
+TEST(A64PagingBuildEdge, NullArgumentsAreRejected) { ExpectNullArgumentsRejected(kTables, Features()); }
 
 TEST(A64PagingBuildEdge, FrameSourceErrorIsReturnedAsIs) {
   // Mapping one 4 KiB page from a level-0 root needs 4 tables; fail each of them in turn.
@@ -258,9 +280,7 @@ TEST(A64PagingBuildEdge, WindowThatCannotMapATableGivesNoMemory) {
   ExpectRefusingWindowGivesNoMemory(kTables, Features());
 }
 
-TEST(A64PagingBuildEdge, MisalignedFrameFromTheSourceIsReported) {
-  ExpectMisalignedFrameReported(kTables, Features());
-}
+TEST(A64PagingBuildEdge, MisalignedFrameFromTheSourceIsReported) { ExpectMisalignedFrameReported(kTables, Features()); }
 
 // ---- Register values activation programs ---------------------------------------------------------------
 
@@ -304,6 +324,165 @@ TEST(A64Tcr, T0szAndStartLevelFollowThePhysicalWidth) {
     EXPECT_EQ((tcr >> 32) & 7, c.ips) << c.bits;
     EXPECT_EQ(aarch64_start_level(aarch64_va_bits(c.bits)), c.level) << c.bits;
   }
+}
+
+// ---- One physical limit: what arch_phys_addr_bits reports is what the builder maps ------------------------
+
+TEST(A64PhysLimit, MappableWidthIsThePARangeCappedAt48Bits) {
+  EXPECT_EQ(aarch64_mappable_phys_bits(32), 32u);
+  EXPECT_EQ(aarch64_mappable_phys_bits(44), 44u);
+  EXPECT_EQ(aarch64_mappable_phys_bits(48), 48u);
+  EXPECT_EQ(aarch64_mappable_phys_bits(52), 48u);  // no FEAT_LPA2 tables: RAM above 256 TiB is a map repair
+}
+
+TEST(A64PhysLimit, BuilderAcceptsExactlyUpToTheMappableWidthForEveryPARange) {
+  for (unsigned bits : {32u, 36u, 40u, 42u, 44u, 48u, 52u}) {
+    uint64_t top = 1ull << aarch64_mappable_phys_bits(bits);
+    auto f = Features(false, bits);
+    SimMemory mem(16, kTables);
+    std::vector<arch_map_range> below = {Range(top - k4K, top)};
+    Built b = Build(mem, below, f);
+    EXPECT_EQ(b.status, MM_OK) << "last page below the limit, PARange " << bits;
+    ExpectRejected({Range(top, top + k4K)}, f);
+  }
+}
+
+TEST(A64PhysLimit, RangeAbove256TiBIsRefusedWithAnErrorWhenPARangeIs52) {
+  SimMemory mem(16, kTables);
+  Built b = Build(mem, {Range((1ull << 48) - k4K, (1ull << 48) + k4K)}, Features(false, 52));
+  EXPECT_EQ(b.status, MM_ERR_INVALID_ARGUMENT);
+}
+
+TEST(A64RequestedVaBits, RangeAboveTheRequestedVaSizeIsRejected) {
+  auto f = Features(false, 44);
+  f.va_bits = 32;
+  ExpectRejected({Range(0x40000000, (1ull << 32) + k4K)}, f);
+}
+
+TEST(A64RequestedVaBits, SizeOutside32BitsToTheMappableWidthIsRejected) {
+  auto f = Features(false, 44);
+  f.va_bits = 31;
+  ExpectRejected({Range(0x40000000, 0x40001000)}, f);
+  f.va_bits = 45;
+  ExpectRejected({Range(0x40000000, 0x40001000)}, f);
+  f = Features(false, 52);
+  f.va_bits = 49;  // PARange 52, but the tables map 48 bits
+  ExpectRejected({Range(0x40000000, 0x40001000)}, f);
+}
+
+TEST(A64RequestedVaBits, RequestIsKeptUntilCleared) {
+  EXPECT_EQ(arch_paging_requested_va_bits(), 0u) << "no request by default";
+  arch_paging_request_va_bits(32);
+  EXPECT_EQ(arch_paging_requested_va_bits(), 32u);
+  arch_paging_request_va_bits(0);
+  EXPECT_EQ(arch_paging_requested_va_bits(), 0u);
+}
+
+// ---- The firmware's translation regime ----------------------------------------------------------------------
+
+constexpr uint64_t kTg4K = 0ull << 14, kTg64K = 1ull << 14, kTg16K = 2ull << 14, kTgReserved = 3ull << 14;
+
+aarch64_geometry Geometry(uint64_t tcr) {
+  aarch64_geometry g{99, 99, 99, 99};
+  EXPECT_TRUE(aarch64_geometry_from_tcr(tcr, &g)) << std::hex << tcr;
+  return g;
+}
+
+TEST(A64Geometry, UBootVaSizesWithThe4KiBGranuleStartAtLevel1Below40BitsAndLevel0Above) {
+  // U-Boot's get_tcr (arch/arm/cpu/armv8/cache_v8.c) picks VA = 32, 36, 40, 42, 44 or 48 bits from the highest
+  // address in its memory map; with 4 KiB pages each level resolves 9 bits above the 12 offset bits.
+  struct Case {
+    unsigned va_bits, start_level;
+  } cases[] = {{32, 1}, {36, 1}, {39, 1}, {40, 0}, {42, 0}, {44, 0}, {48, 0}};
+  for (const Case &c : cases) {
+    aarch64_geometry g = Geometry(kTg4K | (64u - c.va_bits));
+    EXPECT_EQ(g.granule_shift, 12u) << c.va_bits;
+    EXPECT_EQ(g.va_bits, c.va_bits);
+    EXPECT_EQ(g.start_level, c.start_level) << c.va_bits;
+    EXPECT_EQ(g.levels, 4u - c.start_level) << c.va_bits;
+  }
+}
+
+TEST(A64Geometry, SmallVaSpacesWithThe4KiBGranuleStartAtLevel2And3) {
+  EXPECT_EQ(Geometry(kTg4K | 34).start_level, 2u);  // 30 bits: one level-1 entry would cover all of it
+  EXPECT_EQ(Geometry(kTg4K | 39).start_level, 2u);  // 25 bits, the largest T0SZ without FEAT_TTST
+  EXPECT_EQ(Geometry(kTg4K | 48).start_level, 3u);  // 16 bits (FEAT_TTST)
+}
+
+TEST(A64Geometry, SixteenAndSixtyFourKiBGranulesAreDecoded) {
+  aarch64_geometry g = Geometry(kTg64K | 16);  // 48 bits: 16 offset + 3 levels of 13 bits (the top one 3 bits)
+  EXPECT_EQ(g.granule_shift, 16u);
+  EXPECT_EQ(g.start_level, 1u);
+  EXPECT_EQ(g.levels, 3u);
+  EXPECT_EQ(Geometry(kTg64K | 12).start_level, 1u);  // 52 bits (FEAT_LVA)
+  EXPECT_EQ(Geometry(kTg64K | 22).start_level, 2u);  // 42 bits
+  EXPECT_EQ(Geometry(kTg16K | 16).start_level, 0u);  // 48 bits: 14 + 11 + 11 + 11 + 1
+  EXPECT_EQ(Geometry(kTg16K | 17).start_level, 1u);  // 47 bits
+  EXPECT_EQ(Geometry(kTg16K | 28).start_level, 2u);  // 36 bits
+  EXPECT_EQ(Geometry(kTg16K | 16).granule_shift, 14u);
+}
+
+TEST(A64Geometry, ReservedGranuleOddT0szAndLevelMinusOneAreRefusedAndLeaveTheOutputUntouched) {
+  const uint64_t refused[] = {kTgReserved | 16, kTg4K | 11, kTg4K | 49, kTg4K | 63, kTg4K | 12 /* 52 bits: LPA2 */};
+  for (uint64_t tcr : refused) {
+    aarch64_geometry g{7, 7, 7, 7};
+    EXPECT_FALSE(aarch64_geometry_from_tcr(tcr, &g)) << std::hex << tcr;
+    EXPECT_EQ(g.granule_shift, 7u);
+    EXPECT_EQ(g.va_bits, 7u);
+    EXPECT_EQ(g.start_level, 7u);
+    EXPECT_EQ(g.levels, 7u);
+  }
+}
+
+TEST(A64Geometry, KernelTcrDecodesToTheStartLevelTheBuilderUses) {
+  for (unsigned bits = 32; bits <= 52; bits++) {
+    for (bool el2 : {false, true}) {
+      arch_paging_features f = Features(el2, bits);
+      aarch64_geometry g = Geometry(aarch64_tcr_value(&f));
+      EXPECT_EQ(g.granule_shift, 12u);
+      EXPECT_EQ(g.start_level, aarch64_start_level(aarch64_va_bits(bits))) << bits;
+      EXPECT_EQ(g.start_level, StartLevel(bits)) << bits;  // the test walker's independent rule
+    }
+  }
+}
+
+constexpr uint64_t kMmfr0Qemu = 0x0000'0000'0000'0005ull;  // PARange 48 bits, TGran4 0b0000 (supported)
+constexpr uint64_t kSctlrEdk2 = (1ull << 0) | (1ull << 2) | (1ull << 12);  // M, C, I
+constexpr uint64_t kTcrEdk2 = 16 | (1ull << 8) | (1ull << 10) | (3ull << 12);
+
+TEST(A64Regime, Edk2HandOverIsSupported) {
+  EXPECT_EQ(aarch64_regime_unsupported(kMmfr0Qemu, kSctlrEdk2, kTcrEdk2), nullptr);
+}
+
+TEST(A64Regime, FirmwareGranuleAndStartLevelAreNoRequirement) {
+  // U-Boot with a 36-bit VA (level-1 start), and firmware running on 64 KiB or 16 KiB pages: the kernel's
+  // tables replace these with the MMU off, so none of them is refused.
+  EXPECT_EQ(aarch64_regime_unsupported(kMmfr0Qemu, kSctlrEdk2, kTg4K | 28), nullptr);
+  EXPECT_EQ(aarch64_regime_unsupported(kMmfr0Qemu, kSctlrEdk2, kTg64K | 22), nullptr);
+  EXPECT_EQ(aarch64_regime_unsupported(kMmfr0Qemu, kSctlrEdk2, kTg16K | 17), nullptr);
+}
+
+TEST(A64Regime, CpuWithout4KiBGranuleIsRefusedByName) {
+  const char *why = aarch64_regime_unsupported(kMmfr0Qemu | (0xFull << 28), kSctlrEdk2, kTg64K | 16);
+  ASSERT_NE(why, nullptr);
+  EXPECT_STREQ(why, "cpu_has_no_4k_granule");
+  // TGran4 0b0001 (4 KiB with 52-bit addresses) still has the granule.
+  EXPECT_EQ(aarch64_regime_unsupported(kMmfr0Qemu | (1ull << 28), kSctlrEdk2, kTcrEdk2), nullptr);
+}
+
+TEST(A64Regime, BigEndianTranslationIsRefusedByName) {
+  const char *why = aarch64_regime_unsupported(kMmfr0Qemu, kSctlrEdk2 | (1ull << 25), kTcrEdk2);
+  ASSERT_NE(why, nullptr);
+  EXPECT_STREQ(why, "big_endian_translation");
+}
+
+TEST(A64Regime, UndecodableFirmwareTcrIsRefusedByName) {
+  const char *reserved = aarch64_regime_unsupported(kMmfr0Qemu, kSctlrEdk2, kTgReserved | 16);
+  ASSERT_NE(reserved, nullptr);
+  EXPECT_STREQ(reserved, "firmware_tcr_tg0_reserved");
+  const char *t0sz = aarch64_regime_unsupported(kMmfr0Qemu, kSctlrEdk2, kTg4K | 50);
+  ASSERT_NE(t0sz, nullptr);
+  EXPECT_STREQ(t0sz, "firmware_tcr_t0sz_unsupported");
 }
 
 }  // namespace

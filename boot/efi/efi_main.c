@@ -1,6 +1,7 @@
 // efi_main.c: the UEFI entry shared by both architectures. Everything that needs boot services happens here,
 // in this order, and then the firmware is left behind for good:
-//   banner on ConOut -> LoadedImage (image base/size, LoadOptions) -> command line -> GOP framebuffer ->
+//   banner on ConOut -> LoadedImage (image base/size) -> paging check (arch_paging_probe().unsupported) ->
+//   LoadOptions -> command line -> GOP framebuffer ->
 //   kernel-owned allocations (map copy storage, reservation storage, stack) -> GetMemoryMap ->
 //   ExitBootServices (retried with a fresh map if the key went stale) -> kernel_main on the kernel stack.
 #include "arch/arch.h"
@@ -180,6 +181,11 @@ efi_status EFIAPI efi_main(efi_handle image_handle, efi_system_table *system_tab
   con_hex(g_handoff.image_base);
   con_print(" (gdb: add-symbol-file with this base, see README)\n");
 
+  // Paging is switched after ExitBootServices, where a refusal could no longer be shown: ask now whether the
+  // CPU and the firmware's translation regime allow it (AArch64: 4 KiB granule, little-endian tables).
+  const char *unsupported = arch_paging_probe().unsupported;
+  if (unsupported) efi_fail(unsupported, EFI_UNSUPPORTED);
+
   g_handoff.cmdline_source = "none";
   if (cmdline_from_load_options(image)) {
     g_handoff.cmdline_source = "load_options";
@@ -188,6 +194,11 @@ efi_status EFIAPI efi_main(efi_handle image_handle, efi_system_table *system_tab
   }
   // From here a failure may use QEMU's exit device if the command line asks for it (`exit=qemu`).
   if (kernel_parse_cmdline(g_handoff.cmdline).exit_qemu) arch_exit_set_mode(ARCH_EXIT_QEMU);
+#ifdef KERNEL_TEST_HOOKS
+  // Test builds only: `selftest.va_bits_32` makes the AArch64 tables translate 32 bits of VA (a level-1 root)
+  // where the firmware's translate more (a level-0 root), as after U-Boot, so the switch must cope.
+  if (cmdline_has_word(g_handoff.cmdline, "selftest.va_bits_32")) arch_paging_request_va_bits(32);
+#endif
 
   efi_guid gop_guid = EFI_GRAPHICS_OUTPUT_PROTOCOL_GUID;
   efi_graphics_output *gop = 0;
