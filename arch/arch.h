@@ -42,6 +42,9 @@ _Noreturn void arch_exit(uint32_t status);
 uint64_t arch_cycles(void);
 
 // The CPU's physical address width in bits (x86: CPUID 0x80000008 EAX[7:0]; AArch64: ID_AA64MMFR0_EL1.PARange).
+// x86 returns at most the identity-map limit of the running paging mode (47 bits with 4-level paging, 56 with
+// CR4.LA57): the firmware map is clipped to it (a counted beyond_phys_width repair), since the allocator must
+// hand out only frames the kernel can map.
 unsigned arch_phys_addr_bits(void);
 
 // Switches to the stack whose top is `stack_top` (16-byte aligned, kernel-owned) and calls fn(arg), which
@@ -49,7 +52,7 @@ unsigned arch_phys_addr_bits(void);
 _Noreturn void arch_call_on_stack(phys_addr_t stack_top, void (*fn)(void *arg), void *arg);
 
 // Masks interrupts (x86: CLI; AArch64: DAIFSet #0xf) and installs exception vectors that live in the kernel
-// image (x86: a GDT with a 64-bit code and a data descriptor, loaded first with every segment register
+// image (x86: a GDT with a 64-bit code, a data and a 32-bit code descriptor, loaded first with every segment register
 // reloaded, then an IDT of 32 interrupt gates; AArch64: a 16-entry table in VBAR_EL1 or VBAR_EL2, by CurrentEL),
 // replacing the firmware's, whose memory is reclaimed later. Any exception then logs one line
 // `panic stage=exception arch=<name> vector=N ...` with the useful registers (x86: error code, RIP, CR2;
@@ -97,12 +100,17 @@ typedef struct arch_paging_features {
   // bit 54 is XN, PXN is RES0 and AP[1] is RES1). The EL1&0 and EL2&0 (VHE) regimes share the other format.
   // The probe sets it from CurrentEL and HCR_EL2; x86: unused, false.
   bool el2_regime;
+  // x86: CR4.LA57 = 1, the CPU runs 5-level paging: the tables get a PML5 on top and may reach 2^56 instead of
+  // 2^47 (the identity map stays in the canonical lower half, Intel SDM Vol. 3A 4.5). The probe reads CR4;
+  // AArch64: unused, false.
+  bool la57;
 } arch_paging_features;
 
 typedef struct arch_paging_info {
   phys_addr_t root;       // CR3 / TTBR0 value (the root table's physical address)
   uint64_t mapped_bytes;  // total bytes mapped
   uint64_t tables;        // page-table frames used, root included
+  unsigned levels;        // translation levels from the root down (x86: 4 or 5); 0 if the builder does not say
 } arch_paging_info;
 
 arch_paging_features arch_paging_probe(void);
