@@ -130,4 +130,13 @@ mm_status arch_paging_build(const arch_map_range *ranges, uint64_t count, const 
 // current exception level with the required barriers and TLB invalidation). Kernel only.
 void arch_paging_activate(const arch_paging_info *info, const arch_paging_features *features);
 
+// ---- Test builds only ------------------------------------------------------------------------------------
+
+// Linked into the test-hooks images only (x86: //arch/x86_64:test_paging; an architecture without one gets
+// //boot:no_arch_test_paging). Before the memory bring-up, switches the CPU into the deeper paging mode the
+// firmware did not enable, keeping the identity map it runs on, so the kernel receives the CPU as a firmware
+// handing over in that mode would give it (x86: 5-level paging, CR4.LA57, through a 32-bit trampoline).
+// Returns NULL once switched, else a short reason and nothing changed (e.g. "cpu_has_no_la57", "unsupported").
+const char *arch_test_raise_paging_levels(void);
+
 #endif  // ARCH_ARCH_H
