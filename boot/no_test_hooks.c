@@ -5,7 +5,8 @@
 
 void test_hooks_before_bringup(const kernel_options *opt) {
   if (opt->raise_paging_levels) {
-    debug_structured(LOG_WARN, "boot.cmdline", KV_S("ignored", "selftest.paging_levels"), KV_S("why", "test_builds_only"));
+    debug_structured(LOG_WARN, "boot.cmdline", KV_S("ignored", "selftest.paging_levels"),
+                     KV_S("why", "test_builds_only"));
   }
 }
 

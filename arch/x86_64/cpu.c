@@ -45,8 +45,11 @@ unsigned arch_phys_addr_bits(void) {
 // Reports what the running CPU supports: NX (CPUID 0x80000001 EDX[20]), 1 GiB pages (EDX[26]) and whether
 // 5-level paging is on (CR4.LA57).
 arch_paging_features arch_paging_probe(void) {
-  arch_paging_features f = {.phys_addr_bits = arch_phys_addr_bits(), .nx = false, .huge_1g = false,
-                            .el2_regime = false, .la57 = la57_active()};
+  arch_paging_features f = {.phys_addr_bits = arch_phys_addr_bits(),
+                            .nx = false,
+                            .huge_1g = false,
+                            .el2_regime = false,
+                            .la57 = la57_active()};
   if (highest_extended_leaf() >= CPUID_EXT_FEATURES) {
     uint32_t edx = cpuid(CPUID_EXT_FEATURES, 0).edx;
     f.nx = (edx & CPUID_EDX_NX) != 0;

@@ -278,7 +278,8 @@ TEST(X86PagingBuild, IdentityLimitIs47BitsWith4LevelAnd56With5Level) {
 
 TEST(X86PagingBuild, FiveLevelPutsAPml5AboveTheSameIdentityMap) {
   SimMemory mem(64, kTables);
-  std::vector<arch_map_range> ranges = {Range(0x1000, 0xA0000, ARCH_MEM_NORMAL, false), Range(0x100000, 4 * kGiB, ARCH_MEM_NORMAL, true)};
+  std::vector<arch_map_range> ranges = {Range(0x1000, 0xA0000, ARCH_MEM_NORMAL, false),
+                                        Range(0x100000, 4 * kGiB, ARCH_MEM_NORMAL, true)};
   auto f = FiveLevel();
   Built b = Build(mem, ranges, f);
   ExpectExactIdentityMap(mem, b, ranges, f);

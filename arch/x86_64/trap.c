@@ -34,8 +34,9 @@
 #define X86_TRAP_STACK_BYTES 16384
 
 // The kernel's GDT: null, 64-bit ring-0 code, ring-0 data, 32-bit ring-0 code (SDM Vol. 3A 3.4.5; the last
-// one is for a far jump into compatibility mode, which only the test builds' LA57 trampoline makes). Descriptor bits used:
-// limit 15:0 = 0xFFFF, type [43:40], S [44], DPL [46:45], P [47], limit 19:16 [51:48], L [53], D/B [54], G [55].
+// one is for a far jump into compatibility mode, which only the test builds' LA57 trampoline makes). Descriptor
+// bits used: limit 15:0 = 0xFFFF, type [43:40], S [44], DPL [46:45], P [47], limit 19:16 [51:48], L [53], D/B [54],
+// G [55].
 // The Accessed bit (type bit 0) is preset: the CPU would otherwise write it when a selector is loaded
 // (SDM Vol. 3A 3.4.5.1), which faults if the image's data were ever mapped read-only.
 #define X86_GDT_CODE64 0x00AF9B000000FFFFull  // P, S, type 0xB (execute/read, accessed), L=1, G
