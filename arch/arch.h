@@ -41,8 +41,10 @@ _Noreturn void arch_exit(uint32_t status);
 // ticks, CNTFRQ_EL0 per second). The unit differs between architectures; compare values of one architecture only.
 uint64_t arch_cycles(void);
 
-// The CPU's physical address width in bits (x86: CPUID 0x80000008 EAX[7:0]; AArch64: ID_AA64MMFR0_EL1.PARange,
-// capped at the 48 bits the AArch64 identity tables map, so it is the bound arch_paging_build enforces there).
+// The CPU's physical address width in bits (x86: CPUID 0x80000008 EAX[7:0]; AArch64: ID_AA64MMFR0_EL1.PARange),
+// capped at what the kernel's identity tables can map, so it is the bound arch_paging_build enforces: x86 47 bits
+// with 4-level paging, 56 with CR4.LA57; AArch64 48 bits. The firmware map is clipped to it (a counted
+// beyond_phys_width repair), since the allocator must hand out only frames the kernel can map.
 unsigned arch_phys_addr_bits(void);
 
 // Switches to the stack whose top is `stack_top` (16-byte aligned, kernel-owned) and calls fn(arg), which
@@ -50,7 +52,7 @@ unsigned arch_phys_addr_bits(void);
 _Noreturn void arch_call_on_stack(phys_addr_t stack_top, void (*fn)(void *arg), void *arg);
 
 // Masks interrupts (x86: CLI; AArch64: DAIFSet #0xf) and installs exception vectors that live in the kernel
-// image (x86: a GDT with a 64-bit code and a data descriptor, loaded first with every segment register
+// image (x86: a GDT with a 64-bit code, a data and a 32-bit code descriptor, loaded first with every segment register
 // reloaded, then an IDT of 32 interrupt gates; AArch64: a 16-entry table in VBAR_EL1 or VBAR_EL2, by CurrentEL),
 // replacing the firmware's, whose memory is reclaimed later. Any exception then logs one line
 // `panic stage=exception arch=<name> vector=N ...` with the useful registers (x86: error code, RIP, CR2;
@@ -106,12 +108,17 @@ typedef struct arch_paging_features {
   // what was found (AArch64: aarch64_regime_unsupported in vmsa.h, e.g. "cpu_has_no_4k_granule"). The UEFI
   // entry refuses to boot with it before ExitBootServices, while ConOut can still say why. x86: NULL.
   const char *unsupported;
+  // x86: CR4.LA57 = 1, the CPU runs 5-level paging: the tables get a PML5 on top and may reach 2^56 instead of
+  // 2^47 (the identity map stays in the canonical lower half, Intel SDM Vol. 3A 4.5). The probe reads CR4;
+  // AArch64: unused, false.
+  bool la57;
 } arch_paging_features;
 
 typedef struct arch_paging_info {
   phys_addr_t root;       // CR3 / TTBR0 value (the root table's physical address)
   uint64_t mapped_bytes;  // total bytes mapped
   uint64_t tables;        // page-table frames used, root included
+  unsigned levels;        // translation levels from the root down (x86: 4 or 5); 0 if the builder does not say
 } arch_paging_info;
 
 arch_paging_features arch_paging_probe(void);
@@ -137,5 +144,14 @@ mm_status arch_paging_build(const arch_map_range *ranges, uint64_t count, const 
 // Switches the CPU to the tables in `info` (x86: enable NXE if used, load CR3; AArch64: MMU off, MAIR/TCR/TTBR0
 // at the current exception level, TLB invalidation, MMU on, with the required barriers). Kernel only.
 void arch_paging_activate(const arch_paging_info *info, const arch_paging_features *features);
+
+// ---- Test builds only ------------------------------------------------------------------------------------
+
+// Linked into the test-hooks images only (x86: //arch/x86_64:test_paging; an architecture without one gets
+// //boot:no_arch_test_paging). Before the memory bring-up, switches the CPU into the deeper paging mode the
+// firmware did not enable, keeping the identity map it runs on, so the kernel receives the CPU as a firmware
+// handing over in that mode would give it (x86: 5-level paging, CR4.LA57, through a 32-bit trampoline).
+// Returns NULL once switched, else a short reason and nothing changed (e.g. "cpu_has_no_la57", "unsupported").
+const char *arch_test_raise_paging_levels(void);
 
 #endif  // ARCH_ARCH_H

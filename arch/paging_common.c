@@ -82,6 +82,7 @@ mm_status arch_paging_build_with(const arch_map_range *ranges, uint64_t count, c
   out->root = b.root;
   out->mapped_bytes = mapped;
   out->tables = b.tables;
+  out->levels = format->levels;
   return MM_OK;
 }
 

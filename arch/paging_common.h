@@ -28,6 +28,7 @@ typedef struct arch_paging_format {
   unsigned min_phys_bits;    // features->phys_addr_bits below this did not come from a CPU
   unsigned max_phys_bits;    // ... nor above this
   unsigned max_mapped_bits;  // ranges must end at or below 2^min(phys_addr_bits, max_mapped_bits)
+  unsigned levels;           // translation levels of the tables built (reported in arch_paging_info.levels)
   // The attribute bits of every leaf that maps part of the validated range `r`; called once per range.
   uint64_t (*leaf_bits)(const arch_map_range *r, const arch_paging_features *f);
   // Writes the identity leaf for [addr, addr + size) (`size` one of ARCH_SIZE_*, `addr` aligned to it, 1 GiB

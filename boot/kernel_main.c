@@ -3,6 +3,7 @@
 #include "arch/arch.h"
 #include "boot/handoff.h"
 #include "boot/kernel.h"
+#include "boot/test_hooks.h"
 #include "mm/firmware_map.h"
 #include "mm/log.h"
 
@@ -42,6 +43,8 @@ kernel_options kernel_parse_cmdline(const char *cmdline) {
       opt.corrupt_reservation = true;
     } else if (word_eq(w, len, "selftest.fault_null")) {
       opt.fault_null = true;
+    } else if (word_eq(w, len, "selftest.paging_levels")) {
+      opt.raise_paging_levels = true;
     } else if (word_eq(w, len, "exit=qemu")) {
       opt.exit_qemu = true;
     } else if (word_eq(w, len, "efi.stale_map_key")) {
@@ -76,6 +79,7 @@ _Noreturn void kernel_main(const boot_handoff *handoff) {
   // Where the exception tables live: the boot tests check they are inside the image (not the firmware's).
   debug_structured(LOG_DEBUG, "boot.trap", KV_X("vectors", cpu.vectors), KV_X("gdt", cpu.gdt));
   if (opt.unknown_words) debug_structured(LOG_WARN, "boot.cmdline", KV_U("unknown_words", opt.unknown_words));
+  test_hooks_before_bringup(&opt);
   uint32_t status = memory_bringup(handoff, &opt);
   debug_structured(LOG_INFO, "boot.done", KV_U("status", status),
                    KV_U("cycles", arch_cycles() - handoff->cycles_at_entry));

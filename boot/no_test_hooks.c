@@ -3,6 +3,13 @@
 
 #include "mm/log.h"
 
+void test_hooks_before_bringup(const kernel_options *opt) {
+  if (opt->raise_paging_levels) {
+    debug_structured(LOG_WARN, "boot.cmdline", KV_S("ignored", "selftest.paging_levels"),
+                     KV_S("why", "test_builds_only"));
+  }
+}
+
 void test_hooks_after_paging(const kernel_options *opt) { (void)opt; }
 
 mm_selftest_hook test_hooks_selftest_hook(const kernel_options *opt) {

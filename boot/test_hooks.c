@@ -5,6 +5,17 @@
 #include "mm/log.h"
 #include "mm/phys_corrupt.h"
 
+void test_hooks_before_bringup(const kernel_options *opt) {
+  if (!opt->raise_paging_levels) return;
+  const char *why = arch_test_raise_paging_levels();
+  if (why != 0) {
+    debug_structured(LOG_ERROR, "panic", KV_S("stage", "selftest"), KV_S("reason", "paging_levels_not_raised"),
+                     KV_S("detail", why));
+    arch_exit(3);
+  }
+  debug_structured(LOG_INFO, "selftest.paging_levels", KV_S("result", "raised"));
+}
+
 void test_hooks_after_paging(const kernel_options *opt) {
   if (!opt->fault_null) return;
   // Page 0 is deliberately unmapped, so this read must end in the kernel's own exception vectors

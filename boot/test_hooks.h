@@ -8,6 +8,11 @@
 #include "boot/kernel.h"
 #include "mm/selftest.h"
 
+// Before the memory bring-up: with `selftest.paging_levels`, switches the CPU into the paging mode the firmware
+// did not enable (x86: 5-level, arch_test_raise_paging_levels) and logs `selftest.paging_levels`; if that is
+// impossible, logs a panic (stage=selftest) and ends the run with status 3. Returns when the word is absent.
+void test_hooks_before_bringup(const kernel_options *opt);
+
 // After paging is installed: with `selftest.fault_null`, reads page 0, which must end in the kernel's own
 // exception vectors as one `panic stage=exception` line. Returns when the word is absent.
 void test_hooks_after_paging(const kernel_options *opt);

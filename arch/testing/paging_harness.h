@@ -157,7 +157,7 @@ inline Built Build(SimMemory &mem, const std::vector<arch_map_range> &ranges, co
   mm_phys_window window = mem.window();
   arch_frame_source source = mem.source();
   Built b{};
-  b.info = arch_paging_info{0x1111, 0x2222, 0x3333};
+  b.info = arch_paging_info{0x1111, 0x2222, 0x3333, 0x44};
   b.status = arch_paging_build(ranges.data(), ranges.size(), &f, &source, &window, &b.info);
   return b;
 }
@@ -206,6 +206,7 @@ inline void ExpectRejected(const SimLayout &layout, const std::vector<arch_map_r
   EXPECT_EQ(b.info.root, 0x1111u);
   EXPECT_EQ(b.info.mapped_bytes, 0x2222u);
   EXPECT_EQ(b.info.tables, 0x3333u);
+  EXPECT_EQ(b.info.levels, 0x44u);
 }
 
 // Each NULL pointer or callback is rejected with MM_ERR_INVALID_ARGUMENT before any frame is taken.

@@ -3,6 +3,7 @@
 // Kernel only: everything here executes privileged or CPUID instructions through cpu_ops.h.
 #include "arch/arch.h"
 #include "arch/x86_64/cpu_ops.h"
+#include "arch/x86_64/paging.h"
 
 // CPUID extended leaves (Intel SDM Vol. 2A, CPUID): 0x80000000 EAX = highest extended leaf;
 // 0x80000001 EDX[20] = XD/NX, EDX[26] = 1 GiB pages; 0x80000008 EAX[7:0] = physical address bits.
@@ -23,17 +24,32 @@ uint64_t arch_cycles(void) { return rdtsc(); }
 
 static uint32_t highest_extended_leaf(void) { return cpuid(CPUID_EXT_MAX, 0).eax; }
 
-// Returns MAXPHYADDR from CPUID 0x80000008 EAX[7:0], or 36 if the leaf does not exist.
-unsigned arch_phys_addr_bits(void) {
+// MAXPHYADDR from CPUID 0x80000008 EAX[7:0], or 36 if the leaf does not exist.
+static unsigned max_phys_addr(void) {
   if (highest_extended_leaf() < CPUID_EXT_ADDR_SIZES) return X86_DEFAULT_PHYS_BITS;
   unsigned bits = cpuid(CPUID_EXT_ADDR_SIZES, 0).eax & 0xFFu;
   return bits != 0 ? bits : X86_DEFAULT_PHYS_BITS;
 }
 
-// Reports what the running CPU supports: NX (CPUID 0x80000001 EDX[20]) and 1 GiB pages (EDX[26]).
+// CR4.LA57 (SDM Vol. 3A 2.5, 4.1.1): the firmware handed over in 5-level paging mode. It cannot change while
+// paging is on, so the kernel's tables must match it.
+static bool la57_active(void) { return (read_cr4() & X86_CR4_LA57) != 0; }
+
+// min(MAXPHYADDR, identity-map limit of the running paging mode): see arch.h.
+unsigned arch_phys_addr_bits(void) {
+  unsigned bits = max_phys_addr();
+  unsigned limit = x86_identity_limit_bits(la57_active());
+  return bits < limit ? bits : limit;
+}
+
+// Reports what the running CPU supports: NX (CPUID 0x80000001 EDX[20]), 1 GiB pages (EDX[26]) and whether
+// 5-level paging is on (CR4.LA57).
 arch_paging_features arch_paging_probe(void) {
-  arch_paging_features f = {.phys_addr_bits = arch_phys_addr_bits(), .nx = false, .huge_1g = false,
-                            .el2_regime = false};
+  arch_paging_features f = {.phys_addr_bits = arch_phys_addr_bits(),
+                            .nx = false,
+                            .huge_1g = false,
+                            .el2_regime = false,
+                            .la57 = la57_active()};
   if (highest_extended_leaf() >= CPUID_EXT_FEATURES) {
     uint32_t edx = cpuid(CPUID_EXT_FEATURES, 0).edx;
     f.nx = (edx & CPUID_EDX_NX) != 0;

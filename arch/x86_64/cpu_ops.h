@@ -14,6 +14,15 @@
 // CR4.PGE (SDM Vol. 3A 2.5): global pages. A MOV to CR4 that changes PGE invalidates every TLB entry, global
 // ones included (SDM Vol. 3A 4.10.4.1).
 #define X86_CR4_PGE ((uint64_t)1 << 7)
+// CR4.LA57 (SDM Vol. 3A 2.5, 4.1.1): 5-level paging; only changeable while IA-32e mode is inactive (paging off).
+#define X86_CR4_LA57 ((uint64_t)1 << 12)
+// CR4.PCIDE (SDM Vol. 3A 2.5): clearing CR0.PG while it is set faults (#GP), so the LA57 trampoline refuses it.
+#define X86_CR4_PCIDE ((uint64_t)1 << 17)
+
+// The kernel GDT's selectors (trap.c builds the table; SDM Vol. 3A 3.4.2: index << 3, TI = 0, RPL = 0).
+#define X86_SEL_CODE 0x08u    // 64-bit ring-0 code
+#define X86_SEL_DATA 0x10u    // ring-0 data, flat 4 GiB, D/B = 1
+#define X86_SEL_CODE32 0x18u  // 32-bit ring-0 code (compatibility mode), used only by the test LA57 trampoline
 
 typedef struct x86_cpuid_regs {
   uint32_t eax, ebx, ecx, edx;

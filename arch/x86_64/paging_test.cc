@@ -9,6 +9,7 @@
 
 extern "C" {
 #include "arch/arch.h"
+#include "arch/x86_64/paging.h"
 }
 
 namespace arch_testing {
@@ -38,7 +39,8 @@ unsigned PatIndex(const Leaf &leaf) {
 // Walks every table from the root: collects leaves and counts tables; checks non-leaf entries on the way.
 class Walker : public Mappings {
  public:
-  Walker(const SimMemory &mem, phys_addr_t root) : mem_(mem) { Visit(root, 4, 0); }
+  // `levels` 4: the root is a PML4; 5: a PML5 (CR4.LA57), whose entries have the PML4E format (SDM 4.5).
+  Walker(const SimMemory &mem, phys_addr_t root, int levels = 4) : mem_(mem) { Visit(root, levels, 0); }
 
  private:
   void Visit(phys_addr_t table, int level, uint64_t va_base) {
@@ -55,7 +57,7 @@ class Walker : public Mappings {
       uint64_t va = va_base | (uint64_t)i << shift;
       EXPECT_EQ(e & kUS, 0u) << "supervisor-only expected";
       bool leaf = level == 1 || (level <= 3 && (e & kPS));
-      EXPECT_FALSE(level == 4 && (e & kPS)) << "PS is reserved in a PML4E";
+      EXPECT_FALSE(level >= 4 && (e & kPS)) << "PS is reserved in a PML4E / PML5E";
       if (leaf) {
         uint64_t size = 1ull << shift;
         AddLeaf(Leaf{va, size, e, e & (size == k4K ? kAddr : (kAddr & ~(size - 1)))});
@@ -69,14 +71,17 @@ class Walker : public Mappings {
   const SimMemory &mem_;
 };
 
-arch_paging_features Features(bool nx = true, bool huge_1g = true, unsigned bits = 46) {
+arch_paging_features Features(bool nx = true, bool huge_1g = true, unsigned bits = 46, bool la57 = false) {
   arch_paging_features f{};
   f.phys_addr_bits = bits;
   f.nx = nx;
   f.huge_1g = huge_1g;
   f.el2_regime = false;
+  f.la57 = la57;
   return f;
 }
+
+arch_paging_features FiveLevel(unsigned bits = 52) { return Features(true, true, bits, true); }
 
 unsigned ExpectedPat(arch_mem_type type) {
   switch (type) {
@@ -91,7 +96,8 @@ unsigned ExpectedPat(arch_mem_type type) {
 void ExpectExactIdentityMap(const SimMemory &mem, const Built &b, const std::vector<arch_map_range> &ranges,
                             const arch_paging_features &f) {
   ASSERT_EQ(b.status, MM_OK);
-  Walker w(mem, b.info.root);
+  EXPECT_EQ(b.info.levels, f.la57 ? 5u : 4u);
+  Walker w(mem, b.info.root, f.la57 ? 5 : 4);
   ExpectIdentityMapOf(mem, w, b, ranges, [&](const Leaf &leaf, const arch_map_range &r) {
     EXPECT_TRUE(Writable(leaf));
     EXPECT_EQ(PatIndex(leaf), ExpectedPat(r.type)) << "at 0x" << std::hex << leaf.va;
@@ -255,6 +261,83 @@ TEST(X86PagingBuild, WindowThatCannotMapATableGivesNoMemory) {
 
 TEST(X86PagingBuild, MisalignedFrameFromTheSourceIsReported) {
   ExpectMisalignedFrameReported(kTables, Features());
+}
+
+}  // namespace
+}  // namespace arch_testing
+
+namespace arch_testing {
+namespace {
+
+// ---- 5-level paging (CR4.LA57) and the canonical identity limit (SDM Vol. 3A 4.5) -------------------------
+
+TEST(X86PagingBuild, IdentityLimitIs47BitsWith4LevelAnd56With5Level) {
+  EXPECT_EQ(x86_identity_limit_bits(false), 47u);
+  EXPECT_EQ(x86_identity_limit_bits(true), 56u);
+}
+
+TEST(X86PagingBuild, FiveLevelPutsAPml5AboveTheSameIdentityMap) {
+  SimMemory mem(64, kTables);
+  std::vector<arch_map_range> ranges = {Range(0x1000, 0xA0000, ARCH_MEM_NORMAL, false),
+                                        Range(0x100000, 4 * kGiB, ARCH_MEM_NORMAL, true)};
+  auto f = FiveLevel();
+  Built b = Build(mem, ranges, f);
+  ExpectExactIdentityMap(mem, b, ranges, f);
+  // PML5 -> PML4 -> PDPT -> PD -> PT: one table more than the 4-level build of the same ranges.
+  SimMemory mem4(64, kTables);
+  Built b4 = Build(mem4, ranges, Features(true, true, 52));
+  ASSERT_EQ(b4.status, MM_OK);
+  EXPECT_EQ(b4.info.levels, 4u);
+  EXPECT_EQ(b.info.tables, b4.info.tables + 1);
+  // The PML5 has exactly one entry (index 0) and it points at a PML4, not at a page.
+  const uint64_t *pml5 = mem.Table(b.info.root);
+  ASSERT_NE(pml5, nullptr);
+  EXPECT_EQ(pml5[0] & ~kAddr, kP | kRW);
+  for (unsigned i = 1; i < 512; i++) EXPECT_EQ(pml5[i], 0u) << i;
+}
+
+TEST(X86PagingBuild, FiveLevelMapsMemoryAbove2To48WithoutAliasingLowMemory) {
+  SimMemory mem(64, kTables);
+  const uint64_t high = 1ull << 48;
+  std::vector<arch_map_range> ranges = {Range(0x200000, 0x400000), Range(high, high + 2 * kGiB)};
+  auto f = FiveLevel();
+  Built b = Build(mem, ranges, f);
+  ExpectExactIdentityMap(mem, b, ranges, f);
+  Walker w(mem, b.info.root, 5);
+  EXPECT_EQ(SizeAt(w, high), kGiB);
+  EXPECT_EQ(SizeAt(w, 0), 0u) << "2^48 must not wrap to virtual 0";
+  // PML5[1] covers 2^48..2^49.
+  EXPECT_NE(mem.Table(b.info.root)[1] & kP, 0u);
+}
+
+TEST(X86PagingBuild, FourLevelRefusesTheUpperHalfInsteadOfMappingItAtPml4Entry256) {
+  // Physical 0x800000000000 would be virtual 0xffff800000000000 through PML4[256]: not an identity map.
+  ExpectRejected({Range(0x800000000000ull, 0x800000000000ull + k2M)}, Features(true, true, 52));
+  ExpectRejected({Range(0x7FFFFFFFF000ull, 0x800000001000ull)}, Features(true, true, 52));
+}
+
+TEST(X86PagingBuild, FourLevelRefusesPhysical2To48InsteadOfAliasingIt) {
+  ExpectRejected({Range(1ull << 48, (1ull << 48) + k4K)}, Features(true, true, 52));
+}
+
+TEST(X86PagingBuild, FourLevelAcceptsARangeEndingExactlyAt2To47) {
+  SimMemory mem(64, kTables);
+  std::vector<arch_map_range> ranges = {Range((1ull << 47) - kGiB - k4K, 1ull << 47)};
+  auto f = Features(true, true, 52);
+  Built b = Build(mem, ranges, f);
+  ExpectExactIdentityMap(mem, b, ranges, f);
+  Walker w(mem, b.info.root);
+  EXPECT_EQ(SizeAt(w, (1ull << 47) - kGiB), kGiB);
+  EXPECT_EQ(mem.Table(b.info.root)[256], 0u) << "nothing in the upper half";
+}
+
+TEST(X86PagingBuild, FiveLevelStillRefusesRangesAbovePhysicalWidth) {
+  ExpectRejected({Range((1ull << 52) - k4K, (1ull << 52) + k4K)}, FiveLevel(52));
+}
+
+TEST(X86PagingBuild, FiveLevelFrameSourceErrorIsReturnedAsIs) {
+  // One 4 KiB page needs 5 tables under a PML5; fail each of them in turn.
+  ExpectFrameSourceErrorReturnedAsIs(kTables, Range(0x1000, 0x2000), 5, FiveLevel());
 }
 
 }  // namespace

@@ -33,16 +33,18 @@
 #define X86_TRAP_STUB_BYTES 16
 #define X86_TRAP_STACK_BYTES 16384
 
-// The kernel's GDT: null, 64-bit ring-0 code, ring-0 data (SDM Vol. 3A 3.4.5). Descriptor bits used:
-// limit 15:0 = 0xFFFF, type [43:40], S [44], DPL [46:45], P [47], limit 19:16 [51:48], L [53], D/B [54], G [55].
+// The kernel's GDT: null, 64-bit ring-0 code, ring-0 data, 32-bit ring-0 code (SDM Vol. 3A 3.4.5; the last
+// one is for a far jump into compatibility mode, which only the test builds' LA57 trampoline makes). Descriptor
+// bits used: limit 15:0 = 0xFFFF, type [43:40], S [44], DPL [46:45], P [47], limit 19:16 [51:48], L [53], D/B [54],
+// G [55].
 // The Accessed bit (type bit 0) is preset: the CPU would otherwise write it when a selector is loaded
 // (SDM Vol. 3A 3.4.5.1), which faults if the image's data were ever mapped read-only.
 #define X86_GDT_CODE64 0x00AF9B000000FFFFull  // P, S, type 0xB (execute/read, accessed), L=1, G
 #define X86_GDT_DATA 0x00CF93000000FFFFull    // P, S, type 0x3 (read/write, accessed), D/B=1, G
-#define X86_SEL_CODE 0x08u                     // index 1, TI=0, RPL=0
-#define X86_SEL_DATA 0x10u                     // index 2
+#define X86_GDT_CODE32 0x00CF9B000000FFFFull  // P, S, type 0xB, L=0, D=1 (32-bit), G: base 0, limit 4 GiB
+// Selectors X86_SEL_CODE (index 1), X86_SEL_DATA (2), X86_SEL_CODE32 (3) are in cpu_ops.h.
 
-static uint64_t g_gdt[3] __attribute__((aligned(16))) = {0, X86_GDT_CODE64, X86_GDT_DATA};
+static uint64_t g_gdt[4] __attribute__((aligned(16))) = {0, X86_GDT_CODE64, X86_GDT_DATA, X86_GDT_CODE32};
 
 typedef struct __attribute__((packed)) x86_idt_gate {
   uint16_t offset_low;

@@ -1,11 +1,14 @@
 """boot_test: one QEMU boot of the kernel, asserted on by tests/boot/boot_test.cc."""
 
-def boot_test(name, arch, esp = None, qemu = [], cmdline = "debug", expect = "handoff", expect_status = 0, timeout_s = 240, exit = "device", el = None, **kwargs):
+def boot_test(name, arch, esp = None, qemu = [], cmdline = "debug", expect = "handoff", expect_status = 0, timeout_s = 240, exit = "device", el = None, levels = None, **kwargs):
     """exit: the runner's --exit= (device or firmware). el: the AArch64 exception level the kernel must report
-    on boot.start (default 1 on AArch64; x86 reports none)."""
+    on boot.start (default 1 on AArch64; x86 reports none). levels: the paging levels paging.installed must
+    report (default 4 on x86_64; AArch64 not checked)."""
     esp = esp or "//:esp_" + arch
     if el == None:
         el = 1 if arch == "aarch64" else 0
+    if levels == None:
+        levels = 4 if arch == "x86_64" else 0
     native.cc_test(
         name = name,
         srcs = ["boot_test.cc"],
@@ -19,6 +22,7 @@ def boot_test(name, arch, esp = None, qemu = [], cmdline = "debug", expect = "ha
             "--timeout=%d" % timeout_s,
             "--exit=" + exit,
             "--expect_el=%d" % el,
+            "--expect_levels=%d" % levels,
         ] + ["--qemu=" + q for q in qemu],
         data = [
             "//tools/qemu:run_qemu.sh",

@@ -2,8 +2,9 @@
 //
 // Flags (set by the boot_test macro in BUILD.bazel): --runner=, --esp=, --arch=, --cmdline=,
 // --expect_status=N, --expect=handoff|panic, --timeout=SECONDS, --exit=device|firmware (the runner's option),
-// --expect_el=N (AArch64: the exception level boot.start must report; 0: none, as on x86), and --qemu=ARG
-// (repeatable, passed to QEMU).
+// --expect_el=N (AArch64: the exception level boot.start must report; 0: none, as on x86),
+// --expect_levels=N (paging.installed levels=N, x86: 4 or 5; 0: not checked), and --qemu=ARG (repeatable,
+// passed to QEMU).
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -23,6 +24,7 @@ struct Config {
   std::string runner, esp, arch, cmdline = "debug", expect = "handoff", exit = "device";
   int expect_status = 0;
   int expect_el = 0;
+  int expect_levels = 0;
   int timeout = 240;
   std::vector<std::string> qemu;
 };
@@ -217,6 +219,21 @@ TEST(Handoff, PagingIsInstalledForThisArchitecture) {
   EXPECT_GT(p->num("mapped_bytes"), 0u);
 }
 
+// x86: the kernel's tables match the paging mode it was handed (4-level, or 5-level with CR4.LA57); a mismatch
+// never gets this far (the CR3 load faults), so the boot also must not stop early.
+TEST(Handoff, PagingLevelsMatchTheModeTheCpuWasHandedIn) {
+  if (!ExpectHandoff() || g_config.expect_levels == 0) GTEST_SKIP() << "levels not asserted for this boot";
+  auto p = First(g_events, "paging.installed");
+  ASSERT_TRUE(p.has_value()) << LogTail();
+  ASSERT_TRUE(p->has("levels")) << LogTail();
+  EXPECT_EQ(p->num("levels"), static_cast<uint64_t>(g_config.expect_levels)) << LogTail();
+  if (g_config.cmdline.find("selftest.paging_levels") != std::string::npos) {
+    auto raised = First(g_events, "selftest.paging_levels");
+    ASSERT_TRUE(raised.has_value()) << "the test hook did not switch to 5-level paging" << LogTail();
+    EXPECT_EQ(raised->str("result"), "raised");
+  }
+}
+
 TEST(Handoff, SelfTestPassesAndEveryStageReportsCycles) {
   if (!ExpectHandoff()) GTEST_SKIP();
   auto st = First(g_events, "mm.selftest");
@@ -317,6 +334,7 @@ int main(int argc, char** argv) {
     else if (a.rfind("--timeout=", 0) == 0) g_config.timeout = std::atoi(val("--timeout=").c_str());
     else if (a.rfind("--exit=", 0) == 0) g_config.exit = val("--exit=");
     else if (a.rfind("--expect_el=", 0) == 0) g_config.expect_el = std::atoi(val("--expect_el=").c_str());
+    else if (a.rfind("--expect_levels=", 0) == 0) g_config.expect_levels = std::atoi(val("--expect_levels=").c_str());
     else if (a.rfind("--qemu=", 0) == 0) g_config.qemu.push_back(val("--qemu="));
     else {
       std::fprintf(stderr, "boot_test: unknown flag %s\n", a.c_str());
