@@ -1,8 +1,9 @@
 """boot_test: one QEMU boot of the kernel, asserted on by tests/boot/boot_test.cc."""
 
-def boot_test(name, arch, esp = None, qemu = [], cmdline = "debug", expect = "handoff", expect_status = 0, timeout_s = 240, exit = "device", el = None, **kwargs):
+def boot_test(name, arch, esp = None, qemu = [], cmdline = "debug", expect = "handoff", expect_status = 0, timeout_s = 240, exit = "device", el = None, ram_above_4g = False, **kwargs):
     """exit: the runner's --exit= (device or firmware). el: the AArch64 exception level the kernel must report
-    on boot.start (default 1 on AArch64; x86 reports none)."""
+    on boot.start (default 1 on AArch64; x86 reports none). ram_above_4g: the machine has RAM above 4 GiB, which
+    must be managed and mapped (a free run ends above it, and a normal paging.range covers that run's last frame)."""
     esp = esp or "//:esp_" + arch
     if el == None:
         el = 1 if arch == "aarch64" else 0
@@ -19,6 +20,7 @@ def boot_test(name, arch, esp = None, qemu = [], cmdline = "debug", expect = "ha
             "--timeout=%d" % timeout_s,
             "--exit=" + exit,
             "--expect_el=%d" % el,
+            "--ram_above_4g=%d" % (1 if ram_above_4g else 0),
         ] + ["--qemu=" + q for q in qemu],
         data = [
             "//tools/qemu:run_qemu.sh",
