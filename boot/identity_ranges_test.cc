@@ -181,11 +181,16 @@ TEST(IdentityRanges, TouchingRegionsOfOneKindBecomeOneRange) {
 TEST(IdentityRanges, MatchesThePerFrameReferenceOnRandomInputs) {
   const uint64_t seed = 20261130;
   std::mt19937_64 rng(seed);
-  const mm_region_type types[] = {MM_REGION_USABLE, MM_REGION_RESERVED, MM_REGION_MMIO, MM_REGION_UNUSABLE,
-                                  MM_REGION_BOOT_SERVICES, MM_REGION_ACPI_NVS, MM_REGION_SOFT_RESERVED,
-                                  MM_REGION_RUNTIME_SERVICES};
-  const uint64_t attrs[] = {kRamAttr, kRamAttr, MM_EFI_MEMORY_UC, MM_EFI_MEMORY_WC | MM_EFI_MEMORY_UC,
-                            kRamAttr | MM_EFI_MEMORY_RP, kRamAttr | MM_EFI_MEMORY_XP | MM_EFI_MEMORY_RO, 0};
+  const mm_region_type types[] = {MM_REGION_USABLE,        MM_REGION_RESERVED,        MM_REGION_MMIO,
+                                  MM_REGION_UNUSABLE,      MM_REGION_BOOT_SERVICES,   MM_REGION_ACPI_NVS,
+                                  MM_REGION_SOFT_RESERVED, MM_REGION_RUNTIME_SERVICES};
+  const uint64_t attrs[] = {kRamAttr,
+                            kRamAttr,
+                            MM_EFI_MEMORY_UC,
+                            MM_EFI_MEMORY_WC | MM_EFI_MEMORY_UC,
+                            kRamAttr | MM_EFI_MEMORY_RP,
+                            kRamAttr | MM_EFI_MEMORY_XP | MM_EFI_MEMORY_RO,
+                            0};
   for (int round = 0; round < 300; round++) {
     std::vector<mm_region> regions;
     uint64_t at = (rng() % 4) * kF;
@@ -252,8 +257,8 @@ TEST(IdentityRangesAttributes, MmioStaysDeviceEvenWhenItClaimsWriteBack) {
 }
 
 TEST(IdentityRangesAttributes, ReadProtectedRegionIsNotMapped) {
-  Map m({Region(0x100000, 0x200000, MM_REGION_USABLE), Region(0x200000, 0x300000, MM_REGION_RUNTIME_SERVICES,
-                                                             kRamAttr | MM_EFI_MEMORY_RP)});
+  Map m({Region(0x100000, 0x200000, MM_REGION_USABLE),
+         Region(0x200000, 0x300000, MM_REGION_RUNTIME_SERVICES, kRamAttr | MM_EFI_MEMORY_RP)});
   Built b = Build(Inputs(m));
   ASSERT_EQ(b.status, MM_OK);
   ASSERT_EQ(b.ranges.size(), 1u);

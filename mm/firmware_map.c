@@ -15,7 +15,8 @@
 // type, the one that started last supplies efi_type and attribute. Adjacent regions of the same type and
 // attribute are merged. Sorting, after a sorted-already check, is an LSD radix sort on the address with
 // equal-address runs finished by a bottom-up merge sort, using the (not yet written) region array as
-// scratch: O(n) passes in practice, O(n log n) worst case, no recursion, no allocation. Every repair is counted and reported once as mm.map_repairs.
+// scratch: O(n) passes in practice, O(n log n) worst case, no recursion, no allocation. Every repair is counted and
+// reported once as mm.map_repairs.
 #include "mm/firmware_map.h"
 
 #include "mm/log.h"

@@ -72,7 +72,7 @@ typedef enum mm_region_type {
   MM_REGION_RUNTIME_SERVICES = 8,
   MM_REGION_MMIO = 9,            // MMIO and MMIO port space
   MM_REGION_RESERVED = 10,       // EfiReservedMemoryType, PAL code, unaccepted, unknown/OEM types, and
-                                 // allocatable memory (conventional, boot services, loader) without EFI_MEMORY_WB
+                            // allocatable memory (conventional, boot services, loader) without EFI_MEMORY_WB
   MM_REGION_TYPE_COUNT = 11,
 } mm_region_type;
 
@@ -106,8 +106,8 @@ typedef struct mm_map_repairs {
   uint64_t unknown_types;      // descriptors with a type outside the specification (treated as reserved)
   uint64_t zero_length;        // descriptors with number_of_pages == 0 (dropped)
   uint64_t beyond_phys_width;  // descriptors (partly) above the CPU's physical address width (clipped or dropped)
-  uint64_t soft_reserved;      // conventional descriptors with EFI_MEMORY_SP (typed MM_REGION_SOFT_RESERVED)
-  uint64_t not_write_back;     // conventional/boot services/loader descriptors without EFI_MEMORY_WB (reserved)
+  uint64_t soft_reserved;  // conventional descriptors with EFI_MEMORY_SP (typed MM_REGION_SOFT_RESERVED)
+  uint64_t not_write_back;  // conventional/boot services/loader descriptors without EFI_MEMORY_WB (reserved)
 } mm_map_repairs;
 
 typedef struct mm_firmware_map {

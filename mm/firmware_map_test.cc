@@ -332,12 +332,19 @@ TEST(FirmwareMapNormalize, SameTypeOverlapMergesIntoOneRegion) {
 TEST(FirmwareMapNormalize, MoreRestrictiveTypeWinsForEveryPair) {
   // For each pair of normalized types, overlap them and check the higher wins the shared part.
   // A descriptor (EFI type, attribute) for each normalized type, in mm_region_type order.
-  const uint32_t efi_for[MM_REGION_TYPE_COUNT] = {
-      kConv, kBootData, kLoaderData, MM_EFI_ACPI_RECLAIM_MEMORY, kConv, MM_EFI_PERSISTENT_MEMORY,
-      MM_EFI_UNUSABLE_MEMORY, MM_EFI_ACPI_MEMORY_NVS, MM_EFI_RUNTIME_SERVICES_DATA, MM_EFI_MEMORY_MAPPED_IO,
-      kReserved};
-  const uint64_t attr_for[MM_REGION_TYPE_COUNT] = {0xf, 0xf, 0xf, 0xf, 0xf | MM_EFI_MEMORY_SP, 0xf, 0xf, 0xf, 0xf,
-                                                   0x1, 0xf};
+  const uint32_t efi_for[MM_REGION_TYPE_COUNT] = {kConv,
+                                                  kBootData,
+                                                  kLoaderData,
+                                                  MM_EFI_ACPI_RECLAIM_MEMORY,
+                                                  kConv,
+                                                  MM_EFI_PERSISTENT_MEMORY,
+                                                  MM_EFI_UNUSABLE_MEMORY,
+                                                  MM_EFI_ACPI_MEMORY_NVS,
+                                                  MM_EFI_RUNTIME_SERVICES_DATA,
+                                                  MM_EFI_MEMORY_MAPPED_IO,
+                                                  kReserved};
+  const uint64_t attr_for[MM_REGION_TYPE_COUNT] = {0xf, 0xf, 0xf, 0xf, 0xf | MM_EFI_MEMORY_SP, 0xf, 0xf,
+                                                   0xf, 0xf, 0x1, 0xf};
   for (uint32_t a = 0; a < MM_REGION_TYPE_COUNT; a++) {
     for (uint32_t b = 0; b < MM_REGION_TYPE_COUNT; b++) {
       if (a == b) continue;
@@ -452,8 +459,8 @@ constexpr uint64_t kRam = MM_EFI_MEMORY_UC | MM_EFI_MEMORY_WC | MM_EFI_MEMORY_WT
 TEST(FirmwareMapAttributes, ConventionalWithSpecificPurposeIsSoftReservedAndNeverUsable) {
   NormalizedMap n = Normalize({Desc(kConv, 0x100000, 16, kRam), Desc(kConv, 0x200000, 32, kRam | MM_EFI_MEMORY_SP)});
   ASSERT_EQ(n.status, MM_OK);
-  EXPECT_EQ(Simple(n), (std::vector<R>{{0x100000, 0x110000, MM_REGION_USABLE},
-                                       {0x200000, 0x220000, MM_REGION_SOFT_RESERVED}}));
+  EXPECT_EQ(Simple(n),
+            (std::vector<R>{{0x100000, 0x110000, MM_REGION_USABLE}, {0x200000, 0x220000, MM_REGION_SOFT_RESERVED}}));
   EXPECT_EQ(n.Regions()[1].attribute, kRam | MM_EFI_MEMORY_SP) << "the attribute is kept";
   EXPECT_EQ(n.Regions()[1].efi_type, kConv);
   EXPECT_EQ(n.map.repairs.soft_reserved, 1u);
@@ -473,8 +480,8 @@ TEST(FirmwareMapAttributes, OnlySpecificPurposeMemoryIsNoUsableMemory) {
 TEST(FirmwareMapAttributes, SpecificPurposeOnOtherTypesChangesNothing) {
   NormalizedMap n = Normalize({Desc(kConv, 0x100000, 1, kRam), Desc(kBootData, 0x200000, 1, kRam | MM_EFI_MEMORY_SP)});
   ASSERT_EQ(n.status, MM_OK);
-  EXPECT_EQ(Simple(n), (std::vector<R>{{0x100000, 0x101000, MM_REGION_USABLE},
-                                       {0x200000, 0x201000, MM_REGION_BOOT_SERVICES}}));
+  EXPECT_EQ(Simple(n),
+            (std::vector<R>{{0x100000, 0x101000, MM_REGION_USABLE}, {0x200000, 0x201000, MM_REGION_BOOT_SERVICES}}));
   EXPECT_EQ(n.map.repairs.soft_reserved, 0u);
 }
 

@@ -235,8 +235,8 @@ TEST(Handoff, RamAboveFourGibIsManagedAndMapped) {
   for (const auto& r : ranges) {
     mapped |= r.str("type") == "normal" && r.num("base") <= top - 4096 && top <= r.num("end");
   }
-  EXPECT_TRUE(mapped) << "the highest free frame (below 0x" << std::hex << top
-                      << ") is not in a normal paging.range" << LogTail();
+  EXPECT_TRUE(mapped) << "the highest free frame (below 0x" << std::hex << top << ") is not in a normal paging.range"
+                      << LogTail();
 }
 
 TEST(Handoff, SelfTestPassesAndEveryStageReportsCycles) {

@@ -143,10 +143,11 @@ TEST(MemmapParse, E820ModernFormIsInclusive) {
 
 TEST(MemmapParse, E820UsableIsWriteBackRamAndOtherTypesHaveNoAttributes) {
   Parsed p;
-  Parse("BIOS-e820: [mem 0x0000000000100000-0x000000007fffffff] usable\n"
-        "BIOS-e820: [mem 0x00000000a4a4b000-0x00000000a4cf2fff] ACPI data\n"
-        "BIOS-e820: [mem 0x00000000a609a000-0x00000000a61fefff] reserved\n",
-        &p);
+  Parse(
+      "BIOS-e820: [mem 0x0000000000100000-0x000000007fffffff] usable\n"
+      "BIOS-e820: [mem 0x00000000a4a4b000-0x00000000a4cf2fff] ACPI data\n"
+      "BIOS-e820: [mem 0x00000000a609a000-0x00000000a61fefff] reserved\n",
+      &p);
   ASSERT_TRUE(p.ok) << p.err.message;
   ASSERT_EQ(p.map.count, 3u);
   EXPECT_EQ(p.map.entries[0].attribute, 0x8u) << "EFI_MEMORY_WB";

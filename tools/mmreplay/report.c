@@ -55,8 +55,8 @@ void report_json(FILE *out, const char *source, const replay_result *r) {
           ", \"beyond_phys_width\": %" PRIu64 "}",
           m->unsorted, m->overlaps, r->repairs.trimmed, m->unknown_types, m->zero_length, r->repairs.rounded_out,
           m->beyond_phys_width);
-  fprintf(out, ", \"attributes\": {\"soft_reserved\": %" PRIu64 ", \"not_write_back\": %" PRIu64 "}",
-          m->soft_reserved, m->not_write_back);
+  fprintf(out, ", \"attributes\": {\"soft_reserved\": %" PRIu64 ", \"not_write_back\": %" PRIu64 "}", m->soft_reserved,
+          m->not_write_back);
   fprintf(out, ", \"regions\": %" PRIu64, r->map.region_count);
   uint64_t region_bytes[MM_REGION_TYPE_COUNT];
   replay_region_bytes(r, region_bytes);
