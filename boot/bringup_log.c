@@ -38,16 +38,24 @@ static bool sum_reservation(void *ctx, const mm_reservation *r) {
   return true;
 }
 
+static bool highest_free_end(void *ctx, mm_range range) {
+  phys_addr_t *top = ctx;
+  if (range.end > *top) *top = range.end;
+  return true;
+}
+
 mm_status bringup_log_summary(mm_phys_allocator *a, void *ctx) {
   (void)ctx;
   summary_ctx s = {{0}};
   mm_phys_for_each_reservation(a, sum_reservation, &s);
+  phys_addr_t top_free = 0;  // end of the highest free run: managed memory the allocator can hand out
+  mm_phys_for_each_free_run(a, highest_free_end, &top_free);
   mm_phys_stats st = mm_phys_get_stats(a);
   debug_structured(LOG_INFO, "mm.summary", KV_U("total_bytes", st.managed_frames << MM_FRAME_SHIFT),
                    KV_U("free_bytes", st.free_frames << MM_FRAME_SHIFT),
                    KV_U("reserved_bytes", st.reserved_frames << MM_FRAME_SHIFT),
                    KV_U("allocated_bytes", st.allocated_frames << MM_FRAME_SHIFT), KV_U("free_runs", st.free_runs),
-                   KV_U("bookkeeping_bytes", st.bookkeeping_bytes));
+                   KV_U("bookkeeping_bytes", st.bookkeeping_bytes), KV_X("highest_free_end", top_free));
   for (uint32_t k = 0; k < MM_RES_KIND_COUNT; k++) {
     if (s.bytes[k]) {
       debug_structured(LOG_INFO, "mm.reserved", KV_S("kind", mm_reservation_kind_name((mm_reservation_kind)k)),

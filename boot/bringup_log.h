@@ -14,6 +14,8 @@ void bringup_log_descriptors(const mm_firmware_map *map);
 mm_status bringup_log_allocator_state(mm_phys_allocator *a, void *ctx);
 
 // The final summary: mm.summary, then one mm.reserved line per reservation kind that holds bytes (info level).
+// mm.summary's last field, highest_free_end=, is the end of the highest free run (managed memory the allocator
+// can hand out; 0 when nothing is free).
 // An mm_runtime_fn; ctx unused; returns MM_OK.
 mm_status bringup_log_summary(mm_phys_allocator *a, void *ctx);
 

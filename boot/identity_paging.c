@@ -2,6 +2,7 @@
 #include "boot/identity_paging.h"
 
 #include "boot/identity_ranges.h"
+#include "mm/log.h"
 
 #define IDENTITY_MMIO_MAX 4u
 
@@ -17,6 +18,27 @@ static mm_status table_frame(void *ctx, phys_addr_t *out) {
   s = mm_phys_reserve(a, *out, MM_FRAME_SIZE, MM_RES_PAGE_TABLES, "page_tables");
   if (s != MM_OK) mm_phys_free(a, *out, 1);
   return s;
+}
+
+static const char *mem_type_name(arch_mem_type type) {
+  switch (type) {
+    case ARCH_MEM_NORMAL:
+      return "normal";
+    case ARCH_MEM_DEVICE:
+      return "device";
+    case ARCH_MEM_FRAMEBUFFER:
+      return "framebuffer";
+  }
+  return "unknown";
+}
+
+// One debug line per mapped range, so a boot log shows what is mapped how (tests/boot checks RAM above 4 GiB).
+static void log_ranges(const arch_map_range *ranges, uint64_t count) {
+  if (!log_enabled(LOG_DEBUG)) return;
+  for (uint64_t i = 0; i < count; i++) {
+    debug_structured(LOG_DEBUG, "paging.range", KV_X("base", ranges[i].base), KV_X("end", ranges[i].end),
+                     KV_S("type", mem_type_name(ranges[i].type)), KV_U("exec", ranges[i].executable));
+  }
 }
 
 mm_status identity_paging_build(mm_phys_allocator *a, void *ctx) {
@@ -39,6 +61,7 @@ mm_status identity_paging_build(mm_phys_allocator *a, void *ctx) {
   table_source_ctx tables = {a};
   arch_frame_source source = {table_frame, &tables};
   if (s == MM_OK) s = arch_paging_build(ranges, p->range_count, &p->features, &source, p->window, &p->info);
+  if (s == MM_OK) log_ranges(ranges, p->range_count);
   mm_status f = mm_phys_free(a, phys, req.count);
   return s != MM_OK ? s : f;
 }

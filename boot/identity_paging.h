@@ -18,7 +18,8 @@ typedef struct identity_paging {
   arch_paging_info info;         // out: for arch_paging_activate and the log
 } identity_paging;
 
-// An mm_runtime_fn (ctx: identity_paging *): builds the tables, not yet active. Errors: those of mm_phys_alloc,
+// An mm_runtime_fn (ctx: identity_paging *): builds the tables, not yet active, and logs one debug line per
+// mapped range (`paging.range base= end= type=normal|device|framebuffer exec=0|1`). Errors: those of mm_phys_alloc,
 // identity_ranges_build, arch_paging_build and mm_phys_free; page-table frames taken before an error stay
 // reserved.
 mm_status identity_paging_build(mm_phys_allocator *a, void *ctx);

@@ -27,6 +27,26 @@ uint64_t identity_ranges_max(const identity_inputs *in) {
   return 2 * n;  // spans between 2n boundaries
 }
 
+// How a map region is mapped, from its type and its EFI attributes (UEFI 2.10, 7.2). False: not mapped
+// (reserved, unusable, or EFI_MEMORY_RP). MMIO is device memory whatever it claims; other regions are normal
+// (write-back) only with EFI_MEMORY_WB, else write-combining with EFI_MEMORY_WC, else device (uncached: UC, UCE,
+// WT-only and no cacheability bit at all are all mapped uncached, the one type both architectures have that is
+// never wrong for them). XP needs nothing: map regions are never executable. RO is not honoured, see the header.
+bool identity_region_mapping(const mm_region *r, arch_mem_type *type) {
+  if (r->type == MM_REGION_RESERVED || r->type == MM_REGION_UNUSABLE) return false;
+  if ((r->attribute & MM_EFI_MEMORY_RP) != 0) return false;
+  if (r->type == MM_REGION_MMIO) {
+    *type = ARCH_MEM_DEVICE;
+  } else if ((r->attribute & MM_EFI_MEMORY_WB) != 0) {
+    *type = ARCH_MEM_NORMAL;
+  } else if ((r->attribute & MM_EFI_MEMORY_WC) != 0) {
+    *type = ARCH_MEM_FRAMEBUFFER;
+  } else {
+    *type = ARCH_MEM_DEVICE;
+  }
+  return true;
+}
+
 typedef struct identity_builder {
   mm_sweep_event *events;
   uint64_t event_count;
@@ -75,9 +95,8 @@ mm_status identity_ranges_build(const identity_inputs *in, void *scratch, uint64
   const mm_firmware_map *map = in->map;
   for (uint64_t i = 0; i < map->region_count; i++) {
     const mm_region *r = &map->regions[i];
-    if (r->type == MM_REGION_RESERVED || r->type == MM_REGION_UNUSABLE) continue;
-    arch_mem_type type = r->type == MM_REGION_MMIO ? ARCH_MEM_DEVICE : ARCH_MEM_NORMAL;
-    identity_add(&b, r->base, r->end - r->base, type, false, PRIO_MAP);
+    arch_mem_type type;
+    if (identity_region_mapping(r, &type)) identity_add(&b, r->base, r->end - r->base, type, false, PRIO_MAP);
   }
   for (uint64_t i = 0; i < in->mmio_count; i++) {
     const arch_map_range *m = &in->mmio[i];

@@ -3,8 +3,13 @@
 // Inputs are the normalized firmware map and the few ranges the kernel knows itself; output is sorted,
 // disjoint, frame-aligned arch_map_range entries for arch_paging_build. Policy, where candidates overlap the
 // highest priority wins (one O(n log n) sweep, mm/sweep.h):
-//   priority 1  every map region but reserved/unusable: MMIO regions as device memory, the rest as normal RAM
-//               (reserved and unusable memory stays unmapped, so a stray access faults);
+//   priority 1  every map region but reserved/unusable and those with EFI_MEMORY_RP (read-protected), which stay
+//               unmapped so a stray access faults. The memory type comes from the EFI attributes
+//               (identity_region_mapping): MMIO is device memory; otherwise EFI_MEMORY_WB -> normal write-back,
+//               else EFI_MEMORY_WC -> write-combining (ARCH_MEM_FRAMEBUFFER), else device (uncached). No map
+//               region is executable, so EFI_MEMORY_XP needs nothing. EFI_MEMORY_RO is NOT honoured: arch_map_range
+//               has no read-only flag and adding one means changing both architectures' table builders; RO
+//               ranges (runtime code under a Memory Attributes table) are mapped writable, as before;
 //   priority 2  the framebuffer (write-combining);
 //   priority 3  the architecture's MMIO (device);
 //   priority 4  the kernel image, normal and the only executable range (text and data share one range).
@@ -25,6 +30,9 @@ typedef struct identity_inputs {
   phys_addr_t image_base;
   uint64_t image_size;
 } identity_inputs;
+
+// How map region `r` is mapped (the priority-1 rule above): true and *type set, or false when it is not mapped.
+bool identity_region_mapping(const mm_region *r, arch_mem_type *type);
 
 // Scratch bytes identity_ranges_build needs for these inputs, and the most ranges it can produce (the size of
 // the output array to pass). 0 when the counts overflow.

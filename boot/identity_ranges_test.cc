@@ -29,11 +29,16 @@ struct Map {
   }
 };
 
-mm_region Region(uint64_t base, uint64_t end, mm_region_type type) {
+// EFI attribute bits as firmware sets them on RAM (UC|WC|WT|WB) and on MMIO (RUNTIME|UC).
+constexpr uint64_t kRamAttr = MM_EFI_MEMORY_UC | MM_EFI_MEMORY_WC | MM_EFI_MEMORY_WT | MM_EFI_MEMORY_WB;
+
+// Regions default to RAM's attributes, as normalization leaves every usable region (it has EFI_MEMORY_WB).
+mm_region Region(uint64_t base, uint64_t end, mm_region_type type, uint64_t attribute = kRamAttr) {
   mm_region r{};
   r.base = base;
   r.end = end;
   r.type = type;
+  r.attribute = attribute;
   return r;
 }
 
@@ -73,8 +78,10 @@ Want Reference(const identity_inputs &in, uint64_t frame) {
   for (uint64_t i = 0; i < in.map->region_count; i++) {
     const mm_region &r = in.map->regions[i];
     if (r.base <= frame && frame < r.end) {
-      if (r.type == MM_REGION_RESERVED || r.type == MM_REGION_UNUSABLE) break;
-      return {true, r.type == MM_REGION_MMIO ? ARCH_MEM_DEVICE : ARCH_MEM_NORMAL, false};
+      if (r.type == MM_REGION_RESERVED || r.type == MM_REGION_UNUSABLE || (r.attribute & MM_EFI_MEMORY_RP)) break;
+      if (r.type == MM_REGION_MMIO) return {true, ARCH_MEM_DEVICE, false};
+      if (r.attribute & MM_EFI_MEMORY_WB) return {true, ARCH_MEM_NORMAL, false};
+      return {true, (r.attribute & MM_EFI_MEMORY_WC) ? ARCH_MEM_FRAMEBUFFER : ARCH_MEM_DEVICE, false};
     }
   }
   return {false, ARCH_MEM_NORMAL, false};
@@ -174,8 +181,16 @@ TEST(IdentityRanges, TouchingRegionsOfOneKindBecomeOneRange) {
 TEST(IdentityRanges, MatchesThePerFrameReferenceOnRandomInputs) {
   const uint64_t seed = 20261130;
   std::mt19937_64 rng(seed);
-  const mm_region_type types[] = {MM_REGION_USABLE, MM_REGION_RESERVED, MM_REGION_MMIO, MM_REGION_UNUSABLE,
-                                  MM_REGION_BOOT_SERVICES, MM_REGION_ACPI_NVS};
+  const mm_region_type types[] = {MM_REGION_USABLE,        MM_REGION_RESERVED,        MM_REGION_MMIO,
+                                  MM_REGION_UNUSABLE,      MM_REGION_BOOT_SERVICES,   MM_REGION_ACPI_NVS,
+                                  MM_REGION_SOFT_RESERVED, MM_REGION_RUNTIME_SERVICES};
+  const uint64_t attrs[] = {kRamAttr,
+                            kRamAttr,
+                            MM_EFI_MEMORY_UC,
+                            MM_EFI_MEMORY_WC | MM_EFI_MEMORY_UC,
+                            kRamAttr | MM_EFI_MEMORY_RP,
+                            kRamAttr | MM_EFI_MEMORY_XP | MM_EFI_MEMORY_RO,
+                            0};
   for (int round = 0; round < 300; round++) {
     std::vector<mm_region> regions;
     uint64_t at = (rng() % 4) * kF;
@@ -183,7 +198,7 @@ TEST(IdentityRanges, MatchesThePerFrameReferenceOnRandomInputs) {
     for (int i = 0; i < n; i++) {
       at += (rng() % 3) * kF;  // gaps sometimes
       uint64_t len = (1 + rng() % 8) * kF;
-      regions.push_back(Region(at, at + len, types[rng() % 6]));
+      regions.push_back(Region(at, at + len, types[rng() % 8], attrs[rng() % 7]));
       at += len;
     }
     Map m(regions);
@@ -209,6 +224,69 @@ TEST(IdentityRanges, MatchesThePerFrameReferenceOnRandomInputs) {
           << "seed " << seed << " round " << round << " frame 0x" << std::hex << f;
     }
   }
+}
+
+// ---- EFI attributes decide cacheability and whether a region is mapped (UEFI 2.10, 7.2) ----------------
+
+arch_mem_type OnlyRangeType(const Map &m) {
+  Built b = Build(Inputs(m));
+  EXPECT_EQ(b.status, MM_OK);
+  EXPECT_EQ(b.ranges.size(), 1u);
+  return b.ranges.empty() ? static_cast<arch_mem_type>(-1) : b.ranges[0].type;
+}
+
+TEST(IdentityRangesAttributes, WriteBackCapableRegionIsNormalMemory) {
+  EXPECT_EQ(OnlyRangeType(Map({Region(0x100000, 0x200000, MM_REGION_ACPI_NVS, MM_EFI_MEMORY_WB)})), ARCH_MEM_NORMAL);
+}
+
+TEST(IdentityRangesAttributes, RegionWithoutWriteBackButWithWriteCombiningIsWriteCombining) {
+  EXPECT_EQ(OnlyRangeType(Map({Region(0x100000, 0x200000, MM_REGION_RUNTIME_SERVICES,
+                                      MM_EFI_MEMORY_UC | MM_EFI_MEMORY_WC | MM_EFI_MEMORY_RUNTIME)})),
+            ARCH_MEM_FRAMEBUFFER);
+}
+
+TEST(IdentityRangesAttributes, RegionWithNeitherWriteBackNorWriteCombiningIsUncachedDevice) {
+  for (uint64_t attr : {MM_EFI_MEMORY_UC, MM_EFI_MEMORY_WT, MM_EFI_MEMORY_UCE, 0ull}) {
+    EXPECT_EQ(OnlyRangeType(Map({Region(0x100000, 0x200000, MM_REGION_ACPI_NVS, attr)})), ARCH_MEM_DEVICE)
+        << std::hex << attr;
+  }
+}
+
+TEST(IdentityRangesAttributes, MmioStaysDeviceEvenWhenItClaimsWriteBack) {
+  EXPECT_EQ(OnlyRangeType(Map({Region(0x100000, 0x200000, MM_REGION_MMIO, kRamAttr)})), ARCH_MEM_DEVICE);
+}
+
+TEST(IdentityRangesAttributes, ReadProtectedRegionIsNotMapped) {
+  Map m({Region(0x100000, 0x200000, MM_REGION_USABLE),
+         Region(0x200000, 0x300000, MM_REGION_RUNTIME_SERVICES, kRamAttr | MM_EFI_MEMORY_RP)});
+  Built b = Build(Inputs(m));
+  ASSERT_EQ(b.status, MM_OK);
+  ASSERT_EQ(b.ranges.size(), 1u);
+  EXPECT_EQ(b.ranges[0].end, 0x200000u) << "the RP region must stay unmapped";
+}
+
+TEST(IdentityRangesAttributes, ExecuteProtectedAndReadOnlyRegionsAreMappedNotExecutable) {
+  Map m({Region(0x100000, 0x200000, MM_REGION_RUNTIME_SERVICES, kRamAttr | MM_EFI_MEMORY_XP),
+         Region(0x200000, 0x300000, MM_REGION_RUNTIME_SERVICES, kRamAttr | MM_EFI_MEMORY_RO)});
+  Built b = Build(Inputs(m));
+  ASSERT_EQ(b.status, MM_OK);
+  ASSERT_EQ(b.ranges.size(), 1u);  // same type and executability: merged
+  EXPECT_EQ(b.ranges[0].type, ARCH_MEM_NORMAL);
+  EXPECT_FALSE(b.ranges[0].executable);
+}
+
+TEST(IdentityRangesAttributes, SoftReservedMemoryIsMappedByItsAttributes) {
+  EXPECT_EQ(OnlyRangeType(Map({Region(0x100000, 0x200000, MM_REGION_SOFT_RESERVED, kRamAttr | MM_EFI_MEMORY_SP)})),
+            ARCH_MEM_NORMAL);
+}
+
+TEST(IdentityRangesAttributes, RegionMappingReportsTheRuleForEachKind) {
+  arch_mem_type t = ARCH_MEM_NORMAL;
+  mm_region reserved = Region(0x1000, 0x2000, MM_REGION_RESERVED);
+  EXPECT_FALSE(identity_region_mapping(&reserved, &t));
+  mm_region wc = Region(0x1000, 0x2000, MM_REGION_ACPI_NVS, MM_EFI_MEMORY_WC);
+  ASSERT_TRUE(identity_region_mapping(&wc, &t));
+  EXPECT_EQ(t, ARCH_MEM_FRAMEBUFFER);
 }
 
 TEST(IdentityRanges, TooLittleScratchOrOutputIsRefusedAndLeavesTheOutputUntouched) {

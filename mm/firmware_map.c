@@ -4,7 +4,9 @@
 // GetMemoryMap(): DescriptorSize may exceed sizeof(EFI_MEMORY_DESCRIPTOR), so never index an array of the
 // struct). Normalization, in this order, per descriptor:
 //   1. zero-length descriptors are dropped;
-//   2. the type is mapped to mm_region_type (unknown/OEM values become MM_REGION_RESERVED);
+//   2. the type and attribute are mapped to mm_region_type (unknown/OEM values become MM_REGION_RESERVED;
+//      conventional memory with EFI_MEMORY_SP becomes MM_REGION_SOFT_RESERVED; conventional, boot services
+//      and loader memory without EFI_MEMORY_WB becomes MM_REGION_RESERVED; both counted);
 //   3. anything at or above 2^phys_addr_bits is clipped away;
 //   4. usable (conventional) ranges are trimmed inward to whole 4 KiB frames, every other type is rounded
 //      outward (a reserved partial frame must stay reserved);
@@ -13,7 +15,8 @@
 // type, the one that started last supplies efi_type and attribute. Adjacent regions of the same type and
 // attribute are merged. Sorting, after a sorted-already check, is an LSD radix sort on the address with
 // equal-address runs finished by a bottom-up merge sort, using the (not yet written) region array as
-// scratch: O(n) passes in practice, O(n log n) worst case, no recursion, no allocation. Every repair is counted and reported once as mm.map_repairs.
+// scratch: O(n) passes in practice, O(n log n) worst case, no recursion, no allocation. Every repair is counted and
+// reported once as mm.map_repairs.
 #include "mm/firmware_map.h"
 
 #include "mm/log.h"
@@ -34,6 +37,7 @@ static const char *const region_type_names[] = {
     [MM_REGION_BOOT_SERVICES] = "boot_services",
     [MM_REGION_LOADER] = "loader",
     [MM_REGION_ACPI_RECLAIM] = "acpi_reclaim",
+    [MM_REGION_SOFT_RESERVED] = "soft_reserved",
     [MM_REGION_PERSISTENT] = "persistent",
     [MM_REGION_UNUSABLE] = "unusable",
     [MM_REGION_ACPI_NVS] = "acpi_nvs",
@@ -81,6 +85,21 @@ mm_region_type mm_region_type_from_efi(uint32_t efi_type) {
     default:  // reserved, PAL code, unaccepted, unknown
       return MM_REGION_RESERVED;
   }
+}
+
+// Attributes first (UEFI 2.10, 7.2): EFI_MEMORY_SP marks conventional memory meant for a specific purpose (Linux
+// soft-reserves it, arch/x86/platform/efi/efi.c do_add_efi_memmap), and memory the allocator may hand out must
+// be mappable write-back, so allocatable types without EFI_MEMORY_WB are reserved (as Linux makes them
+// E820_TYPE_RESERVED). SP without WB is still soft reserved: it is the more specific statement.
+mm_region_type mm_region_type_from_descriptor(uint32_t efi_type, uint64_t attribute) {
+  mm_region_type type = mm_region_type_from_efi(efi_type);
+  if (type == MM_REGION_USABLE && (attribute & MM_EFI_MEMORY_SP) != 0) {
+    return MM_REGION_SOFT_RESERVED;
+  }
+  if ((type == MM_REGION_USABLE || mm_region_type_reclaimable(type)) && (attribute & MM_EFI_MEMORY_WB) == 0) {
+    return MM_REGION_RESERVED;
+  }
+  return type;
 }
 
 // True for boot services and loader regions, which the runtime allocator may reclaim.
@@ -188,7 +207,12 @@ static uint64_t fw_build_events(const uint8_t *raw, uint64_t count, uint32_t str
     if (d.type >= MM_EFI_TYPE_COUNT) {
       repairs->unknown_types++;
     }
-    mm_region_type type = mm_region_type_from_efi(d.type);
+    mm_region_type type = mm_region_type_from_descriptor(d.type, d.attribute);
+    if (type == MM_REGION_SOFT_RESERVED) {
+      repairs->soft_reserved++;
+    } else if (type == MM_REGION_RESERVED && mm_region_type_from_efi(d.type) != MM_REGION_RESERVED) {
+      repairs->not_write_back++;
+    }
     uint64_t base = d.physical_start;
     uint64_t end;
     if (fw_descriptor_end(&d) == FW_END_AT_TOP) {
@@ -312,7 +336,7 @@ mm_status mm_firmware_map_init(mm_firmware_map *out, const void *descriptors, ui
     mm_memcpy(raw, input, (size_t)map_bytes);
   }
 
-  mm_map_repairs repairs = {0, 0, 0, 0, 0, 0};
+  mm_map_repairs repairs = {0, 0, 0, 0, 0, 0, 0, 0};
   uint64_t n_events = fw_build_events(raw, count, descriptor_size, phys_addr_bits, events, &repairs);
   // The region array is not written until the sweep, so it doubles as the sort's scratch.
   mm_sweep_sort(events, (mm_sweep_event *)(void *)regions, n_events);
@@ -345,6 +369,16 @@ mm_status mm_firmware_map_init(mm_firmware_map *out, const void *descriptors, ui
                      KV_U("overlaps", repairs.overlaps), KV_U("trimmed", repairs.trimmed),
                      KV_U("unknown_types", repairs.unknown_types), KV_U("zero_length", repairs.zero_length),
                      KV_U("beyond_phys_width", repairs.beyond_phys_width));
+  }
+  if ((repairs.soft_reserved | repairs.not_write_back) != 0) {
+    uint64_t soft_frames = 0;
+    for (uint64_t i = 0; i < region_count; i++) {
+      if (regions[i].type == MM_REGION_SOFT_RESERVED) {
+        soft_frames += (regions[i].end - regions[i].base) >> MM_FRAME_SHIFT;
+      }
+    }
+    debug_structured(LOG_WARN, "mm.map_attributes", KV_U("soft_reserved", repairs.soft_reserved),
+                     KV_U("soft_reserved_frames", soft_frames), KV_U("not_write_back", repairs.not_write_back));
   }
   debug_structured(LOG_INFO, "mm.firmware_map", KV_U("descriptors", count),
                    KV_U("descriptor_size", descriptor_size), KV_U("regions", region_count),
@@ -380,6 +414,20 @@ uint64_t mm_firmware_map_usable_frames(const mm_firmware_map *map) {
   }
   for (uint64_t i = 0; i < map->region_count; i++) {
     if (map->regions[i].type == MM_REGION_USABLE) {
+      frames += (map->regions[i].end - map->regions[i].base) >> MM_FRAME_SHIFT;
+    }
+  }
+  return frames;
+}
+
+// Total frames of the soft-reserved regions in the normalized view (0 for NULL).
+uint64_t mm_firmware_map_soft_reserved_frames(const mm_firmware_map *map) {
+  uint64_t frames = 0;
+  if (map == 0) {
+    return 0;
+  }
+  for (uint64_t i = 0; i < map->region_count; i++) {
+    if (map->regions[i].type == MM_REGION_SOFT_RESERVED) {
       frames += (map->regions[i].end - map->regions[i].base) >> MM_FRAME_SHIFT;
     }
   }

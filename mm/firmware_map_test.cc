@@ -331,15 +331,25 @@ TEST(FirmwareMapNormalize, SameTypeOverlapMergesIntoOneRegion) {
 
 TEST(FirmwareMapNormalize, MoreRestrictiveTypeWinsForEveryPair) {
   // For each pair of normalized types, overlap them and check the higher wins the shared part.
-  const uint32_t efi_for[MM_REGION_TYPE_COUNT] = {
-      kConv, kBootData, kLoaderData, MM_EFI_ACPI_RECLAIM_MEMORY, MM_EFI_PERSISTENT_MEMORY,
-      MM_EFI_UNUSABLE_MEMORY, MM_EFI_ACPI_MEMORY_NVS, MM_EFI_RUNTIME_SERVICES_DATA, MM_EFI_MEMORY_MAPPED_IO,
-      kReserved};
+  // A descriptor (EFI type, attribute) for each normalized type, in mm_region_type order.
+  const uint32_t efi_for[MM_REGION_TYPE_COUNT] = {kConv,
+                                                  kBootData,
+                                                  kLoaderData,
+                                                  MM_EFI_ACPI_RECLAIM_MEMORY,
+                                                  kConv,
+                                                  MM_EFI_PERSISTENT_MEMORY,
+                                                  MM_EFI_UNUSABLE_MEMORY,
+                                                  MM_EFI_ACPI_MEMORY_NVS,
+                                                  MM_EFI_RUNTIME_SERVICES_DATA,
+                                                  MM_EFI_MEMORY_MAPPED_IO,
+                                                  kReserved};
+  const uint64_t attr_for[MM_REGION_TYPE_COUNT] = {0xf, 0xf, 0xf, 0xf, 0xf | MM_EFI_MEMORY_SP, 0xf, 0xf,
+                                                   0xf, 0xf, 0x1, 0xf};
   for (uint32_t a = 0; a < MM_REGION_TYPE_COUNT; a++) {
     for (uint32_t b = 0; b < MM_REGION_TYPE_COUNT; b++) {
       if (a == b) continue;
-      NormalizedMap n = Normalize({Desc(kConv, 0x100000, 1), Desc(efi_for[a], 0x10000, 4),
-                                   Desc(efi_for[b], 0x12000, 4)});
+      NormalizedMap n = Normalize({Desc(kConv, 0x100000, 1), Desc(efi_for[a], 0x10000, 4, attr_for[a]),
+                                   Desc(efi_for[b], 0x12000, 4, attr_for[b])});
       ASSERT_EQ(n.status, MM_OK);
       mm_region_type hi = static_cast<mm_region_type>(std::max(a, b));
       std::vector<R> got = Simple(n);
@@ -441,6 +451,119 @@ TEST(FirmwareMapNormalize, UsableSmallerThanAFrameAfterTrimmingIsDropped) {
   EXPECT_EQ(n.map.repairs.trimmed, 1u);
 }
 
+// ---- EFI attributes (UEFI 2.10, 7.2) -------------------------------------------------------------------
+
+constexpr uint64_t kWb = MM_EFI_MEMORY_WB;
+constexpr uint64_t kRam = MM_EFI_MEMORY_UC | MM_EFI_MEMORY_WC | MM_EFI_MEMORY_WT | MM_EFI_MEMORY_WB;
+
+TEST(FirmwareMapAttributes, ConventionalWithSpecificPurposeIsSoftReservedAndNeverUsable) {
+  NormalizedMap n = Normalize({Desc(kConv, 0x100000, 16, kRam), Desc(kConv, 0x200000, 32, kRam | MM_EFI_MEMORY_SP)});
+  ASSERT_EQ(n.status, MM_OK);
+  EXPECT_EQ(Simple(n),
+            (std::vector<R>{{0x100000, 0x110000, MM_REGION_USABLE}, {0x200000, 0x220000, MM_REGION_SOFT_RESERVED}}));
+  EXPECT_EQ(n.Regions()[1].attribute, kRam | MM_EFI_MEMORY_SP) << "the attribute is kept";
+  EXPECT_EQ(n.Regions()[1].efi_type, kConv);
+  EXPECT_EQ(n.map.repairs.soft_reserved, 1u);
+  EXPECT_EQ(n.map.repairs.not_write_back, 0u);
+  EXPECT_EQ(mm_firmware_map_usable_frames(&n.map), 16u);
+  EXPECT_EQ(mm_firmware_map_usable_regions(&n.map), 1u);
+  EXPECT_EQ(mm_firmware_map_soft_reserved_frames(&n.map), 32u);
+  EXPECT_FALSE(mm_region_type_reclaimable(MM_REGION_SOFT_RESERVED));
+  EXPECT_STREQ(mm_region_type_name(MM_REGION_SOFT_RESERVED), "soft_reserved");
+}
+
+TEST(FirmwareMapAttributes, OnlySpecificPurposeMemoryIsNoUsableMemory) {
+  NormalizedMap n = Normalize({Desc(kConv, 0x100000, 16, kRam | MM_EFI_MEMORY_SP)});
+  EXPECT_EQ(n.status, MM_ERR_NO_USABLE_MEMORY);
+}
+
+TEST(FirmwareMapAttributes, SpecificPurposeOnOtherTypesChangesNothing) {
+  NormalizedMap n = Normalize({Desc(kConv, 0x100000, 1, kRam), Desc(kBootData, 0x200000, 1, kRam | MM_EFI_MEMORY_SP)});
+  ASSERT_EQ(n.status, MM_OK);
+  EXPECT_EQ(Simple(n),
+            (std::vector<R>{{0x100000, 0x101000, MM_REGION_USABLE}, {0x200000, 0x201000, MM_REGION_BOOT_SERVICES}}));
+  EXPECT_EQ(n.map.repairs.soft_reserved, 0u);
+}
+
+TEST(FirmwareMapAttributes, AllocatableMemoryWithoutWriteBackIsReservedAndCounted) {
+  // Conventional (UC only), boot services (WT|WC) and loader (no attribute at all) lack WB: none may reach the
+  // allocator, which hands out only memory the kernel maps write-back.
+  NormalizedMap n = Normalize({Desc(kConv, 0x100000, 16, kWb), Desc(kConv, 0x200000, 4, MM_EFI_MEMORY_UC),
+                               Desc(kBootData, 0x300000, 2, MM_EFI_MEMORY_WT | MM_EFI_MEMORY_WC),
+                               Desc(kLoaderData, 0x400000, 1, 0)});
+  ASSERT_EQ(n.status, MM_OK);
+  EXPECT_EQ(Simple(n), (std::vector<R>{{0x100000, 0x110000, MM_REGION_USABLE},
+                                       {0x200000, 0x204000, MM_REGION_RESERVED},
+                                       {0x300000, 0x302000, MM_REGION_RESERVED},
+                                       {0x400000, 0x401000, MM_REGION_RESERVED}}));
+  EXPECT_EQ(n.Regions()[1].efi_type, kConv);
+  EXPECT_EQ(n.Regions()[1].attribute, MM_EFI_MEMORY_UC);
+  EXPECT_EQ(n.map.repairs.not_write_back, 3u);
+  EXPECT_EQ(n.map.repairs.soft_reserved, 0u);
+  EXPECT_EQ(mm_firmware_map_usable_frames(&n.map), 16u);
+}
+
+TEST(FirmwareMapAttributes, NonWriteBackRuntimeAndMmioAreNotRepairs) {
+  NormalizedMap n = Normalize({Desc(kConv, 0x100000, 1, kWb),
+                               Desc(MM_EFI_RUNTIME_SERVICES_DATA, 0x200000, 1, MM_EFI_MEMORY_UC),
+                               Desc(MM_EFI_MEMORY_MAPPED_IO, 0x300000, 1, MM_EFI_MEMORY_RUNTIME | MM_EFI_MEMORY_UC)});
+  ASSERT_EQ(n.status, MM_OK);
+  EXPECT_EQ(n.map.repairs.not_write_back, 0u);
+  EXPECT_EQ(n.Regions()[1].type, MM_REGION_RUNTIME_SERVICES);
+  EXPECT_EQ(n.Regions()[2].type, MM_REGION_MMIO);
+}
+
+TEST(FirmwareMapAttributes, SoftReservedOverlappingUsableOrReclaimableWins) {
+  // An SP descriptor overlapping ordinary RAM: the overlap is soft reserved, not allocatable.
+  NormalizedMap n = Normalize({Desc(kConv, 0x100000, 16, kRam), Desc(kBootData, 0x110000, 16, kRam),
+                               Desc(kConv, 0x10c000, 8, kRam | MM_EFI_MEMORY_SP)});
+  ASSERT_EQ(n.status, MM_OK);
+  EXPECT_EQ(Simple(n), (std::vector<R>{{0x100000, 0x10c000, MM_REGION_USABLE},
+                                       {0x10c000, 0x114000, MM_REGION_SOFT_RESERVED},
+                                       {0x114000, 0x120000, MM_REGION_BOOT_SERVICES}}));
+  EXPECT_EQ(n.map.repairs.overlaps, 2u);
+}
+
+TEST(FirmwareMapAttributes, TheSweepCarriesAttributesAndMergesOnlyIdenticalTypeAndAttributes) {
+  // Overlapping reserved descriptors with different attributes: the one that started last supplies the
+  // attribute of its span; neighbours merge only when type and attribute agree.
+  NormalizedMap n = Normalize({Desc(kConv, 0x100000, 1, kRam), Desc(kReserved, 0x200000, 4, 0x1),
+                               Desc(kReserved, 0x202000, 4, 0x9), Desc(kConv, 0x300000, 1, kRam),
+                               Desc(kConv, 0x301000, 1, kRam), Desc(kConv, 0x302000, 1, kRam | MM_EFI_MEMORY_XP)});
+  ASSERT_EQ(n.status, MM_OK);
+  const auto r = n.Regions();
+  ASSERT_EQ(r.size(), 5u);
+  EXPECT_EQ(r[1].base, 0x200000u);
+  EXPECT_EQ(r[1].end, 0x202000u);
+  EXPECT_EQ(r[1].attribute, 0x1u);
+  EXPECT_EQ(r[2].base, 0x202000u);
+  EXPECT_EQ(r[2].end, 0x206000u);
+  EXPECT_EQ(r[2].attribute, 0x9u);
+  EXPECT_EQ(r[3].base, 0x300000u);
+  EXPECT_EQ(r[3].end, 0x302000u) << "identical type and attributes merge";
+  EXPECT_EQ(r[4].attribute, kRam | MM_EFI_MEMORY_XP) << "a different attribute stays its own region";
+}
+
+TEST(FirmwareMapAttributes, DescriptorTypeRules) {
+  EXPECT_EQ(mm_region_type_from_descriptor(kConv, kWb), MM_REGION_USABLE);
+  EXPECT_EQ(mm_region_type_from_descriptor(kConv, kWb | MM_EFI_MEMORY_SP), MM_REGION_SOFT_RESERVED);
+  EXPECT_EQ(mm_region_type_from_descriptor(kConv, MM_EFI_MEMORY_SP), MM_REGION_SOFT_RESERVED);
+  EXPECT_EQ(mm_region_type_from_descriptor(kConv, MM_EFI_MEMORY_UC), MM_REGION_RESERVED);
+  EXPECT_EQ(mm_region_type_from_descriptor(kBootData, 0), MM_REGION_RESERVED);
+  EXPECT_EQ(mm_region_type_from_descriptor(kLoaderData, kWb), MM_REGION_LOADER);
+  EXPECT_EQ(mm_region_type_from_descriptor(MM_EFI_ACPI_MEMORY_NVS, 0), MM_REGION_ACPI_NVS);
+  EXPECT_EQ(mm_region_type_from_descriptor(MM_EFI_MEMORY_MAPPED_IO, MM_EFI_MEMORY_SP), MM_REGION_MMIO);
+}
+
+TEST(FirmwareMapLog, AttributeDecisionsAreReportedOnceOnTheirOwnLine) {
+  LogCapture cap(LOG_WARN);
+  NormalizedMap n = Normalize({Desc(kConv, 0x100000, 16, kWb), Desc(kConv, 0x200000, 8, kWb | MM_EFI_MEMORY_SP),
+                               Desc(kConv, 0x300000, 1, MM_EFI_MEMORY_UC)});
+  ASSERT_EQ(n.status, MM_OK);
+  ASSERT_EQ(cap.lines().size(), 1u);
+  EXPECT_EQ(cap.lines()[0], "mm.map_attributes soft_reserved=1 soft_reserved_frames=8 not_write_back=1");
+}
+
 // ---- logging -------------------------------------------------------------------------------------------
 
 TEST(FirmwareMapLog, CleanMapLogsSummaryOnlyAtInfo) {
@@ -525,7 +648,8 @@ TEST(FirmwareMapScale, LargeShuffledMapsNormalizeLikeTheirSortedOrder) {
     std::vector<mm_efi_descriptor> d;
     for (uint64_t i = 0; i < count; i++) {
       uint64_t base = (rng() % (count * 4)) * kFrame;  // dense enough for many ties and overlaps
-      d.push_back(Desc(types[rng() % 9], base, 1 + rng() % 6, rng() % 3));
+      // Three attributes, all write-back (RAM without WB is reserved, which would leave no usable memory).
+      d.push_back(Desc(types[rng() % 9], base, 1 + rng() % 6, MM_EFI_MEMORY_WB | rng() % 3));
     }
     std::vector<mm_efi_descriptor> sorted = d;
     std::sort(sorted.begin(), sorted.end(), [](const mm_efi_descriptor& a, const mm_efi_descriptor& b) {
@@ -562,6 +686,8 @@ TEST(FirmwareMapReference, RandomMapsMatchAFrameByFrameReference) {
   std::mt19937_64 rng(12345);
   const uint32_t types[] = {kConv, kConv, kConv, kReserved, kBootData, kLoaderData, MM_EFI_ACPI_MEMORY_NVS,
                             MM_EFI_MEMORY_MAPPED_IO, 0x70000001u, MM_EFI_PERSISTENT_MEMORY};
+  // Mostly write-back RAM, sometimes specific-purpose, sometimes without write-back.
+  const uint64_t attrs[] = {0xf, 0xf, 0xf | MM_EFI_MEMORY_SP, MM_EFI_MEMORY_UC};
   const uint64_t kFrames = 128;
   for (int round = 0; round < 2000; round++) {
     std::vector<mm_efi_descriptor> d;
@@ -569,7 +695,7 @@ TEST(FirmwareMapReference, RandomMapsMatchAFrameByFrameReference) {
     for (int i = 0; i < count; i++) {
       uint64_t base = (rng() % (kFrames * kFrame));
       if (rng() % 2) base &= ~(kFrame - 1);
-      d.push_back(Desc(types[rng() % 10], base, rng() % 9, 0));
+      d.push_back(Desc(types[rng() % 10], base, rng() % 9, attrs[rng() % 4]));
     }
     unsigned bits = (rng() % 4 == 0) ? 18 : 52;  // 2^18 = 64 frames: half the space is beyond the width
     NormalizedMap n = Normalize(d, bits);
@@ -578,6 +704,12 @@ TEST(FirmwareMapReference, RandomMapsMatchAFrameByFrameReference) {
       if (x.number_of_pages == 0) continue;
       uint64_t b = x.physical_start, e = b + x.number_of_pages * kFrame;
       int t = mm_region_type_from_efi(x.type);
+      bool allocatable = t == MM_REGION_USABLE || t == MM_REGION_BOOT_SERVICES || t == MM_REGION_LOADER;
+      if (t == MM_REGION_USABLE && (x.attribute & MM_EFI_MEMORY_SP)) {
+        t = MM_REGION_SOFT_RESERVED;
+      } else if (allocatable && !(x.attribute & MM_EFI_MEMORY_WB)) {
+        t = MM_REGION_RESERVED;
+      }
       for (uint64_t f = 0; f < want.size(); f++) {
         uint64_t fb = f * kFrame, fe = fb + kFrame;
         if (fe > (1ull << bits)) continue;
@@ -599,7 +731,8 @@ TEST(FirmwareMapReference, RandomMapsMatchAFrameByFrameReference) {
       ASSERT_EQ(r.end % kFrame, 0u);
       if (prev) {
         ASSERT_LE(prev->end, r.base) << round;
-        ASSERT_FALSE(prev->end == r.base && prev->type == r.type) << "unmerged neighbours, round " << round;
+        ASSERT_FALSE(prev->end == r.base && prev->type == r.type && prev->attribute == r.attribute)
+            << "unmerged neighbours, round " << round;
       }
       prev = &r;
       for (uint64_t a = r.base; a < r.end; a += kFrame) {

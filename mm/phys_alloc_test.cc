@@ -814,6 +814,7 @@ TEST_F(PhysAlloc, InitFromPlanAndCarvePipeline) {
     d.type = type;
     d.physical_start = base;
     d.number_of_pages = pages;
+    d.attribute = MM_EFI_MEMORY_WB;  // RAM without write-back never reaches the allocator
     return d;
   };
   descs.push_back(desc(MM_EFI_CONVENTIONAL_MEMORY, 0x100000, 0x7f00));

@@ -3,8 +3,8 @@
 // Flags (set by the boot_test macro in BUILD.bazel): --runner=, --esp=, --arch=, --cmdline=,
 // --expect_status=N, --expect=handoff|panic, --timeout=SECONDS, --exit=device|firmware (the runner's option),
 // --expect_el=N (AArch64: the exception level boot.start must report; 0: none, as on x86),
-// --expect_levels=N (paging.installed levels=N, x86: 4 or 5; 0: not checked), and --qemu=ARG (repeatable,
-// passed to QEMU).
+// --expect_levels=N (paging.installed levels=N, x86: 4 or 5; 0: not checked), --ram_above_4g=0|1 (the machine
+// has RAM above 4 GiB that must be managed and mapped) and --qemu=ARG (repeatable, passed to QEMU).
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -25,6 +25,7 @@ struct Config {
   int expect_status = 0;
   int expect_el = 0;
   int expect_levels = 0;
+  bool ram_above_4g = false;
   int timeout = 240;
   std::vector<std::string> qemu;
 };
@@ -234,6 +235,27 @@ TEST(Handoff, PagingLevelsMatchTheModeTheCpuWasHandedIn) {
   }
 }
 
+// RAM past the PCI hole: the allocator holds free memory above 4 GiB (mm.summary highest_free_end=) and the
+// kernel's own tables map that memory as normal RAM (the debug paging.range lines).
+TEST(Handoff, RamAboveFourGibIsManagedAndMapped) {
+  if (!ExpectHandoff() || !g_config.ram_above_4g) GTEST_SKIP() << "only for boots with RAM above 4 GiB";
+  const uint64_t k4G = 0x100000000ull;
+  auto summary = First(g_events, "mm.summary");
+  ASSERT_TRUE(summary.has_value()) << LogTail();
+  ASSERT_TRUE(summary->has("highest_free_end")) << LogTail();
+  uint64_t top = summary->num("highest_free_end");
+  EXPECT_GT(top, k4G) << "no free memory above 4 GiB: RAM past the PCI hole is not managed";
+  auto ranges = All(g_events, "paging.range");
+  ASSERT_FALSE(ranges.empty()) << "the debug cmdline must print every mapped range" << LogTail();
+  EXPECT_EQ(ranges.size(), First(g_events, "paging.installed")->num("ranges"));
+  bool mapped = false;
+  for (const auto& r : ranges) {
+    mapped |= r.str("type") == "normal" && r.num("base") <= top - 4096 && top <= r.num("end");
+  }
+  EXPECT_TRUE(mapped) << "the highest free frame (below 0x" << std::hex << top << ") is not in a normal paging.range"
+                      << LogTail();
+}
+
 TEST(Handoff, SelfTestPassesAndEveryStageReportsCycles) {
   if (!ExpectHandoff()) GTEST_SKIP();
   auto st = First(g_events, "mm.selftest");
@@ -335,6 +357,7 @@ int main(int argc, char** argv) {
     else if (a.rfind("--exit=", 0) == 0) g_config.exit = val("--exit=");
     else if (a.rfind("--expect_el=", 0) == 0) g_config.expect_el = std::atoi(val("--expect_el=").c_str());
     else if (a.rfind("--expect_levels=", 0) == 0) g_config.expect_levels = std::atoi(val("--expect_levels=").c_str());
+    else if (a.rfind("--ram_above_4g=", 0) == 0) g_config.ram_above_4g = val("--ram_above_4g=") == "1";
     else if (a.rfind("--qemu=", 0) == 0) g_config.qemu.push_back(val("--qemu="));
     else {
       std::fprintf(stderr, "boot_test: unknown flag %s\n", a.c_str());

@@ -74,6 +74,11 @@ uint32_t memmap_efi_type_of_e820(uint32_t e820_type) {
   }
 }
 
+// e820 carries no attributes, but its RAM type means write-back RAM (the OS maps "usable" write-back): the
+// converted descriptor says so with EFI_MEMORY_WB (0x8, UEFI 2.10 7.2), since mm/ hands out only memory that
+// has it. Every other e820 type gets no attribute bits.
+uint64_t memmap_efi_attribute_of_e820(uint32_t e820_type) { return e820_type == 1 ? 0x8u : 0; }
+
 static memmap_class class_of_e820_type(uint32_t e820_type) {
   switch (e820_type) {
     case 1: return MEMMAP_CLASS_CONVENTIONAL;
@@ -437,7 +442,7 @@ static bool parse_e820_line(cursor *c, memmap_entry *e) {
   }
   e->raw_type = type;
   e->efi_type = memmap_efi_type_of_e820(type);
-  e->attribute = 0;
+  e->attribute = memmap_efi_attribute_of_e820(type);
   e->cls = class_of_e820_type(type);
   return true;
 }

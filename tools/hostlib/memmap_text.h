@@ -63,13 +63,15 @@ memmap_class memmap_class_of_efi_type(uint32_t efi_type);
 // 3 ACPI data -> 9, 4 ACPI NVS -> 10, 5 unusable -> 8, 7 and 12 persistent -> 14,
 // 0xefffffff soft reserved -> 0; any other type N -> MEMMAP_E820_OEM_BASE | N.
 uint32_t memmap_efi_type_of_e820(uint32_t e820_type);
+// The EFI attribute bits an e820 type stands for: usable (1) is write-back RAM, EFI_MEMORY_WB (0x8); others 0.
+uint64_t memmap_efi_attribute_of_e820(uint32_t e820_type);
 
 typedef struct memmap_entry {
   uint64_t base;  // as printed
   uint64_t end;   // exclusive (inclusive ends are converted), as printed: may be unaligned for e820
   uint32_t efi_type;   // EFI_MEMORY_TYPE (e820 types converted by memmap_efi_type_of_e820)
   uint32_t raw_type;   // the number the line carried (e820 type for e820, EFI type otherwise)
-  uint64_t attribute;  // EFI attribute bits (0 for e820)
+  uint64_t attribute;  // EFI attribute bits (for e820: memmap_efi_attribute_of_e820)
   memmap_class cls;
   unsigned line;  // 1-based line number in the input
 } memmap_entry;

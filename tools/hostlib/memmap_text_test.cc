@@ -141,6 +141,20 @@ TEST(MemmapParse, E820ModernFormIsInclusive) {
   EXPECT_EQ(p.map.entries[5].cls, MEMMAP_CLASS_UNUSABLE);
 }
 
+TEST(MemmapParse, E820UsableIsWriteBackRamAndOtherTypesHaveNoAttributes) {
+  Parsed p;
+  Parse(
+      "BIOS-e820: [mem 0x0000000000100000-0x000000007fffffff] usable\n"
+      "BIOS-e820: [mem 0x00000000a4a4b000-0x00000000a4cf2fff] ACPI data\n"
+      "BIOS-e820: [mem 0x00000000a609a000-0x00000000a61fefff] reserved\n",
+      &p);
+  ASSERT_TRUE(p.ok) << p.err.message;
+  ASSERT_EQ(p.map.count, 3u);
+  EXPECT_EQ(p.map.entries[0].attribute, 0x8u) << "EFI_MEMORY_WB";
+  EXPECT_EQ(p.map.entries[1].attribute, 0u);
+  EXPECT_EQ(p.map.entries[2].attribute, 0u);
+}
+
 TEST(MemmapParse, E820OldFormIsExclusiveAndMayBeUnaligned) {
   Parsed p;
   Parse("BIOS-provided physical RAM map:\n"

@@ -229,6 +229,38 @@ TEST(Mmreplay, ForcedFormatIgnoresOtherLines) {
   EXPECT_NE(r.err.find("no e820 memory map lines"), std::string::npos) << r.err;
 }
 
+// EFI attributes (issue 9 item 8): specific-purpose RAM is soft reserved, RAM without write-back is reserved;
+// neither is handed out, and the text, JSON and SVG say so.
+TEST(Mmreplay, SpecificPurposeAndNonWriteBackRamAreReportedAndNeverAllocated) {
+  const std::string map = std::string(kTestdata) + "synthetic/efi-specific-purpose-and-uncached.txt";
+  ToolRun text = RunTool(map);
+  ASSERT_EQ(text.status, 0) << text.err;
+  EXPECT_NE(text.out.find("Attributes: soft_reserved 1 (EFI_MEMORY_SP, 1 GiB never allocated), not_write_back 1 "
+                          "(RAM without EFI_MEMORY_WB, reserved)"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("0x0000000100000000-0x0000000140000000  soft_reserved"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("0x0000000140000000-0x0000000141000000  reserved"), std::string::npos) << text.out;
+
+  std::string svg_path = TempPath("attrs.svg");
+  ToolRun json = RunTool("--json --svg=" + svg_path + " " + map);
+  ASSERT_EQ(json.status, 0) << json.err;
+  EXPECT_EQ(JsonNumber(json.out, "attributes", "soft_reserved"), 1u);
+  EXPECT_EQ(JsonNumber(json.out, "attributes", "not_write_back"), 1u);
+  EXPECT_EQ(JsonNumber(json.out, "region_bytes", "soft_reserved"), 1ull << 30);
+  EXPECT_EQ(JsonString(json.out, "invariants"), "ok");
+  EXPECT_EQ(JsonString(json.out, "selftest"), "ok");
+  // Managed frames: the usable RAM only, nothing of [4 GiB, 4 GiB + 1 GiB + 16 MiB); reclaimable: the 8 MiB of
+  // boot services data (the boot services page at 0 is the null page's).
+  const uint64_t usable = (0xa0000 - 0x1000) + (0x40000000 - 0x100000) + (0x180000000 - 0x141000000);
+  const uint64_t reclaimable = 0x800000;
+  EXPECT_EQ(JsonNumber(json.out, "allocator", "managed_frames") * 4096, usable) << json.out;
+  EXPECT_EQ(JsonNumber(json.out, "allocator", "reclaimable_frames") * 4096, reclaimable) << json.out;
+  std::string svg = ReadFile(svg_path);
+  EXPECT_NE(svg.find("soft reserved (EFI_MEMORY_SP)"), std::string::npos) << "legend names the type";
+  EXPECT_NE(svg.find("data-type=\"soft_reserved\""), std::string::npos);
+}
+
 // ---- goldens: one map per format ----
 
 struct Golden {

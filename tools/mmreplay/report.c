@@ -55,7 +55,16 @@ void report_json(FILE *out, const char *source, const replay_result *r) {
           ", \"beyond_phys_width\": %" PRIu64 "}",
           m->unsorted, m->overlaps, r->repairs.trimmed, m->unknown_types, m->zero_length, r->repairs.rounded_out,
           m->beyond_phys_width);
+  fprintf(out, ", \"attributes\": {\"soft_reserved\": %" PRIu64 ", \"not_write_back\": %" PRIu64 "}", m->soft_reserved,
+          m->not_write_back);
   fprintf(out, ", \"regions\": %" PRIu64, r->map.region_count);
+  uint64_t region_bytes[MM_REGION_TYPE_COUNT];
+  replay_region_bytes(r, region_bytes);
+  fputs(", \"region_bytes\": {", out);
+  for (int t = 0; t < MM_REGION_TYPE_COUNT; t++) {
+    fprintf(out, "%s\"%s\": %" PRIu64, t ? ", " : "", mm_region_type_name((mm_region_type)t), region_bytes[t]);
+  }
+  fputc('}', out);
   fprintf(out,
           ", \"plan\": {\"free_slots\": %" PRIu64 ", \"reserved_slots\": %" PRIu64
           ", \"conventional_regions\": %" PRIu64 ", \"reservations\": %" PRIu64 "}",
@@ -129,6 +138,14 @@ void report_text(FILE *out, const char *source, const replay_result *r, bool ver
           ", unknown_types %" PRIu64 ", zero_length %" PRIu64 ", beyond_phys_width %" PRIu64 "\n",
           m->unsorted, m->overlaps, r->repairs.trimmed, r->repairs.rounded_out, m->unknown_types, m->zero_length,
           m->beyond_phys_width);
+  if ((m->soft_reserved | m->not_write_back) != 0) {  // only maps that have them (EFI attributes, UEFI 2.10 7.2)
+    uint64_t bytes[MM_REGION_TYPE_COUNT];
+    replay_region_bytes(r, bytes);
+    fprintf(out,
+            "Attributes: soft_reserved %" PRIu64 " (EFI_MEMORY_SP, %s never allocated), not_write_back %" PRIu64
+            " (RAM without EFI_MEMORY_WB, reserved)\n",
+            m->soft_reserved, report_human_size(bytes[MM_REGION_SOFT_RESERVED], h, sizeof h), m->not_write_back);
+  }
 
   if (r->map.regions != NULL) {
     fprintf(out, "\nNormalized map: %" PRIu64 " regions\n", r->map.region_count);

@@ -47,6 +47,7 @@ static const struct {
     [MM_REGION_BOOT_SERVICES] = {"#a5d6a7", "#1b1b1b", "boot services (reclaimable)"},
     [MM_REGION_LOADER] = {"#ffd54f", "#1b1b1b", "loader (reclaimable)"},
     [MM_REGION_ACPI_RECLAIM] = {"#81d4fa", "#1b1b1b", "ACPI reclaim"},
+    [MM_REGION_SOFT_RESERVED] = {"#00897b", "#ffffff", "soft reserved (EFI_MEMORY_SP)"},
     [MM_REGION_PERSISTENT] = {"#7e57c2", "#ffffff", "persistent"},
     [MM_REGION_UNUSABLE] = {"#e53935", "#ffffff", "unusable"},
     [MM_REGION_ACPI_NVS] = {"#0277bd", "#ffffff", "ACPI NVS"},
@@ -216,6 +217,16 @@ static void emit_header(FILE *out, const char *source, const replay_result *r, d
           ", zero length %" PRIu64 "; invariants %s, self-test %s</text>\n",
           MARGIN, y + 34, r->plan.free_slots, r->plan.reserved_slots, m->unsorted, m->overlaps, r->repairs.trimmed,
           m->unknown_types, m->zero_length, r->invariants_ok ? "ok" : "FAILED", r->selftest_ok ? "ok" : "FAILED");
+  if ((m->soft_reserved | m->not_write_back) != 0) {  // only maps that have them: older pictures stay as they were
+    uint64_t bytes[MM_REGION_TYPE_COUNT];
+    replay_region_bytes(r, bytes);
+    fprintf(out,
+            "<text x=\"%.0f\" y=\"%.0f\" class=\"sub\">attributes: %" PRIu64
+            " specific-purpose descriptors, soft reserved %s (never allocated); %" PRIu64
+            " RAM descriptors without write-back (reserved)</text>\n",
+            MARGIN, y + 50, m->soft_reserved, report_human_size(bytes[MM_REGION_SOFT_RESERVED], a, sizeof a),
+            m->not_write_back);
+  }
 }
 
 // Legend swatches; returns the height used.

@@ -14,12 +14,14 @@ import xml.etree.ElementTree as ET
 TOOL = "tools/mmreplay/mmreplay"
 TESTDATA = "tools/mmreplay/testdata"
 SVG_NS = "{http://www.w3.org/2000/svg}"
-REGION_TYPES = {"usable", "boot_services", "loader", "acpi_reclaim", "persistent", "unusable", "acpi_nvs",
-                "runtime_services", "mmio", "reserved"}
+REGION_TYPES = {"usable", "boot_services", "loader", "acpi_reclaim", "soft_reserved", "persistent", "unusable",
+                "acpi_nvs", "runtime_services", "mmio", "reserved"}
 REQUIRED = {
     "bytes": ["conventional", "boot_services", "loader", "runtime_services", "acpi_reclaim", "acpi_nvs", "mmio",
               "reserved", "persistent", "unusable", "other"],
     "repairs": ["unsorted", "overlaps", "trimmed", "unknown_types", "zero_length"],
+    "attributes": ["soft_reserved", "not_write_back"],
+    "region_bytes": sorted(REGION_TYPES),
     "plan": ["free_slots", "reserved_slots"],
     "allocator": ["free_frames", "reserved_frames", "free_runs", "bookkeeping_bytes"],
 }
