@@ -82,6 +82,9 @@ typedef struct arch_map_range {
   phys_addr_t end;   // exclusive, frame aligned
   arch_mem_type type;
   bool executable;  // false => NX (x86, when supported) / PXN+UXN (AArch64)
+  // true => no writes at any privilege level: x86 leaves R/W (bit 1) clear, which binds the kernel because
+  // arch_paging_activate sets CR0.WP; AArch64 sets AP[2]. false (zero-init) => writable, as before the flag.
+  bool read_only;
 } arch_map_range;
 
 // Where page-table frames come from (the runtime allocator, through with_runtime_allocator). The builder

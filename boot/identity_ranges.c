@@ -31,7 +31,7 @@ uint64_t identity_ranges_max(const identity_inputs *in) {
 // (reserved, unusable, or EFI_MEMORY_RP). MMIO is device memory whatever it claims; other regions are normal
 // (write-back) only with EFI_MEMORY_WB, else write-combining with EFI_MEMORY_WC, else device (uncached: UC, UCE,
 // WT-only and no cacheability bit at all are all mapped uncached, the one type both architectures have that is
-// never wrong for them). XP needs nothing: map regions are never executable. RO is not honoured, see the header.
+// never wrong for them). XP needs nothing: map regions are never executable. RO: identity_region_read_only.
 bool identity_region_mapping(const mm_region *r, arch_mem_type *type) {
   if (r->type == MM_REGION_RESERVED || r->type == MM_REGION_UNUSABLE) return false;
   if ((r->attribute & MM_EFI_MEMORY_RP) != 0) return false;
@@ -47,6 +47,27 @@ bool identity_region_mapping(const mm_region *r, arch_mem_type *type) {
   return true;
 }
 
+// EFI_MEMORY_RO (UEFI 2.10, 7.2: "physical memory that is read-only"; a Memory Attributes table puts it on
+// runtime code) maps the region read-only, except on memory the allocator hands out now or after reclaiming it
+// (usable, boot services, loader, ACPI reclaim): the kernel writes every frame it allocates, so such a region
+// stays writable whatever the attribute says.
+bool identity_region_read_only(const mm_region *r) {
+  if ((r->attribute & MM_EFI_MEMORY_RO) == 0) return false;
+  switch (r->type) {
+    case MM_REGION_USABLE:
+    case MM_REGION_BOOT_SERVICES:
+    case MM_REGION_LOADER:
+    case MM_REGION_ACPI_RECLAIM:
+      return false;
+    default:
+      return true;
+  }
+}
+
+// The sweep event's tag carries executability (bit 0) and read-only (bit 1); tag32 the arch_mem_type.
+#define TAG_EXEC 1u
+#define TAG_READ_ONLY 2u
+
 typedef struct identity_builder {
   mm_sweep_event *events;
   uint64_t event_count;
@@ -55,15 +76,16 @@ typedef struct identity_builder {
 } identity_builder;
 
 static void identity_add(identity_builder *b, phys_addr_t base, uint64_t bytes, arch_mem_type type, bool exec,
-                         uint8_t priority) {
+                         bool read_only, uint8_t priority) {
   if (bytes == 0) return;
   phys_addr_t end = base + bytes < base ? UINT64_MAX : base + bytes;  // clipped at 2^64
   base &= ~MM_FRAME_MASK;
   end = end > (UINT64_MAX & ~MM_FRAME_MASK) ? (UINT64_MAX & ~MM_FRAME_MASK) : (end + MM_FRAME_MASK) & ~MM_FRAME_MASK;
   if (base < MM_FRAME_SIZE) base = MM_FRAME_SIZE;  // page 0 stays unmapped
   if (end <= base) return;
-  mm_sweep_event start = {base, exec, (uint32_t)type, priority, 1, {0, 0}};
-  mm_sweep_event stop = {end, exec, (uint32_t)type, priority, 0, {0, 0}};
+  uint64_t tag = (exec ? TAG_EXEC : 0u) | (read_only ? TAG_READ_ONLY : 0u);
+  mm_sweep_event start = {base, tag, (uint32_t)type, priority, 1, {0, 0}};
+  mm_sweep_event stop = {end, tag, (uint32_t)type, priority, 0, {0, 0}};
   b->events[b->event_count++] = start;
   b->events[b->event_count++] = stop;
 }
@@ -71,15 +93,16 @@ static void identity_add(identity_builder *b, phys_addr_t base, uint64_t bytes, 
 static void identity_emit(void *ctx, uint64_t base, uint64_t end, const mm_sweep_event *owner) {
   identity_builder *b = ctx;
   arch_mem_type type = (arch_mem_type)owner->tag32;
-  bool exec = owner->tag != 0;
+  bool exec = (owner->tag & TAG_EXEC) != 0;
+  bool read_only = (owner->tag & TAG_READ_ONLY) != 0;
   if (b->count > 0) {
     arch_map_range *last = &b->out[b->count - 1];
-    if (last->end == base && last->type == type && last->executable == exec) {
+    if (last->end == base && last->type == type && last->executable == exec && last->read_only == read_only) {
       last->end = end;
       return;
     }
   }
-  b->out[b->count++] = (arch_map_range){base, end, type, exec};
+  b->out[b->count++] = (arch_map_range){base, end, type, exec, read_only};
 }
 
 mm_status identity_ranges_build(const identity_inputs *in, void *scratch, uint64_t scratch_bytes,
@@ -96,14 +119,16 @@ mm_status identity_ranges_build(const identity_inputs *in, void *scratch, uint64
   for (uint64_t i = 0; i < map->region_count; i++) {
     const mm_region *r = &map->regions[i];
     arch_mem_type type;
-    if (identity_region_mapping(r, &type)) identity_add(&b, r->base, r->end - r->base, type, false, PRIO_MAP);
+    if (identity_region_mapping(r, &type)) {
+      identity_add(&b, r->base, r->end - r->base, type, false, identity_region_read_only(r), PRIO_MAP);
+    }
   }
   for (uint64_t i = 0; i < in->mmio_count; i++) {
     const arch_map_range *m = &in->mmio[i];
-    if (m->end > m->base) identity_add(&b, m->base, m->end - m->base, ARCH_MEM_DEVICE, false, PRIO_ARCH_MMIO);
+    if (m->end > m->base) identity_add(&b, m->base, m->end - m->base, ARCH_MEM_DEVICE, false, false, PRIO_ARCH_MMIO);
   }
-  identity_add(&b, in->framebuffer_base, in->framebuffer_size, ARCH_MEM_FRAMEBUFFER, false, PRIO_FRAMEBUFFER);
-  identity_add(&b, in->image_base, in->image_size, ARCH_MEM_NORMAL, true, PRIO_IMAGE);
+  identity_add(&b, in->framebuffer_base, in->framebuffer_size, ARCH_MEM_FRAMEBUFFER, false, false, PRIO_FRAMEBUFFER);
+  identity_add(&b, in->image_base, in->image_size, ARCH_MEM_NORMAL, true, false, PRIO_IMAGE);
 
   mm_sweep_sort(events, events + b.event_count, b.event_count);
   mm_sweep(events, b.event_count, identity_emit, &b);

@@ -7,14 +7,15 @@
 //               unmapped so a stray access faults. The memory type comes from the EFI attributes
 //               (identity_region_mapping): MMIO is device memory; otherwise EFI_MEMORY_WB -> normal write-back,
 //               else EFI_MEMORY_WC -> write-combining (ARCH_MEM_FRAMEBUFFER), else device (uncached). No map
-//               region is executable, so EFI_MEMORY_XP needs nothing. EFI_MEMORY_RO is NOT honoured: arch_map_range
-//               has no read-only flag and adding one means changing both architectures' table builders; RO
-//               ranges (runtime code under a Memory Attributes table) are mapped writable, as before;
-//   priority 2  the framebuffer (write-combining);
-//   priority 3  the architecture's MMIO (device);
-//   priority 4  the kernel image, normal and the only executable range (text and data share one range).
-// Page 0 is never mapped, so a null dereference faults. Neighbours with the same type and executability are
-// merged.
+//               region is executable, so EFI_MEMORY_XP needs nothing. EFI_MEMORY_RO maps the region read-only
+//               (arch_map_range.read_only; identity_region_read_only), except memory the allocator hands out
+//               (usable, boot services, loader, ACPI reclaim), which stays writable;
+//   priority 2  the framebuffer (write-combining, writable);
+//   priority 3  the architecture's MMIO (device, writable);
+//   priority 4  the kernel image, normal, writable and the only executable range (text and data share one
+//               range); it outranks an RO map region it overlaps.
+// Page 0 is never mapped, so a null dereference faults. Neighbours with the same type, executability and
+// read-only flag are merged.
 #ifndef BOOT_IDENTITY_RANGES_H
 #define BOOT_IDENTITY_RANGES_H
 
@@ -33,6 +34,10 @@ typedef struct identity_inputs {
 
 // How map region `r` is mapped (the priority-1 rule above): true and *type set, or false when it is not mapped.
 bool identity_region_mapping(const mm_region *r, arch_mem_type *type);
+
+// Whether a mapped map region `r` is mapped read-only: it carries EFI_MEMORY_RO and is not memory the allocator
+// hands out (usable, boot services, loader, ACPI reclaim).
+bool identity_region_read_only(const mm_region *r);
 
 // Scratch bytes identity_ranges_build needs for these inputs, and the most ranges it can produce (the size of
 // the output array to pass). 0 when the counts overflow.

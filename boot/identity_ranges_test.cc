@@ -62,8 +62,16 @@ struct Want {
   bool mapped;
   arch_mem_type type;
   bool exec;
-  bool operator==(const Want &o) const { return mapped == o.mapped && (!mapped || (type == o.type && exec == o.exec)); }
+  bool read_only = false;
+  bool operator==(const Want &o) const {
+    return mapped == o.mapped && (!mapped || (type == o.type && exec == o.exec && read_only == o.read_only));
+  }
 };
+
+// The allocator hands these out (now or after reclaiming them), so EFI_MEMORY_RO does not make them read-only.
+bool Allocatable(mm_region_type t) {
+  return t == MM_REGION_USABLE || t == MM_REGION_BOOT_SERVICES || t == MM_REGION_LOADER || t == MM_REGION_ACPI_RECLAIM;
+}
 
 Want Reference(const identity_inputs &in, uint64_t frame) {
   if (frame < kF) return {false, ARCH_MEM_NORMAL, false};
@@ -79,9 +87,10 @@ Want Reference(const identity_inputs &in, uint64_t frame) {
     const mm_region &r = in.map->regions[i];
     if (r.base <= frame && frame < r.end) {
       if (r.type == MM_REGION_RESERVED || r.type == MM_REGION_UNUSABLE || (r.attribute & MM_EFI_MEMORY_RP)) break;
-      if (r.type == MM_REGION_MMIO) return {true, ARCH_MEM_DEVICE, false};
-      if (r.attribute & MM_EFI_MEMORY_WB) return {true, ARCH_MEM_NORMAL, false};
-      return {true, (r.attribute & MM_EFI_MEMORY_WC) ? ARCH_MEM_FRAMEBUFFER : ARCH_MEM_DEVICE, false};
+      bool ro = (r.attribute & MM_EFI_MEMORY_RO) != 0 && !Allocatable(r.type);
+      if (r.type == MM_REGION_MMIO) return {true, ARCH_MEM_DEVICE, false, ro};
+      if (r.attribute & MM_EFI_MEMORY_WB) return {true, ARCH_MEM_NORMAL, false, ro};
+      return {true, (r.attribute & MM_EFI_MEMORY_WC) ? ARCH_MEM_FRAMEBUFFER : ARCH_MEM_DEVICE, false, ro};
     }
   }
   return {false, ARCH_MEM_NORMAL, false};
@@ -89,7 +98,7 @@ Want Reference(const identity_inputs &in, uint64_t frame) {
 
 Want Lookup(const std::vector<arch_map_range> &ranges, uint64_t frame) {
   for (const auto &r : ranges) {
-    if (r.base <= frame && frame < r.end) return {true, r.type, r.executable};
+    if (r.base <= frame && frame < r.end) return {true, r.type, r.executable, r.read_only};
   }
   return {false, ARCH_MEM_NORMAL, false};
 }
@@ -101,7 +110,8 @@ void ExpectWellFormed(const std::vector<arch_map_range> &ranges) {
     EXPECT_EQ(ranges[i].end % kF, 0u);
     if (i > 0) {
       EXPECT_LE(ranges[i - 1].end, ranges[i].base) << "sorted and disjoint";
-      bool same = ranges[i - 1].type == ranges[i].type && ranges[i - 1].executable == ranges[i].executable;
+      bool same = ranges[i - 1].type == ranges[i].type && ranges[i - 1].executable == ranges[i].executable &&
+                  ranges[i - 1].read_only == ranges[i].read_only;
       EXPECT_FALSE(ranges[i - 1].end == ranges[i].base && same) << "touching neighbours of one kind are merged";
     }
   }
@@ -141,7 +151,7 @@ TEST(IdentityRanges, TheImageIsTheOnlyExecutableRangeAndSplitsTheRamAroundIt) {
 
 TEST(IdentityRanges, FramebufferAndArchMmioWinOverTheMapAndAreMappedWhereTheMapSaysNothing) {
   Map m({Region(0x100000, 0x10000000, MM_REGION_USABLE), Region(0x10000000, 0x20000000, MM_REGION_RESERVED)});
-  arch_map_range mmio[1] = {{0x9000000, 0x9001000, ARCH_MEM_NORMAL, true}};  // type and exec ignored
+  arch_map_range mmio[1] = {{0x9000000, 0x9001000, ARCH_MEM_NORMAL, true, true}};  // type, exec, ro ignored
   identity_inputs in = Inputs(m);
   in.mmio = mmio;
   in.mmio_count = 1;
@@ -184,6 +194,8 @@ TEST(IdentityRanges, MatchesThePerFrameReferenceOnRandomInputs) {
   const mm_region_type types[] = {MM_REGION_USABLE,        MM_REGION_RESERVED,        MM_REGION_MMIO,
                                   MM_REGION_UNUSABLE,      MM_REGION_BOOT_SERVICES,   MM_REGION_ACPI_NVS,
                                   MM_REGION_SOFT_RESERVED, MM_REGION_RUNTIME_SERVICES};
+  // Every frame is also checked for read_only against Reference (RO on runtime, NVS, MMIO... but not on
+  // memory the allocator hands out).
   const uint64_t attrs[] = {kRamAttr,
                             kRamAttr,
                             MM_EFI_MEMORY_UC,
@@ -207,7 +219,7 @@ TEST(IdentityRanges, MatchesThePerFrameReferenceOnRandomInputs) {
     in.mmio_count = rng() % 3;
     for (uint64_t i = 0; i < in.mmio_count; i++) {
       uint64_t b = (rng() % 64) * kF;
-      mmio[i] = {b, b + (1 + rng() % 4) * kF, ARCH_MEM_DEVICE, false};
+      mmio[i] = {b, b + (1 + rng() % 4) * kF, ARCH_MEM_DEVICE, false, false};
     }
     in.mmio = mmio;
     if (rng() % 2) {
@@ -270,9 +282,64 @@ TEST(IdentityRangesAttributes, ExecuteProtectedAndReadOnlyRegionsAreMappedNotExe
          Region(0x200000, 0x300000, MM_REGION_RUNTIME_SERVICES, kRamAttr | MM_EFI_MEMORY_RO)});
   Built b = Build(Inputs(m));
   ASSERT_EQ(b.status, MM_OK);
-  ASSERT_EQ(b.ranges.size(), 1u);  // same type and executability: merged
-  EXPECT_EQ(b.ranges[0].type, ARCH_MEM_NORMAL);
-  EXPECT_FALSE(b.ranges[0].executable);
+  ASSERT_EQ(b.ranges.size(), 2u);  // same type and executability, but only the second is read-only
+  for (const auto &r : b.ranges) {
+    EXPECT_EQ(r.type, ARCH_MEM_NORMAL);
+    EXPECT_FALSE(r.executable);
+  }
+}
+
+TEST(IdentityRangesAttributes, ReadOnlyRegionYieldsAReadOnlyRangeAndItsWritableNeighbourStaysWritable) {
+  Map m({Region(0x100000, 0x200000, MM_REGION_RUNTIME_SERVICES, kRamAttr | MM_EFI_MEMORY_XP),
+         Region(0x200000, 0x300000, MM_REGION_RUNTIME_SERVICES, kRamAttr | MM_EFI_MEMORY_RO)});
+  Built b = Build(Inputs(m));
+  ASSERT_EQ(b.status, MM_OK);
+  ExpectWellFormed(b.ranges);
+  ASSERT_EQ(b.ranges.size(), 2u) << "a read-only range is never merged into a writable neighbour";
+  EXPECT_EQ(b.ranges[0].end, 0x200000u);
+  EXPECT_FALSE(b.ranges[0].read_only);
+  EXPECT_EQ(b.ranges[1].base, 0x200000u);
+  EXPECT_EQ(b.ranges[1].end, 0x300000u);
+  EXPECT_TRUE(b.ranges[1].read_only);
+}
+
+TEST(IdentityRangesAttributes, TouchingReadOnlyRegionsMergeIntoOneReadOnlyRange) {
+  Map m({Region(0x100000, 0x200000, MM_REGION_RUNTIME_SERVICES, kRamAttr | MM_EFI_MEMORY_RO),
+         Region(0x200000, 0x300000, MM_REGION_ACPI_NVS, kRamAttr | MM_EFI_MEMORY_RO)});
+  Built b = Build(Inputs(m));
+  ASSERT_EQ(b.status, MM_OK);
+  ASSERT_EQ(b.ranges.size(), 1u);
+  EXPECT_TRUE(b.ranges[0].read_only);
+}
+
+TEST(IdentityRangesAttributes, ReadOnlyAttributeOnMemoryTheAllocatorHandsOutStaysWritable) {
+  for (mm_region_type t : {MM_REGION_USABLE, MM_REGION_BOOT_SERVICES, MM_REGION_LOADER, MM_REGION_ACPI_RECLAIM}) {
+    Map m({Region(0x100000, 0x200000, t, kRamAttr | MM_EFI_MEMORY_RO)});
+    Built b = Build(Inputs(m));
+    ASSERT_EQ(b.status, MM_OK);
+    ASSERT_EQ(b.ranges.size(), 1u);
+    EXPECT_FALSE(b.ranges[0].read_only) << "region type " << t;
+  }
+}
+
+TEST(IdentityRangesAttributes, ImageFramebufferAndArchMmioOverAReadOnlyRegionAreWritable) {
+  Map m({Region(0x100000, 0x1000000, MM_REGION_RUNTIME_SERVICES, kRamAttr | MM_EFI_MEMORY_RO)});
+  arch_map_range mmio[1] = {{0x400000, 0x401000, ARCH_MEM_DEVICE, false, false}};
+  identity_inputs in = Inputs(m);
+  in.mmio = mmio;
+  in.mmio_count = 1;
+  in.framebuffer_base = 0x800000;
+  in.framebuffer_size = 0x100000;
+  in.image_base = 0x200000;
+  in.image_size = 0x50000;
+  Built b = Build(in);
+  ASSERT_EQ(b.status, MM_OK);
+  ExpectWellFormed(b.ranges);
+  EXPECT_TRUE((Lookup(b.ranges, 0x100000) == Want{true, ARCH_MEM_NORMAL, false, true}));
+  EXPECT_TRUE((Lookup(b.ranges, 0x200000) == Want{true, ARCH_MEM_NORMAL, true, false})) << "the image";
+  EXPECT_TRUE((Lookup(b.ranges, 0x400000) == Want{true, ARCH_MEM_DEVICE, false, false})) << "arch MMIO";
+  EXPECT_TRUE((Lookup(b.ranges, 0x800000) == Want{true, ARCH_MEM_FRAMEBUFFER, false, false})) << "framebuffer";
+  EXPECT_TRUE((Lookup(b.ranges, 0x900000) == Want{true, ARCH_MEM_NORMAL, false, true}));
 }
 
 TEST(IdentityRangesAttributes, SoftReservedMemoryIsMappedByItsAttributes) {
@@ -293,7 +360,7 @@ TEST(IdentityRanges, TooLittleScratchOrOutputIsRefusedAndLeavesTheOutputUntouche
   Map m({Region(0x100000, 0x200000, MM_REGION_USABLE)});
   identity_inputs in = Inputs(m);
   std::vector<uint64_t> scratch(identity_ranges_scratch_bytes(&in) / 8);
-  std::vector<arch_map_range> out(identity_ranges_max(&in), arch_map_range{7, 7, ARCH_MEM_DEVICE, true});
+  std::vector<arch_map_range> out(identity_ranges_max(&in), arch_map_range{7, 7, ARCH_MEM_DEVICE, true, true});
   uint64_t n = 99;
   EXPECT_EQ(identity_ranges_build(&in, scratch.data(), scratch.size() * 8 - 8, out.data(), out.size(), &n),
             MM_ERR_STORAGE_TOO_SMALL);

@@ -16,7 +16,8 @@
 //     PXN[53], UXN or XN[54].
 //   "Stage 1 data access permissions": in the EL1&0 and EL2&0 regimes AP[1] = 0 keeps EL0 out (and an
 //     EL0-writable page would be PXN for EL1); in the EL2 regime without VHE (one VA range, one privilege
-//     level) AP[1] is RES1, bit 54 is XN and PXN is RES0.
+//     level) AP[1] is RES1, bit 54 is XN and PXN is RES0. AP[2] = 1 is read-only in every regime: AP[2:1]
+//     0b10 = EL1 (or EL2&0 EL2) read-only, no EL0 access; 0b11 with AP[1] RES1 = EL2 read-only.
 //   "Memory region attributes": shareability; Device and Normal non-cacheable are outer shareable whatever SH
 //     says, so SH = inner shareable is written everywhere and matters for write-back RAM.
 //   The Access Flag must be 1: without FEAT_HAFDBS hardware updates, AF = 0 faults on first access.
@@ -30,6 +31,7 @@
 #define DESC_TYPE_MASK ((uint64_t)3)
 #define DESC_ATTRINDX(i) ((uint64_t)(i) << 2)
 #define DESC_AP1 ((uint64_t)1 << 6)    // AP[1]: EL0 access (EL1&0), RES1 (EL2 without VHE)
+#define DESC_AP2 ((uint64_t)1 << 7)    // AP[2]: read-only (every regime)
 #define DESC_SH_INNER ((uint64_t)3 << 8)
 #define DESC_AF ((uint64_t)1 << 10)
 #define DESC_PXN ((uint64_t)1 << 53)
@@ -179,6 +181,7 @@ static uint64_t leaf_attributes(const arch_map_range *r, const arch_paging_featu
     attr |= DESC_UXN;
     if (!r->executable) attr |= DESC_PXN;
   }
+  if (r->read_only) attr |= DESC_AP2;  // AP[2:1] 0b10 / 0b11: read-only at the kernel's exception level
   return attr;
 }
 

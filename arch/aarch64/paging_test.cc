@@ -106,7 +106,7 @@ unsigned ExpectedMairByte(arch_mem_type type) {
 void ExpectPermissions(const Leaf &leaf, const arch_map_range &r, bool el2) {
   EXPECT_NE(leaf.entry & kAF, 0u) << "AF must be set";
   EXPECT_EQ(leaf.entry & kNG, 0u) << "identity mappings are global";
-  EXPECT_EQ(leaf.entry & kAP2, 0u) << "writable";
+  EXPECT_EQ((leaf.entry & kAP2) != 0, r.read_only) << "AP[2] set exactly on read-only ranges";
   EXPECT_EQ(Sh(leaf), 3u) << "inner shareable";
   if (el2) {
     EXPECT_NE(leaf.entry & kAP1, 0u) << "AP[1] is RES1 at EL2 without VHE";
@@ -192,6 +192,29 @@ TEST_P(A64PagingBuild, QemuVirtLayoutGetsTheRightAttributes) {
   auto f = Features(el2());
   Built b = Build(mem, ranges, f);
   ExpectExactIdentityMap(mem, b, ranges, f);
+}
+
+TEST_P(A64PagingBuild, ReadOnlyRangeHasApTwoSetAndAWritableNeighbourInItsTwoMiBBlockForcesPages) {
+  SimMemory mem(64, kTables);
+  // Writable [1 GiB, 1 GiB + 512 KiB), read-only up to 1 GiB + 4 MiB: the first 2 MiB block holds both, so the
+  // read-only part of it is 4 KiB pages; the next block is read-only throughout and stays one 2 MiB block.
+  std::vector<arch_map_range> ranges = {Range(kGiB, kGiB + 0x80000, ARCH_MEM_NORMAL, false),
+                                        ReadOnly(Range(kGiB + 0x80000, kGiB + 2 * k2M, ARCH_MEM_NORMAL, false))};
+  auto f = Features(el2());
+  Built b = Build(mem, ranges, f);
+  ExpectExactIdentityMap(mem, b, ranges, f);
+  Walker w(mem, b.info.root, 0);
+  EXPECT_EQ(SizeAt(w, kGiB + 0x7F000), k4K);
+  EXPECT_EQ(SizeAt(w, kGiB + 0x80000), k4K);
+  EXPECT_EQ(SizeAt(w, kGiB + k2M), k2M);
+  ASSERT_NE(w.Find(kGiB + 0x7F000), nullptr);
+  ASSERT_NE(w.Find(kGiB + 0x80000), nullptr);
+  ASSERT_NE(w.Find(kGiB + k2M), nullptr);
+  EXPECT_EQ(w.Find(kGiB + 0x7F000)->entry & kAP2, 0u) << "the writable neighbour keeps AP[2] = 0";
+  EXPECT_NE(w.Find(kGiB + 0x80000)->entry & kAP2, 0u) << "read-only page";
+  EXPECT_NE(w.Find(kGiB + k2M)->entry & kAP2, 0u) << "read-only block";
+  // AP[1] keeps its regime meaning (RES1 at EL2 without VHE, 0 at EL1): AP[2:1] = 0b11 / 0b10.
+  EXPECT_EQ((w.Find(kGiB + k2M)->entry & kAP1) != 0, el2());
 }
 
 TEST_P(A64PagingBuild, RangeEndingAtTheTopOfA48BitSpaceIsAcceptedWhenPARangeIs52) {

@@ -144,7 +144,13 @@ inline uint64_t SizeAt(const Mappings &m, uint64_t va) {
 }
 
 inline arch_map_range Range(uint64_t base, uint64_t end, arch_mem_type type = ARCH_MEM_NORMAL, bool exec = true) {
-  return arch_map_range{base, end, type, exec};
+  return arch_map_range{base, end, type, exec, false};
+}
+
+// `r` with read_only set (arch_map_range.read_only: no writes through its leaves).
+inline arch_map_range ReadOnly(arch_map_range r) {
+  r.read_only = true;
+  return r;
 }
 
 // The result of one arch_paging_build call; info starts as 0x1111/0x2222/0x3333 so an untouched `out` shows.

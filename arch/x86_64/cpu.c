@@ -61,13 +61,18 @@ arch_paging_features arch_paging_probe(void) {
 // Switches to the tables in `info`. EFER.NXE goes on first when the tables may hold NX bits: with NXE = 0,
 // bit 63 is reserved and every walk through such an entry faults (SDM Vol. 3A 4.5.4, 4.6). The CR3 load
 // flushes non-global TLB entries (4.10.4.1); toggling CR4.PGE, when set, flushes the firmware's global ones
-// too. CR0.WP and the rest of CR0/CR4 are left as the firmware set them.
+// too. CR0.WP is set once the kernel's tables are live: the UEFI spec (2.3.4) does not promise it, and without
+// it supervisor writes ignore R/W = 0 (SDM Vol. 3A 4.6.1), so read-only ranges (arch_map_range.read_only)
+// would not be. It is set after the CR3 load so the firmware's tables, which may hold read-only entries the
+// firmware itself writes through, are never walked with it. The rest of CR0/CR4 is left as the firmware set it.
 void arch_paging_activate(const arch_paging_info *info, const arch_paging_features *features) {
   if (features->nx) {
     uint64_t efer = rdmsr(X86_MSR_EFER);
     if ((efer & X86_EFER_NXE) == 0) wrmsr(X86_MSR_EFER, efer | X86_EFER_NXE);
   }
   write_cr3(info->root);
+  uint64_t cr0 = read_cr0();
+  if ((cr0 & X86_CR0_WP) == 0) write_cr0(cr0 | X86_CR0_WP);
   uint64_t cr4 = read_cr4();
   if ((cr4 & X86_CR4_PGE) != 0) {
     write_cr4(cr4 & ~X86_CR4_PGE);

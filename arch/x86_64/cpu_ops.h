@@ -11,6 +11,10 @@
 #define X86_MSR_EFER 0xC0000080u
 #define X86_EFER_NXE ((uint64_t)1 << 11)
 
+// CR0.WP (SDM Vol. 3A 2.5): when set, supervisor writes to read-only pages fault (4.6.1); when clear, the
+// kernel may write through R/W = 0 entries.
+#define X86_CR0_WP ((uint64_t)1 << 16)
+
 // CR4.PGE (SDM Vol. 3A 2.5): global pages. A MOV to CR4 that changes PGE invalidates every TLB entry, global
 // ones included (SDM Vol. 3A 4.10.4.1).
 #define X86_CR4_PGE ((uint64_t)1 << 7)
@@ -59,6 +63,14 @@ static inline uint64_t read_cr3(void) {
 
 // Loads a new paging root. "memory": every table write before this must be done first.
 static inline void write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
+
+static inline uint64_t read_cr0(void) {
+  uint64_t v;
+  __asm__ volatile("mov %%cr0, %0" : "=r"(v));
+  return v;
+}
+
+static inline void write_cr0(uint64_t v) { __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory"); }
 
 static inline uint64_t read_cr4(void) {
   uint64_t v;

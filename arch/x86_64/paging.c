@@ -17,6 +17,9 @@
 //   11.12 "Page Attribute Table (PAT)": PAT, PCD, PWT select one of eight PAT entries; with the power-up
 //       IA32_PAT (0x0007040600070406) index 0 = WB, 2 = UC-, 3 = UC.
 //   11.5.2.2 Table 11-7: effective type of a PAT UC- page is the MTRR type if that is WC, else UC.
+//   4.6.1 "Determination of Access Rights": a supervisor-mode write to a linear address whose leaf (or any
+//       paging-structure entry above it) has R/W = 0 faults only when CR0.WP = 1 (2.5: CR0.WP); with WP = 0
+//       the supervisor may write anywhere. arch_paging_activate (cpu.c) sets CR0.WP, so read-only leaves hold.
 #include "arch/x86_64/paging.h"
 
 #include "arch/paging_common.h"
@@ -79,8 +82,10 @@ static mm_status install(arch_table_builder *b, unsigned top_level, uint64_t va,
 //   framebuffer PCD=1 PWT=0 -> PAT2 = UC-: uncached, but becomes write-combining where the firmware set a WC
 //               MTRR over the framebuffer (Table 11-7). IA32_PAT is not reprogrammed: changing it safely
 //               needs the 11.12.4 procedure on every CPU, and UC- already gives WC where firmware asked.
+//   read_only   R/W = 0 (4.6.1; table entries above stay writable, so the leaf alone decides).
 static uint64_t leaf_flags(const arch_map_range *r, const arch_paging_features *f) {
-  uint64_t flags = X86_PTE_P | X86_PTE_RW;
+  uint64_t flags = X86_PTE_P;
+  if (!r->read_only) flags |= X86_PTE_RW;
   if (r->type == ARCH_MEM_DEVICE) flags |= X86_PTE_PCD | X86_PTE_PWT;
   if (r->type == ARCH_MEM_FRAMEBUFFER) flags |= X86_PTE_PCD;
   if (!r->executable && f->nx) flags |= X86_PTE_NX;

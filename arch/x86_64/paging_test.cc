@@ -99,7 +99,7 @@ void ExpectExactIdentityMap(const SimMemory &mem, const Built &b, const std::vec
   EXPECT_EQ(b.info.levels, f.la57 ? 5u : 4u);
   Walker w(mem, b.info.root, f.la57 ? 5 : 4);
   ExpectIdentityMapOf(mem, w, b, ranges, [&](const Leaf &leaf, const arch_map_range &r) {
-    EXPECT_TRUE(Writable(leaf));
+    EXPECT_EQ(Writable(leaf), !r.read_only) << "R/W at 0x" << std::hex << leaf.va;
     EXPECT_EQ(PatIndex(leaf), ExpectedPat(r.type)) << "at 0x" << std::hex << leaf.va;
     EXPECT_EQ(Nx(leaf), f.nx && !r.executable) << "at 0x" << std::hex << leaf.va;
   });
@@ -167,6 +167,40 @@ TEST(X86PagingBuild, CacheTypesAndNxFollowEachRange) {
   auto f = Features();
   Built b = Build(mem, ranges, f);
   ExpectExactIdentityMap(mem, b, ranges, f);
+}
+
+TEST(X86PagingBuild, ReadOnlyRangeHasRwClearAndAWritableNeighbourInItsTwoMiBBlockForcesFourKiBPages) {
+  SimMemory mem(64, kTables);
+  // Writable [2 MiB, 2.5 MiB), read-only [2.5 MiB, 6 MiB): the first 2 MiB block holds both, so the read-only
+  // part of it is 4 KiB pages; [4 MiB, 6 MiB) is a whole block of one kind and stays one 2 MiB page.
+  std::vector<arch_map_range> ranges = {Range(0x200000, 0x280000, ARCH_MEM_NORMAL, false),
+                                        ReadOnly(Range(0x280000, 0x600000, ARCH_MEM_NORMAL, false))};
+  auto f = Features();
+  Built b = Build(mem, ranges, f);
+  ExpectExactIdentityMap(mem, b, ranges, f);
+  Walker w(mem, b.info.root);
+  EXPECT_EQ(SizeAt(w, 0x27F000), k4K);
+  EXPECT_EQ(SizeAt(w, 0x280000), k4K);
+  EXPECT_EQ(SizeAt(w, 0x3FF000), k4K);
+  EXPECT_EQ(SizeAt(w, 0x400000), k2M);
+  ASSERT_NE(w.Find(0x27F000), nullptr);
+  ASSERT_NE(w.Find(0x280000), nullptr);
+  ASSERT_NE(w.Find(0x400000), nullptr);
+  EXPECT_TRUE(Writable(*w.Find(0x27F000))) << "the writable neighbour keeps R/W";
+  EXPECT_FALSE(Writable(*w.Find(0x280000))) << "read-only 4 KiB page";
+  EXPECT_FALSE(Writable(*w.Find(0x400000))) << "read-only 2 MiB page";
+}
+
+TEST(X86PagingBuild, ReadOnlyOneGiBRangeUsesOneGiBPagesWithRwClear) {
+  SimMemory mem(64, kTables);
+  std::vector<arch_map_range> ranges = {ReadOnly(Range(kGiB, 2 * kGiB, ARCH_MEM_NORMAL, false))};
+  auto f = Features();
+  Built b = Build(mem, ranges, f);
+  ExpectExactIdentityMap(mem, b, ranges, f);
+  Walker w(mem, b.info.root);
+  ASSERT_NE(w.Find(kGiB), nullptr);
+  EXPECT_EQ(w.Find(kGiB)->size, kGiB);
+  EXPECT_FALSE(Writable(*w.Find(kGiB)));
 }
 
 TEST(X86PagingBuild, NoNxBitsWhenTheCpuLacksNx) {
