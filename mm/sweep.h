@@ -9,7 +9,8 @@
 
 #include "mm/mm_types.h"
 
-#define MM_SWEEP_PRIORITIES 16u  // priorities are 0 .. MM_SWEEP_PRIORITIES - 1 (at most 32: mm_sweep keeps a 32-bit mask)
+// Priorities are 0 .. MM_SWEEP_PRIORITIES - 1 (at most 32: mm_sweep keeps a 32-bit mask of active ones).
+#define MM_SWEEP_PRIORITIES 16u
 
 // One end of a range. Sorted by address with ends before starts, so ranges that merely touch never overlap.
 typedef struct mm_sweep_event {
