@@ -170,6 +170,11 @@ static mm_efi_descriptor fw_read(const uint8_t *base, uint64_t i, uint32_t strid
 typedef enum fw_end { FW_END_FITS, FW_END_AT_TOP, FW_END_WRAPS } fw_end;
 static fw_end fw_descriptor_end(const mm_efi_descriptor *d) {
   const uint64_t max_pages = (uint64_t)1 << (64 - MM_FRAME_SHIFT);  // 2^52 pages = 2^64 bytes
+  // The common case first, with one add and compare: a nonzero length below 2^64 bytes that does not carry.
+  if (d->number_of_pages < max_pages &&
+      d->physical_start + (d->number_of_pages << MM_FRAME_SHIFT) > d->physical_start) {
+    return FW_END_FITS;
+  }
   if (d->number_of_pages > max_pages) {
     return FW_END_WRAPS;
   }

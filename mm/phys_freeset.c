@@ -539,16 +539,4 @@ void phys_fs_drain_parked(mm_phys_allocator *a) {
 // ---------------------------------------------------------------------------------------------------------
 // Building the run array at initialization.
 
-bool phys_fs_append_run(mm_phys_allocator *a, phys_addr_t b, phys_addr_t e) {
-  if (a->fs.run_count != 0 && a->fs.runs[a->fs.run_count - 1].end == b) {
-    a->fs.runs[a->fs.run_count - 1].end = e;
-    return true;
-  }
-  if (a->fs.run_count >= a->fs.run_cap) {
-    return false;
-  }
-  a->fs.runs[a->fs.run_count].base = b;
-  a->fs.runs[a->fs.run_count].end = e;
-  a->fs.run_count++;
-  return true;
-}
+// phys_fs_append_run is static inline in phys_freeset.h (called per usable region at bring-up).

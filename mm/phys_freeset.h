@@ -37,7 +37,19 @@ uint64_t phys_run_lower(const mm_phys_allocator *a, phys_addr_t x);    // first 
 
 // Initialization only (no span, no parked range yet): appends [b, e), above every run, merging it with the
 // last run when they touch. False (nothing changed) when the run array is full. Does not count free frames.
-bool phys_fs_append_run(mm_phys_allocator *a, phys_addr_t b, phys_addr_t e);
+static inline bool phys_fs_append_run(mm_phys_allocator *a, phys_addr_t b, phys_addr_t e) {
+  if (a->fs.run_count != 0 && a->fs.runs[a->fs.run_count - 1].end == b) {
+    a->fs.runs[a->fs.run_count - 1].end = e;
+    return true;
+  }
+  if (a->fs.run_count >= a->fs.run_cap) {
+    return false;
+  }
+  a->fs.runs[a->fs.run_count].base = b;
+  a->fs.runs[a->fs.run_count].end = e;
+  a->fs.run_count++;
+  return true;
+}
 
 // phys_fs_take_lowest with the hot path inline: when no bitmap span has a free frame and nothing is parked,
 // the lowest free frame is the first run's.

@@ -3,13 +3,7 @@
 // Storage comes from above (phys_grow.c moves the table into larger storage it took); this file never allocates.
 #include "mm/phys_restable.h"
 
-const mm_reservation *phys_res_find(const mm_phys_allocator *a, phys_addr_t base, phys_addr_t end) {
-  return mm_res_table_find(&a->res, base, end);
-}
-
-bool phys_res_touches(const mm_phys_allocator *a, phys_addr_t base, phys_addr_t end) {
-  return phys_res_find(a, base, end) != 0;
-}
+// phys_res_find and phys_res_touches are static inline in phys_restable.h.
 
 void phys_res_recompute_maxend(mm_phys_allocator *a, uint64_t from) {
   mm_res_table_recompute(&a->res, from);

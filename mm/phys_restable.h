@@ -6,8 +6,12 @@
 #include "mm/res_table.h"
 
 // The lowest-based entry intersecting [base, end), or NULL. O(log n).
-const mm_reservation *phys_res_find(const mm_phys_allocator *a, phys_addr_t base, phys_addr_t end);
-bool phys_res_touches(const mm_phys_allocator *a, phys_addr_t base, phys_addr_t end);
+static inline const mm_reservation *phys_res_find(const mm_phys_allocator *a, phys_addr_t base, phys_addr_t end) {
+  return mm_res_table_find(&a->res, base, end);
+}
+static inline bool phys_res_touches(const mm_phys_allocator *a, phys_addr_t base, phys_addr_t end) {
+  return phys_res_find(a, base, end) != 0;
+}
 // Recomputes the prefix maxima from index `from` on.
 void phys_res_recompute_maxend(mm_phys_allocator *a, uint64_t from);
 // Inserts an entry in (base, end) order; the caller guarantees a free slot (panics otherwise).

@@ -91,33 +91,8 @@ uint64_t mm_res_table_index_of(const mm_res_table *t, phys_addr_t base, phys_add
   return t->count;
 }
 
-const mm_reservation *mm_res_table_find(const mm_res_table *t, phys_addr_t base, phys_addr_t end) {
-  if (base >= end) {
-    return 0;
-  }
-  if (t->maxend == 0) {
-    for (uint64_t i = 0; i < t->count; i++) {
-      const mm_reservation *e = &t->entries[i];
-      if (e->base >= end) {
-        break;  // sorted by base: nothing later can start before `end`
-      }
-      if (e->end > base) {
-        return e;
-      }
-    }
-    return 0;
-  }
-  uint64_t lo = 0, hi = t->count;
-  while (lo < hi) {  // first index whose prefix maximum of ends passes base: the first entry ending after it
-    uint64_t mid = lo + (hi - lo) / 2;
-    if (t->maxend[mid] > base) {
-      hi = mid;
-    } else {
-      lo = mid + 1;
-    }
-  }
-  return lo < t->count && t->entries[lo].base < end ? &t->entries[lo] : 0;
-}
+// mm_res_table_find is static inline in res_table.h (the allocator's range check on every free and fixed
+// allocation).
 
 bool mm_res_table_move(mm_res_table *t, void *storage, uint64_t bytes) {
   uint64_t cap = bytes / MM_RES_TABLE_INDEXED_SLOT_BYTES;

@@ -37,7 +37,34 @@ uint64_t mm_res_table_index_of(const mm_res_table *t, phys_addr_t base, phys_add
                                const char *label);
 
 // The first entry (lowest base, then lowest end) intersecting [base, end), or NULL. O(log n) with maxima.
-const mm_reservation *mm_res_table_find(const mm_res_table *t, phys_addr_t base, phys_addr_t end);
+// Static inline: the allocator checks every free and fixed allocation against the table with it.
+static inline const mm_reservation *mm_res_table_find(const mm_res_table *t, phys_addr_t base, phys_addr_t end) {
+  if (base >= end) {
+    return 0;
+  }
+  if (t->maxend == 0) {
+    for (uint64_t i = 0; i < t->count; i++) {
+      const mm_reservation *e = &t->entries[i];
+      if (e->base >= end) {
+        break;  // sorted by base: nothing later can start before `end`
+      }
+      if (e->end > base) {
+        return e;
+      }
+    }
+    return 0;
+  }
+  uint64_t lo = 0, hi = t->count;
+  while (lo < hi) {  // first index whose prefix maximum of ends passes base: the first entry ending after it
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (t->maxend[mid] > base) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return lo < t->count && t->entries[lo].base < end ? &t->entries[lo] : 0;
+}
 
 // Recomputes the prefix maxima from index `from` on (no-op without maxima).
 void mm_res_table_recompute(mm_res_table *t, uint64_t from);

@@ -134,44 +134,4 @@ void mm_sweep_sort(mm_sweep_event *ev, mm_sweep_event *scratch, uint64_t count) 
   }
 }
 
-uint64_t mm_sweep(const mm_sweep_event *ev, uint64_t count, mm_sweep_fn emit, void *ctx) {
-  uint64_t active[MM_SWEEP_PRIORITIES] = {0};
-  const mm_sweep_event *owner[MM_SWEEP_PRIORITIES] = {0};
-  uint64_t total_active = 0;
-  uint64_t overlaps = 0;
-  uint64_t prev = 0;
-  uint64_t i = 0;
-  while (i < count) {
-    uint64_t addr = ev[i].addr;
-    if (total_active > 0 && addr > prev) {
-      uint32_t winner = MM_SWEEP_PRIORITIES - 1;
-      while (active[winner] == 0) {
-        winner--;  // total_active > 0 guarantees some priority is active
-      }
-      emit(ctx, prev, addr, owner[winner]);
-    }
-    for (; i < count && ev[i].addr == addr; i++) {
-      uint32_t p = ev[i].priority;
-      if (p >= MM_SWEEP_PRIORITIES) {
-        mm_panic("mm_sweep", "priority out of range");
-      }
-      if (ev[i].is_start) {
-        overlaps += total_active;
-        active[p]++;
-        owner[p] = &ev[i];
-        total_active++;
-      } else {
-        if (active[p] == 0) {
-          mm_panic("mm_sweep", "end event without a matching start");
-        }
-        active[p]--;
-        total_active--;
-      }
-    }
-    prev = addr;
-  }
-  if (total_active != 0) {
-    mm_panic("mm_sweep", "events left a range open");
-  }
-  return overlaps;
-}
+// mm_sweep is static inline in sweep.h, so the caller's emit callback is inlined into the loop.
