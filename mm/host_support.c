@@ -7,10 +7,18 @@
 
 #include "mm/mm_types.h"
 
+// Defined by clang's profile runtime only in binaries built with -fprofile-instr-generate
+// (./tools/coverage.sh); weak, so it is NULL everywhere else.
+extern int __llvm_profile_write_file(void) __attribute__((weak));
+
 // Prints `panic: where: why` to stderr and aborts the process (so death tests and fuzzers see it). Never
-// returns.
+// returns. Under coverage instrumentation it first writes the profile, which abort() would otherwise lose:
+// that is what lets death tests measure the panic paths they reach.
 _Noreturn void mm_panic(const char *where, const char *why) {
   fprintf(stderr, "panic: %s: %s\n", where ? where : "(null)", why ? why : "(null)");
   fflush(stderr);
+  if (__llvm_profile_write_file) {
+    (void)__llvm_profile_write_file();
+  }
   abort();
 }

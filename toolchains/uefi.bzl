@@ -6,13 +6,21 @@ by the matching toolchain (cc_toolchain_config.bzl) and linked here by lld-link 
 C++ link action adds GNU-style flags (-Wl,-S, -whole-archive) that lld-link does not understand.
 """
 
+# Host-only instrumentation (.bazelrc's --config=coverage) stays on the host side: a UEFI image has no profile
+# runtime to link (lld-link: undefined symbol __llvm_profile_runtime), and the kernel is not what is measured.
+def _uefi_copts(copts):
+    return [c for c in copts if not (c.startswith("-fprofile-instr-generate") or c.startswith("-fcoverage-"))]
+
 def _uefi_platform_transition_impl(settings, attr):
-    return {"//command_line_option:platforms": str(attr.platform)}
+    return {
+        "//command_line_option:platforms": str(attr.platform),
+        "//command_line_option:copt": _uefi_copts(settings["//command_line_option:copt"]),
+    }
 
 _uefi_platform_transition = transition(
     implementation = _uefi_platform_transition_impl,
-    inputs = [],
-    outputs = ["//command_line_option:platforms"],
+    inputs = ["//command_line_option:copt"],
+    outputs = ["//command_line_option:platforms", "//command_line_option:copt"],
 )
 
 def _uefi_image_impl(ctx):
