@@ -412,6 +412,157 @@ TEST_F(FdtCorruptStructTest, NamesOutsideTheStringsBlockAreBadString) {
   EXPECT_EQ(Open(b), FDT_ERR_BAD_STRING);
 }
 
+// --- Hand-built blobs, for shapes dtc never writes ---
+
+// Builds a version-17 blob token by token: header, an empty reservation block, the structure block, strings.
+class BlobBuilder {
+ public:
+  BlobBuilder &Begin(const std::string &name) {
+    Word(1);
+    Bytes(name.c_str(), name.size() + 1);
+    return *this;
+  }
+  BlobBuilder &End() { return Word(2); }
+  BlobBuilder &Prop(const std::string &name, const std::string &value_with_nuls) {
+    Word(3);
+    Word(value_with_nuls.size());
+    Word(String(name));
+    Bytes(value_with_nuls.data(), value_with_nuls.size());
+    return *this;
+  }
+  BlobBuilder &Str(const std::string &name, const std::string &value) { return Prop(name, value + '\0'); }
+  BlobBuilder &Word(uint32_t v) {
+    uint8_t b[4] = {uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)};
+    structure_.insert(structure_.end(), b, b + 4);
+    return *this;
+  }
+  BlobBuilder &Bytes(const void *p, size_t n) {
+    auto *c = static_cast<const uint8_t *>(p);
+    structure_.insert(structure_.end(), c, c + n);
+    while (structure_.size() % 4 != 0) structure_.push_back(0);
+    return *this;
+  }
+  std::vector<uint8_t> Blob() {
+    std::vector<uint8_t> b(40 + 16, 0);
+    b.insert(b.end(), structure_.begin(), structure_.end());
+    b.insert(b.end(), strings_.begin(), strings_.end());
+    Put32(b, 0, FDT_MAGIC);
+    Put32(b, kTotalSize, b.size());
+    Put32(b, kOffStruct, 56);
+    Put32(b, kOffStrings, 56 + structure_.size());
+    Put32(b, kOffRsvmap, 40);
+    Put32(b, kVersion, 17);
+    Put32(b, kLastComp, 16);
+    Put32(b, kSizeStrings, strings_.size());
+    Put32(b, kSizeStruct, structure_.size());
+    return b;
+  }
+
+ private:
+  uint32_t String(const std::string &name) {
+    uint32_t off = strings_.size();
+    strings_.insert(strings_.end(), name.begin(), name.end());
+    strings_.push_back(0);
+    return off;
+  }
+  std::vector<uint8_t> structure_, strings_;
+};
+
+TEST_F(FdtCorruptTest, HandBuiltMinimalTreeOpens) {
+  EXPECT_EQ(Open(BlobBuilder().Begin("").End().Word(9).Blob()), FDT_OK);
+}
+
+TEST_F(FdtCorruptTest, NestingDeeperThanTheLimitIsBadNesting) {
+  BlobBuilder ok, deep;
+  for (int i = 0; i < FDT_MAX_DEPTH; i++) ok.Begin(i == 0 ? "" : "n");
+  for (int i = 0; i < FDT_MAX_DEPTH; i++) ok.End();
+  EXPECT_EQ(Open(ok.Word(9).Blob()), FDT_OK);
+  for (int i = 0; i <= FDT_MAX_DEPTH; i++) deep.Begin(i == 0 ? "" : "n");
+  for (int i = 0; i <= FDT_MAX_DEPTH; i++) deep.End();
+  EXPECT_EQ(Open(deep.Word(9).Blob()), FDT_ERR_BAD_NESTING);
+}
+
+TEST_F(FdtCorruptTest, SecondRootOrNoRootIsBadToken) {
+  EXPECT_EQ(Open(BlobBuilder().Begin("").End().Begin("").End().Word(9).Blob()), FDT_ERR_BAD_TOKEN);
+  EXPECT_EQ(Open(BlobBuilder().Word(4).Word(9).Blob()), FDT_ERR_BAD_TOKEN);
+}
+
+TEST_F(FdtCorruptTest, NodeNameRunningOffTheBlockIsBadString) {
+  auto b = BlobBuilder().Begin("").Word(1).Word(0x41414141).Blob();  // "AAAA" and then the block ends
+  EXPECT_EQ(Open(b), FDT_ERR_BAD_STRING);
+}
+
+TEST_F(FdtCorruptTest, Version16WithoutStructSizeOpens) {
+  auto b = BlobBuilder().Begin("").End().Word(9).Blob();
+  Put32(b, kVersion, 16);
+  Put32(b, kSizeStruct, 0xdeadbeef);  // not a v16 field: ignored
+  EXPECT_EQ(Open(b), FDT_OK);
+}
+
+TEST(FdtConsumerErrorsTest, UnknownConsoleAndPsciMethodAreUnsupported) {
+  auto bytes = BlobBuilder()
+                   .Begin("")
+                   .Begin("chosen")
+                   .Str("stdout-path", "/uart@1000")
+                   .End()
+                   .Begin("psci")
+                   .Str("method", "svc")
+                   .End()
+                   .Begin("uart@1000")
+                   .Str("compatible", "acme,uart")
+                   .End()
+                   .End()
+                   .Word(9)
+                   .Blob();
+  fdt_blob b;
+  ASSERT_EQ(fdt_open(&b, bytes.data(), bytes.size()), FDT_OK);
+  fdt_console c{};
+  EXPECT_EQ(fdt_stdout_console(&b, &c), FDT_ERR_UNSUPPORTED);
+  EXPECT_EQ(c.base, 0u);
+  fdt_psci_method m{};
+  EXPECT_EQ(fdt_psci(&b, &m), FDT_ERR_UNSUPPORTED);
+  fdt_cpu cpu[1];
+  size_t n = 9;
+  EXPECT_EQ(fdt_cpus(&b, cpu, 1, &n), FDT_ERR_NOT_FOUND);
+  EXPECT_EQ(n, 9u);
+}
+
+TEST(FdtConsumerErrorsTest, StdoutAliasWithoutAliasesIsNotFound) {
+  auto bytes = BlobBuilder().Begin("").Begin("chosen").Str("stdout-path", "serial0").End().End().Word(9).Blob();
+  fdt_blob b;
+  ASSERT_EQ(fdt_open(&b, bytes.data(), bytes.size()), FDT_OK);
+  fdt_console c{};
+  EXPECT_EQ(fdt_stdout_console(&b, &c), FDT_ERR_NOT_FOUND);
+}
+
+TEST(FdtConsumerErrorsTest, RegNotAWholeNumberOfEntriesIsBadValue) {
+  auto bytes = BlobBuilder()
+                   .Begin("")
+                   .Begin("memory@0")
+                   .Str("device_type", "memory")
+                   .Prop("reg", std::string(12, '\1'))  // root cells 2 + 1: 12 bytes is one entry
+                   .End()
+                   .Begin("memory@1")
+                   .Str("device_type", "memory")
+                   .Prop("reg", std::string(10, '\1'))
+                   .End()
+                   .End()
+                   .Word(9)
+                   .Blob();
+  fdt_blob b;
+  ASSERT_EQ(fdt_open(&b, bytes.data(), bytes.size()), FDT_OK);
+  fdt_range r[4];
+  size_t n = 9;
+  EXPECT_EQ(fdt_memory(&b, r, 4, &n), FDT_ERR_BAD_VALUE);
+  EXPECT_EQ(n, 9u);
+  fdt_node m0;
+  ASSERT_EQ(fdt_find_path(&b, "/memory@0", &m0), FDT_OK);
+  ASSERT_EQ(fdt_get_reg(&b, m0, r, 4, &n), FDT_OK);
+  EXPECT_EQ(n, 1u);
+  EXPECT_EQ(r[0].base, 0x0101010101010101u);
+  EXPECT_EQ(r[0].size, 0x01010101u);
+}
+
 TEST(FdtStatusTest, EveryStatusHasAName) {
   EXPECT_STREQ(fdt_status_name(FDT_OK), "ok");
   EXPECT_STREQ(fdt_status_name(FDT_ERR_BAD_MAGIC), "bad_magic");
