@@ -128,7 +128,7 @@ Table Fadt(uint8_t major, uint8_t minor, uint16_t arm_boot_arch, size_t length =
   Table t("FACP", major);
   t.Zeros(length - 36);
   Put(t.b, 129, arm_boot_arch, 2);
-  t.b[131] = minor;
+  if (length > 131) t.b[131] = minor;  // a shorter table has no Minor Version byte
   return t;
 }
 
