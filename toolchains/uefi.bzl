@@ -6,10 +6,14 @@ by the matching toolchain (cc_toolchain_config.bzl) and linked here by lld-link 
 C++ link action adds GNU-style flags (-Wl,-S, -whole-archive) that lld-link does not understand.
 """
 
-# Host-only instrumentation (.bazelrc's --config=coverage) stays on the host side: a UEFI image has no profile
-# runtime to link (lld-link: undefined symbol __llvm_profile_runtime), and the kernel is not what is measured.
+# Host-only instrumentation stays on the host side: coverage (.bazelrc's --config=coverage; a UEFI image has no
+# profile runtime to link: lld-link reports undefined __llvm_profile_runtime) and the sanitizers (--config=asan,
+# ubsan: no sanitizer runtime exists for a UEFI application, and clang's ignore lists are undeclared inputs of
+# the UEFI toolchain). The kernel is neither what is measured nor what the sanitizer configs test.
+_HOST_ONLY_COPT_PREFIXES = ["-fprofile-instr-generate", "-fcoverage-", "-fsanitize", "-fno-sanitize"]
+
 def _uefi_copts(copts):
-    return [c for c in copts if not (c.startswith("-fprofile-instr-generate") or c.startswith("-fcoverage-"))]
+    return [c for c in copts if not [p for p in _HOST_ONLY_COPT_PREFIXES if c.startswith(p)]]
 
 def _uefi_platform_transition_impl(settings, attr):
     return {
