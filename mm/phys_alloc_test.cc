@@ -51,7 +51,8 @@ std::unique_ptr<mm_reservation> ResAt(const mm_phys_allocator *a, phys_addr_t fr
   if (mm_testing::SameRuns(got, want)) return ::testing::AssertionSuccess();
   auto fmt = [](const std::vector<mm_range> &v) {
     std::string s;
-    for (auto &r : v) s += "[" + mm_testing::ReferenceModel::Hex(r.base) + "," + mm_testing::ReferenceModel::Hex(r.end) + ") ";
+    for (auto &r : v)
+      s += "[" + mm_testing::ReferenceModel::Hex(r.base) + "," + mm_testing::ReferenceModel::Hex(r.end) + ") ";
     return s;
   };
   return ::testing::AssertionFailure() << "got " << fmt(got) << "\nwant " << fmt(want);
@@ -168,8 +169,7 @@ TEST_F(PhysAlloc, InitRejectsMalformedReservationEntries) {
     std::vector<mm_reservation> entries(good->entries, good->entries + good->count);
     c.bend(entries);
     mm_reservation_set bad{entries.data(), entries.size(), entries.size()};
-    EXPECT_EQ(mm_phys_init(alloc, h_.map(), &bad, h_.carved(), h_.sim().window()), MM_ERR_INVALID_ARGUMENT)
-        << c.what;
+    EXPECT_EQ(mm_phys_init(alloc, h_.map(), &bad, h_.carved(), h_.sim().window()), MM_ERR_INVALID_ARGUMENT) << c.what;
     EXPECT_EQ(storage, before) << c.what;
   }
   // The unbent set still builds.
@@ -498,8 +498,8 @@ TEST_F(PhysAlloc, AllocFixedErrorOrderIsTheSameAsFree) {
   EXPECT_EQ(mm_phys_alloc_fixed(a(), UINT64_MAX, 1), MM_ERR_MISALIGNED);  // misalignment before overflow
   EXPECT_EQ(mm_phys_alloc_fixed(a(), 0, UINT64_MAX), MM_ERR_OVERFLOW);    // overflow before ownership
   EXPECT_EQ(mm_phys_alloc_fixed(a(), 16 * kMiB, 100), MM_ERR_RESERVED);   // reserved before not free
-  for (auto [base, count] : {std::pair<phys_addr_t, uint64_t>{1, 0}, {UINT64_MAX, 1}, {0, UINT64_MAX},
-                             {16 * kMiB, 100}, {8 * kMiB, 1}}) {
+  for (auto [base, count] :
+       {std::pair<phys_addr_t, uint64_t>{1, 0}, {UINT64_MAX, 1}, {0, UINT64_MAX}, {16 * kMiB, 100}, {8 * kMiB, 1}}) {
     EXPECT_EQ(mm_phys_alloc_fixed(a(), base, count), mm_phys_free(a(), base, count)) << base << " " << count;
   }
   EXPECT_EQ(mm_phys_alloc_fixed(nullptr, 0, 0), MM_ERR_INVALID_ARGUMENT);
@@ -610,8 +610,7 @@ TEST_F(PhysAlloc, QueriesReportReservationsAndFreeFrames) {
       &bases);
   EXPECT_TRUE(std::is_sorted(bases.begin(), bases.end()));
   int calls = 0;
-  mm_phys_for_each_free_run(
-      a(), [](void *ctx, mm_range) { return ++*static_cast<int *>(ctx) < 1; }, &calls);
+  mm_phys_for_each_free_run(a(), [](void *ctx, mm_range) { return ++*static_cast<int *>(ctx) < 1; }, &calls);
   EXPECT_EQ(calls, 1);  // stops early
 }
 
@@ -740,7 +739,7 @@ TEST_F(PhysAlloc, FreeParksRangesWhenRunArrayCannotGrow) {
     for (uint64_t k = 0; k < 7; k++) {
       phys_addr_t x = base + w * 128 * kMiB + (8 + 2 * k) * kF;
       ASSERT_EQ(mm_phys_free(a(), x, 1), MM_OK) << w << " " << k;
-      max_parked = std::max(max_parked, a()->fs.parked_ranges);
+      max_parked = std::max(max_parked, a()->fs.parked.ranges);
     }
   }
   ASSERT_EQ(h_.Check(), "");
@@ -756,7 +755,7 @@ TEST_F(PhysAlloc, FreeParksRangesWhenRunArrayCannotGrow) {
   // Contiguous memory comes back: the run array grows and the parked ranges are indexed again.
   ASSERT_EQ(mm_phys_free(a(), base + 64 * kMiB, 16), MM_OK);
   ASSERT_EQ(h_.Check(), "");
-  EXPECT_EQ(a()->fs.parked_ranges, 0u);
+  EXPECT_EQ(a()->fs.parked.ranges, 0u);
   EXPECT_EQ(Stats().free_frames, spans * 7 + 16 - 2);  // two frames became the larger run array
 }
 
@@ -784,13 +783,12 @@ TEST_F(PhysAlloc, BookkeepingBoundHoldsForTheWorstCasePerSpan) {
     }
   }
   ASSERT_EQ(h_.Check(), "");
-  const uint64_t s = a()->fs.span_count;
+  const uint64_t s = a()->fs.spans.count;
   ASSERT_EQ(s, spans);
   ASSERT_TRUE(a()->fs.runs_block.carved);  // the carved arrays were large enough: no grown run/reservation array
-  ASSERT_TRUE(a()->res_block.carved);
-  const uint64_t span_table = a()->fs.spans_block.bytes;
-  const uint64_t span_table_bound =
-      std::max<uint64_t>(kF, (2 * s * MM_PHYS_SPAN_DESCRIPTOR_BYTES + kF - 1) / kF * kF);
+  ASSERT_TRUE(a()->res.block.carved);
+  const uint64_t span_table = a()->fs.spans.block.bytes;
+  const uint64_t span_table_bound = std::max<uint64_t>(kF, (2 * s * MM_PHYS_SPAN_DESCRIPTOR_BYTES + kF - 1) / kF * kF);
   EXPECT_LE(span_table, span_table_bound);
   mm_phys_stats st = Stats();
   EXPECT_EQ(st.bookkeeping_bytes, mm_phys_allocator_size() + 4 * kF + s * kF + span_table);

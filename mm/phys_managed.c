@@ -2,8 +2,23 @@
 // reclaimed) and how much of it the reservation table covers.
 #include "mm/phys_managed.h"
 
-bool phys_region_managed(const mm_phys_allocator *a, const mm_region *r) {
-  return r->type == MM_REGION_USABLE || (a->reclaimed && mm_region_type_reclaimable(r->type));
+void phys_managed_init(phys_managed *self, const mm_firmware_map *map) {
+  self->map = map;
+  self->reclaimed = false;
+  self->frames = phys_count_managed(self);
+}
+
+bool phys_managed_reclaim(phys_managed *self) {
+  if (self->reclaimed) {
+    return false;
+  }
+  self->reclaimed = true;
+  self->frames = phys_count_managed(self);
+  return true;
+}
+
+bool phys_region_managed(const phys_managed *self, const mm_region *r) {
+  return r->type == MM_REGION_USABLE || (self->reclaimed && mm_region_type_reclaimable(r->type));
 }
 
 // Index of the last region with base <= x, or region_count when there is none.
@@ -21,8 +36,8 @@ uint64_t phys_region_at_or_below(const mm_firmware_map *map, phys_addr_t x) {
 }
 
 // True when every frame of [base, end) lies in managed memory.
-bool phys_managed_covers(const mm_phys_allocator *a, phys_addr_t base, phys_addr_t end) {
-  const mm_firmware_map *map = a->map;
+bool phys_managed_covers(const phys_managed *self, phys_addr_t base, phys_addr_t end) {
+  const mm_firmware_map *map = self->map;
   uint64_t i = phys_region_at_or_below(map, base);
   if (i >= map->region_count) {
     return false;
@@ -30,7 +45,7 @@ bool phys_managed_covers(const mm_phys_allocator *a, phys_addr_t base, phys_addr
   phys_addr_t pos = base;
   for (; i < map->region_count; i++) {
     const mm_region *r = &map->regions[i];
-    if (r->base > pos || r->end <= pos || !phys_region_managed(a, r)) {
+    if (r->base > pos || r->end <= pos || !phys_region_managed(self, r)) {
       return false;
     }
     pos = r->end;
@@ -41,11 +56,11 @@ bool phys_managed_covers(const mm_phys_allocator *a, phys_addr_t base, phys_addr
   return false;
 }
 
-uint64_t phys_count_managed(const mm_phys_allocator *a) {
+uint64_t phys_count_managed(const phys_managed *self) {
   uint64_t n = 0;
-  for (uint64_t i = 0; i < a->map->region_count; i++) {
-    const mm_region *r = &a->map->regions[i];
-    if (phys_region_managed(a, r)) {
+  for (uint64_t i = 0; i < self->map->region_count; i++) {
+    const mm_region *r = &self->map->regions[i];
+    if (phys_region_managed(self, r)) {
       n += (r->end - r->base) >> MM_FRAME_SHIFT;
     }
   }
@@ -53,14 +68,14 @@ uint64_t phys_count_managed(const mm_phys_allocator *a) {
 }
 
 // Frames of managed memory inside the union of the reservation table: one merge of two sorted lists.
-uint64_t phys_count_reserved_managed(const mm_phys_allocator *a) {
-  const mm_firmware_map *map = a->map;
+uint64_t phys_count_reserved_managed(const phys_managed *self, const mm_res_table *res) {
+  const mm_firmware_map *map = self->map;
   uint64_t n = 0, k = 0, i = 0;
-  while (i < a->res.count) {
-    phys_addr_t ub = a->res.entries[i].base, ue = a->res.entries[i].end;
-    for (i++; i < a->res.count && a->res.entries[i].base <= ue; i++) {
-      if (a->res.entries[i].end > ue) {
-        ue = a->res.entries[i].end;
+  while (i < res->count) {
+    phys_addr_t ub = res->entries[i].base, ue = res->entries[i].end;
+    for (i++; i < res->count && res->entries[i].base <= ue; i++) {
+      if (res->entries[i].end > ue) {
+        ue = res->entries[i].end;
       }
     }
     while (k < map->region_count && map->regions[k].end <= ub) {
@@ -68,7 +83,7 @@ uint64_t phys_count_reserved_managed(const mm_phys_allocator *a) {
     }
     for (uint64_t j = k; j < map->region_count && map->regions[j].base < ue; j++) {
       const mm_region *r = &map->regions[j];
-      if (!phys_region_managed(a, r)) {
+      if (!phys_region_managed(self, r)) {
         continue;
       }
       phys_addr_t b = r->base > ub ? r->base : ub, e = r->end < ue ? r->end : ue;
@@ -79,4 +94,3 @@ uint64_t phys_count_reserved_managed(const mm_phys_allocator *a) {
   }
   return n;
 }
-

@@ -1,19 +1,22 @@
 // phys_span.c: bitmap spans, the free set's representation for fragmented 128 MiB spans (PHYS_SPAN_FRAMES
 // frames, one bit per frame in one 4 KiB frame, 1 = free), with a free counter and two 512-bit summaries
 // ("word nonzero", "word all-free") that make single-frame and aligned searches a few word scans. This file
-// holds the primitives on one span and the span table's search and hint; it never allocates.
+// holds the primitives on one span and the span table (search, hint, insertion, growth through an injected
+// frame source).
 #include "mm/phys_span.h"
+
+#include "mm/log.h"
 
 // ---------------------------------------------------------------------------------------------------------
 // Searches.
 
 // Index of the first span whose span contains x or lies above it.
-uint64_t phys_span_lower(const mm_phys_allocator *a, phys_addr_t x) {
+uint64_t phys_span_lower(const phys_span_table *self, phys_addr_t x) {
   phys_addr_t w = phys_span_base(x);
-  uint64_t lo = 0, hi = a->fs.span_count;
+  uint64_t lo = 0, hi = self->count;
   while (lo < hi) {
     uint64_t mid = lo + (hi - lo) / 2;
-    if (a->fs.spans[mid].base >= w) {
+    if (self->items[mid].base >= w) {
       hi = mid;
     } else {
       lo = mid + 1;
@@ -23,17 +26,16 @@ uint64_t phys_span_lower(const mm_phys_allocator *a, phys_addr_t x) {
 }
 
 // The span whose span contains x, or NULL.
-phys_span *phys_span_at(const mm_phys_allocator *a, phys_addr_t x) {
-  uint64_t c = phys_span_lower(a, x);
-  if (c < a->fs.span_count && a->fs.spans[c].base == phys_span_base(x)) {
-    return &a->fs.spans[c];
+phys_span *phys_span_at(const phys_span_table *self, phys_addr_t x) {
+  uint64_t c = phys_span_lower(self, x);
+  if (c < self->count && self->items[c].base == phys_span_base(x)) {
+    return &self->items[c];
   }
   return 0;
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Bitmap spans.
-
 
 // First index >= from whose bit in the 512-bit summary is set (invert: clear), or PHYS_SPAN_WORDS.
 uint64_t phys_summary_next(const uint64_t s[PHYS_SUMMARY_WORDS], uint64_t from, bool invert) {
@@ -85,7 +87,6 @@ uint64_t phys_bit_next_clear(const phys_span *c, uint64_t from) {
   return (w << 6) + (uint64_t)__builtin_ctzll(~c->bits[w]);
 }
 
-
 // Sets (set) or clears bits [i0, i1) of the span; returns how many bits changed.
 uint64_t phys_bits_update(phys_span *c, uint64_t i0, uint64_t i1, bool set) {
   uint64_t changed = 0;
@@ -126,16 +127,62 @@ uint64_t phys_bits_count(const phys_span *c, uint64_t i0, uint64_t i1) {
 // Exact popcount of the whole span (the checker compares it with the counter).
 uint64_t phys_span_recount(const phys_span *c) { return phys_bits_count(c, 0, PHYS_SPAN_FRAMES); }
 
-void phys_hint_after_gain(mm_phys_allocator *a, const phys_span *c) {
-  uint64_t idx = (uint64_t)(c - a->fs.spans);
-  if (idx < a->fs.span_hint) {
-    a->fs.span_hint = idx;
+void phys_hint_after_gain(phys_span_table *self, const phys_span *c) {
+  uint64_t idx = (uint64_t)(c - self->items);
+  if (idx < self->hint) {
+    self->hint = idx;
   }
 }
 
-void phys_hint_after_loss(mm_phys_allocator *a) {
-  while (a->fs.span_hint < a->fs.span_count && a->fs.spans[a->fs.span_hint].free == 0) {
-    a->fs.span_hint++;
+void phys_hint_after_loss(phys_span_table *self) {
+  while (self->hint < self->count && self->items[self->hint].free == 0) {
+    self->hint++;
   }
 }
 
+void phys_hint_reset(phys_span_table *self) {
+  self->hint = 0;
+  phys_hint_after_loss(self);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The table.
+
+phys_span *phys_span_table_insert(phys_span_table *self, phys_addr_t base, uint64_t *bits, phys_addr_t bits_phys) {
+  uint64_t ci = phys_span_lower(self, base);
+  if (self->count >= self->cap || (ci < self->count && self->items[ci].base == base)) {
+    mm_panic("phys_span_table_insert", "no free slot, or the span exists");
+  }
+  mm_memmove(&self->items[ci + 1], &self->items[ci], (self->count - ci) * sizeof(phys_span));
+  self->count++;
+  phys_span *ch = &self->items[ci];
+  mm_memset(ch, 0, sizeof(*ch));
+  ch->base = base;
+  ch->bits = bits;
+  ch->bits_phys = bits_phys;
+  mm_memset(bits, 0, MM_FRAME_SIZE);
+  if (ci < self->hint) {
+    self->hint++;  // the new span is empty: the spans below the old hint still have no free frame
+  }
+  return ch;
+}
+
+bool phys_span_table_grow(phys_span_table *self, const phys_frame_source *src) {
+  uint64_t min = MM_FRAME_SIZE / sizeof(phys_span);
+  uint64_t want = self->cap * 2 > min ? self->cap * 2 : min;
+  uint64_t frames = phys_frames_for(want * sizeof(phys_span));
+  phys_addr_t phys;
+  void *ptr;
+  if (!src->take(src->ctx, frames, "phys.spans", &phys, &ptr)) {
+    return false;
+  }
+  mm_memcpy(ptr, self->items, self->count * sizeof(phys_span));
+  phys_block old = self->block;
+  self->items = (phys_span *)ptr;
+  self->cap = (frames << MM_FRAME_SHIFT) / sizeof(phys_span);
+  self->block = (phys_block){phys, frames << MM_FRAME_SHIFT, false};
+  debug_structured(LOG_DEBUG, "mm.phys_grow", KV_S("table", "spans"), KV_U("capacity", self->cap), KV_X("phys", phys),
+                   KV_U("bytes", frames << MM_FRAME_SHIFT));
+  src->give_back(src->ctx, old);
+  return true;
+}

@@ -57,23 +57,23 @@ TEST(PhysSpan, SpanSearchAndHintFollowTheTable) {
   a.s.base = 2 * PHYS_SPAN_BYTES;
   b.s.base = 5 * PHYS_SPAN_BYTES;
   phys_span table[2] = {a.s, b.s};
-  mm_phys_allocator *alloc = static_cast<mm_phys_allocator *>(calloc(1, mm_phys_allocator_size()));
-  alloc->fs.spans = table;
-  alloc->fs.span_count = 2;
-  alloc->fs.span_cap = 2;
-  EXPECT_EQ(phys_span_lower(alloc, 0), 0u);
-  EXPECT_EQ(phys_span_lower(alloc, 3 * PHYS_SPAN_BYTES), 1u);
-  EXPECT_EQ(phys_span_at(alloc, 5 * PHYS_SPAN_BYTES + 77 * MM_FRAME_SIZE), &table[1]);
-  EXPECT_EQ(phys_span_at(alloc, 4 * PHYS_SPAN_BYTES), nullptr);
+  phys_span_table t;
+  std::memset(&t, 0, sizeof(t));
+  t.items = table;
+  t.count = 2;
+  t.cap = 2;
+  EXPECT_EQ(phys_span_lower(&t, 0), 0u);
+  EXPECT_EQ(phys_span_lower(&t, 3 * PHYS_SPAN_BYTES), 1u);
+  EXPECT_EQ(phys_span_at(&t, 5 * PHYS_SPAN_BYTES + 77 * MM_FRAME_SIZE), &table[1]);
+  EXPECT_EQ(phys_span_at(&t, 4 * PHYS_SPAN_BYTES), nullptr);
   // The hint skips spans without free frames and moves back when one gains.
   table[1].free = 3;
-  alloc->fs.span_hint = 0;
-  phys_hint_after_loss(alloc);
-  EXPECT_EQ(alloc->fs.span_hint, 1u);
+  t.hint = 0;
+  phys_hint_after_loss(&t);
+  EXPECT_EQ(t.hint, 1u);
   table[0].free = 1;
-  phys_hint_after_gain(alloc, &table[0]);
-  EXPECT_EQ(alloc->fs.span_hint, 0u);
-  free(alloc);
+  phys_hint_after_gain(&t, &table[0]);
+  EXPECT_EQ(t.hint, 0u);
 }
 
 }  // namespace
