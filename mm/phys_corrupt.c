@@ -4,17 +4,9 @@
 
 #include "mm/phys_alloc_internal.h"
 
-// Prefix maxima from `from` on, the way the allocator keeps them, so a corruption of an entry stays a
-// corruption of that entry only.
-static void recompute_maxend(mm_phys_allocator *a, uint64_t from) {
-  uint64_t m = from == 0 ? 0 : a->res.table.maxend[from - 1];
-  for (uint64_t i = from; i < a->res.table.count; i++) {
-    if (a->res.table.entries[i].end > m) {
-      m = a->res.table.entries[i].end;
-    }
-    a->res.table.maxend[i] = m;
-  }
-}
+// Prefix maxima from `from` on, through the reservation table's own helper, so a corruption of an entry stays
+// a corruption of that entry only.
+static void recompute_maxend(mm_phys_allocator *a, uint64_t from) { phys_res_recompute_maxend(&a->res, from); }
 
 // Stretches the last entry with base <= frame (frame is free, so that entry ends at or below it) to cover
 // `frame`. Entries after it start above `frame`, so the table stays sorted.
@@ -66,12 +58,6 @@ static mm_reservation *record_of(mm_phys_allocator *a, phys_addr_t base, uint64_
 
 static void relabel(mm_reservation *r, const char *label) { mm_reservation_copy_label(r->label, label); }
 
-static void summary_set(phys_span *c, uint64_t w) {
-  uint64_t bit = (uint64_t)1 << (w & 63);
-  c->nonzero[w >> 6] = c->bits[w] != 0 ? c->nonzero[w >> 6] | bit : c->nonzero[w >> 6] & ~bit;
-  c->full[w >> 6] = c->bits[w] == ~(uint64_t)0 ? c->full[w >> 6] | bit : c->full[w >> 6] & ~bit;
-}
-
 // Sets the first clear bit of span 0 whose frame is (un)managed and (un)reserved as asked, keeping the span's
 // counter, the summaries and the allocator's free counter in step with the bits.
 static bool bitmap_free_frame(mm_phys_allocator *a, bool managed, bool reserved) {
@@ -88,9 +74,7 @@ static bool bitmap_free_frame(mm_phys_allocator *a, bool managed, bool reserved)
         phys_res_touches(&a->res, f, f + MM_FRAME_SIZE) != reserved) {
       continue;
     }
-    c->bits[i >> 6] |= (uint64_t)1 << (i & 63);
-    summary_set(c, i >> 6);
-    c->free++;
+    phys_span_set_one(&a->fs.spans, 0, i);  // the span layer's own single-frame helper
     a->fs.free_frames++;
     return true;
   }
