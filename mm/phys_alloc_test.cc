@@ -201,6 +201,51 @@ TEST_F(PhysAlloc, InitFailsWhenWindowCannotMap) {
   EXPECT_EQ(h_.Build({{0x100000, 0x200000, MM_REGION_USABLE}}, {}, 0x100000), MM_ERR_NO_MEMORY);
 }
 
+TEST_F(PhysAlloc, InitFailsWhenARunBeforeAReservationFindsTheRunArrayFull) {
+  // One run slot: region A's run fills it, region B's piece below its reservation has nowhere to go.
+  EXPECT_EQ(h_.Build({{0x100000, 0x200000, MM_REGION_USABLE}, {0x300000, 0x400000, MM_REGION_USABLE}},
+                     {{0x380000, 0x390000, MM_RES_TEST, "mid"}}, 0x100000, sizeof(mm_range)),
+            MM_ERR_STORAGE_TOO_SMALL);
+}
+
+TEST_F(PhysAlloc, InitFailsWhenNoMemoryIsLeftForItsOwnReservationTable) {
+  // The carved reservation array holds no slot and the carved arrays use the whole region: no frame to take.
+  EXPECT_EQ(h_.Build({{0x100000, 0x100000 + 2 * kF, MM_REGION_USABLE}}, {}, 0x100000, kF, 8), MM_ERR_STORAGE_TOO_SMALL);
+}
+
+TEST_F(PhysAlloc, InitFailsCleanlyWhereverTheWindowStopsMapping) {
+  bool saw_failure = false;
+  for (uint64_t n = 0; n < 6; n++) {
+    PhysHarness h;
+    h.sim().FailAfter(n);
+    mm_status s = h.Build({{0x100000, 0x1100000, MM_REGION_USABLE}}, {}, 0x100000);
+    ASSERT_TRUE(s == MM_OK || s == MM_ERR_NO_MEMORY) << n << ": " << s;
+    saw_failure |= s == MM_ERR_NO_MEMORY;
+  }
+  EXPECT_TRUE(saw_failure);
+}
+
+TEST_F(PhysAlloc, EveryEntryRejectsANullAllocator) {
+  phys_addr_t f = 0;
+  EXPECT_EQ(mm_phys_alloc_frame(nullptr, &f), MM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(mm_phys_reserve(nullptr, 0, kF, MM_RES_TEST, "x"), MM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(mm_phys_reclaim(nullptr, nullptr), MM_ERR_INVALID_ARGUMENT);
+  EXPECT_FALSE(mm_phys_reservation_at(nullptr, 0, nullptr));
+  mm_phys_stats st = mm_phys_get_stats(nullptr);
+  EXPECT_EQ(st.managed_frames, 0u);
+  EXPECT_EQ(st.bookkeeping_bytes, 0u);
+  int calls = 0;
+  mm_phys_for_each_free_run(nullptr, [](void *c, mm_range) { return ++*static_cast<int *>(c) > 0; }, &calls);
+  mm_phys_for_each_reservation(
+      nullptr, [](void *c, const mm_reservation *) { return ++*static_cast<int *>(c) > 0; }, &calls);
+  EXPECT_EQ(calls, 0);
+  BuildSimple();
+  EXPECT_EQ(mm_phys_alloc_frame(a(), nullptr), MM_ERR_INVALID_ARGUMENT);
+  mm_phys_for_each_free_run(a(), nullptr, nullptr);  // no function: nothing to do
+  mm_phys_for_each_reservation(a(), nullptr, nullptr);
+  EXPECT_EQ(h_.Check(), "");
+}
+
 // ---- late reservations (memblock "reserve") ----
 
 TEST_F(PhysAlloc, ReserveSimpleRangeSplitsTheRun) {

@@ -25,13 +25,14 @@ struct CountingSource {
   phys_free_set *fs;
   phys_addr_t next = kPool;
   bool refuse = false;
+  bool refuse_take = false;  // a span slot, but no bitmap frame
   int slot_calls = 0, take_calls = 0, give_backs = 0;
   std::vector<std::string> labels;
 
   static bool Take(void *ctx, uint64_t frames, const char *label, phys_addr_t *phys, void **ptr) {
     auto *s = static_cast<CountingSource *>(ctx);
     s->take_calls++;
-    if (s->refuse) return false;
+    if (s->refuse || s->refuse_take) return false;
     *phys = s->next;
     *ptr = s->sim->Map(s->next, frames * kF);
     s->next += frames * kF;
@@ -168,6 +169,76 @@ TEST_F(PhysFreeSet, SingleFrameFastPathsRefuseWhatTheyCannotDo) {
   EXPECT_EQ(phys_fs_take_lowest(&fs_), PHYS_NONE);  // empty
   EXPECT_EQ(fs_.free_frames, 0u);
   EXPECT_FALSE(phys_fs_pop_pending(&fs_, nullptr));
+}
+
+TEST_F(PhysFreeSet, ConversionWithoutABitmapFrameKeepsTheRuns) {
+  Fragment();
+  src_.refuse_take = true;
+  Convert();
+  EXPECT_EQ(fs_.spans.count, 0u);
+  EXPECT_GT(fs_.run_count, PHYS_SPAN_RUN_LIMIT);
+  EXPECT_EQ(IteratedFree(), 40u);
+}
+
+TEST_F(PhysFreeSet, ConversionIsANoOpForAConvertedOrSparseSpan) {
+  Fragment();
+  Convert();
+  ASSERT_EQ(fs_.spans.count, 1u);
+  int takes = src_.take_calls;
+  phys_frame_source src = src_.source();
+  phys_fs_convert_span(&fs_, phys_span_base(130 * kMiB), &src);  // already a bitmap span
+  phys_fs_convert_span(&fs_, 4 * PHYS_SPAN_BYTES, &src);         // no run there at all
+  EXPECT_EQ(src_.take_calls, takes);
+  EXPECT_EQ(fs_.spans.count, 1u);
+}
+
+TEST_F(PhysFreeSet, ConversionTakesParkedRangesInsideTheSpanIntoTheBitmap) {
+  runs_.assign(12, phys_run{});
+  phys_fs_init(&fs_, runs_.data(), 12, phys_block{0, 0, true}, sim_.window());
+  Fragment();  // 12 runs, the other 28 frames parked
+  EXPECT_EQ(fs_.run_count, 12u);
+  EXPECT_EQ(fs_.parked.ranges, 28u);
+  Convert();
+  EXPECT_EQ(fs_.spans.count, 1u);
+  EXPECT_EQ(fs_.parked.ranges, 0u);
+  EXPECT_EQ(fs_.run_count, 0u);
+  EXPECT_EQ(fs_.spans.items[0].free, 40u);
+  EXPECT_EQ(IteratedFree(), 40u);
+}
+
+TEST_F(PhysFreeSet, SplittingARunInAFullArrayParksTheUpperPiece) {
+  runs_.assign(2, phys_run{});
+  phys_fs_init(&fs_, runs_.data(), 2, phys_block{0, 0, true}, sim_.window());
+  phys_fs_add(&fs_, 10 * kMiB, 11 * kMiB);
+  phys_fs_add(&fs_, 20 * kMiB, 21 * kMiB);
+  EXPECT_EQ(phys_fs_remove(&fs_, 10 * kMiB + 8 * kF, 10 * kMiB + 9 * kF), 1u);
+  EXPECT_EQ(fs_.run_count, 2u);
+  EXPECT_EQ(fs_.parked.ranges, 1u);
+  EXPECT_EQ(fs_.parked.head, 10 * kMiB + 9 * kF);
+  EXPECT_EQ(IteratedFree(), 511u);
+  EXPECT_FALSE(phys_fs_is_free(&fs_, 10 * kMiB + 8 * kF));
+  EXPECT_TRUE(phys_fs_is_free(&fs_, 10 * kMiB + 9 * kF));
+}
+
+TEST_F(PhysFreeSet, AParkedRangeBelowEveryRunIsTheLowestFreeFrame) {
+  runs_.assign(2, phys_run{});
+  phys_fs_init(&fs_, runs_.data(), 2, phys_block{0, 0, true}, sim_.window());
+  phys_fs_add(&fs_, 10 * kMiB, 11 * kMiB);
+  phys_fs_add(&fs_, 20 * kMiB, 21 * kMiB);
+  phys_fs_add(&fs_, 1 * kMiB, 2 * kMiB);  // no slot: parked, below both runs
+  EXPECT_EQ(phys_fs_lowest(&fs_), 1 * kMiB);
+  EXPECT_EQ(phys_fs_take_lowest_fast(&fs_), 1 * kMiB);
+  EXPECT_EQ(phys_fs_next_free(&fs_, 0), 1 * kMiB + kF);
+}
+
+TEST_F(PhysFreeSet, SearchesFindNothingWhereNothingFits) {
+  phys_fs_add(&fs_, 1 * kMiB, 2 * kMiB);
+  EXPECT_EQ(phys_fs_find(&fs_, 257, kF, 0, UINT64_MAX), PHYS_NONE);          // too large
+  EXPECT_EQ(phys_fs_find(&fs_, 1, kF, 2 * kMiB, UINT64_MAX), PHYS_NONE);     // nothing above
+  EXPECT_EQ(phys_fs_find(&fs_, 1, kF, UINT64_MAX - 10, UINT64_MAX), PHYS_NONE);  // lo cannot be aligned
+  EXPECT_EQ(phys_fs_find(&fs_, 1, kF, 0, 1 * kMiB), PHYS_NONE);              // nothing below hi
+  EXPECT_EQ(phys_fs_next_free(&fs_, 2 * kMiB), PHYS_NONE);
+  EXPECT_EQ(phys_fs_find(&fs_, 256, 1 * kMiB, 0, UINT64_MAX), 1 * kMiB);
 }
 
 }  // namespace
