@@ -1,9 +1,10 @@
 // phys_alloc.c: the runtime physical frame allocator: the public operations and initialization. The layers
-// below it (phys_alloc_internal.h lists them): phys_freeset.c (runs, bitmap spans in phys_span.c, parked
-// ranges in phys_parked.c), phys_restable.c (the reservation table, res_table.c), phys_managed.c (managed
-// memory) and phys_grow.c (growth policy and the frame source injected into the free set).
+// below it, each a type of its own (phys_alloc_internal.h lists them): phys_freeset.c (phys_free_set: runs,
+// bitmap spans in phys_span.c, parked ranges in phys_parked.c), phys_restable.c (phys_res: the reservation
+// table, res_table.c), phys_managed.c (phys_managed) and phys_grow.c (growth policy and the frame source the
+// layers grow through).
 //
-// Representation (state in phys_state.h):
+// Representation (struct mm_phys_allocator in phys_state.h composes the layers):
 // - Coarse free memory is a sorted array of disjoint, merged [base, end) runs: an unfragmented 384 GiB machine
 //   is a handful of runs, so the bookkeeping at hand-off is the two carved arrays and nothing else.
 // - Memory that fragments switches, one 128 MiB span (32768 frames) at a time, to a bitmap: when an operation
