@@ -1,9 +1,10 @@
 // phys_alloc.c: the runtime physical frame allocator: the public operations and initialization. The layers
-// below it (phys_alloc_internal.h lists them): phys_freeset.c (runs, bitmap spans in phys_span.c, parked
-// ranges in phys_parked.c), phys_restable.c (the reservation table, res_table.c), phys_managed.c (managed
-// memory) and phys_grow.c (growth policy and the frame source injected into the free set).
+// below it, each a type of its own (phys_alloc_internal.h lists them): phys_freeset.c (phys_free_set: runs,
+// bitmap spans in phys_span.c, parked ranges in phys_parked.c), phys_restable.c (phys_res: the reservation
+// table, res_table.c), phys_managed.c (phys_managed) and phys_grow.c (growth policy and the frame source the
+// layers grow through).
 //
-// Representation (state in phys_state.h):
+// Representation (struct mm_phys_allocator in phys_state.h composes the layers):
 // - Coarse free memory is a sorted array of disjoint, merged [base, end) runs: an unfragmented 384 GiB machine
 //   is a handful of runs, so the bookkeeping at hand-off is the two carved arrays and nothing else.
 // - Memory that fragments switches, one 128 MiB span (32768 frames) at a time, to a bitmap: when an operation
@@ -34,8 +35,6 @@
 
 #include "mm/log.h"
 
-static uint64_t frames_for(uint64_t bytes) { return (bytes + MM_FRAME_MASK) >> MM_FRAME_SHIFT; }
-
 // ---------------------------------------------------------------------------------------------------------
 // Initialization.
 
@@ -43,12 +42,12 @@ uint64_t mm_phys_allocator_size(void) { return sizeof(mm_phys_allocator); }
 
 // Free runs = managed regions minus the union of `res` (sorted by base): one merge of two sorted lists.
 static mm_status build_runs(mm_phys_allocator *a, const mm_reservation *res, uint64_t res_count) {
-  const mm_firmware_map *map = a->map;
+  const mm_firmware_map *map = a->managed.map;
   uint64_t ri = 0;
   phys_addr_t ub = 0, ue = 0;
   bool have_u = false;
   for (uint64_t k = 0; k < map->region_count; k++) {
-    if (!phys_region_managed(a, &map->regions[k])) {
+    if (!phys_region_managed(&a->managed, &map->regions[k])) {
       continue;
     }
     phys_addr_t pos = map->regions[k].base, re = map->regions[k].end;
@@ -64,12 +63,12 @@ static mm_status build_runs(mm_phys_allocator *a, const mm_reservation *res, uin
         have_u = true;
       }
       if (!have_u || ue <= pos || ub >= re) {
-        if (!phys_fs_append_run(a, pos, re)) {
+        if (!phys_fs_append_run(&a->fs, pos, re)) {
           return MM_ERR_STORAGE_TOO_SMALL;
         }
         break;
       }
-      if (ub > pos && !phys_fs_append_run(a, pos, ub)) {
+      if (ub > pos && !phys_fs_append_run(&a->fs, pos, ub)) {
         return MM_ERR_STORAGE_TOO_SMALL;
       }
       pos = ue;
@@ -84,9 +83,8 @@ static mm_status build_runs(mm_phys_allocator *a, const mm_reservation *res, uin
 // entry not frame aligned, empty, ending below its base or of an unknown kind, entries not sorted by base then
 // end), MM_ERR_NO_USABLE_MEMORY, MM_ERR_NO_MEMORY (window cannot map the carved arrays),
 // MM_ERR_STORAGE_TOO_SMALL (free runs do not fit the carved free-run array, or no table fits at all).
-mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
-                       const mm_reservation_set *reservations, const mm_carved_storage *carved,
-                       const mm_phys_window *window) {
+mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map, const mm_reservation_set *reservations,
+                       const mm_carved_storage *carved, const mm_phys_window *window) {
   if (alloc == 0 || map == 0 || reservations == 0 || carved == 0 || window == 0 || window->map == 0 ||
       (map->region_count != 0 && map->regions == 0) || (reservations->count != 0 && reservations->entries == 0)) {
     return MM_ERR_INVALID_ARGUMENT;
@@ -107,20 +105,19 @@ mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
   }
   mm_phys_allocator a;
   mm_memset(&a, 0, sizeof(a));
-  a.map = map;
+  phys_managed_init(&a.managed, map);
   a.window = *window;
-  a.fs.parked_head = PHYS_NONE;
-  a.source = &phys_grow_source;
   a.carved_bytes = carved->free_runs_bytes + carved->reserved_bytes;
 
-  a.fs.run_cap = carved->free_runs_bytes / sizeof(phys_run);
-  a.fs.runs_block = (phys_block){carved->free_runs_phys, carved->free_runs_bytes, true};
-  if (a.fs.run_cap != 0) {
-    a.fs.runs = (phys_run *)phys_map(&a, carved->free_runs_phys, carved->free_runs_bytes);
-    if (a.fs.runs == 0) {
+  phys_run *runs = 0;
+  if (carved->free_runs_bytes / sizeof(phys_run) != 0) {
+    runs = (phys_run *)phys_map(&a, carved->free_runs_phys, carved->free_runs_bytes);
+    if (runs == 0) {
       return MM_ERR_NO_MEMORY;
     }
   }
+  phys_fs_init(&a.fs, runs, carved->free_runs_bytes / sizeof(phys_run),
+               (phys_block){carved->free_runs_phys, carved->free_runs_bytes, true}, window);
   void *res_ptr = 0;
   if (carved->reserved_bytes != 0) {
     res_ptr = phys_map(&a, carved->reserved_phys, carved->reserved_bytes);
@@ -132,41 +129,30 @@ mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
   if (status != MM_OK) {
     return status;
   }
-  uint64_t run_frames = 0;
-  for (uint64_t i = 0; i < a.fs.run_count; i++) {
-    run_frames += (a.fs.runs[i].end - a.fs.runs[i].base) >> MM_FRAME_SHIFT;
-  }
-  a.fs.free_frames = run_frames;
+  phys_fs_count_initial(&a.fs);
 
   // The copied set becomes the allocator's table (the shared sorted table, with prefix maxima).
-  mm_res_table t = {reservations->entries, 0, reservations->count, reservations->count};
-  uint64_t carved_cap = carved->reserved_bytes / PHYS_RES_SLOT_BYTES;
-  if (reservations->count + 1 <= carved_cap) {
-    mm_res_table_move(&t, res_ptr, carved->reserved_bytes);  // fits: checked just above
-    a.res = t;
-    a.res_block = (phys_block){carved->reserved_phys, carved->reserved_bytes, true};
-  } else {
+  if (!phys_res_init(&a.res, reservations->entries, reservations->count, res_ptr,
+                     (phys_block){carved->reserved_phys, carved->reserved_bytes, true})) {
     // The carved array cannot hold entries and maxima: take a table from the memory just built. It is
     // recorded in itself; the carved array stays reserved (it is in the copied set).
     uint64_t cap = reservations->count * 2 + 2 * PHYS_RES_SPARE;
-    uint64_t frames = frames_for(cap * PHYS_RES_SLOT_BYTES);
+    uint64_t frames = phys_frames_for(cap * PHYS_RES_SLOT_BYTES);
     phys_addr_t phys;
     void *ptr;
     if (!phys_bk_grab(&a, frames, &phys, &ptr)) {
       return MM_ERR_STORAGE_TOO_SMALL;
     }
-    mm_res_table_move(&t, ptr, frames << MM_FRAME_SHIFT);  // room for twice the entries
-    a.res = t;
-    a.res_block = (phys_block){phys, frames << MM_FRAME_SHIFT, false};
-    phys_res_insert(&a, phys, phys + (frames << MM_FRAME_SHIFT), MM_RES_BOOKKEEPING, "phys.reserved");
+    phys_res_init(&a.res, reservations->entries, reservations->count, ptr,
+                  (phys_block){phys, frames << MM_FRAME_SHIFT, false});  // room for twice the entries
+    phys_res_insert(&a.res, phys, phys + (frames << MM_FRAME_SHIFT), MM_RES_BOOKKEEPING, "phys.reserved");
   }
 
-  a.managed_frames = phys_count_managed(&a);
-  a.reserved_frames = phys_count_reserved_managed(&a);
-  if (a.fs.free_frames + a.reserved_frames > a.managed_frames) {
+  a.reserved_frames = phys_count_reserved_managed(&a.managed, &a.res.table);
+  if (a.fs.free_frames + a.reserved_frames > a.managed.frames) {
     mm_panic("mm_phys_init", "free and reserved frames exceed managed memory");
   }
-  a.allocated_frames = a.managed_frames - a.fs.free_frames - a.reserved_frames;
+  a.allocated_frames = a.managed.frames - a.fs.free_frames - a.reserved_frames;
   *alloc = a;
   phys_maintain(alloc);
   mm_phys_stats st = mm_phys_get_stats(alloc);
@@ -206,7 +192,7 @@ mm_status mm_phys_alloc_frame(mm_phys_allocator *alloc, phys_addr_t *out) {
   if (alloc == 0 || out == 0) {
     return MM_ERR_INVALID_ARGUMENT;
   }
-  phys_addr_t f = phys_fs_take_lowest_fast(alloc);
+  phys_addr_t f = phys_fs_take_lowest_fast(&alloc->fs);
   if (f == PHYS_NONE) {
     return MM_ERR_NO_MEMORY;
   }
@@ -240,11 +226,11 @@ mm_status mm_phys_alloc(mm_phys_allocator *alloc, const mm_alloc_request *req, p
   if (req->count > (UINT64_MAX >> MM_FRAME_SHIFT)) {
     return MM_ERR_NO_MEMORY;
   }
-  phys_addr_t at = phys_fs_find(alloc, req->count, align, req->min_addr, hi);
+  phys_addr_t at = phys_fs_find(&alloc->fs, req->count, align, req->min_addr, hi);
   if (at == PHYS_NONE) {
     return MM_ERR_NO_MEMORY;
   }
-  if (phys_fs_remove(alloc, at, at + (req->count << MM_FRAME_SHIFT)) != req->count) {
+  if (phys_fs_remove(&alloc->fs, at, at + (req->count << MM_FRAME_SHIFT)) != req->count) {
     mm_panic("mm_phys_alloc", "found range was not entirely free");
   }
   alloc->allocated_frames += req->count;
@@ -265,10 +251,10 @@ static mm_status check_range(const mm_phys_allocator *a, phys_addr_t base, uint6
     return MM_ERR_OVERFLOW;
   }
   *end = base + (count << MM_FRAME_SHIFT);
-  if (!phys_managed_covers(a, base, *end)) {
+  if (!phys_managed_covers(&a->managed, base, *end)) {
     return MM_ERR_NOT_OWNED;
   }
-  if (phys_res_touches(a, base, *end)) {
+  if (phys_res_touches(&a->res, base, *end)) {
     return MM_ERR_RESERVED;
   }
   return MM_OK;
@@ -285,14 +271,14 @@ mm_status mm_phys_alloc_fixed(mm_phys_allocator *alloc, phys_addr_t base, uint64
     return s;
   }
   if (count == 1) {
-    if (!phys_fs_take_one(alloc, base)) {
+    if (!phys_fs_take_one(&alloc->fs, base)) {
       return MM_ERR_NOT_FREE;
     }
   } else {
-    if (phys_fs_count_free(alloc, base, end) != count) {
+    if (phys_fs_count_free(&alloc->fs, base, end) != count) {
       return MM_ERR_NOT_FREE;
     }
-    phys_fs_remove(alloc, base, end);
+    phys_fs_remove(&alloc->fs, base, end);
   }
   alloc->allocated_frames += count;
   phys_finish(alloc);
@@ -311,14 +297,14 @@ mm_status mm_phys_free(mm_phys_allocator *alloc, phys_addr_t base, uint64_t coun
     return s;
   }
   if (count == 1) {
-    if (!phys_fs_add_one(alloc, base)) {
+    if (!phys_fs_add_one(&alloc->fs, base)) {
       return MM_ERR_DOUBLE_FREE;
     }
   } else {
-    if (phys_fs_count_free(alloc, base, end) != 0) {
+    if (phys_fs_count_free(&alloc->fs, base, end) != 0) {
       return MM_ERR_DOUBLE_FREE;
     }
-    phys_fs_add(alloc, base, end);
+    phys_fs_add(&alloc->fs, base, end);
   }
   alloc->allocated_frames -= count;
   phys_finish(alloc);
@@ -329,13 +315,15 @@ mm_status mm_phys_free(mm_phys_allocator *alloc, phys_addr_t base, uint64_t coun
 // Late reservations and reclaim.
 
 typedef struct reserve_ctx {
+  mm_phys_allocator *alloc;
   uint64_t newly_reserved;
 } reserve_ctx;
 
-static void reserve_piece(mm_phys_allocator *a, phys_addr_t base, phys_addr_t end, void *ctx) {
+static void reserve_piece(void *ctx, phys_addr_t base, phys_addr_t end) {
+  mm_phys_allocator *a = ((reserve_ctx *)ctx)->alloc;
   // [base, end) is managed and not yet reserved: its frames are either free or allocated.
   uint64_t frames = (end - base) >> MM_FRAME_SHIFT;
-  uint64_t was_free = phys_fs_remove(a, base, end);
+  uint64_t was_free = phys_fs_remove(&a->fs, base, end);
   a->allocated_frames -= frames - was_free;
   ((reserve_ctx *)ctx)->newly_reserved += frames;
 }
@@ -365,21 +353,21 @@ mm_status mm_phys_reserve(mm_phys_allocator *alloc, phys_addr_t base, uint64_t b
     return MM_ERR_NO_MEMORY;
   }
   // Walk the managed regions the range meets; inside each, the pieces no reservation covers yet.
-  reserve_ctx ctx = {0};
-  const mm_firmware_map *map = alloc->map;
+  reserve_ctx ctx = {alloc, 0};
+  const mm_firmware_map *map = alloc->managed.map;
   uint64_t i = phys_region_at_or_below(map, base);
   if (i >= map->region_count) {
     i = 0;
   }
   for (; i < map->region_count && map->regions[i].base < end; i++) {
     const mm_region *r = &map->regions[i];
-    if (!phys_region_managed(alloc, r) || r->end <= base) {
+    if (!phys_region_managed(&alloc->managed, r) || r->end <= base) {
       continue;
     }
     phys_addr_t b = r->base > base ? r->base : base, e = r->end < end ? r->end : end;
-    phys_for_each_unreserved(alloc, b, e, reserve_piece, &ctx);
+    phys_for_each_unreserved(&alloc->res, b, e, reserve_piece, &ctx);
   }
-  phys_res_insert(alloc, base, end, kind, label);
+  phys_res_insert(&alloc->res, base, end, kind, label);
   alloc->reserved_frames += ctx.newly_reserved;
   debug_structured(LOG_DEBUG, "mm.phys_reserve", KV_X("base", base), KV_X("end", end),
                    KV_S("kind", mm_reservation_kind_name(kind)), KV_S("label", label ? label : ""));
@@ -388,13 +376,15 @@ mm_status mm_phys_reserve(mm_phys_allocator *alloc, phys_addr_t base, uint64_t b
 }
 
 typedef struct reclaim_ctx {
+  mm_phys_allocator *alloc;
   uint64_t gained;
 } reclaim_ctx;
 
 // Adds one unreserved piece of a reclaimed region, then tops the spare slots up (phys_finish) before the next
 // piece, so a map with many reclaimable pieces grows the run array as it goes instead of parking.
-static void reclaim_piece(mm_phys_allocator *a, phys_addr_t base, phys_addr_t end, void *ctx) {
-  phys_fs_add(a, base, end);
+static void reclaim_piece(void *ctx, phys_addr_t base, phys_addr_t end) {
+  mm_phys_allocator *a = ((reclaim_ctx *)ctx)->alloc;
+  phys_fs_add(&a->fs, base, end);
   ((reclaim_ctx *)ctx)->gained += (end - base) >> MM_FRAME_SHIFT;
   phys_finish(a);
 }
@@ -405,10 +395,9 @@ mm_status mm_phys_reclaim(mm_phys_allocator *alloc, uint64_t *reclaimed_frames) 
   if (alloc == 0) {
     return MM_ERR_INVALID_ARGUMENT;
   }
-  reclaim_ctx ctx = {0};
-  if (!alloc->reclaimed) {
-    alloc->reclaimed = true;
-    const mm_firmware_map *map = alloc->map;
+  reclaim_ctx ctx = {alloc, 0};
+  if (phys_managed_reclaim(&alloc->managed)) {
+    const mm_firmware_map *map = alloc->managed.map;
     for (uint64_t i = 0; i < map->region_count; i++) {
       const mm_region *r = &map->regions[i];
       if (!mm_region_type_reclaimable(r->type)) {
@@ -416,10 +405,9 @@ mm_status mm_phys_reclaim(mm_phys_allocator *alloc, uint64_t *reclaimed_frames) 
       }
       uint64_t before = ctx.gained;
       uint64_t frames = (r->end - r->base) >> MM_FRAME_SHIFT;
-      alloc->managed_frames += frames;
       // Count first: reclaim_piece may take bookkeeping frames, which adjust reserved_frames themselves.
       alloc->reserved_frames += frames;
-      phys_for_each_unreserved(alloc, r->base, r->end, reclaim_piece, &ctx);
+      phys_for_each_unreserved(&alloc->res, r->base, r->end, reclaim_piece, &ctx);
       alloc->reserved_frames -= ctx.gained - before;
     }
     phys_finish(alloc);
@@ -436,7 +424,7 @@ mm_status mm_phys_reclaim(mm_phys_allocator *alloc, uint64_t *reclaimed_frames) 
 
 // True when `frame` (rounded down to its frame) is free. False for a NULL allocator.
 bool mm_phys_is_free(const mm_phys_allocator *alloc, phys_addr_t frame) {
-  return alloc != 0 && phys_fs_is_free(alloc, frame & ~MM_FRAME_MASK);
+  return alloc != 0 && phys_fs_is_free(&alloc->fs, frame & ~MM_FRAME_MASK);
 }
 
 // Copies the reservation holding `frame` (the lowest-based one if several overlap) into *out (may be NULL).
@@ -445,7 +433,7 @@ bool mm_phys_reservation_at(const mm_phys_allocator *alloc, phys_addr_t frame, m
     return false;
   }
   frame &= ~MM_FRAME_MASK;
-  const mm_reservation *r = phys_res_find(alloc, frame, frame + MM_FRAME_SIZE);
+  const mm_reservation *r = phys_res_find(&alloc->res, frame, frame + MM_FRAME_SIZE);
   if (r == 0) {
     return false;
   }
@@ -468,23 +456,23 @@ mm_phys_stats mm_phys_get_stats(const mm_phys_allocator *alloc) {
   if (alloc == 0) {
     return st;
   }
-  st.managed_frames = alloc->managed_frames;
+  st.managed_frames = alloc->managed.frames;
   st.free_frames = alloc->fs.free_frames;
   st.reserved_frames = alloc->reserved_frames;
   st.allocated_frames = alloc->allocated_frames;
-  phys_fs_for_each(alloc, count_run, &st.free_runs);
-  st.reservations = alloc->res.count;
-  st.bookkeeping_bytes = sizeof(mm_phys_allocator) + alloc->carved_bytes + alloc->own_bytes;
+  phys_fs_for_each(&alloc->fs, count_run, &st.free_runs);
+  st.reservations = phys_res_count(&alloc->res);
+  st.bookkeeping_bytes = sizeof(mm_phys_allocator) + alloc->carved_bytes + alloc->grow.own_bytes;
   return st;
 }
 
 // The map the allocator was built from (kept for provenance and reclaim).
-const mm_firmware_map *mm_phys_firmware_map(const mm_phys_allocator *alloc) { return alloc ? alloc->map : 0; }
+const mm_firmware_map *mm_phys_firmware_map(const mm_phys_allocator *alloc) { return alloc ? alloc->managed.map : 0; }
 
 // Visits maximal free runs in ascending order until fn returns false.
 void mm_phys_for_each_free_run(const mm_phys_allocator *alloc, mm_range_fn fn, void *ctx) {
   if (alloc != 0 && fn != 0) {
-    phys_fs_for_each(alloc, fn, ctx);
+    phys_fs_for_each(&alloc->fs, fn, ctx);
   }
 }
 
@@ -493,8 +481,8 @@ void mm_phys_for_each_reservation(const mm_phys_allocator *alloc, mm_reservation
   if (alloc == 0 || fn == 0) {
     return;
   }
-  for (uint64_t i = 0; i < alloc->res.count; i++) {
-    if (!fn(ctx, &alloc->res.entries[i])) {
+  for (uint64_t i = 0; i < phys_res_count(&alloc->res); i++) {
+    if (!fn(ctx, &alloc->res.table.entries[i])) {
       return;
     }
   }

@@ -15,8 +15,8 @@
 #include "mm/firmware_map.h"
 #include "mm/reservations.h"
 
-// The allocator's state. Fields are private to the allocator's layers (mm/phys_*.c, phys_state.h); read them
-// only through the functions below.
+// The allocator's state: composed of its private layers (phys_state.h), each of which writes only its own
+// fields. Read it only through the functions below.
 typedef struct mm_phys_allocator mm_phys_allocator;
 
 // Sizes and addresses of one allocator, for logs, benchmarks and tests.
@@ -47,9 +47,8 @@ typedef struct mm_alloc_request {
 // of range, or is out of (base, end) order; nothing is written to `alloc` then),
 // MM_ERR_STORAGE_TOO_SMALL (carved arrays smaller than needed), MM_ERR_NO_USABLE_MEMORY, MM_ERR_NO_MEMORY
 // (`window` cannot map the carved arrays). O(n log n).
-mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map,
-                       const mm_reservation_set *reservations, const mm_carved_storage *carved,
-                       const mm_phys_window *window);
+mm_status mm_phys_init(mm_phys_allocator *alloc, const mm_firmware_map *map, const mm_reservation_set *reservations,
+                       const mm_carved_storage *carved, const mm_phys_window *window);
 uint64_t mm_phys_allocator_size(void);
 
 // The allocator's own statement of the carved bookkeeping it needs for a topology (LLFree's
@@ -87,8 +86,8 @@ mm_status mm_phys_free(mm_phys_allocator *alloc, phys_addr_t base, uint64_t coun
 // or the allocated count (if allocated) and stay out of allocation forever. Errors: MM_ERR_ZERO_COUNT,
 // MM_ERR_OVERFLOW, MM_ERR_INVALID_ARGUMENT (kind), MM_ERR_NO_MEMORY (the reservation table is full and memory
 // is too exhausted to grow it); state unchanged on error.
-mm_status mm_phys_reserve(mm_phys_allocator *alloc, phys_addr_t base, uint64_t bytes,
-                          mm_reservation_kind kind, const char *label);
+mm_status mm_phys_reserve(mm_phys_allocator *alloc, phys_addr_t base, uint64_t bytes, mm_reservation_kind kind,
+                          const char *label);
 
 // Reclaims every normalized map region of a reclaimable type (boot services, loader) into the free set,
 // minus every reservation. Idempotent. *reclaimed_frames (may be NULL) receives the frames gained.

@@ -1,11 +1,13 @@
 // phys_alloc_internal.h: composes the runtime allocator's private layers for the code above them (phys_alloc.c,
 // the checker phys_check.c, the test-only phys_corrupt.c and white-box tests inside //mm). Declares nothing
-// itself. Layers, each including only what lies below it:
-//   phys_state.h     the state and shared types
-//   phys_managed.h   managed memory          phys_restable.h  the reservation table
-//   phys_span.h      bitmap span primitives  phys_parked.h    parked ranges
-//   phys_freeset.h   the free set (runs + spans + parked), frames from an injected source
-//   phys_grow.h      growth policy, the frame source
+// itself. Layers, bottom up, each header including only what lies below it:
+//   phys_types.h     shared vocabulary: PHYS_NONE, phys_block, phys_frame_source
+//   phys_span.h      bitmap spans and the span table (phys_span_table)
+//   phys_parked.h    parked ranges (phys_parked_list)
+//   phys_freeset.h   the free set (phys_free_set: runs + span table + parked list)
+//   phys_restable.h  the reservation table (phys_res)       phys_managed.h  managed memory (phys_managed)
+//   phys_grow.h      growth policy, the frame source the layers grow through
+//   phys_state.h     struct mm_phys_allocator, composing the layers
 #ifndef MM_PHYS_ALLOC_INTERNAL_H
 #define MM_PHYS_ALLOC_INTERNAL_H
 
@@ -16,5 +18,6 @@
 #include "mm/phys_restable.h"
 #include "mm/phys_span.h"
 #include "mm/phys_state.h"
+#include "mm/phys_types.h"
 
 #endif  // MM_PHYS_ALLOC_INTERNAL_H

@@ -51,7 +51,8 @@ std::unique_ptr<mm_reservation> ResAt(const mm_phys_allocator *a, phys_addr_t fr
   if (mm_testing::SameRuns(got, want)) return ::testing::AssertionSuccess();
   auto fmt = [](const std::vector<mm_range> &v) {
     std::string s;
-    for (auto &r : v) s += "[" + mm_testing::ReferenceModel::Hex(r.base) + "," + mm_testing::ReferenceModel::Hex(r.end) + ") ";
+    for (auto &r : v)
+      s += "[" + mm_testing::ReferenceModel::Hex(r.base) + "," + mm_testing::ReferenceModel::Hex(r.end) + ") ";
     return s;
   };
   return ::testing::AssertionFailure() << "got " << fmt(got) << "\nwant " << fmt(want);
@@ -168,8 +169,7 @@ TEST_F(PhysAlloc, InitRejectsMalformedReservationEntries) {
     std::vector<mm_reservation> entries(good->entries, good->entries + good->count);
     c.bend(entries);
     mm_reservation_set bad{entries.data(), entries.size(), entries.size()};
-    EXPECT_EQ(mm_phys_init(alloc, h_.map(), &bad, h_.carved(), h_.sim().window()), MM_ERR_INVALID_ARGUMENT)
-        << c.what;
+    EXPECT_EQ(mm_phys_init(alloc, h_.map(), &bad, h_.carved(), h_.sim().window()), MM_ERR_INVALID_ARGUMENT) << c.what;
     EXPECT_EQ(storage, before) << c.what;
   }
   // The unbent set still builds.
@@ -199,6 +199,51 @@ TEST_F(PhysAlloc, InitTakesOwnReservationTableWhenCarvedOneIsTooSmall) {
 TEST_F(PhysAlloc, InitFailsWhenWindowCannotMap) {
   h_.sim().FailAfter(0);
   EXPECT_EQ(h_.Build({{0x100000, 0x200000, MM_REGION_USABLE}}, {}, 0x100000), MM_ERR_NO_MEMORY);
+}
+
+TEST_F(PhysAlloc, InitFailsWhenARunBeforeAReservationFindsTheRunArrayFull) {
+  // One run slot: region A's run fills it, region B's piece below its reservation has nowhere to go.
+  EXPECT_EQ(h_.Build({{0x100000, 0x200000, MM_REGION_USABLE}, {0x300000, 0x400000, MM_REGION_USABLE}},
+                     {{0x380000, 0x390000, MM_RES_TEST, "mid"}}, 0x100000, sizeof(mm_range)),
+            MM_ERR_STORAGE_TOO_SMALL);
+}
+
+TEST_F(PhysAlloc, InitFailsWhenNoMemoryIsLeftForItsOwnReservationTable) {
+  // The carved reservation array holds no slot and the carved arrays use the whole region: no frame to take.
+  EXPECT_EQ(h_.Build({{0x100000, 0x100000 + 2 * kF, MM_REGION_USABLE}}, {}, 0x100000, kF, 8), MM_ERR_STORAGE_TOO_SMALL);
+}
+
+TEST_F(PhysAlloc, InitFailsCleanlyWhereverTheWindowStopsMapping) {
+  bool saw_failure = false;
+  for (uint64_t n = 0; n < 6; n++) {
+    PhysHarness h;
+    h.sim().FailAfter(n);
+    mm_status s = h.Build({{0x100000, 0x1100000, MM_REGION_USABLE}}, {}, 0x100000);
+    ASSERT_TRUE(s == MM_OK || s == MM_ERR_NO_MEMORY) << n << ": " << s;
+    saw_failure |= s == MM_ERR_NO_MEMORY;
+  }
+  EXPECT_TRUE(saw_failure);
+}
+
+TEST_F(PhysAlloc, EveryEntryRejectsANullAllocator) {
+  phys_addr_t f = 0;
+  EXPECT_EQ(mm_phys_alloc_frame(nullptr, &f), MM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(mm_phys_reserve(nullptr, 0, kF, MM_RES_TEST, "x"), MM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(mm_phys_reclaim(nullptr, nullptr), MM_ERR_INVALID_ARGUMENT);
+  EXPECT_FALSE(mm_phys_reservation_at(nullptr, 0, nullptr));
+  mm_phys_stats st = mm_phys_get_stats(nullptr);
+  EXPECT_EQ(st.managed_frames, 0u);
+  EXPECT_EQ(st.bookkeeping_bytes, 0u);
+  int calls = 0;
+  mm_phys_for_each_free_run(nullptr, [](void *c, mm_range) { return ++*static_cast<int *>(c) > 0; }, &calls);
+  mm_phys_for_each_reservation(
+      nullptr, [](void *c, const mm_reservation *) { return ++*static_cast<int *>(c) > 0; }, &calls);
+  EXPECT_EQ(calls, 0);
+  BuildSimple();
+  EXPECT_EQ(mm_phys_alloc_frame(a(), nullptr), MM_ERR_INVALID_ARGUMENT);
+  mm_phys_for_each_free_run(a(), nullptr, nullptr);  // no function: nothing to do
+  mm_phys_for_each_reservation(a(), nullptr, nullptr);
+  EXPECT_EQ(h_.Check(), "");
 }
 
 // ---- late reservations (memblock "reserve") ----
@@ -498,8 +543,8 @@ TEST_F(PhysAlloc, AllocFixedErrorOrderIsTheSameAsFree) {
   EXPECT_EQ(mm_phys_alloc_fixed(a(), UINT64_MAX, 1), MM_ERR_MISALIGNED);  // misalignment before overflow
   EXPECT_EQ(mm_phys_alloc_fixed(a(), 0, UINT64_MAX), MM_ERR_OVERFLOW);    // overflow before ownership
   EXPECT_EQ(mm_phys_alloc_fixed(a(), 16 * kMiB, 100), MM_ERR_RESERVED);   // reserved before not free
-  for (auto [base, count] : {std::pair<phys_addr_t, uint64_t>{1, 0}, {UINT64_MAX, 1}, {0, UINT64_MAX},
-                             {16 * kMiB, 100}, {8 * kMiB, 1}}) {
+  for (auto [base, count] :
+       {std::pair<phys_addr_t, uint64_t>{1, 0}, {UINT64_MAX, 1}, {0, UINT64_MAX}, {16 * kMiB, 100}, {8 * kMiB, 1}}) {
     EXPECT_EQ(mm_phys_alloc_fixed(a(), base, count), mm_phys_free(a(), base, count)) << base << " " << count;
   }
   EXPECT_EQ(mm_phys_alloc_fixed(nullptr, 0, 0), MM_ERR_INVALID_ARGUMENT);
@@ -610,8 +655,7 @@ TEST_F(PhysAlloc, QueriesReportReservationsAndFreeFrames) {
       &bases);
   EXPECT_TRUE(std::is_sorted(bases.begin(), bases.end()));
   int calls = 0;
-  mm_phys_for_each_free_run(
-      a(), [](void *ctx, mm_range) { return ++*static_cast<int *>(ctx) < 1; }, &calls);
+  mm_phys_for_each_free_run(a(), [](void *ctx, mm_range) { return ++*static_cast<int *>(ctx) < 1; }, &calls);
   EXPECT_EQ(calls, 1);  // stops early
 }
 
@@ -740,7 +784,7 @@ TEST_F(PhysAlloc, FreeParksRangesWhenRunArrayCannotGrow) {
     for (uint64_t k = 0; k < 7; k++) {
       phys_addr_t x = base + w * 128 * kMiB + (8 + 2 * k) * kF;
       ASSERT_EQ(mm_phys_free(a(), x, 1), MM_OK) << w << " " << k;
-      max_parked = std::max(max_parked, a()->fs.parked_ranges);
+      max_parked = std::max(max_parked, a()->fs.parked.ranges);
     }
   }
   ASSERT_EQ(h_.Check(), "");
@@ -756,7 +800,7 @@ TEST_F(PhysAlloc, FreeParksRangesWhenRunArrayCannotGrow) {
   // Contiguous memory comes back: the run array grows and the parked ranges are indexed again.
   ASSERT_EQ(mm_phys_free(a(), base + 64 * kMiB, 16), MM_OK);
   ASSERT_EQ(h_.Check(), "");
-  EXPECT_EQ(a()->fs.parked_ranges, 0u);
+  EXPECT_EQ(a()->fs.parked.ranges, 0u);
   EXPECT_EQ(Stats().free_frames, spans * 7 + 16 - 2);  // two frames became the larger run array
 }
 
@@ -784,13 +828,12 @@ TEST_F(PhysAlloc, BookkeepingBoundHoldsForTheWorstCasePerSpan) {
     }
   }
   ASSERT_EQ(h_.Check(), "");
-  const uint64_t s = a()->fs.span_count;
+  const uint64_t s = a()->fs.spans.count;
   ASSERT_EQ(s, spans);
   ASSERT_TRUE(a()->fs.runs_block.carved);  // the carved arrays were large enough: no grown run/reservation array
-  ASSERT_TRUE(a()->res_block.carved);
-  const uint64_t span_table = a()->fs.spans_block.bytes;
-  const uint64_t span_table_bound =
-      std::max<uint64_t>(kF, (2 * s * MM_PHYS_SPAN_DESCRIPTOR_BYTES + kF - 1) / kF * kF);
+  ASSERT_TRUE(a()->res.block.carved);
+  const uint64_t span_table = a()->fs.spans.block.bytes;
+  const uint64_t span_table_bound = std::max<uint64_t>(kF, (2 * s * MM_PHYS_SPAN_DESCRIPTOR_BYTES + kF - 1) / kF * kF);
   EXPECT_LE(span_table, span_table_bound);
   mm_phys_stats st = Stats();
   EXPECT_EQ(st.bookkeeping_bytes, mm_phys_allocator_size() + 4 * kF + s * kF + span_table);

@@ -2,11 +2,11 @@
 // scratch (nothing here trusts a counter it is checking).
 #include "mm/phys_alloc_internal.h"
 
-#define FAIL(msg)     \
-  do {                \
-    if (why != 0) {   \
-      *why = (msg);   \
-    }                 \
+#define FAIL(msg)            \
+  do {                       \
+    if (why != 0) {          \
+      *why = (msg);          \
+    }                        \
     return MM_ERR_INVARIANT; \
   } while (0)
 
@@ -26,10 +26,10 @@ static bool labels_equal(const char *x, const char *y) {
 // must stay recorded as what they are, or the next growth releases the wrong entry.
 static bool res_has_exact(const mm_phys_allocator *a, phys_addr_t base, phys_addr_t end, mm_reservation_kind kind,
                           const char *label) {
-  uint64_t lo = 0, hi = a->res.count;
+  uint64_t lo = 0, hi = a->res.table.count;
   while (lo < hi) {  // first entry with base >= `base`
     uint64_t mid = lo + (hi - lo) / 2;
-    if (a->res.entries[mid].base < base) {
+    if (a->res.table.entries[mid].base < base) {
       lo = mid + 1;
     } else {
       hi = mid;
@@ -37,8 +37,8 @@ static bool res_has_exact(const mm_phys_allocator *a, phys_addr_t base, phys_add
   }
   char want[MM_LABEL_MAX];
   mm_reservation_copy_label(want, label);
-  for (; lo < a->res.count && a->res.entries[lo].base == base; lo++) {
-    const mm_reservation *r = &a->res.entries[lo];
+  for (; lo < a->res.table.count && a->res.table.entries[lo].base == base; lo++) {
+    const mm_reservation *r = &a->res.table.entries[lo];
     if (r->end == end && r->kind == kind && labels_equal(r->label, want)) {
       return true;
     }
@@ -61,14 +61,14 @@ static mm_status check_runs(const mm_phys_allocator *a, uint64_t *frames, const 
     if (i > 0 && a->fs.runs[i - 1].end == r->base) {
       FAIL("adjacent runs not merged");
     }
-    uint64_t c = phys_span_lower(a, r->base);
-    if (c < a->fs.span_count && a->fs.spans[c].base < r->end) {
+    uint64_t c = phys_span_lower(&a->fs.spans, r->base);
+    if (c < a->fs.spans.count && a->fs.spans.items[c].base < r->end) {
       FAIL("run overlaps a bitmap span");
     }
-    if (!phys_managed_covers(a, r->base, r->end)) {
+    if (!phys_managed_covers(&a->managed, r->base, r->end)) {
       FAIL("run outside managed memory");
     }
-    if (phys_res_touches(a, r->base, r->end)) {
+    if (phys_res_touches(&a->res, r->base, r->end)) {
       FAIL(WHY_FREE_RESERVED);
     }
     *frames += (r->end - r->base) >> MM_FRAME_SHIFT;
@@ -77,18 +77,18 @@ static mm_status check_runs(const mm_phys_allocator *a, uint64_t *frames, const 
 }
 
 static mm_status check_spans(const mm_phys_allocator *a, uint64_t *frames, const char **why) {
-  if (a->fs.span_count > a->fs.span_cap) {
+  if (a->fs.spans.count > a->fs.spans.cap) {
     FAIL("span count exceeds capacity");
   }
-  for (uint64_t i = 0; i < a->fs.span_count; i++) {
-    const phys_span *c = &a->fs.spans[i];
+  for (uint64_t i = 0; i < a->fs.spans.count; i++) {
+    const phys_span *c = &a->fs.spans.items[i];
     if ((c->base & (PHYS_SPAN_BYTES - 1)) != 0) {
       FAIL("bitmap span not aligned");
     }
-    if (i > 0 && a->fs.spans[i - 1].base >= c->base) {
+    if (i > 0 && a->fs.spans.items[i - 1].base >= c->base) {
       FAIL("bitmap spans unsorted or duplicated");
     }
-    if (i < a->fs.span_hint && c->free != 0) {
+    if (i < a->fs.spans.hint && c->free != 0) {
       FAIL("span hint skips a span with free frames");
     }
     if (phys_span_recount(c) != c->free) {
@@ -124,18 +124,18 @@ static mm_status check_spans(const mm_phys_allocator *a, uint64_t *frames, const
         e = (ww + 1) << 6;
       }
       phys_addr_t fb = c->base + (s << MM_FRAME_SHIFT), fe = c->base + (e << MM_FRAME_SHIFT);
-      if (!phys_managed_covers(a, fb, fe)) {
+      if (!phys_managed_covers(&a->managed, fb, fe)) {
         FAIL("bitmap marks a frame free outside managed memory");
       }
-      if (phys_res_touches(a, fb, fe)) {
+      if (phys_res_touches(&a->res, fb, fe)) {
         FAIL(WHY_FREE_RESERVED);
       }
       bit = e;
     }
     *frames += c->free;
   }
-  for (uint64_t i = a->fs.span_hint; i < a->fs.span_count && i == a->fs.span_hint; i++) {
-    if (a->fs.spans[i].free == 0) {
+  for (uint64_t i = a->fs.spans.hint; i < a->fs.spans.count && i == a->fs.spans.hint; i++) {
+    if (a->fs.spans.items[i].free == 0) {
       FAIL("span hint points at a full span");
     }
   }
@@ -145,7 +145,7 @@ static mm_status check_spans(const mm_phys_allocator *a, uint64_t *frames, const
 static mm_status check_parked(const mm_phys_allocator *a, uint64_t *frames, const char **why) {
   uint64_t ranges = 0, n = 0;
   phys_addr_t prev_end = 0;
-  for (phys_addr_t cur = a->fs.parked_head; cur != PHYS_NONE;) {
+  for (phys_addr_t cur = a->fs.parked.head; cur != PHYS_NONE;) {
     const phys_parked_node *node = (const phys_parked_node *)phys_map(a, cur, sizeof(phys_parked_node));
     if (node == 0 || node->magic != PHYS_PARKED_MAGIC) {
       FAIL("parked node corrupted");
@@ -153,17 +153,17 @@ static mm_status check_parked(const mm_phys_allocator *a, uint64_t *frames, cons
     if (cur < prev_end || node->end <= cur || ((cur | node->end) & MM_FRAME_MASK) != 0) {
       FAIL("parked ranges unsorted, overlapping or empty");
     }
-    if (!phys_managed_covers(a, cur, node->end)) {
+    if (!phys_managed_covers(&a->managed, cur, node->end)) {
       FAIL("parked range outside managed memory");
     }
-    if (phys_res_touches(a, cur, node->end)) {
+    if (phys_res_touches(&a->res, cur, node->end)) {
       FAIL(WHY_FREE_RESERVED);
     }
-    uint64_t c = phys_span_lower(a, cur);
-    if (c < a->fs.span_count && a->fs.spans[c].base < node->end) {
+    uint64_t c = phys_span_lower(&a->fs.spans, cur);
+    if (c < a->fs.spans.count && a->fs.spans.items[c].base < node->end) {
       FAIL("parked range overlaps a bitmap span");
     }
-    uint64_t r = phys_run_lower(a, cur);
+    uint64_t r = phys_run_lower(&a->fs, cur);
     if (r < a->fs.run_count && a->fs.runs[r].base < node->end) {
       FAIL("parked range overlaps a run");
     }
@@ -171,11 +171,11 @@ static mm_status check_parked(const mm_phys_allocator *a, uint64_t *frames, cons
     n += (node->end - cur) >> MM_FRAME_SHIFT;
     prev_end = node->end;
     cur = node->next;
-    if (ranges > a->fs.parked_ranges) {
+    if (ranges > a->fs.parked.ranges) {
       FAIL("parked list longer than its counter");
     }
   }
-  if (ranges != a->fs.parked_ranges || n != a->fs.parked_frames) {
+  if (ranges != a->fs.parked.ranges || n != a->fs.parked.frames) {
     FAIL("parked counters disagree with the list");
   }
   *frames += n;
@@ -183,22 +183,23 @@ static mm_status check_parked(const mm_phys_allocator *a, uint64_t *frames, cons
 }
 
 static mm_status check_reservations(const mm_phys_allocator *a, const char **why) {
-  if (a->res.count > a->res.capacity) {
+  if (a->res.table.count > a->res.table.capacity) {
     FAIL("reservation count exceeds capacity");
   }
   uint64_t m = 0;
-  for (uint64_t i = 0; i < a->res.count; i++) {
-    const mm_reservation *r = &a->res.entries[i];
+  for (uint64_t i = 0; i < a->res.table.count; i++) {
+    const mm_reservation *r = &a->res.table.entries[i];
     if (r->base >= r->end || ((r->base | r->end) & MM_FRAME_MASK) != 0) {
       FAIL("reservation empty or not frame aligned");
     }
-    if (i > 0 && (a->res.entries[i - 1].base > r->base || (a->res.entries[i - 1].base == r->base && a->res.entries[i - 1].end > r->end))) {
+    if (i > 0 && (a->res.table.entries[i - 1].base > r->base ||
+                  (a->res.table.entries[i - 1].base == r->base && a->res.table.entries[i - 1].end > r->end))) {
       FAIL("reservations not sorted by base, then end");
     }
     if (r->end > m) {
       m = r->end;
     }
-    if (a->res.maxend[i] != m) {
+    if (a->res.table.maxend[i] != m) {
       FAIL("reservation prefix maximum stale");
     }
   }
@@ -210,7 +211,7 @@ static mm_status check_reservations(const mm_phys_allocator *a, const char **why
 // here beyond being reserved (they stay reserved forever).
 static mm_status check_records(const mm_phys_allocator *a, const char **why) {
   uint64_t own = 0;
-  const phys_block *blocks[3] = {&a->fs.runs_block, &a->res_block, &a->fs.spans_block};
+  const phys_block *blocks[3] = {&a->fs.runs_block, &a->res.block, &a->fs.spans.block};
   static const char *const labels[3] = {"phys.runs", "phys.reserved", "phys.spans"};
   static const char *const reasons[3] = {
       "run array storage is not recorded as its phys.runs bookkeeping reservation",
@@ -223,7 +224,7 @@ static mm_status check_records(const mm_phys_allocator *a, const char **why) {
       continue;
     }
     if (b->carved) {
-      if (!phys_res_touches(a, b->phys, b->phys + b->bytes)) {
+      if (!phys_res_touches(&a->res, b->phys, b->phys + b->bytes)) {
         FAIL("carved bookkeeping storage is not reserved");
       }
       continue;
@@ -233,8 +234,8 @@ static mm_status check_records(const mm_phys_allocator *a, const char **why) {
     }
     own += b->bytes;
   }
-  own += a->fs.span_count * MM_FRAME_SIZE;  // one bitmap frame per span, checked in check_spans
-  if (own != a->own_bytes) {
+  own += a->fs.spans.count * MM_FRAME_SIZE;  // one bitmap frame per span, checked in check_spans
+  if (own != a->grow.own_bytes) {
     FAIL("own bookkeeping byte counter disagrees with the live blocks");
   }
   return MM_OK;
@@ -259,11 +260,11 @@ mm_status mm_phys_check_invariants(const mm_phys_allocator *alloc, const char **
   if (free_frames != a->fs.free_frames) {
     FAIL("free frame counter disagrees with the free set");
   }
-  uint64_t managed = phys_count_managed(a);
-  if (managed != a->managed_frames) {
+  uint64_t managed = phys_count_managed(&a->managed);
+  if (managed != a->managed.frames) {
     FAIL("managed frame counter disagrees with the map");
   }
-  uint64_t reserved = phys_count_reserved_managed(a);
+  uint64_t reserved = phys_count_reserved_managed(&a->managed, &a->res.table);
   if (reserved != a->reserved_frames) {
     FAIL("reserved frame counter disagrees with the reservation table");
   }

@@ -33,12 +33,12 @@ class PhysCheck : public ::testing::Test {
     ASSERT_EQ(mm_phys_reserve(a(), 150 * kMiB, 4 * kF, MM_RES_TEST, "in_span"), MM_OK);
     for (int i = 0; i < 4; i++) ASSERT_EQ(mm_phys_reserve(a(), 60 * kMiB + i * 2 * kF, kF, MM_RES_TEST, "t"), MM_OK);
     ASSERT_EQ(h_.Check(), "");
-    ASSERT_EQ(a()->fs.span_count, 1u);
-    ASSERT_EQ(a()->fs.spans[0].base, 128 * kMiB);
+    ASSERT_EQ(a()->fs.spans.count, 1u);
+    ASSERT_EQ(a()->fs.spans.items[0].base, 128 * kMiB);
     ASSERT_GE(a()->fs.run_count, 2u);
     ASSERT_EQ(a()->fs.runs[a()->fs.run_count - 1].end, 128 * kMiB);
     ASSERT_FALSE(a()->fs.runs_block.carved);
-    ASSERT_FALSE(a()->res_block.carved);
+    ASSERT_FALSE(a()->res.block.carved);
   }
   mm_phys_allocator *a() { return h_.alloc(); }
   // Applies `what` (it must apply) and returns the checker's reason.
@@ -49,7 +49,7 @@ class PhysCheck : public ::testing::Test {
   void Park() {
     ASSERT_TRUE(mm_phys_corrupt(a(), MM_CORRUPT_PARK_LAST_RUN));
     ASSERT_EQ(h_.Check(), "");  // parking is a valid state, not damage
-    ASSERT_EQ(a()->fs.parked_ranges, 1u);
+    ASSERT_EQ(a()->fs.parked.ranges, 1u);
   }
   PhysHarness h_;
 };
@@ -100,7 +100,7 @@ TEST_F(PhysCheck, RunOutsideManagedMemory) {
 TEST_F(PhysCheck, ReservationStretchedOverLowestFreeFrameIsAnOverlap) {
   phys_addr_t frame = 0;
   const char *label = nullptr;
-  phys_addr_t lowest = phys_fs_lowest(a());
+  phys_addr_t lowest = phys_fs_lowest(&a()->fs);
   ASSERT_TRUE(mm_phys_corrupt_reservation_over_free(a(), &frame, &label));
   EXPECT_EQ(frame, lowest);
   ASSERT_NE(label, nullptr);

@@ -7,25 +7,33 @@
 // representations. Parked ranges are the last resort when the run array is full and cannot grow: the range's
 // own first frame holds the list node, so recording it needs no bookkeeping space at all.
 //
-// Every function here keeps a->fs.free_frames, the parked counters and the span summaries exact; callers keep
+// Every function here keeps self->free_frames, the parked counters and the span summaries exact; callers keep
 // allocated/reserved counters.
 //
-// Bookkeeping frames (a bitmap frame, span-table room) come from the frame source injected in a->source
+// Bookkeeping frames (a bitmap frame, span-table room, a larger run array) come from the frame source passed to
 // (phys_grow.c); nothing here calls up into the allocator.
 #include "mm/phys_freeset.h"
 
-#include "mm/phys_parked.h"
-#include "mm/phys_span.h"
+#include "mm/log.h"
+
+void phys_fs_init(phys_free_set *self, phys_run *runs, uint64_t run_cap, phys_block runs_block,
+                  const mm_phys_window *window) {
+  mm_memset(self, 0, sizeof(*self));
+  self->runs = runs;
+  self->run_cap = run_cap;
+  self->runs_block = runs_block;
+  phys_parked_init(&self->parked, window);
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Searches.
 
 // Index of the first run whose end is above x (runs are disjoint and sorted, so ends are sorted too).
-uint64_t phys_run_lower(const mm_phys_allocator *a, phys_addr_t x) {
-  uint64_t lo = 0, hi = a->fs.run_count;
+uint64_t phys_run_lower(const phys_free_set *self, phys_addr_t x) {
+  uint64_t lo = 0, hi = self->run_count;
   while (lo < hi) {
     uint64_t mid = lo + (hi - lo) / 2;
-    if (a->fs.runs[mid].end > x) {
+    if (self->runs[mid].end > x) {
       hi = mid;
     } else {
       lo = mid + 1;
@@ -34,89 +42,90 @@ uint64_t phys_run_lower(const mm_phys_allocator *a, phys_addr_t x) {
   return lo;
 }
 
-
 // ---------------------------------------------------------------------------------------------------------
 // Runs.
 
-static void queue_conversion(mm_phys_allocator *a, phys_addr_t x) {
+static void queue_conversion(phys_free_set *self, phys_addr_t x) {
   phys_addr_t w = phys_span_base(x);
-  for (uint32_t i = 0; i < a->fs.pending_count; i++) {
-    if (a->fs.pending[i] == w) {
+  for (uint32_t i = 0; i < self->pending_count; i++) {
+    if (self->pending[i] == w) {
       return;
     }
   }
-  if (a->fs.pending_count < sizeof(a->fs.pending) / sizeof(a->fs.pending[0])) {
-    a->fs.pending[a->fs.pending_count++] = w;
+  if (self->pending_count < sizeof(self->pending) / sizeof(self->pending[0])) {
+    self->pending[self->pending_count++] = w;
   }
 }
 
 // Number of runs that intersect the span at w.
-static uint64_t runs_in_span(const mm_phys_allocator *a, phys_addr_t w) {
-  uint64_t lo = phys_run_lower(a, w);
+static uint64_t runs_in_span(const phys_free_set *self, phys_addr_t w) {
+  uint64_t lo = phys_run_lower(self, w);
   uint64_t hi = lo;
-  while (hi < a->fs.run_count && a->fs.runs[hi].base < phys_span_end(w) && hi - lo <= PHYS_SPAN_RUN_LIMIT) {
+  while (hi < self->run_count && self->runs[hi].base < phys_span_end(w) && hi - lo <= PHYS_SPAN_RUN_LIMIT) {
     hi++;
   }
   return hi - lo;
 }
 
-static void note_new_run(mm_phys_allocator *a, phys_addr_t x) {
-  if (runs_in_span(a, phys_span_base(x)) > PHYS_SPAN_RUN_LIMIT) {
-    queue_conversion(a, x);
+static void note_new_run(phys_free_set *self, phys_addr_t x) {
+  if (runs_in_span(self, phys_span_base(x)) > PHYS_SPAN_RUN_LIMIT) {
+    queue_conversion(self, x);
   }
 }
 
-static void runs_insert_at(mm_phys_allocator *a, uint64_t i, phys_addr_t x, phys_addr_t y) {
-  mm_memmove(&a->fs.runs[i + 1], &a->fs.runs[i], (a->fs.run_count - i) * sizeof(phys_run));
-  a->fs.runs[i].base = x;
-  a->fs.runs[i].end = y;
-  a->fs.run_count++;
+static void runs_insert_at(phys_free_set *self, uint64_t i, phys_addr_t x, phys_addr_t y) {
+  mm_memmove(&self->runs[i + 1], &self->runs[i], (self->run_count - i) * sizeof(phys_run));
+  self->runs[i].base = x;
+  self->runs[i].end = y;
+  self->run_count++;
 }
 
-static void runs_delete(mm_phys_allocator *a, uint64_t i, uint64_t n) {
+static void runs_delete(phys_free_set *self, uint64_t i, uint64_t n) {
   if (n == 0) {
     return;
   }
-  mm_memmove(&a->fs.runs[i], &a->fs.runs[i + n], (a->fs.run_count - i - n) * sizeof(phys_run));
-  a->fs.run_count -= n;
+  mm_memmove(&self->runs[i], &self->runs[i + n], (self->run_count - i - n) * sizeof(phys_run));
+  self->run_count -= n;
 }
 
 // Adds [x, y), which lies outside every bitmap span and touches no free frame, merging with neighbours.
-static void runs_add_at(mm_phys_allocator *a, uint64_t i, phys_addr_t x, phys_addr_t y) {
-  bool left = i > 0 && a->fs.runs[i - 1].end == x;
-  bool right = i < a->fs.run_count && a->fs.runs[i].base == y;
+static void runs_add_at(phys_free_set *self, uint64_t i, phys_addr_t x, phys_addr_t y) {
+  bool left = i > 0 && self->runs[i - 1].end == x;
+  bool right = i < self->run_count && self->runs[i].base == y;
   if (left && right) {
-    a->fs.runs[i - 1].end = a->fs.runs[i].end;
-    runs_delete(a, i, 1);
+    self->runs[i - 1].end = self->runs[i].end;
+    runs_delete(self, i, 1);
   } else if (left) {
-    a->fs.runs[i - 1].end = y;
+    self->runs[i - 1].end = y;
   } else if (right) {
-    a->fs.runs[i].base = x;
-  } else if (a->fs.run_count < a->fs.run_cap) {
-    runs_insert_at(a, i, x, y);
-    note_new_run(a, x);
+    self->runs[i].base = x;
+  } else if (self->run_count < self->run_cap) {
+    runs_insert_at(self, i, x, y);
+    note_new_run(self, x);
   } else {
-    phys_parked_insert(a, x, y);
+    phys_parked_insert(&self->parked, x, y);
   }
 }
 
-static void runs_add(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) { runs_add_at(a, phys_run_lower(a, x), x, y); }
+static void runs_add(phys_free_set *self, phys_addr_t x, phys_addr_t y) {
+  runs_add_at(self, phys_run_lower(self, x), x, y);
+}
 
 // Removes the run frames of [x, y) (outside bitmap spans); returns how many were free.
-static uint64_t runs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
-  uint64_t i = phys_run_lower(a, x);
-  if (i >= a->fs.run_count || a->fs.runs[i].base >= y) {
+static uint64_t runs_remove(phys_free_set *self, phys_addr_t x, phys_addr_t y) {
+  uint64_t i = phys_run_lower(self, x);
+  if (i >= self->run_count || self->runs[i].base >= y) {
     return 0;
   }
-  phys_run *r = &a->fs.runs[i];
+  phys_run *r = &self->runs[i];
   if (r->base < x && r->end > y) {  // strictly inside: split
     phys_addr_t old_end = r->end;
     r->end = x;
-    if (a->fs.run_count < a->fs.run_cap) {
-      runs_insert_at(a, i + 1, y, old_end);
-      note_new_run(a, x);
+    if (self->run_count < self->run_cap) {
+      runs_insert_at(self, i + 1, y, old_end);
+      note_new_run(self, x);
     } else {
-      phys_parked_insert(a, y, old_end);
+      phys_parked_insert(&self->parked, y, old_end);
     }
     return (y - x) >> MM_FRAME_SHIFT;
   }
@@ -127,14 +136,14 @@ static uint64_t runs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) 
     i++;
   }
   uint64_t j = i;
-  while (j < a->fs.run_count && a->fs.runs[j].end <= y) {
-    removed += (a->fs.runs[j].end - a->fs.runs[j].base) >> MM_FRAME_SHIFT;
+  while (j < self->run_count && self->runs[j].end <= y) {
+    removed += (self->runs[j].end - self->runs[j].base) >> MM_FRAME_SHIFT;
     j++;
   }
-  runs_delete(a, i, j - i);
-  if (i < a->fs.run_count && a->fs.runs[i].base < y) {
-    removed += (y - a->fs.runs[i].base) >> MM_FRAME_SHIFT;
-    a->fs.runs[i].base = y;
+  runs_delete(self, i, j - i);
+  if (i < self->run_count && self->runs[i].base < y) {
+    removed += (y - self->runs[i].base) >> MM_FRAME_SHIFT;
+    self->runs[i].base = y;
   }
   return removed;
 }
@@ -142,92 +151,92 @@ static uint64_t runs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) 
 // ---------------------------------------------------------------------------------------------------------
 // The free set.
 
-bool phys_fs_is_free(const mm_phys_allocator *a, phys_addr_t f) {
-  uint64_t c = phys_span_lower(a, f);
-  if (c < a->fs.span_count && a->fs.spans[c].base == phys_span_base(f)) {
-    uint64_t i = phys_frame_index(&a->fs.spans[c], f);
-    return (a->fs.spans[c].bits[i >> 6] >> (i & 63)) & 1;
+bool phys_fs_is_free(const phys_free_set *self, phys_addr_t f) {
+  uint64_t c = phys_span_lower(&self->spans, f);
+  if (c < self->spans.count && self->spans.items[c].base == phys_span_base(f)) {
+    uint64_t i = phys_frame_index(&self->spans.items[c], f);
+    return (self->spans.items[c].bits[i >> 6] >> (i & 63)) & 1;
   }
-  uint64_t r = phys_run_lower(a, f);
-  if (r < a->fs.run_count && a->fs.runs[r].base <= f) {
+  uint64_t r = phys_run_lower(self, f);
+  if (r < self->run_count && self->runs[r].base <= f) {
     return true;
   }
-  return a->fs.parked_ranges != 0 && phys_parked_count(a, f, f + MM_FRAME_SIZE) != 0;
+  return self->parked.ranges != 0 && phys_parked_count(&self->parked, f, f + MM_FRAME_SIZE) != 0;
 }
 
-uint64_t phys_fs_count_free(const mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
+uint64_t phys_fs_count_free(const phys_free_set *self, phys_addr_t x, phys_addr_t y) {
   uint64_t n = 0;
   while (x < y) {
-    uint64_t c = phys_span_lower(a, x);
-    if (c < a->fs.span_count && a->fs.spans[c].base <= x) {
-      const phys_span *ch = &a->fs.spans[c];
+    uint64_t c = phys_span_lower(&self->spans, x);
+    if (c < self->spans.count && self->spans.items[c].base <= x) {
+      const phys_span *ch = &self->spans.items[c];
       phys_addr_t e = phys_span_end(ch->base) < y ? phys_span_end(ch->base) : y;
       n += phys_bits_count(ch, phys_frame_index(ch, x), phys_frame_index(ch, e));
       x = e;
       continue;
     }
-    phys_addr_t e = (c < a->fs.span_count && a->fs.spans[c].base < y) ? a->fs.spans[c].base : y;
-    for (uint64_t r = phys_run_lower(a, x); r < a->fs.run_count && a->fs.runs[r].base < e; r++) {
-      phys_addr_t rb = a->fs.runs[r].base > x ? a->fs.runs[r].base : x;
-      phys_addr_t re = a->fs.runs[r].end < e ? a->fs.runs[r].end : e;
+    phys_addr_t e = (c < self->spans.count && self->spans.items[c].base < y) ? self->spans.items[c].base : y;
+    for (uint64_t r = phys_run_lower(self, x); r < self->run_count && self->runs[r].base < e; r++) {
+      phys_addr_t rb = self->runs[r].base > x ? self->runs[r].base : x;
+      phys_addr_t re = self->runs[r].end < e ? self->runs[r].end : e;
       n += (re - rb) >> MM_FRAME_SHIFT;
     }
-    if (a->fs.parked_ranges != 0) {
-      n += phys_parked_count(a, x, e);
+    if (self->parked.ranges != 0) {
+      n += phys_parked_count(&self->parked, x, e);
     }
     x = e;
   }
   return n;
 }
 
-void phys_fs_add(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
-  a->fs.free_frames += (y - x) >> MM_FRAME_SHIFT;
+void phys_fs_add(phys_free_set *self, phys_addr_t x, phys_addr_t y) {
+  self->free_frames += (y - x) >> MM_FRAME_SHIFT;
   while (x < y) {
-    uint64_t c = phys_span_lower(a, x);
-    if (c < a->fs.span_count && a->fs.spans[c].base <= x) {
-      phys_span *ch = &a->fs.spans[c];
+    uint64_t c = phys_span_lower(&self->spans, x);
+    if (c < self->spans.count && self->spans.items[c].base <= x) {
+      phys_span *ch = &self->spans.items[c];
       phys_addr_t e = phys_span_end(ch->base) < y ? phys_span_end(ch->base) : y;
       uint64_t changed = phys_bits_update(ch, phys_frame_index(ch, x), phys_frame_index(ch, e), true);
       if (changed != (e - x) >> MM_FRAME_SHIFT) {
         mm_panic("phys_fs_add", "frame added to a bitmap span was already free");
       }
-      phys_hint_after_gain(a, ch);
+      phys_hint_after_gain(&self->spans, ch);
       x = e;
       continue;
     }
-    phys_addr_t e = (c < a->fs.span_count && a->fs.spans[c].base < y) ? a->fs.spans[c].base : y;
-    runs_add(a, x, e);
+    phys_addr_t e = (c < self->spans.count && self->spans.items[c].base < y) ? self->spans.items[c].base : y;
+    runs_add(self, x, e);
     x = e;
   }
 }
 
-uint64_t phys_fs_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
+uint64_t phys_fs_remove(phys_free_set *self, phys_addr_t x, phys_addr_t y) {
   uint64_t removed = 0;
   while (x < y) {
-    uint64_t c = phys_span_lower(a, x);
-    if (c < a->fs.span_count && a->fs.spans[c].base <= x) {
-      phys_span *ch = &a->fs.spans[c];
+    uint64_t c = phys_span_lower(&self->spans, x);
+    if (c < self->spans.count && self->spans.items[c].base <= x) {
+      phys_span *ch = &self->spans.items[c];
       phys_addr_t e = phys_span_end(ch->base) < y ? phys_span_end(ch->base) : y;
       removed += phys_bits_update(ch, phys_frame_index(ch, x), phys_frame_index(ch, e), false);
-      phys_hint_after_loss(a);
+      phys_hint_after_loss(&self->spans);
       x = e;
       continue;
     }
-    phys_addr_t e = (c < a->fs.span_count && a->fs.spans[c].base < y) ? a->fs.spans[c].base : y;
-    removed += runs_remove(a, x, e);
-    if (a->fs.parked_ranges != 0) {
-      removed += phys_parked_remove(a, x, e, 0);
+    phys_addr_t e = (c < self->spans.count && self->spans.items[c].base < y) ? self->spans.items[c].base : y;
+    removed += runs_remove(self, x, e);
+    if (self->parked.ranges != 0) {
+      removed += phys_parked_remove(&self->parked, x, e, 0);
     }
     x = e;
   }
-  a->fs.free_frames -= removed;
+  self->free_frames -= removed;
   return removed;
 }
 
-phys_addr_t phys_fs_lowest(const mm_phys_allocator *a) {
-  phys_addr_t best = a->fs.run_count != 0 ? a->fs.runs[0].base : PHYS_NONE;
-  if (a->fs.span_hint < a->fs.span_count) {
-    const phys_span *c = &a->fs.spans[a->fs.span_hint];
+phys_addr_t phys_fs_lowest(const phys_free_set *self) {
+  phys_addr_t best = self->run_count != 0 ? self->runs[0].base : PHYS_NONE;
+  if (self->spans.hint < self->spans.count) {
+    const phys_span *c = &self->spans.items[self->spans.hint];
     if (c->base < best) {
       uint64_t b = phys_bit_next_set(c, 0);
       phys_addr_t f = c->base + (b << MM_FRAME_SHIFT);
@@ -236,20 +245,21 @@ phys_addr_t phys_fs_lowest(const mm_phys_allocator *a) {
       }
     }
   }
-  if (a->fs.parked_head < best) {
-    best = a->fs.parked_head;
+  if (self->parked.head < best) {
+    best = self->parked.head;
   }
   return best;
 }
 
-phys_addr_t phys_fs_next_free(const mm_phys_allocator *a, phys_addr_t from) {
+phys_addr_t phys_fs_next_free(const phys_free_set *self, phys_addr_t from) {
   phys_addr_t best = PHYS_NONE;
-  uint64_t r = phys_run_lower(a, from);
-  if (r < a->fs.run_count) {
-    best = a->fs.runs[r].base > from ? a->fs.runs[r].base : from;
+  uint64_t r = phys_run_lower(self, from);
+  if (r < self->run_count) {
+    best = self->runs[r].base > from ? self->runs[r].base : from;
   }
-  for (uint64_t c = phys_span_lower(a, from); c < a->fs.span_count && a->fs.spans[c].base < best; c++) {
-    const phys_span *ch = &a->fs.spans[c];
+  for (uint64_t c = phys_span_lower(&self->spans, from); c < self->spans.count && self->spans.items[c].base < best;
+       c++) {
+    const phys_span *ch = &self->spans.items[c];
     if (ch->free == 0) {
       continue;
     }
@@ -263,8 +273,8 @@ phys_addr_t phys_fs_next_free(const mm_phys_allocator *a, phys_addr_t from) {
       break;
     }
   }
-  for (phys_addr_t cur = a->fs.parked_head; cur != PHYS_NONE && cur < best;) {
-    const phys_parked_node *n = phys_parked_at(a, cur);
+  for (phys_addr_t cur = self->parked.head; cur != PHYS_NONE && cur < best;) {
+    const phys_parked_node *n = phys_parked_at(&self->parked, cur);
     if (n->end > from) {
       phys_addr_t f = cur > from ? cur : from;
       if (f < best) {
@@ -277,19 +287,19 @@ phys_addr_t phys_fs_next_free(const mm_phys_allocator *a, phys_addr_t from) {
   return best;
 }
 
-phys_addr_t phys_fs_extent(const mm_phys_allocator *a, phys_addr_t x, phys_addr_t limit) {
+phys_addr_t phys_fs_extent(const phys_free_set *self, phys_addr_t x, phys_addr_t limit) {
   while (x < limit) {
     phys_addr_t e = x;
-    const phys_span *ch = phys_span_at(a, x);
+    const phys_span *ch = phys_span_at(&self->spans, x);
     if (ch != 0) {
       e = ch->base + (phys_bit_next_clear(ch, phys_frame_index(ch, x)) << MM_FRAME_SHIFT);
     } else {
-      uint64_t r = phys_run_lower(a, x);
-      if (r < a->fs.run_count && a->fs.runs[r].base <= x) {
-        e = a->fs.runs[r].end;
+      uint64_t r = phys_run_lower(self, x);
+      if (r < self->run_count && self->runs[r].base <= x) {
+        e = self->runs[r].end;
       } else {
-        for (phys_addr_t cur = a->fs.parked_head; cur != PHYS_NONE && cur <= x;) {
-          const phys_parked_node *n = phys_parked_at(a, cur);
+        for (phys_addr_t cur = self->parked.head; cur != PHYS_NONE && cur <= x;) {
+          const phys_parked_node *n = phys_parked_at(&self->parked, cur);
           if (n->end > x) {
             e = n->end;
             break;
@@ -316,8 +326,7 @@ static phys_addr_t align_up(phys_addr_t x, uint64_t align) {
 // Inside bitmap span `ch`, the lowest address >= x (x aligned, align >= 64 frames) whose first
 // min(frames / 64, rest of span) words are all free, judged from the all-free summary alone; the span's
 // end if there is none. The caller verifies the exact extent.
-static phys_addr_t span_aligned_candidate(const phys_span *ch, phys_addr_t x, uint64_t frames,
-                                           uint64_t align) {
+static phys_addr_t span_aligned_candidate(const phys_span *ch, phys_addr_t x, uint64_t frames, uint64_t align) {
   uint64_t align_words = (align >> MM_FRAME_SHIFT) / 64;
   uint64_t full_words = frames / 64;
   uint64_t w = phys_frame_index(ch, x) / 64;
@@ -340,8 +349,7 @@ static phys_addr_t span_aligned_candidate(const phys_span *ch, phys_addr_t x, ui
   return phys_span_end(ch->base);
 }
 
-phys_addr_t phys_fs_find(const mm_phys_allocator *a, uint64_t frames, uint64_t align, phys_addr_t lo,
-                         phys_addr_t hi) {
+phys_addr_t phys_fs_find(const phys_free_set *self, uint64_t frames, uint64_t align, phys_addr_t lo, phys_addr_t hi) {
   uint64_t size = frames << MM_FRAME_SHIFT;
   bool accelerate = frames >= 64 && (align >> MM_FRAME_SHIFT) >= 64;
   phys_addr_t x = align_up(lo, align);  // an unaligned lo must not round down to its frame in a bitmap
@@ -349,7 +357,7 @@ phys_addr_t phys_fs_find(const mm_phys_allocator *a, uint64_t frames, uint64_t a
     return PHYS_NONE;
   }
   for (;;) {
-    phys_addr_t f = phys_fs_next_free(a, x);
+    phys_addr_t f = phys_fs_next_free(self, x);
     if (f == PHYS_NONE) {
       return PHYS_NONE;
     }
@@ -358,7 +366,7 @@ phys_addr_t phys_fs_find(const mm_phys_allocator *a, uint64_t frames, uint64_t a
       return PHYS_NONE;
     }
     if (accelerate) {
-      const phys_span *ch = phys_span_at(a, c);
+      const phys_span *ch = phys_span_at(&self->spans, c);
       if (ch != 0) {
         phys_addr_t cand = span_aligned_candidate(ch, c, frames, align);
         if (cand != c) {
@@ -367,11 +375,11 @@ phys_addr_t phys_fs_find(const mm_phys_allocator *a, uint64_t frames, uint64_t a
         }
       }
     }
-    if (c != f && !phys_fs_is_free(a, c)) {
+    if (c != f && !phys_fs_is_free(self, c)) {
       x = c;
       continue;
     }
-    phys_addr_t e = phys_fs_extent(a, c, c + size);
+    phys_addr_t e = phys_fs_extent(self, c, c + size);
     if (e >= c + size) {
       return c;
     }
@@ -382,89 +390,69 @@ phys_addr_t phys_fs_find(const mm_phys_allocator *a, uint64_t frames, uint64_t a
 // ---------------------------------------------------------------------------------------------------------
 // Single-frame fast paths (the hot paths of mm_phys_free and mm_phys_alloc_frame): one lookup, no range loop.
 
-bool phys_fs_add_one(mm_phys_allocator *a, phys_addr_t f) {
-  uint64_t c = phys_span_lower(a, f);
-  if (c < a->fs.span_count && a->fs.spans[c].base == phys_span_base(f)) {
-    phys_span *ch = &a->fs.spans[c];
-    uint64_t i = phys_frame_index(ch, f), w = i >> 6, bit = (uint64_t)1 << (i & 63);
-    uint64_t old = ch->bits[w];
-    if (old & bit) {
+bool phys_fs_add_one(phys_free_set *self, phys_addr_t f) {
+  uint64_t c = phys_span_lower(&self->spans, f);
+  if (c < self->spans.count && self->spans.items[c].base == phys_span_base(f)) {
+    if (!phys_span_set_one(&self->spans, c, phys_frame_index(&self->spans.items[c], f))) {
       return false;
     }
-    ch->bits[w] = old | bit;
-    ch->nonzero[w >> 6] |= (uint64_t)1 << (w & 63);
-    if ((old | bit) == ~(uint64_t)0) {
-      ch->full[w >> 6] |= (uint64_t)1 << (w & 63);
-    }
-    ch->free++;
-    if (c < a->fs.span_hint) {
-      a->fs.span_hint = c;
-    }
-    a->fs.free_frames++;
+    self->free_frames++;
     return true;
   }
-  uint64_t r = phys_run_lower(a, f);
-  if ((r < a->fs.run_count && a->fs.runs[r].base <= f) ||
-      (a->fs.parked_ranges != 0 && phys_parked_count(a, f, f + MM_FRAME_SIZE) != 0)) {
+  uint64_t r = phys_run_lower(self, f);
+  if ((r < self->run_count && self->runs[r].base <= f) ||
+      (self->parked.ranges != 0 && phys_parked_count(&self->parked, f, f + MM_FRAME_SIZE) != 0)) {
     return false;
   }
-  a->fs.free_frames++;
-  if (c < a->fs.span_count && a->fs.spans[c].base < f + MM_FRAME_SIZE) {
+  self->free_frames++;
+  if (c < self->spans.count && self->spans.items[c].base < f + MM_FRAME_SIZE) {
     mm_panic("phys_fs_add_one", "frame inside a bitmap span took the run path");
   }
-  runs_add_at(a, r, f, f + MM_FRAME_SIZE);
+  runs_add_at(self, r, f, f + MM_FRAME_SIZE);
   return true;
 }
-// Stores bitmap word `w` of `ch` after one frame in it was taken (`v` is the word's new value) and keeps the
-// summaries and the free counters in step: the single-frame fast paths share this.
-static inline void span_store_taken(mm_phys_allocator *a, phys_span *ch, uint64_t w, uint64_t v) {
-  ch->bits[w] = v;
-  ch->full[w >> 6] &= ~((uint64_t)1 << (w & 63));
-  if (v == 0) {
-    ch->nonzero[w >> 6] &= ~((uint64_t)1 << (w & 63));
-  }
-  if (--ch->free == 0) {
-    phys_hint_after_loss(a);
-  }
-  a->fs.free_frames--;
+// Stores bitmap word `w` of `ch` after one frame in it was taken (`v` is the word's new value): the single-frame
+// fast paths share this.
+static inline void span_store_taken(phys_free_set *self, phys_span *ch, uint64_t w, uint64_t v) {
+  phys_span_store_taken(&self->spans, ch, w, v);
+  self->free_frames--;
 }
 
-
-bool phys_fs_take_one(mm_phys_allocator *a, phys_addr_t f) {
-  uint64_t c = phys_span_lower(a, f);
-  if (c < a->fs.span_count && a->fs.spans[c].base == phys_span_base(f)) {
-    phys_span *ch = &a->fs.spans[c];
+bool phys_fs_take_one(phys_free_set *self, phys_addr_t f) {
+  uint64_t c = phys_span_lower(&self->spans, f);
+  if (c < self->spans.count && self->spans.items[c].base == phys_span_base(f)) {
+    phys_span *ch = &self->spans.items[c];
     uint64_t i = phys_frame_index(ch, f), w = i >> 6, bit = (uint64_t)1 << (i & 63);
     uint64_t v = ch->bits[w];
     if ((v & bit) == 0) {
       return false;
     }
-    span_store_taken(a, ch, w, v & ~bit);
+    span_store_taken(self, ch, w, v & ~bit);
     return true;
   }
-  if (phys_fs_count_free(a, f, f + MM_FRAME_SIZE) == 0) {
+  if (phys_fs_count_free(self, f, f + MM_FRAME_SIZE) == 0) {
     return false;
   }
-  phys_fs_remove(a, f, f + MM_FRAME_SIZE);
+  phys_fs_remove(self, f, f + MM_FRAME_SIZE);
   return true;
 }
 
-phys_addr_t phys_fs_take_lowest(mm_phys_allocator *a) {
-  phys_addr_t run_low = a->fs.run_count != 0 ? a->fs.runs[0].base : PHYS_NONE;
-  if (a->fs.span_hint < a->fs.span_count && a->fs.spans[a->fs.span_hint].base < run_low) {
-    phys_span *ch = &a->fs.spans[a->fs.span_hint];
+phys_addr_t phys_fs_take_lowest(phys_free_set *self) {
+  phys_addr_t run_low = self->run_count != 0 ? self->runs[0].base : PHYS_NONE;
+  if (self->spans.hint < self->spans.count && self->spans.items[self->spans.hint].base < run_low) {
+    phys_span *ch = &self->spans.items[self->spans.hint];
     uint64_t w = phys_summary_next(ch->nonzero, 0, false);
     uint64_t v = ch->bits[w];
     uint64_t i = (w << 6) + (uint64_t)__builtin_ctzll(v);
     phys_addr_t f = ch->base + (i << MM_FRAME_SHIFT);
-    if (f < run_low && f < a->fs.parked_head) {
-      span_store_taken(a, ch, w, v & (v - 1));
+    if (f < run_low && f < self->parked.head) {
+      span_store_taken(self, ch, w, v & (v - 1));
       return f;
     }
   }
-  phys_addr_t f = phys_fs_lowest(a);
+  phys_addr_t f = phys_fs_lowest(self);
   if (f != PHYS_NONE) {
-    phys_fs_remove(a, f, f + MM_FRAME_SIZE);
+    phys_fs_remove(self, f, f + MM_FRAME_SIZE);
   }
   return f;
 }
@@ -472,34 +460,25 @@ phys_addr_t phys_fs_take_lowest(mm_phys_allocator *a) {
 // ---------------------------------------------------------------------------------------------------------
 // Span conversion.
 
-void phys_fs_convert_span(mm_phys_allocator *a, phys_addr_t w) {
-  if (phys_span_at(a, w) != 0 || runs_in_span(a, w) <= PHYS_SPAN_RUN_LIMIT) {
+void phys_fs_convert_span(phys_free_set *self, phys_addr_t w, const phys_frame_source *src) {
+  if (phys_span_at(&self->spans, w) != 0 || runs_in_span(self, w) <= PHYS_SPAN_RUN_LIMIT) {
     return;
   }
-  if (!a->source->span_slot(a)) {
+  if (!src->span_slot(src->ctx)) {
     return;
   }
   phys_addr_t bits_phys;
   void *bits;
-  if (!a->source->take(a, 1, "phys.bitmap", &bits_phys, &bits)) {
+  if (!src->take(src->ctx, 1, "phys.bitmap", &bits_phys, &bits)) {
     return;
   }
-  // Insert the descriptor in base order.
-  uint64_t ci = phys_span_lower(a, w);
-  mm_memmove(&a->fs.spans[ci + 1], &a->fs.spans[ci], (a->fs.span_count - ci) * sizeof(phys_span));
-  a->fs.span_count++;
-  phys_span *ch = &a->fs.spans[ci];
-  mm_memset(ch, 0, sizeof(*ch));
-  ch->base = w;
-  ch->bits = (uint64_t *)bits;
-  ch->bits_phys = bits_phys;
-  mm_memset(bits, 0, MM_FRAME_SIZE);
+  phys_span *ch = phys_span_table_insert(&self->spans, w, (uint64_t *)bits, bits_phys);
   // Move the runs (and parked ranges) inside the span into bits.
   phys_addr_t we = phys_span_end(w);
-  uint64_t i = phys_run_lower(a, w);
+  uint64_t i = phys_run_lower(self, w);
   uint64_t first_delete = i, delete_count = 0;
-  for (uint64_t r = i; r < a->fs.run_count && a->fs.runs[r].base < we; r++) {
-    phys_run *run = &a->fs.runs[r];
+  for (uint64_t r = i; r < self->run_count && self->runs[r].base < we; r++) {
+    phys_run *run = &self->runs[r];
     phys_addr_t cb = run->base > w ? run->base : w, ce = run->end < we ? run->end : we;
     phys_bits_update(ch, phys_frame_index(ch, cb), phys_frame_index(ch, ce), true);
     if (run->base < w && run->end > we) {
@@ -513,30 +492,57 @@ void phys_fs_convert_span(mm_phys_allocator *a, phys_addr_t w) {
       delete_count++;
     }
   }
-  runs_delete(a, first_delete, delete_count);
-  if (a->fs.parked_ranges != 0) {
-    phys_parked_remove(a, w, we, ch);
+  runs_delete(self, first_delete, delete_count);
+  if (self->parked.ranges != 0) {
+    phys_parked_remove(&self->parked, w, we, ch);
   }
   // The bitmap frame left the free set through the frame source; the span holds exactly what was free.
-  a->fs.span_hint = 0;
-  phys_hint_after_loss(a);
+  phys_hint_reset(&self->spans);
 }
 
-
-void phys_fs_drain_parked(mm_phys_allocator *a) {
-  while (a->fs.parked_head != PHYS_NONE && a->fs.run_count + 1 < a->fs.run_cap) {
-    phys_addr_t x = a->fs.parked_head;
-    phys_parked_node *n = phys_parked_at(a, x);
-    phys_addr_t y = n->end;
-    a->fs.parked_head = n->next;
-    a->fs.parked_ranges--;
-    a->fs.parked_frames -= (y - x) >> MM_FRAME_SHIFT;
-    n->magic = 0;
-    runs_add(a, x, y);
+void phys_fs_drain_parked(phys_free_set *self) {
+  phys_addr_t x, y;
+  while (self->run_count + 1 < self->run_cap && phys_parked_pop(&self->parked, &x, &y)) {
+    runs_add(self, x, y);
   }
+}
+
+bool phys_fs_pop_pending(phys_free_set *self, phys_addr_t *w) {
+  if (self->pending_count == 0) {
+    return false;
+  }
+  *w = self->pending[--self->pending_count];
+  return true;
+}
+
+bool phys_fs_grow_runs(phys_free_set *self, uint64_t spare, const phys_frame_source *src) {
+  uint64_t want = self->run_cap * 2 > self->run_cap + 2 * spare ? self->run_cap * 2 : self->run_cap + 2 * spare;
+  uint64_t frames = phys_frames_for(want * sizeof(phys_run));
+  phys_addr_t phys;
+  void *ptr;
+  // Taking the frames changes the runs: copy them after.
+  if (!src->take(src->ctx, frames, "phys.runs", &phys, &ptr)) {
+    return false;
+  }
+  mm_memcpy(ptr, self->runs, self->run_count * sizeof(phys_run));
+  phys_block old = self->runs_block;
+  self->runs = (phys_run *)ptr;
+  self->run_cap = (frames << MM_FRAME_SHIFT) / sizeof(phys_run);
+  self->runs_block = (phys_block){phys, frames << MM_FRAME_SHIFT, false};
+  debug_structured(LOG_DEBUG, "mm.phys_grow", KV_S("table", "runs"), KV_U("capacity", self->run_cap),
+                   KV_X("phys", phys), KV_U("bytes", frames << MM_FRAME_SHIFT));
+  src->give_back(src->ctx, old);
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Building the run array at initialization.
+// Building the run array at initialization. (phys_fs_append_run is static inline in phys_freeset.h: called per
+// usable region at bring-up.)
 
-// phys_fs_append_run is static inline in phys_freeset.h (called per usable region at bring-up).
+void phys_fs_count_initial(phys_free_set *self) {
+  uint64_t n = 0;
+  for (uint64_t i = 0; i < self->run_count; i++) {
+    n += (self->runs[i].end - self->runs[i].base) >> MM_FRAME_SHIFT;
+  }
+  self->free_frames = n;
+}

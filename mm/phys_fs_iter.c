@@ -2,9 +2,6 @@
 // order with adjacent pieces coalesced, so callers see maximal free runs whatever the representation.
 #include "mm/phys_freeset.h"
 
-#include "mm/phys_parked.h"
-#include "mm/phys_span.h"
-
 typedef struct fs_cursor {
   uint64_t run;
   uint64_t span;
@@ -12,21 +9,21 @@ typedef struct fs_cursor {
   phys_addr_t parked;
 } fs_cursor;
 
-void phys_fs_for_each(const mm_phys_allocator *a, mm_range_fn fn, void *ctx) {
-  fs_cursor cur = {0, 0, 0, a->fs.parked_head};
+void phys_fs_for_each(const phys_free_set *self, mm_range_fn fn, void *ctx) {
+  fs_cursor cur = {0, 0, 0, self->parked.head};
   mm_range pending = {0, 0};
   bool have = false;
   for (;;) {
     mm_range piece = {PHYS_NONE, PHYS_NONE};
     int src = -1;
-    if (cur.run < a->fs.run_count) {
-      piece.base = a->fs.runs[cur.run].base;
-      piece.end = a->fs.runs[cur.run].end;
+    if (cur.run < self->run_count) {
+      piece.base = self->runs[cur.run].base;
+      piece.end = self->runs[cur.run].end;
       src = 0;
     }
     mm_range bp = {PHYS_NONE, PHYS_NONE};
-    while (cur.span < a->fs.span_count) {
-      const phys_span *ch = &a->fs.spans[cur.span];
+    while (cur.span < self->spans.count) {
+      const phys_span *ch = &self->spans.items[cur.span];
       uint64_t b = phys_bit_next_set(ch, cur.bit);
       if (b >= PHYS_SPAN_FRAMES) {
         cur.span++;
@@ -44,7 +41,7 @@ void phys_fs_for_each(const mm_phys_allocator *a, mm_range_fn fn, void *ctx) {
     }
     if (cur.parked != PHYS_NONE && cur.parked < piece.base) {
       piece.base = cur.parked;
-      piece.end = phys_parked_at(a, cur.parked)->end;
+      piece.end = phys_parked_at(&self->parked, cur.parked)->end;
       src = 2;
     }
     if (src < 0) {
@@ -53,9 +50,9 @@ void phys_fs_for_each(const mm_phys_allocator *a, mm_range_fn fn, void *ctx) {
     if (src == 0) {
       cur.run++;
     } else if (src == 1) {
-      cur.bit = (piece.end - a->fs.spans[cur.span].base) >> MM_FRAME_SHIFT;
+      cur.bit = (piece.end - self->spans.items[cur.span].base) >> MM_FRAME_SHIFT;
     } else {
-      cur.parked = phys_parked_at(a, cur.parked)->next;
+      cur.parked = phys_parked_at(&self->parked, cur.parked)->next;
     }
     if (have && pending.end == piece.base) {
       pending.end = piece.end;

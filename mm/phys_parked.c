@@ -3,47 +3,52 @@
 // no bookkeeping space at all.
 #include "mm/phys_parked.h"
 
-#include "mm/phys_span.h"
+void phys_parked_init(phys_parked_list *self, const mm_phys_window *window) {
+  self->window = *window;
+  self->head = PHYS_NONE;
+  self->ranges = 0;
+  self->frames = 0;
+}
 
-phys_parked_node *phys_parked_at(const mm_phys_allocator *a, phys_addr_t at) {
-  phys_parked_node *n = (phys_parked_node *)phys_map(a, at, sizeof(phys_parked_node));
+phys_parked_node *phys_parked_at(const phys_parked_list *self, phys_addr_t at) {
+  phys_parked_node *n = (phys_parked_node *)phys_window_map(&self->window, at, sizeof(phys_parked_node));
   if (n == 0) {
     mm_panic("phys_parked_node", "window cannot map a parked frame");
   }
   return n;
 }
 
-static void parked_write(const mm_phys_allocator *a, phys_addr_t at, phys_addr_t next, phys_addr_t end) {
-  phys_parked_node *n = phys_parked_at(a, at);
+static void parked_write(const phys_parked_list *self, phys_addr_t at, phys_addr_t next, phys_addr_t end) {
+  phys_parked_node *n = phys_parked_at(self, at);
   n->magic = PHYS_PARKED_MAGIC;
   n->next = next;
   n->end = end;
 }
 
 // Inserts [x, y) into the sorted parked list. Needs no storage: the node lives at x.
-void phys_parked_insert(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
-  phys_addr_t prev = PHYS_NONE, cur = a->fs.parked_head;
+void phys_parked_insert(phys_parked_list *self, phys_addr_t x, phys_addr_t y) {
+  phys_addr_t prev = PHYS_NONE, cur = self->head;
   while (cur != PHYS_NONE && cur < x) {
     prev = cur;
-    cur = phys_parked_at(a, cur)->next;
+    cur = phys_parked_at(self, cur)->next;
   }
-  parked_write(a, x, cur, y);
+  parked_write(self, x, cur, y);
   if (prev == PHYS_NONE) {
-    a->fs.parked_head = x;
+    self->head = x;
   } else {
-    phys_parked_at(a, prev)->next = x;
+    phys_parked_at(self, prev)->next = x;
   }
-  a->fs.parked_ranges++;
-  a->fs.parked_frames += (y - x) >> MM_FRAME_SHIFT;
+  self->ranges++;
+  self->frames += (y - x) >> MM_FRAME_SHIFT;
 }
 
 // Removes the frames of [x, y) from parked ranges. If `into` is given, the removed frames are set in its
 // bitmap (span conversion). Returns the number of frames removed.
-uint64_t phys_parked_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y, phys_span *into) {
+uint64_t phys_parked_remove(phys_parked_list *self, phys_addr_t x, phys_addr_t y, phys_span *into) {
   uint64_t removed = 0;
-  phys_addr_t prev = PHYS_NONE, cur = a->fs.parked_head;
+  phys_addr_t prev = PHYS_NONE, cur = self->head;
   while (cur != PHYS_NONE && cur < y) {
-    phys_parked_node *n = phys_parked_at(a, cur);
+    phys_parked_node *n = phys_parked_at(self, cur);
     phys_addr_t next = n->next, end = n->end;
     if (end <= x) {
       prev = cur;
@@ -58,9 +63,9 @@ uint64_t phys_parked_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y, 
     // Pieces that stay: [cur, cb) and [ce, end).
     phys_addr_t link = next;
     if (ce < end) {
-      parked_write(a, ce, next, end);
+      parked_write(self, ce, next, end);
       link = ce;
-      a->fs.parked_ranges++;
+      self->ranges++;
     }
     if (cb > cur) {
       n->end = cb;
@@ -68,25 +73,25 @@ uint64_t phys_parked_remove(mm_phys_allocator *a, phys_addr_t x, phys_addr_t y, 
       prev = cur;
     } else {
       if (prev == PHYS_NONE) {
-        a->fs.parked_head = link;
+        self->head = link;
       } else {
-        phys_parked_at(a, prev)->next = link;
+        phys_parked_at(self, prev)->next = link;
       }
-      a->fs.parked_ranges--;
+      self->ranges--;
     }
     if (ce < end) {
       prev = ce;
     }
     cur = next;
   }
-  a->fs.parked_frames -= removed;
+  self->frames -= removed;
   return removed;
 }
 
-uint64_t phys_parked_count(const mm_phys_allocator *a, phys_addr_t x, phys_addr_t y) {
+uint64_t phys_parked_count(const phys_parked_list *self, phys_addr_t x, phys_addr_t y) {
   uint64_t n = 0;
-  for (phys_addr_t cur = a->fs.parked_head; cur != PHYS_NONE && cur < y;) {
-    const phys_parked_node *node = phys_parked_at(a, cur);
+  for (phys_addr_t cur = self->head; cur != PHYS_NONE && cur < y;) {
+    const phys_parked_node *node = phys_parked_at(self, cur);
     if (node->end > x) {
       phys_addr_t cb = cur > x ? cur : x, ce = node->end < y ? node->end : y;
       n += (ce - cb) >> MM_FRAME_SHIFT;
@@ -96,3 +101,16 @@ uint64_t phys_parked_count(const mm_phys_allocator *a, phys_addr_t x, phys_addr_
   return n;
 }
 
+bool phys_parked_pop(phys_parked_list *self, phys_addr_t *x, phys_addr_t *y) {
+  if (self->head == PHYS_NONE) {
+    return false;
+  }
+  phys_parked_node *n = phys_parked_at(self, self->head);
+  *x = self->head;
+  *y = n->end;
+  self->head = n->next;
+  self->ranges--;
+  self->frames -= (*y - *x) >> MM_FRAME_SHIFT;
+  n->magic = 0;
+  return true;
+}

@@ -1,8 +1,11 @@
 // phys_span.c: bitmap spans, the free set's representation for fragmented 128 MiB spans (PHYS_SPAN_FRAMES
 // frames, one bit per frame in one 4 KiB frame, 1 = free), with a free counter and two 512-bit summaries
 // ("word nonzero", "word all-free") that make single-frame and aligned searches a few word scans. This file
-// holds the primitives on one span and the span table's search and hint; it never allocates.
+// holds the primitives on one span and the span table (search, hint, insertion, growth through an injected
+// frame source).
 #include "mm/phys_span.h"
+
+#include "mm/log.h"
 
 // ---------------------------------------------------------------------------------------------------------
 // Bitmap spans. (The searches and the span hint are static inline in phys_span.h: hot in every allocation.)
@@ -46,3 +49,50 @@ uint64_t phys_bits_count(const phys_span *c, uint64_t i0, uint64_t i1) {
 
 // Exact popcount of the whole span (the checker compares it with the counter).
 uint64_t phys_span_recount(const phys_span *c) { return phys_bits_count(c, 0, PHYS_SPAN_FRAMES); }
+
+void phys_hint_reset(phys_span_table *self) {
+  self->hint = 0;
+  phys_hint_after_loss(self);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The table.
+
+phys_span *phys_span_table_insert(phys_span_table *self, phys_addr_t base, uint64_t *bits, phys_addr_t bits_phys) {
+  uint64_t ci = phys_span_lower(self, base);
+  if (self->count >= self->cap || (ci < self->count && self->items[ci].base == base)) {
+    mm_panic("phys_span_table_insert", "no free slot, or the span exists");
+  }
+  mm_memmove(&self->items[ci + 1], &self->items[ci], (self->count - ci) * sizeof(phys_span));
+  self->count++;
+  phys_span *ch = &self->items[ci];
+  mm_memset(ch, 0, sizeof(*ch));
+  ch->base = base;
+  ch->bits = bits;
+  ch->bits_phys = bits_phys;
+  mm_memset(bits, 0, MM_FRAME_SIZE);
+  if (ci < self->hint) {
+    self->hint++;  // the new span is empty: the spans below the old hint still have no free frame
+  }
+  return ch;
+}
+
+bool phys_span_table_grow(phys_span_table *self, const phys_frame_source *src) {
+  uint64_t min = MM_FRAME_SIZE / sizeof(phys_span);
+  uint64_t want = self->cap * 2 > min ? self->cap * 2 : min;
+  uint64_t frames = phys_frames_for(want * sizeof(phys_span));
+  phys_addr_t phys;
+  void *ptr;
+  if (!src->take(src->ctx, frames, "phys.spans", &phys, &ptr)) {
+    return false;
+  }
+  mm_memcpy(ptr, self->items, self->count * sizeof(phys_span));
+  phys_block old = self->block;
+  self->items = (phys_span *)ptr;
+  self->cap = (frames << MM_FRAME_SHIFT) / sizeof(phys_span);
+  self->block = (phys_block){phys, frames << MM_FRAME_SHIFT, false};
+  debug_structured(LOG_DEBUG, "mm.phys_grow", KV_S("table", "spans"), KV_U("capacity", self->cap), KV_X("phys", phys),
+                   KV_U("bytes", frames << MM_FRAME_SHIFT));
+  src->give_back(src->ctx, old);
+  return true;
+}

@@ -1,10 +1,142 @@
-// phys_span.h: bitmap span primitives (phys_span.c). Private to //mm.
+// phys_span.h: bitmap spans and the span table (phys_span.c). Private to //mm.
+//
+// A bitmap span covers PHYS_SPAN_FRAMES frames at an aligned base, one bit per frame (1 = free) in one
+// allocator-owned 4 KiB frame, plus a free counter and two 512-bit summaries. The span table is the sorted
+// array of them, with a hint below which no span has a free frame. Its fields are written by phys_span.c
+// (and the inline helpers below) only; the free set reads them.
 #ifndef MM_PHYS_SPAN_H
 #define MM_PHYS_SPAN_H
 
-#include "mm/phys_state.h"
+#include "mm/phys_types.h"
 
-// Sets (set) or clears bits [i0, i1); returns how many bits changed. Keeps the summaries, not the counters.
+#define PHYS_SPAN_SHIFT 15u                                 // frames per span, log2
+#define PHYS_SPAN_FRAMES ((uint64_t)1 << PHYS_SPAN_SHIFT)  // 32768 frames = 128 MiB
+#define PHYS_SPAN_BYTES (PHYS_SPAN_FRAMES << MM_FRAME_SHIFT)
+#define PHYS_SPAN_WORDS (PHYS_SPAN_FRAMES / 64u)      // 512 bitmap words = one 4 KiB frame
+#define PHYS_SUMMARY_WORDS (PHYS_SPAN_WORDS / 64u)    // 8 summary words per summary
+#define PHYS_SPAN_RUN_LIMIT 8u  // a span holding more runs than this becomes a bitmap span
+
+// End of the span that starts at `base`, saturated: the top span of the 64-bit space ends at the last
+// frame boundary instead of wrapping to 0 (an exclusive 64-bit end cannot express 2^64 anyway).
+static inline phys_addr_t phys_span_end(phys_addr_t base) {
+  return base > UINT64_MAX - PHYS_SPAN_BYTES ? (UINT64_MAX & ~MM_FRAME_MASK) : base + PHYS_SPAN_BYTES;
+}
+
+static inline phys_addr_t phys_span_base(phys_addr_t x) { return x & ~(PHYS_SPAN_BYTES - 1); }
+
+typedef struct phys_span {
+  phys_addr_t base;                      // span base, PHYS_SPAN_BYTES aligned
+  uint64_t free;                         // set bits in `bits`
+  uint64_t *bits;                        // PHYS_SPAN_WORDS words, bit i = frame base + i * 4 KiB is free
+  phys_addr_t bits_phys;                 // the bitmap frame (a MM_RES_BOOKKEEPING "phys.bitmap" entry)
+  uint64_t nonzero[PHYS_SUMMARY_WORDS];  // bit w set iff bits[w] != 0
+  uint64_t full[PHYS_SUMMARY_WORDS];     // bit w set iff bits[w] == ~0
+} phys_span;
+
+_Static_assert(sizeof(phys_span) == MM_PHYS_SPAN_DESCRIPTOR_BYTES, "phys_alloc.h states the span descriptor size");
+
+typedef struct phys_span_table {
+  phys_span *items;  // sorted by base
+  uint64_t count;
+  uint64_t cap;
+  uint64_t hint;     // every span below this index has no free frame
+  phys_block block;  // the storage of `items` (a MM_RES_BOOKKEEPING "phys.spans" entry once grown)
+} phys_span_table;
+
+// The searches and the span hint are static inline so every layer above (free set, allocation paths) gets them
+// without a call: measured as extern calls they cost ~40% on BM_Aligned2MiB (bench/mm_bench.cc).
+
+// Index of the first span whose span contains x or lies above it (first span with span end > x).
+static inline uint64_t phys_span_lower(const phys_span_table *self, phys_addr_t x) {
+  phys_addr_t w = phys_span_base(x);
+  uint64_t lo = 0, hi = self->count;
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (self->items[mid].base >= w) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return lo;
+}
+// The span containing x, or NULL.
+static inline phys_span *phys_span_at(const phys_span_table *self, phys_addr_t x) {
+  uint64_t c = phys_span_lower(self, x);
+  if (c < self->count && self->items[c].base == phys_span_base(x)) {
+    return &self->items[c];
+  }
+  return 0;
+}
+// Inserts an empty span (no bit set) at `base` using bitmap frame `bits` (mapped) / `bits_phys`, keeping the
+// table sorted, and returns it. The caller guarantees a free slot and that no span holds `base` (panics).
+phys_span *phys_span_table_insert(phys_span_table *self, phys_addr_t base, uint64_t *bits, phys_addr_t bits_phys);
+// Moves the table into storage twice as large (at least one frame), taken from `src` as "phys.spans"; the old
+// block goes back to `src`. False, nothing changed, when `src` has no frames.
+bool phys_span_table_grow(phys_span_table *self, const phys_frame_source *src);
+// Keep the hint (every span below it has no free frame) after `c` gained frames / after a loss; reset scans
+// from the first span.
+static inline void phys_hint_after_gain(phys_span_table *self, const phys_span *c) {
+  uint64_t idx = (uint64_t)(c - self->items);
+  if (idx < self->hint) {
+    self->hint = idx;
+  }
+}
+static inline void phys_hint_after_loss(phys_span_table *self) {
+  while (self->hint < self->count && self->items[self->hint].free == 0) {
+    self->hint++;
+  }
+}
+void phys_hint_reset(phys_span_table *self);
+
+// First index >= from whose bit in the 512-bit summary is set (invert: clear), or PHYS_SPAN_WORDS.
+static inline uint64_t phys_summary_next(const uint64_t s[PHYS_SUMMARY_WORDS], uint64_t from, bool invert) {
+  while (from < PHYS_SPAN_WORDS) {
+    uint64_t v = s[from >> 6];
+    if (invert) {
+      v = ~v;
+    }
+    v &= ~(uint64_t)0 << (from & 63);
+    if (v != 0) {
+      return (from & ~(uint64_t)63) + (uint64_t)__builtin_ctzll(v);
+    }
+    from = (from | 63) + 1;
+  }
+  return PHYS_SPAN_WORDS;
+}
+// First set (free) / clear bit at or after `from`, or PHYS_SPAN_FRAMES.
+static inline uint64_t phys_bit_next_set(const phys_span *c, uint64_t from) {
+  if (from >= PHYS_SPAN_FRAMES) {
+    return PHYS_SPAN_FRAMES;
+  }
+  uint64_t w = from >> 6;
+  uint64_t v = c->bits[w] & (~(uint64_t)0 << (from & 63));
+  if (v != 0) {
+    return (w << 6) + (uint64_t)__builtin_ctzll(v);
+  }
+  w = phys_summary_next(c->nonzero, w + 1, false);
+  if (w >= PHYS_SPAN_WORDS) {
+    return PHYS_SPAN_FRAMES;
+  }
+  return (w << 6) + (uint64_t)__builtin_ctzll(c->bits[w]);
+}
+static inline uint64_t phys_bit_next_clear(const phys_span *c, uint64_t from) {
+  if (from >= PHYS_SPAN_FRAMES) {
+    return PHYS_SPAN_FRAMES;
+  }
+  uint64_t w = from >> 6;
+  uint64_t v = ~c->bits[w] & (~(uint64_t)0 << (from & 63));
+  if (v != 0) {
+    return (w << 6) + (uint64_t)__builtin_ctzll(v);
+  }
+  w = phys_summary_next(c->full, w + 1, true);
+  if (w >= PHYS_SPAN_WORDS) {
+    return PHYS_SPAN_FRAMES;
+  }
+  return (w << 6) + (uint64_t)__builtin_ctzll(~c->bits[w]);
+}
+// Sets (set) or clears bits [i0, i1); returns how many bits changed. Keeps the summaries and the span's free
+// counter, not the free set's.
 uint64_t phys_bits_update(phys_span *c, uint64_t i0, uint64_t i1, bool set);
 // Set bits in [i0, i1).
 uint64_t phys_bits_count(const phys_span *c, uint64_t i0, uint64_t i1);
@@ -37,94 +169,35 @@ static inline uint64_t phys_word_mask(uint64_t lo, uint64_t hi) {
   return m;
 }
 
-// Hot search primitives and the span hint, static inline so every layer above (free set, allocation paths)
-// gets them without a call: measured as extern calls they cost ~40% on BM_Aligned2MiB (bench/mm_bench.cc).
-
-// Index of the first span whose span contains x or lies above it (first span with span end > x).
-static inline uint64_t phys_span_lower(const mm_phys_allocator *a, phys_addr_t x) {
-  phys_addr_t w = phys_span_base(x);
-  uint64_t lo = 0, hi = a->fs.span_count;
-  while (lo < hi) {
-    uint64_t mid = lo + (hi - lo) / 2;
-    if (a->fs.spans[mid].base >= w) {
-      hi = mid;
-    } else {
-      lo = mid + 1;
-    }
+// Single-frame fast paths of the free set. set_one marks frame index i of span `idx` free (false, nothing
+// changed, when it already is); store_taken stores word `w` = `v` after one frame of it was taken.
+static inline bool phys_span_set_one(phys_span_table *self, uint64_t idx, uint64_t i) {
+  phys_span *ch = &self->items[idx];
+  uint64_t w = i >> 6, bit = (uint64_t)1 << (i & 63);
+  uint64_t old = ch->bits[w];
+  if (old & bit) {
+    return false;
   }
-  return lo;
+  ch->bits[w] = old | bit;
+  ch->nonzero[w >> 6] |= (uint64_t)1 << (w & 63);
+  if ((old | bit) == ~(uint64_t)0) {
+    ch->full[w >> 6] |= (uint64_t)1 << (w & 63);
+  }
+  ch->free++;
+  if (idx < self->hint) {
+    self->hint = idx;
+  }
+  return true;
 }
 
-// The span whose span contains x, or NULL.
-static inline phys_span *phys_span_at(const mm_phys_allocator *a, phys_addr_t x) {
-  uint64_t c = phys_span_lower(a, x);
-  if (c < a->fs.span_count && a->fs.spans[c].base == phys_span_base(x)) {
-    return &a->fs.spans[c];
+static inline void phys_span_store_taken(phys_span_table *self, phys_span *ch, uint64_t w, uint64_t v) {
+  ch->bits[w] = v;
+  ch->full[w >> 6] &= ~((uint64_t)1 << (w & 63));
+  if (v == 0) {
+    ch->nonzero[w >> 6] &= ~((uint64_t)1 << (w & 63));
   }
-  return 0;
-}
-
-// First index >= from whose bit in the 512-bit summary is set (invert: clear), or PHYS_SPAN_WORDS.
-static inline uint64_t phys_summary_next(const uint64_t s[PHYS_SUMMARY_WORDS], uint64_t from, bool invert) {
-  while (from < PHYS_SPAN_WORDS) {
-    uint64_t v = s[from >> 6];
-    if (invert) {
-      v = ~v;
-    }
-    v &= ~(uint64_t)0 << (from & 63);
-    if (v != 0) {
-      return (from & ~(uint64_t)63) + (uint64_t)__builtin_ctzll(v);
-    }
-    from = (from | 63) + 1;
-  }
-  return PHYS_SPAN_WORDS;
-}
-
-// First set bit (frame index in the span) at or after `from`, or PHYS_SPAN_FRAMES.
-static inline uint64_t phys_bit_next_set(const phys_span *c, uint64_t from) {
-  if (from >= PHYS_SPAN_FRAMES) {
-    return PHYS_SPAN_FRAMES;
-  }
-  uint64_t w = from >> 6;
-  uint64_t v = c->bits[w] & (~(uint64_t)0 << (from & 63));
-  if (v != 0) {
-    return (w << 6) + (uint64_t)__builtin_ctzll(v);
-  }
-  w = phys_summary_next(c->nonzero, w + 1, false);
-  if (w >= PHYS_SPAN_WORDS) {
-    return PHYS_SPAN_FRAMES;
-  }
-  return (w << 6) + (uint64_t)__builtin_ctzll(c->bits[w]);
-}
-
-// First clear bit at or after `from`, or PHYS_SPAN_FRAMES.
-static inline uint64_t phys_bit_next_clear(const phys_span *c, uint64_t from) {
-  if (from >= PHYS_SPAN_FRAMES) {
-    return PHYS_SPAN_FRAMES;
-  }
-  uint64_t w = from >> 6;
-  uint64_t v = ~c->bits[w] & (~(uint64_t)0 << (from & 63));
-  if (v != 0) {
-    return (w << 6) + (uint64_t)__builtin_ctzll(v);
-  }
-  w = phys_summary_next(c->full, w + 1, true);
-  if (w >= PHYS_SPAN_WORDS) {
-    return PHYS_SPAN_FRAMES;
-  }
-  return (w << 6) + (uint64_t)__builtin_ctzll(~c->bits[w]);
-}
-
-// Keep a->fs.span_hint (every span below it has no free frame) after `c` gained frames / after a loss.
-static inline void phys_hint_after_gain(mm_phys_allocator *a, const phys_span *c) {
-  uint64_t idx = (uint64_t)(c - a->fs.spans);
-  if (idx < a->fs.span_hint) {
-    a->fs.span_hint = idx;
-  }
-}
-
-static inline void phys_hint_after_loss(mm_phys_allocator *a) {
-  while (a->fs.span_hint < a->fs.span_count && a->fs.spans[a->fs.span_hint].free == 0) {
-    a->fs.span_hint++;
+  if (--ch->free == 0) {
+    phys_hint_after_loss(self);
   }
 }
 

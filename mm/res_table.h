@@ -3,9 +3,15 @@
 //
 // Entries are sorted by base, then end, and may overlap. With a parallel prefix maximum of ends
 // (maxend[i] = max(entries[0..i].end)) intersection queries are a binary search; without one (maxend NULL,
-// the early stages' caller arrays) they scan from the front. The table never allocates: its owner supplies the
-// storage, and mm_res_table_move rehomes it into larger storage the owner obtained (the allocator takes it
-// from its free set, phys_grow.c).
+// the early stages' caller arrays) they scan from the front.
+//
+// Storage is the owner's, by design, and mm_res_table_move is the one way a table changes storage. The table
+// has two owners with different memory: before the hand-off mm_reservation_set hands it a fixed caller array
+// (there is no allocator yet, and a full table is an error the caller reports), after it the runtime
+// allocator's phys_res (phys_restable.h) grows it through the phys_frame_source it is given, moving it with
+// mm_res_table_move and recording the new block in the table itself. Putting a frame source in here would
+// give the early stages a callback they can never honour and make this file depend on the allocator's types;
+// the growable table is phys_res, and only phys_restable.c calls mm_res_table_move.
 #ifndef MM_RES_TABLE_H
 #define MM_RES_TABLE_H
 
