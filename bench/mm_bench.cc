@@ -64,8 +64,8 @@ struct Bringup {
 
   // normalize -> plan -> carve -> initialize, through the kernel's own hand-off entry (mm/handoff.h).
   bool Run() {
-    if (mm_firmware_map_init(&map, descs.data(), descs.size() * sizeof(mm_efi_descriptor), sizeof(mm_efi_descriptor),
-                             1, 48, map_storage.data(), map_storage.size()) != MM_OK)
+    if (mm_firmware_map_init(&map, descs.data(), descs.size() * sizeof(mm_efi_descriptor), sizeof(mm_efi_descriptor), 1,
+                             48, map_storage.data(), map_storage.size()) != MM_OK)
       return false;
     mm_reservation_set_init(&set, res_storage.data(), res_storage.size());
     mm_reservation_add(&set, 0x200000, 2 * kMiB, MM_RES_KERNEL_IMAGE, "kernel");
@@ -80,7 +80,7 @@ struct Bringup {
 // N descriptors of 64 KiB each, conventional memory interleaved with the other types firmware reports, in
 // firmware order (ascending, as most firmware returns them) from 16 MiB up.
 std::vector<mm_efi_descriptor> SyntheticMap(uint64_t n) {
-  static const uint32_t others[] = {MM_EFI_BOOT_SERVICES_DATA, MM_EFI_LOADER_DATA, MM_EFI_ACPI_RECLAIM_MEMORY,
+  static const uint32_t others[] = {MM_EFI_BOOT_SERVICES_DATA,    MM_EFI_LOADER_DATA,        MM_EFI_ACPI_RECLAIM_MEMORY,
                                     MM_EFI_RUNTIME_SERVICES_DATA, MM_EFI_BOOT_SERVICES_CODE, MM_EFI_RESERVED_MEMORY};
   std::vector<mm_efi_descriptor> d;
   d.push_back(Desc(MM_EFI_CONVENTIONAL_MEMORY, 0x100000, 0xf00));  // [1 MiB, 16 MiB): kernel, stack, carve
@@ -104,8 +104,9 @@ void BM_Bringup(benchmark::State &state) {
     benchmark::ClobberMemory();
   }
   // Seconds per descriptor (printed with an SI prefix, e.g. 17.7ns).
-  state.counters["time_per_descriptor"] = benchmark::Counter(
-      static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["time_per_descriptor"] = benchmark::Counter(static_cast<double>(n),
+                                                             benchmark::Counter::kIsIterationInvariantRate |
+                                                                 benchmark::Counter::kInvert);
   state.counters["bookkeeping_bytes"] = static_cast<double>(mm_phys_get_stats(b.alloc()).bookkeeping_bytes);
 }
 BENCHMARK(BM_Bringup)->Arg(64)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMicrosecond);
@@ -128,8 +129,9 @@ void BM_BringupShuffled(benchmark::State &state) {
       return;
     }
   }
-  state.counters["time_per_descriptor"] = benchmark::Counter(
-      static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["time_per_descriptor"] = benchmark::Counter(static_cast<double>(n),
+                                                             benchmark::Counter::kIsIterationInvariantRate |
+                                                                 benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_BringupShuffled)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMicrosecond);
 
@@ -231,8 +233,8 @@ void BM_RandomChurn4GiB(benchmark::State &state) {
   const char *why = nullptr;
   if (mm_phys_check_invariants(a, &why) != MM_OK) state.SkipWithError(why);
   state.counters["bookkeeping_bytes"] = static_cast<double>(max_bookkeeping);
-  state.counters["bookkeeping_ppm_of_managed"] =
-      1e6 * static_cast<double>(max_bookkeeping) / static_cast<double>(st.managed_frames * kF);
+  state.counters["bookkeeping_ppm_of_managed"] = 1e6 * static_cast<double>(max_bookkeeping) /
+                                                 static_cast<double>(st.managed_frames * kF);
   state.counters["free_runs"] = static_cast<double>(st.free_runs);
   state.counters["host_bytes"] = static_cast<double>(p.sim.host_bytes());
 }

@@ -23,8 +23,9 @@ mm_status bringup_log_allocator_state(mm_phys_allocator *a, void *ctx) {
   (void)ctx;
   if (log_enabled(LOG_DEBUG)) mm_phys_for_each_reservation(a, log_reservation, 0);
   mm_phys_stats st = mm_phys_get_stats(a);
-  debug_structured(LOG_DEBUG, "mm.stats", KV_U("free_frames", st.free_frames), KV_U("reserved_frames", st.reserved_frames),
-                   KV_U("free_runs", st.free_runs), KV_U("bookkeeping_bytes", st.bookkeeping_bytes));
+  debug_structured(LOG_DEBUG, "mm.stats", KV_U("free_frames", st.free_frames),
+                   KV_U("reserved_frames", st.reserved_frames), KV_U("free_runs", st.free_runs),
+                   KV_U("bookkeeping_bytes", st.bookkeeping_bytes));
   return MM_OK;
 }
 

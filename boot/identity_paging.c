@@ -46,8 +46,13 @@ mm_status identity_paging_build(mm_phys_allocator *a, void *ctx) {
   const boot_handoff *h = p->handoff;
   arch_map_range mmio[IDENTITY_MMIO_MAX];
   uint64_t n = arch_identity_mmio(mmio, IDENTITY_MMIO_MAX);
-  identity_inputs in = {mm_phys_firmware_map(a), mmio, n < IDENTITY_MMIO_MAX ? n : IDENTITY_MMIO_MAX,
-                        h->framebuffer_base, h->framebuffer_size, h->image_base, h->image_size};
+  identity_inputs in = {mm_phys_firmware_map(a),
+                        mmio,
+                        n < IDENTITY_MMIO_MAX ? n : IDENTITY_MMIO_MAX,
+                        h->framebuffer_base,
+                        h->framebuffer_size,
+                        h->image_base,
+                        h->image_size};
   // Scratch for the sweep and the resulting ranges, sized to this machine's map.
   uint64_t max = identity_ranges_max(&in), scratch_bytes = identity_ranges_scratch_bytes(&in);
   uint64_t bytes = max * sizeof(arch_map_range) + scratch_bytes;
@@ -56,8 +61,7 @@ mm_status identity_paging_build(mm_phys_allocator *a, void *ctx) {
   mm_status s = mm_phys_alloc(a, &req, &phys);
   if (s != MM_OK) return s;
   arch_map_range *ranges = p->window->map(p->window->ctx, phys, bytes);
-  s = ranges ? identity_ranges_build(&in, ranges + max, scratch_bytes, ranges, max, &p->range_count)
-             : MM_ERR_NO_MEMORY;
+  s = ranges ? identity_ranges_build(&in, ranges + max, scratch_bytes, ranges, max, &p->range_count) : MM_ERR_NO_MEMORY;
   table_source_ctx tables = {a};
   arch_frame_source source = {table_frame, &tables};
   if (s == MM_OK) s = arch_paging_build(ranges, p->range_count, &p->features, &source, p->window, &p->info);

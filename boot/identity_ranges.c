@@ -105,8 +105,8 @@ static void identity_emit(void *ctx, uint64_t base, uint64_t end, const mm_sweep
   b->out[b->count++] = (arch_map_range){base, end, type, exec, read_only};
 }
 
-mm_status identity_ranges_build(const identity_inputs *in, void *scratch, uint64_t scratch_bytes,
-                                arch_map_range *out, uint64_t capacity, uint64_t *count) {
+mm_status identity_ranges_build(const identity_inputs *in, void *scratch, uint64_t scratch_bytes, arch_map_range *out,
+                                uint64_t capacity, uint64_t *count) {
   if (in == 0 || in->map == 0 || scratch == 0 || out == 0 || count == 0 || (in->mmio == 0 && in->mmio_count)) {
     return MM_ERR_INVALID_ARGUMENT;
   }

@@ -48,7 +48,7 @@ uint64_t identity_ranges_max(const identity_inputs *in);
 // bytes. Errors, with *count and out untouched: MM_ERR_INVALID_ARGUMENT (a NULL argument, a NULL map, mmio
 // NULL with mmio_count > 0), MM_ERR_STORAGE_TOO_SMALL (scratch or capacity below what the functions above
 // give). O(n log n) in the number of candidate ranges.
-mm_status identity_ranges_build(const identity_inputs *in, void *scratch, uint64_t scratch_bytes,
-                                arch_map_range *out, uint64_t capacity, uint64_t *count);
+mm_status identity_ranges_build(const identity_inputs *in, void *scratch, uint64_t scratch_bytes, arch_map_range *out,
+                                uint64_t capacity, uint64_t *count);
 
 #endif  // BOOT_IDENTITY_RANGES_H

@@ -54,7 +54,8 @@ static void collect_reservations(const boot_handoff *h, mm_reservation_set *set)
   arch_map_range mmio[MMIO_MAX];
   uint64_t n = arch_identity_mmio(mmio, MMIO_MAX);
   for (uint64_t i = 0; i < n && i < MMIO_MAX; i++) {
-    check("reservations", mm_reservation_add(set, mmio[i].base, mmio[i].end - mmio[i].base, MM_RES_IDENTITY, "arch_mmio"));
+    check("reservations",
+          mm_reservation_add(set, mmio[i].base, mmio[i].end - mmio[i].base, MM_RES_IDENTITY, "arch_mmio"));
   }
 }
 
@@ -73,7 +74,8 @@ static mm_status run_selftest(mm_phys_allocator *a, void *ctx) {
 static mm_status reclaim(mm_phys_allocator *a, void *ctx) {
   mm_status s = mm_phys_reclaim(a, (uint64_t *)ctx);
   const char *why = 0;
-  if (s == MM_OK && mm_phys_check_invariants(a, &why) != MM_OK) mm_panic("reclaim", why ? why : "invariant checker failed");
+  if (s == MM_OK && mm_phys_check_invariants(a, &why) != MM_OK)
+    mm_panic("reclaim", why ? why : "invariant checker failed");
   return s;
 }
 
@@ -83,10 +85,10 @@ uint32_t memory_bringup(const boot_handoff *handoff, const kernel_options *opt) 
 
   // 1. Copy the firmware map into kernel-owned memory: after this nothing reads the firmware's buffer.
   uint64_t t = arch_cycles();
-  check("firmware_map", mm_firmware_map_init(&map, handoff->memory_map, handoff->memory_map_bytes,
-                                             handoff->descriptor_size, handoff->descriptor_version,
-                                             arch_phys_addr_bits(), (void *)(uintptr_t)handoff->map_storage,
-                                             handoff->map_storage_bytes));
+  check("firmware_map",
+        mm_firmware_map_init(&map, handoff->memory_map, handoff->memory_map_bytes, handoff->descriptor_size,
+                             handoff->descriptor_version, arch_phys_addr_bits(),
+                             (void *)(uintptr_t)handoff->map_storage, handoff->map_storage_bytes));
   debug_structured(LOG_INFO, "mm.map_copied", KV_X("phys", handoff->map_storage), KV_U("bytes", map.raw_bytes),
                    KV_U("regions", map.region_count), KV_U("cycles", arch_cycles() - t));
   bringup_log_descriptors(&map);

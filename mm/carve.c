@@ -24,8 +24,7 @@ static bool carve_frames(uint64_t slots, uint64_t entry_size, uint64_t *frames) 
 // Removes the reservation recorded by a successful mm_early_alloc of `frames` at `phys` and gives the
 // frames back to the early allocator's count. Panics if the entry is gone: nobody else removes entries.
 static void carve_undo(mm_early_allocator *early, phys_addr_t phys, uint64_t frames, const char *label) {
-  if (!mm_reservation_remove(early->reservations, phys, phys + (frames << MM_FRAME_SHIFT), MM_RES_BOOKKEEPING,
-                             label)) {
+  if (!mm_reservation_remove(early->reservations, phys, phys + (frames << MM_FRAME_SHIFT), MM_RES_BOOKKEEPING, label)) {
     mm_panic("carve_option_storage", "carved reservation vanished before rollback");
   }
   early->frames_allocated -= frames;
@@ -33,8 +32,8 @@ static void carve_undo(mm_early_allocator *early, phys_addr_t phys, uint64_t fra
 
 // Allocates `frames` frames labelled `label` and zeroes them through `window`. On failure nothing stays
 // recorded. Errors: those of mm_early_alloc, MM_ERR_NO_MEMORY when the window cannot map the span.
-static mm_status carve_one(mm_early_allocator *early, uint64_t frames, const char *label,
-                           const mm_phys_window *window, phys_addr_t *out) {
+static mm_status carve_one(mm_early_allocator *early, uint64_t frames, const char *label, const mm_phys_window *window,
+                           phys_addr_t *out) {
   phys_addr_t phys;
   mm_status status = mm_early_alloc(early, frames, MM_FRAME_SIZE, MM_RES_BOOKKEEPING, label, &phys);
   if (status != MM_OK) {
@@ -56,8 +55,8 @@ static mm_status carve_one(mm_early_allocator *early, uint64_t frames, const cha
 // (a plan with zero slots), MM_ERR_NO_MEMORY (no fit, unmappable span, or sizes past 2^64), the other
 // errors of mm_early_alloc; on error *out is untouched and the reservation set and early allocator are as
 // they were.
-mm_status carve_option_storage(mm_early_allocator *early, const mm_storage_plan *plan,
-                               const mm_phys_window *window, mm_carved_storage *out) {
+mm_status carve_option_storage(mm_early_allocator *early, const mm_storage_plan *plan, const mm_phys_window *window,
+                               mm_carved_storage *out) {
   if (early == 0 || plan == 0 || window == 0 || window->map == 0 || out == 0 || early->reservations == 0) {
     return MM_ERR_INVALID_ARGUMENT;
   }

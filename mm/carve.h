@@ -17,7 +17,7 @@ typedef struct mm_carved_storage {
 // "reserved"), zeroing them through `window`. Logs mm.carve kind=free_runs|reserved phys=.. bytes=..
 // Errors: those of mm_early_alloc, MM_ERR_NO_MEMORY when `window` cannot map the span; on error nothing
 // allocated by this call stays recorded.
-mm_status carve_option_storage(mm_early_allocator *early, const mm_storage_plan *plan,
-                               const mm_phys_window *window, mm_carved_storage *out);
+mm_status carve_option_storage(mm_early_allocator *early, const mm_storage_plan *plan, const mm_phys_window *window,
+                               mm_carved_storage *out);
 
 #endif  // MM_CARVE_H

@@ -21,7 +21,7 @@ void mm_early_init(mm_early_allocator *early, const mm_firmware_map *map, mm_res
 // address first, and records them as a reservation of `kind` with `label`. Errors: MM_ERR_ZERO_COUNT,
 // MM_ERR_INVALID_ARGUMENT (alignment), MM_ERR_NO_MEMORY, MM_ERR_STORAGE_TOO_SMALL (reservation set full);
 // nothing changes on error.
-mm_status mm_early_alloc(mm_early_allocator *early, uint64_t count, uint64_t align,
-                         mm_reservation_kind kind, const char *label, phys_addr_t *out);
+mm_status mm_early_alloc(mm_early_allocator *early, uint64_t count, uint64_t align, mm_reservation_kind kind,
+                         const char *label, phys_addr_t *out);
 
 #endif  // MM_EARLY_ALLOC_H

@@ -252,7 +252,7 @@ static uint64_t fw_build_events(const uint8_t *raw, uint64_t count, uint32_t str
     } else {
       base &= ~MM_FRAME_MASK;
       end = end > (UINT64_MAX & ~MM_FRAME_MASK) ? (UINT64_MAX & ~MM_FRAME_MASK)
-                                                 : (end + MM_FRAME_MASK) & ~MM_FRAME_MASK;
+                                                : (end + MM_FRAME_MASK) & ~MM_FRAME_MASK;
       if (base >= end) {
         continue;  // only the unrepresentable last frame of the address space
       }
@@ -298,18 +298,17 @@ static void fw_emit_span(void *ctx, uint64_t base, uint64_t end, const mm_sweep_
 }
 
 static bool fw_repairs_any(const mm_map_repairs *r) {
-  return (r->unsorted | r->overlaps | r->trimmed | r->unknown_types | r->zero_length | r->beyond_phys_width) !=
-         0;
+  return (r->unsorted | r->overlaps | r->trimmed | r->unknown_types | r->zero_length | r->beyond_phys_width) != 0;
 }
 
 // Copies the map into `storage` and builds the normalized view in `out` (see firmware_map.h).
 // Errors, checked in this order: MM_ERR_INVALID_ARGUMENT (NULL out/storage/descriptors, phys_addr_bits
 // outside 12..64, so the width limit is frame aligned), MM_ERR_BAD_STRIDE, MM_ERR_BAD_MAP (partial
-// descriptor, end past 2^64), MM_ERR_STORAGE_TOO_SMALL, MM_ERR_NO_USABLE_MEMORY. On error *out is untouched; storage is untouched for
-// every error but MM_ERR_NO_USABLE_MEMORY. `descriptors` must not overlap `storage`.
+// descriptor, end past 2^64), MM_ERR_STORAGE_TOO_SMALL, MM_ERR_NO_USABLE_MEMORY. On error *out is untouched; storage is
+// untouched for every error but MM_ERR_NO_USABLE_MEMORY. `descriptors` must not overlap `storage`.
 mm_status mm_firmware_map_init(mm_firmware_map *out, const void *descriptors, uint64_t map_bytes,
-                               uint32_t descriptor_size, uint32_t descriptor_version,
-                               unsigned phys_addr_bits, void *storage, uint64_t storage_bytes) {
+                               uint32_t descriptor_size, uint32_t descriptor_version, unsigned phys_addr_bits,
+                               void *storage, uint64_t storage_bytes) {
   if (out == 0 || storage == 0 || (descriptors == 0 && map_bytes != 0) || phys_addr_bits < MM_FRAME_SHIFT ||
       phys_addr_bits > 64) {
     return MM_ERR_INVALID_ARGUMENT;
@@ -370,10 +369,9 @@ mm_status mm_firmware_map_init(mm_firmware_map *out, const void *descriptors, ui
   out->phys_addr_bits = phys_addr_bits;
 
   if (fw_repairs_any(&repairs)) {
-    debug_structured(LOG_WARN, "mm.map_repairs", KV_U("unsorted", repairs.unsorted),
-                     KV_U("overlaps", repairs.overlaps), KV_U("trimmed", repairs.trimmed),
-                     KV_U("unknown_types", repairs.unknown_types), KV_U("zero_length", repairs.zero_length),
-                     KV_U("beyond_phys_width", repairs.beyond_phys_width));
+    debug_structured(LOG_WARN, "mm.map_repairs", KV_U("unsorted", repairs.unsorted), KV_U("overlaps", repairs.overlaps),
+                     KV_U("trimmed", repairs.trimmed), KV_U("unknown_types", repairs.unknown_types),
+                     KV_U("zero_length", repairs.zero_length), KV_U("beyond_phys_width", repairs.beyond_phys_width));
   }
   if ((repairs.soft_reserved | repairs.not_write_back) != 0) {
     uint64_t soft_frames = 0;
@@ -385,9 +383,8 @@ mm_status mm_firmware_map_init(mm_firmware_map *out, const void *descriptors, ui
     debug_structured(LOG_WARN, "mm.map_attributes", KV_U("soft_reserved", repairs.soft_reserved),
                      KV_U("soft_reserved_frames", soft_frames), KV_U("not_write_back", repairs.not_write_back));
   }
-  debug_structured(LOG_INFO, "mm.firmware_map", KV_U("descriptors", count),
-                   KV_U("descriptor_size", descriptor_size), KV_U("regions", region_count),
-                   KV_U("usable_frames", usable_frames));
+  debug_structured(LOG_INFO, "mm.firmware_map", KV_U("descriptors", count), KV_U("descriptor_size", descriptor_size),
+                   KV_U("regions", region_count), KV_U("usable_frames", usable_frames));
   return MM_OK;
 }
 

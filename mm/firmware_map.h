@@ -91,7 +91,7 @@ bool mm_region_type_reclaimable(mm_region_type type);
 
 typedef struct mm_region {
   phys_addr_t base;  // frame aligned
-  phys_addr_t end;   // exclusive, frame aligned, > base
+  phys_addr_t end;  // exclusive, frame aligned, > base
   mm_region_type type;
   uint32_t efi_type;  // the winning descriptor's original type (for diagnostics)
   uint64_t attribute;
@@ -100,11 +100,11 @@ typedef struct mm_region {
 // Every repair normalization made, counted so it is reported once, never silent: the first six on
 // mm.map_repairs, the attribute decisions (soft_reserved, not_write_back) on their own mm.map_attributes line.
 typedef struct mm_map_repairs {
-  uint64_t unsorted;           // descriptors that were out of order (count of descents seen)
-  uint64_t overlaps;           // pairs of descriptors whose ranges overlapped
-  uint64_t trimmed;            // usable descriptors whose ends were trimmed inward to whole frames
-  uint64_t unknown_types;      // descriptors with a type outside the specification (treated as reserved)
-  uint64_t zero_length;        // descriptors with number_of_pages == 0 (dropped)
+  uint64_t unsorted;  // descriptors that were out of order (count of descents seen)
+  uint64_t overlaps;  // pairs of descriptors whose ranges overlapped
+  uint64_t trimmed;  // usable descriptors whose ends were trimmed inward to whole frames
+  uint64_t unknown_types;  // descriptors with a type outside the specification (treated as reserved)
+  uint64_t zero_length;  // descriptors with number_of_pages == 0 (dropped)
   uint64_t beyond_phys_width;  // descriptors (partly) above the CPU's physical address width (clipped or dropped)
   uint64_t soft_reserved;  // conventional descriptors with EFI_MEMORY_SP (typed MM_REGION_SOFT_RESERVED)
   uint64_t not_write_back;  // conventional/boot services/loader descriptors without EFI_MEMORY_WB (reserved)
@@ -136,8 +136,8 @@ uint64_t mm_firmware_map_storage_bytes(uint64_t map_bytes, uint32_t descriptor_s
 // mm.map_repairs once; if any descriptor was soft reserved or lacked write-back, mm.map_attributes once
 // (soft_reserved= descriptors, soft_reserved_frames= frames after overlap resolution, not_write_back=).
 mm_status mm_firmware_map_init(mm_firmware_map *out, const void *descriptors, uint64_t map_bytes,
-                               uint32_t descriptor_size, uint32_t descriptor_version,
-                               unsigned phys_addr_bits, void *storage, uint64_t storage_bytes);
+                               uint32_t descriptor_size, uint32_t descriptor_version, unsigned phys_addr_bits,
+                               void *storage, uint64_t storage_bytes);
 
 // The i-th verbatim descriptor (i < descriptor_count), read at the map's stride.
 mm_efi_descriptor mm_firmware_map_descriptor(const mm_firmware_map *map, uint64_t i);

@@ -36,8 +36,7 @@ struct R {
 };
 
 std::ostream& operator<<(std::ostream& os, const R& r) {
-  return os << "{0x" << std::hex << r.base << "-0x" << r.end << std::dec << " " << mm_region_type_name(r.type)
-            << "}";
+  return os << "{0x" << std::hex << r.base << "-0x" << r.end << std::dec << " " << mm_region_type_name(r.type) << "}";
 }
 
 std::vector<R> Simple(const NormalizedMap& n) {
@@ -54,8 +53,8 @@ TEST(FirmwareMapStride, FortyEightByteStrideWithJunkPaddingIsReadAtStride) {
   ASSERT_EQ(n.status, MM_OK);
   EXPECT_EQ(n.map.descriptor_count, 2u);
   EXPECT_EQ(n.map.descriptor_size, 48u);
-  EXPECT_EQ(Simple(n), (std::vector<R>{{0x100000, 0x110000, MM_REGION_USABLE},
-                                       {0x200000, 0x201000, MM_REGION_RESERVED}}));
+  EXPECT_EQ(Simple(n),
+            (std::vector<R>{{0x100000, 0x110000, MM_REGION_USABLE}, {0x200000, 0x201000, MM_REGION_RESERVED}}));
 }
 
 TEST(FirmwareMapStride, FiftySixByteStrideWithJunkThatLooksLikeDescriptors) {
@@ -84,8 +83,7 @@ TEST(FirmwareMapStride, StridesTooSmallOrNotMultipleOfEightAreBadStride) {
     std::vector<uint8_t> storage(4096, 0);
     mm_firmware_map out;
     std::memset(&out, 0x5a, sizeof(out));
-    EXPECT_EQ(mm_firmware_map_init(&out, bytes.data(), bytes.size(), stride, 1, 52, storage.data(),
-                                   storage.size()),
+    EXPECT_EQ(mm_firmware_map_init(&out, bytes.data(), bytes.size(), stride, 1, 52, storage.data(), storage.size()),
               MM_ERR_BAD_STRIDE)
         << stride;
     EXPECT_EQ(mm_firmware_map_storage_bytes(bytes.size(), stride), 0u) << stride;
@@ -106,9 +104,8 @@ TEST(FirmwareMapValidate, PartialTrailingDescriptorIsBadMap) {
 
 TEST(FirmwareMapValidate, EndOverflowingTwoToTheSixtyFourIsBadMapAndTouchesNothing) {
   const uint64_t huge_pages = (UINT64_MAX >> 12);  // * 4096 alone is just below 2^64
-  for (const mm_efi_descriptor& bad :
-       {Desc(kConv, 0x2000, huge_pages), Desc(kReserved, 0xffffffffffffe000ull, 3),
-        Desc(kConv, 0, UINT64_MAX), Desc(kConv, 0x1000, (1ull << 52))}) {
+  for (const mm_efi_descriptor& bad : {Desc(kConv, 0x2000, huge_pages), Desc(kReserved, 0xffffffffffffe000ull, 3),
+                                       Desc(kConv, 0, UINT64_MAX), Desc(kConv, 0x1000, (1ull << 52))}) {
     std::vector<uint8_t> bytes = Serialize({Desc(kConv, 0x1000, 1), bad}, 48);
     std::vector<uint8_t> storage(mm_firmware_map_storage_bytes(bytes.size(), 48), 0x33);
     std::vector<uint8_t> storage_before = storage;
@@ -196,15 +193,13 @@ TEST(FirmwareMapValidate, NullPointersAndBadWidthAreInvalidArgument) {
   // 12 bits passes validation; the only frame, at 0x1000, is then beyond the width.
   EXPECT_EQ(mm_firmware_map_init(&out, bytes.data(), bytes.size(), 48, 1, 12, storage.data(), storage.size()),
             MM_ERR_NO_USABLE_MEMORY);
-  EXPECT_EQ(mm_firmware_map_init(&out, bytes.data(), bytes.size(), 48, 1, 13, storage.data(), storage.size()),
-            MM_OK);
+  EXPECT_EQ(mm_firmware_map_init(&out, bytes.data(), bytes.size(), 48, 1, 13, storage.data(), storage.size()), MM_OK);
 }
 
 TEST(FirmwareMapValidate, EmptyMapHasNoUsableMemory) {
   std::vector<uint8_t> storage(64);
   mm_firmware_map out{};
-  EXPECT_EQ(mm_firmware_map_init(&out, nullptr, 0, 48, 1, 52, storage.data(), storage.size()),
-            MM_ERR_NO_USABLE_MEMORY);
+  EXPECT_EQ(mm_firmware_map_init(&out, nullptr, 0, 48, 1, 52, storage.data(), storage.size()), MM_ERR_NO_USABLE_MEMORY);
 }
 
 TEST(FirmwareMapValidate, NoConventionalMemoryIsNoUsableMemoryAndOutUntouched) {
@@ -231,8 +226,7 @@ TEST(FirmwareMapCopy, MapLivesInStorageAfterTheInputIsGone) {
   std::vector<uint8_t> bytes = Serialize(d, 48);
   std::vector<uint8_t> storage(mm_firmware_map_storage_bytes(bytes.size(), 48));
   mm_firmware_map out{};
-  ASSERT_EQ(mm_firmware_map_init(&out, bytes.data(), bytes.size(), 48, 3, 52, storage.data(), storage.size()),
-            MM_OK);
+  ASSERT_EQ(mm_firmware_map_init(&out, bytes.data(), bytes.size(), 48, 3, 52, storage.data(), storage.size()), MM_OK);
   std::fill(bytes.begin(), bytes.end(), 0);  // the firmware buffer is gone
   EXPECT_EQ(out.raw_bytes, 3u * 48);
   EXPECT_EQ(out.descriptor_version, 3u);
@@ -252,8 +246,8 @@ TEST(FirmwareMapCopyDeathTest, DescriptorIndexOutOfRangePanics) {
 // ---- sorting, merging ----------------------------------------------------------------------------------
 
 TEST(FirmwareMapNormalize, UnsortedInputIsSortedAndEachDescentCounted) {
-  NormalizedMap n = Normalize({Desc(kConv, 0x100000000ull, 16), Desc(kReserved, 0xa0000, 96),
-                               Desc(kConv, 0x1000, 4), Desc(kBootData, 0x200000, 1)});
+  NormalizedMap n = Normalize({Desc(kConv, 0x100000000ull, 16), Desc(kReserved, 0xa0000, 96), Desc(kConv, 0x1000, 4),
+                               Desc(kBootData, 0x200000, 1)});
   ASSERT_EQ(n.status, MM_OK);
   EXPECT_EQ(n.map.repairs.unsorted, 2u);
   EXPECT_EQ(Simple(n), (std::vector<R>{{0x1000, 0x5000, MM_REGION_USABLE},
@@ -300,21 +294,18 @@ TEST(FirmwareMapNormalize, OverlappingReservedWinsOverUsableInTheMiddle) {
 
 TEST(FirmwareMapNormalize, OverlapAtTheTopOfUsableGoesToReserved) {
   NormalizedMap n = Normalize({Desc(kConv, 0x10000, 4), Desc(kReserved, 0x12000, 4)});
-  EXPECT_EQ(Simple(n), (std::vector<R>{{0x10000, 0x12000, MM_REGION_USABLE},
-                                       {0x12000, 0x16000, MM_REGION_RESERVED}}));
+  EXPECT_EQ(Simple(n), (std::vector<R>{{0x10000, 0x12000, MM_REGION_USABLE}, {0x12000, 0x16000, MM_REGION_RESERVED}}));
 }
 
 TEST(FirmwareMapNormalize, OverlapAtTheBottomOfUsableGoesToReserved) {
   NormalizedMap n = Normalize({Desc(kConv, 0x12000, 4), Desc(kReserved, 0x10000, 4)});
-  EXPECT_EQ(Simple(n), (std::vector<R>{{0x10000, 0x14000, MM_REGION_RESERVED},
-                                       {0x14000, 0x16000, MM_REGION_USABLE}}));
+  EXPECT_EQ(Simple(n), (std::vector<R>{{0x10000, 0x14000, MM_REGION_RESERVED}, {0x14000, 0x16000, MM_REGION_USABLE}}));
   EXPECT_EQ(n.map.repairs.overlaps, 1u);
 }
 
 TEST(FirmwareMapNormalize, ReservedCoveringUsableEntirelyHidesIt) {
   NormalizedMap n = Normalize({Desc(kConv, 0x1000, 1), Desc(kConv, 0x12000, 2), Desc(kReserved, 0x10000, 16)});
-  EXPECT_EQ(Simple(n), (std::vector<R>{{0x1000, 0x2000, MM_REGION_USABLE},
-                                       {0x10000, 0x20000, MM_REGION_RESERVED}}));
+  EXPECT_EQ(Simple(n), (std::vector<R>{{0x1000, 0x2000, MM_REGION_USABLE}, {0x10000, 0x20000, MM_REGION_RESERVED}}));
 }
 
 TEST(FirmwareMapNormalize, IdenticalDescriptorsCollapseAndCountAsOneOverlap) {
@@ -395,8 +386,8 @@ TEST(FirmwareMapNormalize, ZeroLengthDescriptorsAreDroppedAndCounted) {
 }
 
 TEST(FirmwareMapNormalize, UnknownOemTypeIsReservedAndCounted) {
-  NormalizedMap n = Normalize({Desc(kConv, 0x10000, 16), Desc(0x70000001u, 0x14000, 1),
-                               Desc(0x80000000u, 0x30000, 1), Desc(MM_EFI_TYPE_COUNT, 0x40000, 1)});
+  NormalizedMap n = Normalize({Desc(kConv, 0x10000, 16), Desc(0x70000001u, 0x14000, 1), Desc(0x80000000u, 0x30000, 1),
+                               Desc(MM_EFI_TYPE_COUNT, 0x40000, 1)});
   ASSERT_EQ(n.status, MM_OK);
   EXPECT_EQ(n.map.repairs.unknown_types, 3u);
   std::vector<mm_region> r = n.Regions();
@@ -642,8 +633,15 @@ TEST(FirmwareMapScale, HundredThousandNestedOverlapsStayFast) {
 // descent in the shuffled input is counted.
 TEST(FirmwareMapScale, LargeShuffledMapsNormalizeLikeTheirSortedOrder) {
   std::mt19937_64 rng(777);
-  const uint32_t types[] = {kConv, kConv, kConv, kReserved, kBootData, kLoaderData, MM_EFI_ACPI_MEMORY_NVS,
-                            MM_EFI_RUNTIME_SERVICES_DATA, MM_EFI_MEMORY_MAPPED_IO};
+  const uint32_t types[] = {kConv,
+                            kConv,
+                            kConv,
+                            kReserved,
+                            kBootData,
+                            kLoaderData,
+                            MM_EFI_ACPI_MEMORY_NVS,
+                            MM_EFI_RUNTIME_SERVICES_DATA,
+                            MM_EFI_MEMORY_MAPPED_IO};
   for (uint64_t count : {9ull, 17ull, 33ull, 100ull, 1001ull, 4099ull, 30011ull}) {
     std::vector<mm_efi_descriptor> d;
     for (uint64_t i = 0; i < count; i++) {
@@ -684,8 +682,16 @@ TEST(FirmwareMapScale, LargeShuffledMapsNormalizeLikeTheirSortedOrder) {
 // only whole frames, everything else covers any frame it touches).
 TEST(FirmwareMapReference, RandomMapsMatchAFrameByFrameReference) {
   std::mt19937_64 rng(12345);
-  const uint32_t types[] = {kConv, kConv, kConv, kReserved, kBootData, kLoaderData, MM_EFI_ACPI_MEMORY_NVS,
-                            MM_EFI_MEMORY_MAPPED_IO, 0x70000001u, MM_EFI_PERSISTENT_MEMORY};
+  const uint32_t types[] = {kConv,
+                            kConv,
+                            kConv,
+                            kReserved,
+                            kBootData,
+                            kLoaderData,
+                            MM_EFI_ACPI_MEMORY_NVS,
+                            MM_EFI_MEMORY_MAPPED_IO,
+                            0x70000001u,
+                            MM_EFI_PERSISTENT_MEMORY};
   // Mostly write-back RAM, sometimes specific-purpose, sometimes without write-back.
   const uint64_t attrs[] = {0xf, 0xf, 0xf | MM_EFI_MEMORY_SP, MM_EFI_MEMORY_UC};
   const uint64_t kFrames = 128;

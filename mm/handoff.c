@@ -123,8 +123,7 @@ static mm_status handoff_run(handoff_init_fn init, void *target, const mm_firmwa
 }
 
 mm_status mm_handoff_into(mm_phys_allocator *alloc, const mm_firmware_map *map, mm_reservation_set *reservations,
-                          const mm_phys_window *window, const mm_handoff_options *options,
-                          mm_handoff_result *out) {
+                          const mm_phys_window *window, const mm_handoff_options *options, mm_handoff_result *out) {
   if (alloc == 0) {
     if (out == 0) return MM_ERR_INVALID_ARGUMENT;
     mm_memset(out, 0, sizeof(*out));

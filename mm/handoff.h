@@ -52,8 +52,7 @@ typedef struct mm_handoff_result {
 // carve), those of mm_phys_init (stage initialize).
 // On any error the reservation set is exactly as it was and no allocator exists.
 mm_status mm_handoff_into(mm_phys_allocator *alloc, const mm_firmware_map *map, mm_reservation_set *reservations,
-                          const mm_phys_window *window, const mm_handoff_options *options,
-                          mm_handoff_result *out);
+                          const mm_phys_window *window, const mm_handoff_options *options, mm_handoff_result *out);
 
 // The same hand-off into the global cell (mm/runtime.h): the last stage is initialize_runtime_allocator, which
 // logs `runtime allocator initialized`. The kernel's entry. Errors as mm_handoff_into, plus

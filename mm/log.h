@@ -47,8 +47,8 @@ void log_line(log_level level, const char *text);
 
 // debug_structured(LOG_DEBUG, "mm.plan", KV_U("free_slots", n), KV_X("phys", p));
 // The name follows the design note's `debug_structured!`; the level is explicit so one macro serves all.
-#define debug_structured(level, event, ...)                                          \
-  log_event((level), (event), (const log_kv[]){__VA_ARGS__},                         \
+#define debug_structured(level, event, ...)                  \
+  log_event((level), (event), (const log_kv[]){__VA_ARGS__}, \
             (uint32_t)(sizeof((const log_kv[]){__VA_ARGS__}) / sizeof(log_kv)))
 
 #endif  // MM_LOG_H

@@ -46,8 +46,7 @@ mm_storage_plan runtime_storage_plan(const mm_firmware_map *map, uint64_t pendin
   plan.free_slots = plan_slots(free_base, mm_phys_run_slot_bytes());
   plan.reserved_slots = plan_slots(plan.reservations, mm_phys_reservation_slot_bytes());
   debug_structured(LOG_DEBUG, "mm.plan", KV_U("free_slots", plan.free_slots),
-                   KV_U("reserved_slots", plan.reserved_slots),
-                   KV_U("conventional_regions", plan.conventional_regions),
+                   KV_U("reserved_slots", plan.reserved_slots), KV_U("conventional_regions", plan.conventional_regions),
                    KV_U("reservations", plan.reservations));
   return plan;
 }

@@ -9,11 +9,16 @@
 #include "mm/res_table.h"
 
 static const char *const reservation_kind_names[] = {
-    [MM_RES_FIRMWARE] = "firmware",         [MM_RES_KERNEL_IMAGE] = "kernel_image",
-    [MM_RES_IDENTITY] = "identity",         [MM_RES_FRAMEBUFFER] = "framebuffer",
-    [MM_RES_EARLY_ALLOC] = "early_alloc",   [MM_RES_BOOKKEEPING] = "bookkeeping",
-    [MM_RES_PAGE_TABLES] = "page_tables",   [MM_RES_STACK] = "stack",
-    [MM_RES_FIRMWARE_MAP] = "firmware_map", [MM_RES_LATE] = "late",
+    [MM_RES_FIRMWARE] = "firmware",
+    [MM_RES_KERNEL_IMAGE] = "kernel_image",
+    [MM_RES_IDENTITY] = "identity",
+    [MM_RES_FRAMEBUFFER] = "framebuffer",
+    [MM_RES_EARLY_ALLOC] = "early_alloc",
+    [MM_RES_BOOKKEEPING] = "bookkeeping",
+    [MM_RES_PAGE_TABLES] = "page_tables",
+    [MM_RES_STACK] = "stack",
+    [MM_RES_FIRMWARE_MAP] = "firmware_map",
+    [MM_RES_LATE] = "late",
     [MM_RES_TEST] = "test",
 };
 _Static_assert(sizeof(reservation_kind_names) / sizeof(reservation_kind_names[0]) == MM_RES_KIND_COUNT,
@@ -66,8 +71,8 @@ static mm_res_table set_table(const mm_reservation_set *set) {
 // Records [base, base+bytes) rounded outward to frames, keeping the set sorted by base then end.
 // Errors (set unchanged): MM_ERR_INVALID_ARGUMENT (NULL set, kind out of range), MM_ERR_ZERO_COUNT,
 // MM_ERR_OVERFLOW, MM_ERR_STORAGE_TOO_SMALL (set full). O(count).
-mm_status mm_reservation_add(mm_reservation_set *set, phys_addr_t base, uint64_t bytes,
-                             mm_reservation_kind kind, const char *label) {
+mm_status mm_reservation_add(mm_reservation_set *set, phys_addr_t base, uint64_t bytes, mm_reservation_kind kind,
+                             const char *label) {
   if (set == 0) {
     return MM_ERR_INVALID_ARGUMENT;
   }
@@ -95,8 +100,8 @@ mm_status mm_reservation_add(mm_reservation_set *set, phys_addr_t base, uint64_t
 }
 
 // Removes one entry equal to {base, end, kind, label}; returns false (set unchanged) when none matches.
-bool mm_reservation_remove(mm_reservation_set *set, phys_addr_t base, phys_addr_t end,
-                           mm_reservation_kind kind, const char *label) {
+bool mm_reservation_remove(mm_reservation_set *set, phys_addr_t base, phys_addr_t end, mm_reservation_kind kind,
+                           const char *label) {
   if (set == 0) {
     return false;
   }
@@ -112,8 +117,7 @@ bool mm_reservation_remove(mm_reservation_set *set, phys_addr_t base, phys_addr_
 
 // The first entry (lowest base, then lowest end) intersecting [base, end), or NULL (also for an empty
 // query range or a NULL set).
-const mm_reservation *mm_reservation_set_find(const mm_reservation_set *set, phys_addr_t base,
-                                              phys_addr_t end) {
+const mm_reservation *mm_reservation_set_find(const mm_reservation_set *set, phys_addr_t base, phys_addr_t end) {
   if (set == 0) {
     return 0;
   }

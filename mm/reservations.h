@@ -56,20 +56,19 @@ void mm_reservation_set_init(mm_reservation_set *set, mm_reservation *storage, u
 // Records [base, base+bytes) rounded outward to frames. Errors: MM_ERR_ZERO_COUNT (bytes == 0),
 // MM_ERR_OVERFLOW, MM_ERR_INVALID_ARGUMENT (kind out of range), MM_ERR_STORAGE_TOO_SMALL (set full);
 // the set is unchanged on error. O(count).
-mm_status mm_reservation_add(mm_reservation_set *set, phys_addr_t base, uint64_t bytes,
-                             mm_reservation_kind kind, const char *label);
+mm_status mm_reservation_add(mm_reservation_set *set, phys_addr_t base, uint64_t bytes, mm_reservation_kind kind,
+                             const char *label);
 
 // Removes one entry equal to {base, end, kind, label} (label compared after truncation), keeping the set
 // sorted. Rolls back an add made earlier in a multi-step operation (carve_option_storage). Returns false and
 // changes nothing when no entry matches. O(count).
-bool mm_reservation_remove(mm_reservation_set *set, phys_addr_t base, phys_addr_t end,
-                           mm_reservation_kind kind, const char *label);
+bool mm_reservation_remove(mm_reservation_set *set, phys_addr_t base, phys_addr_t end, mm_reservation_kind kind,
+                           const char *label);
 
 // True when [base, end) intersects any entry.
 bool mm_reservation_set_overlaps(const mm_reservation_set *set, phys_addr_t base, phys_addr_t end);
 
 // The first entry (lowest base) that intersects [base, end), or NULL.
-const mm_reservation *mm_reservation_set_find(const mm_reservation_set *set, phys_addr_t base,
-                                              phys_addr_t end);
+const mm_reservation *mm_reservation_set_find(const mm_reservation_set *set, phys_addr_t base, phys_addr_t end);
 
 #endif  // MM_RESERVATIONS_H

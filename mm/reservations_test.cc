@@ -140,8 +140,7 @@ TEST_F(Reservations, ManyEntriesExhaustCapacityAndLeaveTheSetUnchanged) {
 }
 
 TEST_F(Reservations, LongLabelIsTruncatedAndTerminated) {
-  ASSERT_EQ(mm_reservation_add(&set_, 0x1000, kFrame, MM_RES_TEST, "abcdefghijklmnopqrstuvwxyz0123456789"),
-            MM_OK);
+  ASSERT_EQ(mm_reservation_add(&set_, 0x1000, kFrame, MM_RES_TEST, "abcdefghijklmnopqrstuvwxyz0123456789"), MM_OK);
   EXPECT_EQ(std::strlen(set_.entries[0].label), static_cast<size_t>(MM_LABEL_MAX - 1));
   EXPECT_STREQ(set_.entries[0].label, "abcdefghijklmnopqrstuvw");
 }

@@ -8,10 +8,23 @@
 
 // A mix: single frames, small contiguous runs, 2 MiB-aligned blocks, and DMA-style runs below 4 GiB.
 static const mm_alloc_request selftest_plan[MM_SELFTEST_ALLOCATIONS] = {
-    {1, 0, 0, 0},   {1, 0, 0, 0},  {1, 0, 0, 0},  {1, 0, 0, 0},         {1, 0, 0, 0},           {1, 0, 0, 0},
-    {1, 0, 0, 0},   {1, 0, 0, 0},  {3, 0, 0, 0},  {16, 0, 0, 0},        {7, 0, 0, 0},           {64, 0, 0, 0},
-    {512, 2u << 20, 0, 0},         {512, 2u << 20, 0, 0},               {16, 64u << 10, 0, 0},
-    {8, 0, 0, 4 * SELFTEST_GIB},   {32, 1u << 20, 1u << 20, 4 * SELFTEST_GIB},
+    {1, 0, 0, 0},
+    {1, 0, 0, 0},
+    {1, 0, 0, 0},
+    {1, 0, 0, 0},
+    {1, 0, 0, 0},
+    {1, 0, 0, 0},
+    {1, 0, 0, 0},
+    {1, 0, 0, 0},
+    {3, 0, 0, 0},
+    {16, 0, 0, 0},
+    {7, 0, 0, 0},
+    {64, 0, 0, 0},
+    {512, 2u << 20, 0, 0},
+    {512, 2u << 20, 0, 0},
+    {16, 64u << 10, 0, 0},
+    {8, 0, 0, 4 * SELFTEST_GIB},
+    {32, 1u << 20, 1u << 20, 4 * SELFTEST_GIB},
 };
 
 typedef struct selftest_state {
@@ -53,7 +66,8 @@ static mm_status selftest_allocate(selftest_state *t) {
       return selftest_fail(t, "allocation intersects a reservation", MM_ERR_INVARIANT);
     }
     for (uint32_t j = 0; j < i; j++) {
-      if (r.base < t->got[j].end && t->got[j].base < r.end) return selftest_fail(t, "allocations overlap", MM_ERR_INVARIANT);
+      if (r.base < t->got[j].end && t->got[j].base < r.end)
+        return selftest_fail(t, "allocations overlap", MM_ERR_INVARIANT);
     }
   }
   return MM_OK;
@@ -80,8 +94,8 @@ static mm_status selftest_patterns(selftest_state *t) {
   return MM_OK;
 }
 
-mm_status mm_selftest_run(mm_phys_allocator *alloc, const mm_phys_window *window, mm_selftest_hook hook,
-                          void *hook_ctx, mm_selftest_result *out) {
+mm_status mm_selftest_run(mm_phys_allocator *alloc, const mm_phys_window *window, mm_selftest_hook hook, void *hook_ctx,
+                          mm_selftest_result *out) {
   if (alloc == 0 || window == 0 || window->map == 0 || out == 0) return MM_ERR_INVALID_ARGUMENT;
   mm_memset(out, 0, sizeof(*out));
   selftest_state t = {alloc, window, {{0, 0}}, out};

@@ -29,7 +29,7 @@ typedef void (*mm_selftest_hook)(mm_phys_allocator *alloc, void *ctx);
 // allocator's status when an allocation or a free failed, MM_ERR_NO_MEMORY when the window cannot map an
 // allocation, MM_ERR_INVARIANT when a check failed; out->failure says which. On failure, allocations made so
 // far stay allocated (the state is kept for diagnosis). MM_ERR_INVALID_ARGUMENT for NULL arguments.
-mm_status mm_selftest_run(mm_phys_allocator *alloc, const mm_phys_window *window, mm_selftest_hook hook,
-                          void *hook_ctx, mm_selftest_result *out);
+mm_status mm_selftest_run(mm_phys_allocator *alloc, const mm_phys_window *window, mm_selftest_hook hook, void *hook_ctx,
+                          mm_selftest_result *out);
 
 #endif  // MM_SELFTEST_H

@@ -74,9 +74,7 @@ TEST(Selftest, TooLittleMemoryIsAnAllocationFailureWithTheAllocatorsStatus) {
 
 // Every physical address lands in one host page: allocations alias one another, which the pattern must catch.
 uint8_t g_alias[MM_FRAME_SIZE * 2];
-void *AliasEverything(void *, phys_addr_t, uint64_t bytes) {
-  return bytes <= sizeof g_alias ? g_alias : nullptr;
-}
+void *AliasEverything(void *, phys_addr_t, uint64_t bytes) { return bytes <= sizeof g_alias ? g_alias : nullptr; }
 void *AliasPerFrame(void *, phys_addr_t phys, uint64_t) {
   static std::vector<uint8_t> big(64 * kMiB);
   return big.data() + (phys & (MM_FRAME_SIZE - 1));  // every range starts at the same host byte

@@ -17,8 +17,7 @@ void arch_serial_init(void) {}
 
 // Waits (bounded) while the transmit FIFO is full, then writes one byte.
 static void put_byte(uint8_t byte) {
-  for (uint32_t spin = 0; spin < TXFF_SPIN_LIMIT && (mmio_read32(PL011_BASE + PL011_FR) & PL011_FR_TXFF) != 0;
-       spin++) {
+  for (uint32_t spin = 0; spin < TXFF_SPIN_LIMIT && (mmio_read32(PL011_BASE + PL011_FR) & PL011_FR_TXFF) != 0; spin++) {
     cpu_relax();
   }
   mmio_write32(PL011_BASE + PL011_DR, byte);
@@ -33,8 +32,8 @@ void arch_serial_write(const char *text, uint64_t len) {
 // Writes it to out[0] when max >= 1 and returns 1.
 uint64_t arch_identity_mmio(arch_map_range *out, uint64_t max) {
   if (max >= 1 && out != NULL) {
-    out[0] = (arch_map_range){.base = PL011_BASE, .end = PL011_BASE + MM_FRAME_SIZE, .type = ARCH_MEM_DEVICE,
-                              .executable = false};
+    out[0] = (arch_map_range){
+        .base = PL011_BASE, .end = PL011_BASE + MM_FRAME_SIZE, .type = ARCH_MEM_DEVICE, .executable = false};
   }
   return 1;
 }

@@ -237,8 +237,8 @@ inline void ExpectNullArgumentsRejected(const SimLayout &layout, const arch_pagi
 
 // Mapping the one page `page` takes `tables` frames; failing each of those allocations in turn returns the
 // source's error as is and leaves `out` alone.
-inline void ExpectFrameSourceErrorReturnedAsIs(const SimLayout &layout, const arch_map_range &page,
-                                               uint64_t tables, const arch_paging_features &f) {
+inline void ExpectFrameSourceErrorReturnedAsIs(const SimLayout &layout, const arch_map_range &page, uint64_t tables,
+                                               const arch_paging_features &f) {
   for (uint64_t nth = 0; nth < tables; nth++) {
     SimMemory mem(8, layout);
     mem.FailAt(nth, MM_ERR_RESERVED);

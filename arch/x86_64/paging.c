@@ -126,8 +126,7 @@ static const arch_paging_format x86_format_5level = {
 // (base == end) are allowed and map nothing. On error `out` is untouched; frames already taken from `source`
 // stay taken (the tables are not reachable from anything live, the caller may free or leak them).
 mm_status arch_paging_build(const arch_map_range *ranges, uint64_t count, const arch_paging_features *features,
-                            const arch_frame_source *source, const mm_phys_window *window,
-                            arch_paging_info *out) {
+                            const arch_frame_source *source, const mm_phys_window *window, arch_paging_info *out) {
   if (features == NULL) return MM_ERR_INVALID_ARGUMENT;
   const arch_paging_format *format = features->la57 ? &x86_format_5level : &x86_format_4level;
   return arch_paging_build_with(ranges, count, features, source, window, format, out);

@@ -85,9 +85,12 @@ arch_paging_features FiveLevel(unsigned bits = 52) { return Features(true, true,
 
 unsigned ExpectedPat(arch_mem_type type) {
   switch (type) {
-    case ARCH_MEM_NORMAL: return 0;       // WB
-    case ARCH_MEM_DEVICE: return 3;       // UC
-    case ARCH_MEM_FRAMEBUFFER: return 2;  // UC- (WC where an MTRR says so)
+    case ARCH_MEM_NORMAL:
+      return 0;       // WB
+    case ARCH_MEM_DEVICE:
+      return 3;       // UC
+    case ARCH_MEM_FRAMEBUFFER:
+      return 2;  // UC- (WC where an MTRR says so)
   }
   return 99;
 }
@@ -289,13 +292,9 @@ TEST(X86PagingBuild, RunningOutOfFramesIsReported) {
   EXPECT_EQ(b.status, MM_ERR_NO_MEMORY);
 }
 
-TEST(X86PagingBuild, WindowThatCannotMapATableGivesNoMemory) {
-  ExpectRefusingWindowGivesNoMemory(kTables, Features());
-}
+TEST(X86PagingBuild, WindowThatCannotMapATableGivesNoMemory) { ExpectRefusingWindowGivesNoMemory(kTables, Features()); }
 
-TEST(X86PagingBuild, MisalignedFrameFromTheSourceIsReported) {
-  ExpectMisalignedFrameReported(kTables, Features());
-}
+TEST(X86PagingBuild, MisalignedFrameFromTheSourceIsReported) { ExpectMisalignedFrameReported(kTables, Features()); }
 
 }  // namespace
 }  // namespace arch_testing

@@ -54,7 +54,8 @@ std::string Seed(uint8_t stride_sel, unsigned phys_bits, uint8_t early, const st
   }
   for (const Entry &e : entries) {
     const uint64_t base = e.base & ~uint64_t{0xfff};
-    const uint64_t end = e.end > UINT64_MAX - 0xfff ? UINT64_MAX & ~uint64_t{0xfff} : (e.end + 0xfff) & ~uint64_t{0xfff};
+    const uint64_t end = e.end > UINT64_MAX - 0xfff ? UINT64_MAX & ~uint64_t{0xfff}
+                                                    : (e.end + 0xfff) & ~uint64_t{0xfff};
     Put(&out, e.type, 4);
     Put(&out, 0, 4);
     Put(&out, base, 8);
@@ -121,9 +122,9 @@ int main(int argc, char **argv) {
     const std::vector<Reservation> res = {{static_cast<uint8_t>(i % entries.size()), 1, 0, 16}, {0, 2, 1, 1}};
     Write((out_dir / names[i]).string(), Seed(0, i % 2 ? 46 : 52, 0x92, res, entries));
   }
-  const std::vector<Entry> small = {{7, 0x100000, 0x200000, 0xf},      {0, 0x180800, 0x181000, 0},
-                                    {7, 0x0, 0x9f000, 0xf},            {0x70000001, 0x1000, 0x3000, 0},
-                                    {7, 0x300000, 0x300000, 0},        {4, 0x1f0000, 0x210000, 0xf}};
+  const std::vector<Entry> small = {{7, 0x100000, 0x200000, 0xf}, {0, 0x180800, 0x181000, 0},
+                                    {7, 0x0, 0x9f000, 0xf},       {0x70000001, 0x1000, 0x3000, 0},
+                                    {7, 0x300000, 0x300000, 0},   {4, 0x1f0000, 0x210000, 0xf}};
   names.push_back("synthetic-stride56-overlaps");
   Write((out_dir / names.back()).string(), Seed(2, 39, 0x21, {{0, 5, 2, 3}}, small));
 

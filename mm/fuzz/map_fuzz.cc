@@ -36,9 +36,9 @@ namespace {
   std::abort();
 }
 
-#define CHECK(cond)                 \
-  do {                              \
-    if (!(cond)) Fail(#cond);       \
+#define CHECK(cond)           \
+  do {                        \
+    if (!(cond)) Fail(#cond); \
   } while (0)
 
 uint16_t Le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }

@@ -49,8 +49,8 @@ inline NormalizedMap Normalize(const std::vector<uint8_t>& bytes, uint32_t strid
   NormalizedMap n;
   uint64_t need = mm_firmware_map_storage_bytes(bytes.size(), stride);
   n.storage.assign(need == 0 ? 1 : need, 0);
-  n.status = mm_firmware_map_init(&n.map, bytes.data(), bytes.size(), stride, 1, phys_bits,
-                                  n.storage.data(), n.storage.size());
+  n.status = mm_firmware_map_init(&n.map, bytes.data(), bytes.size(), stride, 1, phys_bits, n.storage.data(),
+                                  n.storage.size());
   return n;
 }
 

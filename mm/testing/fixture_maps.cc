@@ -58,17 +58,15 @@ FixtureMap ParseFixtureText(const std::string& name, const std::string& text) {
   ParseFormat(name, body, MEMMAP_FORMAT_LINUX_EFI, FixtureFormat::kEfi, &parsed);
   ParseFormat(name, body, MEMMAP_FORMAT_E820, FixtureFormat::kE820, &parsed);
   // A line has one kind (memmap_text.h), so line numbers are unique across the two formats.
-  std::sort(parsed.begin(), parsed.end(),
-            [](const Parsed& a, const Parsed& b) { return a.entry.line < b.entry.line; });
+  std::sort(parsed.begin(), parsed.end(), [](const Parsed& a, const Parsed& b) { return a.entry.line < b.entry.line; });
   for (const Parsed& p : parsed) {
     if (p.entry.end <= p.entry.base) continue;  // an empty range describes no memory
     if (map.format == FixtureFormat::kUnknown) map.format = p.format;
     FixtureEntry e;
     e.start = p.entry.base;
     e.end = p.entry.end;
-    e.efi_type = p.entry.efi_type >= MEMMAP_E820_OEM_BASE && p.format == FixtureFormat::kE820
-                     ? MM_EFI_RESERVED_MEMORY
-                     : p.entry.efi_type;
+    e.efi_type = p.entry.efi_type >= MEMMAP_E820_OEM_BASE && p.format == FixtureFormat::kE820 ? MM_EFI_RESERVED_MEMORY
+                                                                                              : p.entry.efi_type;
     e.attribute = p.entry.attribute;
     map.entries.push_back(e);
     mm_efi_descriptor d = {};

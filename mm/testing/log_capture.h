@@ -31,8 +31,7 @@ class LogCapture {
   std::vector<std::string> Events(const std::string& event) const {
     std::vector<std::string> out;
     for (const std::string& line : lines_) {
-      if (line.compare(0, event.size(), event) == 0 &&
-          (line.size() == event.size() || line[event.size()] == ' ')) {
+      if (line.compare(0, event.size(), event) == 0 && (line.size() == event.size() || line[event.size()] == ' ')) {
         out.push_back(line);
       }
     }

@@ -114,8 +114,8 @@ class OpsDriver {
       phys_addr_t want = 0, got = 0;
       mm_status ws = m.PredictAlloc(count, align, lo, hi, &want);
       mm_status gs = mm_phys_alloc(a, &req, &got);
-      what = "alloc count=" + std::to_string(count) + " align=" + ReferenceModel::Hex(align) + " lo=" +
-             ReferenceModel::Hex(lo) + " hi=" + ReferenceModel::Hex(hi);
+      what = "alloc count=" + std::to_string(count) + " align=" + ReferenceModel::Hex(align) +
+             " lo=" + ReferenceModel::Hex(lo) + " hi=" + ReferenceModel::Hex(hi);
       if (gs != ws) return what + ": status " + mm_status_name(gs) + " want " + mm_status_name(ws);
       if (gs == MM_OK) {
         if (got != want) return what + ": got " + ReferenceModel::Hex(got) + " want " + ReferenceModel::Hex(want);
@@ -169,8 +169,7 @@ class OpsDriver {
       uint64_t want = m.Reclaim(), got = 0;
       mm_status gs = mm_phys_reclaim(a, &got);
       what = "reclaim";
-      if (gs != MM_OK || got != want)
-        return what + ": got " + std::to_string(got) + " want " + std::to_string(want);
+      if (gs != MM_OK || got != want) return what + ": got " + std::to_string(got) + " want " + std::to_string(want);
     }
     last_ = what;
     return Compare(what);

@@ -93,12 +93,8 @@ class ReferenceModel {
   }
 
   // ---- effects (call after the allocator succeeded) ----
-  void MarkAllocated(phys_addr_t base, uint64_t count) {
-    SetFlag(base, base + (count << MM_FRAME_SHIFT), kAllocated);
-  }
-  void MarkFreed(phys_addr_t base, uint64_t count) {
-    ClearFlag(base, base + (count << MM_FRAME_SHIFT), kAllocated);
-  }
+  void MarkAllocated(phys_addr_t base, uint64_t count) { SetFlag(base, base + (count << MM_FRAME_SHIFT), kAllocated); }
+  void MarkFreed(phys_addr_t base, uint64_t count) { ClearFlag(base, base + (count << MM_FRAME_SHIFT), kAllocated); }
   // A caller reservation: allocated frames in it stop being allocated; it must persist in the table.
   void MarkReserved(phys_addr_t base, phys_addr_t end, mm_reservation_kind kind, const char *label) {
     ClearFlag(base, end, kAllocated);

@@ -15,10 +15,14 @@
 
 const char *memmap_format_name(memmap_format format) {
   switch (format) {
-    case MEMMAP_FORMAT_AUTO: return "auto";
-    case MEMMAP_FORMAT_KERNEL: return "kernel";
-    case MEMMAP_FORMAT_LINUX_EFI: return "linux-efi";
-    case MEMMAP_FORMAT_E820: return "e820";
+    case MEMMAP_FORMAT_AUTO:
+      return "auto";
+    case MEMMAP_FORMAT_KERNEL:
+      return "kernel";
+    case MEMMAP_FORMAT_LINUX_EFI:
+      return "linux-efi";
+    case MEMMAP_FORMAT_E820:
+      return "e820";
   }
   return "?";
 }
@@ -34,28 +38,41 @@ bool memmap_format_from_name(const char *name, memmap_format *out) {
 }
 
 static const char *const class_names[MEMMAP_CLASS_COUNT] = {
-    "conventional", "boot_services", "loader", "runtime_services", "acpi_reclaim", "acpi_nvs",
-    "mmio",         "reserved",      "persistent", "unusable",     "other",
+    "conventional", "boot_services", "loader",     "runtime_services", "acpi_reclaim", "acpi_nvs",
+    "mmio",         "reserved",      "persistent", "unusable",         "other",
 };
 
-const char *memmap_class_name(memmap_class cls) {
-  return (unsigned)cls < MEMMAP_CLASS_COUNT ? class_names[cls] : "?";
-}
+const char *memmap_class_name(memmap_class cls) { return (unsigned)cls < MEMMAP_CLASS_COUNT ? class_names[cls] : "?"; }
 
 // UEFI 2.10, section 7.2, table 7-5.
 memmap_class memmap_class_of_efi_type(uint32_t efi_type) {
   switch (efi_type) {
-    case 0: return MEMMAP_CLASS_RESERVED;
-    case 1: case 2: return MEMMAP_CLASS_LOADER;
-    case 3: case 4: return MEMMAP_CLASS_BOOT_SERVICES;
-    case 5: case 6: return MEMMAP_CLASS_RUNTIME_SERVICES;
-    case 7: return MEMMAP_CLASS_CONVENTIONAL;
-    case 8: return MEMMAP_CLASS_UNUSABLE;
-    case 9: return MEMMAP_CLASS_ACPI_RECLAIM;
-    case 10: return MEMMAP_CLASS_ACPI_NVS;
-    case 11: case 12: return MEMMAP_CLASS_MMIO;
-    case 14: return MEMMAP_CLASS_PERSISTENT;
-    default: return MEMMAP_CLASS_OTHER;  // 13 PAL code, 15 unaccepted, OEM/OS values
+    case 0:
+      return MEMMAP_CLASS_RESERVED;
+    case 1:
+    case 2:
+      return MEMMAP_CLASS_LOADER;
+    case 3:
+    case 4:
+      return MEMMAP_CLASS_BOOT_SERVICES;
+    case 5:
+    case 6:
+      return MEMMAP_CLASS_RUNTIME_SERVICES;
+    case 7:
+      return MEMMAP_CLASS_CONVENTIONAL;
+    case 8:
+      return MEMMAP_CLASS_UNUSABLE;
+    case 9:
+      return MEMMAP_CLASS_ACPI_RECLAIM;
+    case 10:
+      return MEMMAP_CLASS_ACPI_NVS;
+    case 11:
+    case 12:
+      return MEMMAP_CLASS_MMIO;
+    case 14:
+      return MEMMAP_CLASS_PERSISTENT;
+    default:
+      return MEMMAP_CLASS_OTHER;  // 13 PAL code, 15 unaccepted, OEM/OS values
   }
 }
 
@@ -63,14 +80,23 @@ memmap_class memmap_class_of_efi_type(uint32_t efi_type) {
 // PRAM 12, SOFT_RESERVED 0xefffffff.
 uint32_t memmap_efi_type_of_e820(uint32_t e820_type) {
   switch (e820_type) {
-    case 1: return 7;
-    case 2: return 0;
-    case 3: return 9;
-    case 4: return 10;
-    case 5: return 8;
-    case 7: case 12: return 14;
-    case 0xefffffffu: return 0;
-    default: return MEMMAP_E820_OEM_BASE | (e820_type & 0x0fffffffu);
+    case 1:
+      return 7;
+    case 2:
+      return 0;
+    case 3:
+      return 9;
+    case 4:
+      return 10;
+    case 5:
+      return 8;
+    case 7:
+    case 12:
+      return 14;
+    case 0xefffffffu:
+      return 0;
+    default:
+      return MEMMAP_E820_OEM_BASE | (e820_type & 0x0fffffffu);
   }
 }
 
@@ -81,13 +107,22 @@ uint64_t memmap_efi_attribute_of_e820(uint32_t e820_type) { return e820_type == 
 
 static memmap_class class_of_e820_type(uint32_t e820_type) {
   switch (e820_type) {
-    case 1: return MEMMAP_CLASS_CONVENTIONAL;
-    case 2: case 0xefffffffu: return MEMMAP_CLASS_RESERVED;
-    case 3: return MEMMAP_CLASS_ACPI_RECLAIM;
-    case 4: return MEMMAP_CLASS_ACPI_NVS;
-    case 5: return MEMMAP_CLASS_UNUSABLE;
-    case 7: case 12: return MEMMAP_CLASS_PERSISTENT;
-    default: return MEMMAP_CLASS_OTHER;
+    case 1:
+      return MEMMAP_CLASS_CONVENTIONAL;
+    case 2:
+    case 0xefffffffu:
+      return MEMMAP_CLASS_RESERVED;
+    case 3:
+      return MEMMAP_CLASS_ACPI_RECLAIM;
+    case 4:
+      return MEMMAP_CLASS_ACPI_NVS;
+    case 5:
+      return MEMMAP_CLASS_UNUSABLE;
+    case 7:
+    case 12:
+      return MEMMAP_CLASS_PERSISTENT;
+    default:
+      return MEMMAP_CLASS_OTHER;
   }
 }
 
@@ -227,12 +262,29 @@ static const struct {
   const char *name;
   uint32_t type;
 } efi_type_names[] = {
-    {"Reserved", 0},           {"Loader Code", 1},       {"Loader Data", 2},      {"Boot Code", 3},
-    {"Boot Data", 4},          {"Runtime Code", 5},      {"Runtime Data", 6},     {"Conventional Memory", 7},
-    {"Conventional", 7},       {"Unusable Memory", 8},   {"Unusable", 8},         {"ACPI Reclaim Memory", 9},
-    {"ACPI Reclaim", 9},       {"ACPI Memory NVS", 10},  {"ACPI Mem NVS", 10},    {"Memory Mapped I/O", 11},
-    {"MMIO", 11},              {"MMIO Port Space", 12},  {"MMIO Port", 12},       {"PAL Code", 13},
-    {"Persistent Memory", 14}, {"Persistent", 14},       {"Unaccepted", 15},
+    {"Reserved", 0},
+    {"Loader Code", 1},
+    {"Loader Data", 2},
+    {"Boot Code", 3},
+    {"Boot Data", 4},
+    {"Runtime Code", 5},
+    {"Runtime Data", 6},
+    {"Conventional Memory", 7},
+    {"Conventional", 7},
+    {"Unusable Memory", 8},
+    {"Unusable", 8},
+    {"ACPI Reclaim Memory", 9},
+    {"ACPI Reclaim", 9},
+    {"ACPI Memory NVS", 10},
+    {"ACPI Mem NVS", 10},
+    {"Memory Mapped I/O", 11},
+    {"MMIO", 11},
+    {"MMIO Port Space", 12},
+    {"MMIO Port", 12},
+    {"PAL Code", 13},
+    {"Persistent Memory", 14},
+    {"Persistent", 14},
+    {"Unaccepted", 15},
 };
 
 // Attribute column names of efi_md_typeattr_format and their EFI_MEMORY_* bits (UEFI 2.10, section 7.2).
@@ -240,9 +292,9 @@ static const struct {
   const char *name;
   uint64_t bit;
 } efi_attr_names[] = {
-    {"UC", 0x1},       {"WC", 0x2},       {"WT", 0x4},       {"WB", 0x8},       {"UCE", 0x10},
-    {"WP", 0x1000},    {"RP", 0x2000},    {"XP", 0x4000},    {"NV", 0x8000},    {"MR", 0x10000},
-    {"RO", 0x20000},   {"SP", 0x40000},   {"CC", 0x80000},   {"HP", 0x100000},  {"RUN", 1ull << 63},
+    {"UC", 0x1},     {"WC", 0x2},     {"WT", 0x4},     {"WB", 0x8},      {"UCE", 0x10},
+    {"WP", 0x1000},  {"RP", 0x2000},  {"XP", 0x4000},  {"NV", 0x8000},   {"MR", 0x10000},
+    {"RO", 0x20000}, {"SP", 0x40000}, {"CC", 0x80000}, {"HP", 0x100000}, {"RUN", 1ull << 63},
 };
 
 static void trim(const char **s, const char **e) {
@@ -276,8 +328,8 @@ static bool parse_efi_bracket(cursor *c, uint32_t *type, uint64_t *attr) {
   if (!found) {
     cursor tc = {ns, ne, c->why};
     if (accept(&tc, "type=")) {  // Linux prints "[type=N" for values past its name table
-      if (!parse_u32(&tc, type, "type number") || !at_end(&tc)) return fail(c, "bad numeric type '%.*s'",
-                                                                            (int)(ne - ns), ns);
+      if (!parse_u32(&tc, type, "type number") || !at_end(&tc))
+        return fail(c, "bad numeric type '%.*s'", (int)(ne - ns), ns);
       found = true;
     }
   }
@@ -292,7 +344,7 @@ static bool parse_efi_bracket(cursor *c, uint32_t *type, uint64_t *attr) {
     if (cs < ce) {
       cursor ac = {cs, ce, c->why};
       if (accept(&ac, "attr=")) {
-        if (!parse_hex(&ac, attr, "attribute") ) return false;
+        if (!parse_hex(&ac, attr, "attribute")) return false;
         if (!at_end(&ac)) return fail(c, "garbage after attribute value '%.*s'", (int)(ce - cs), cs);
       } else {
         bool known = false;
@@ -343,10 +395,9 @@ static bool parse_efi_mem_line(cursor *c, memmap_entry *e) {
   uint32_t type;
   uint64_t attr;
   if (accept(c, "type=")) {  // 3.x: type=7, attr=0xf, range=[...) (1MB)
-    if (!parse_u32(c, &type, "type") || !expect(c, ",", "','") ) return false;
+    if (!parse_u32(c, &type, "type") || !expect(c, ",", "','")) return false;
     skip_spaces(c);
-    if (!expect(c, "attr=", "'attr='") || !parse_hex(c, &attr, "attribute") || !expect(c, ",", "','"))
-      return false;
+    if (!expect(c, "attr=", "'attr='") || !parse_hex(c, &attr, "attribute") || !expect(c, ",", "','")) return false;
   } else {
     if (!parse_efi_bracket(c, &type, &attr)) return false;
   }
@@ -383,8 +434,8 @@ static bool parse_e820_type(cursor *c, uint32_t *type) {
   static const struct {
     const char *name;
     uint32_t type;
-  } names[] = {{"usable", 1},   {"reserved", 2}, {"soft reserved", 0xefffffffu}, {"ACPI data", 3},
-               {"ACPI NVS", 4}, {"unusable", 5}};
+  } names[] = {{"usable", 1},    {"reserved", 2}, {"soft reserved", 0xefffffffu},
+               {"ACPI data", 3}, {"ACPI NVS", 4}, {"unusable", 5}};
   bool found = false;
   const char *save = c->p;
   if (accept(c, "persistent (type ")) {
@@ -484,9 +535,18 @@ typedef struct desc_fields {
 static bool desc_kv(cursor *c, void *ctx, const char *k, size_t n, cursor *v) {
   (void)c;
   desc_fields *d = ctx;
-  if (key_is(k, n, "type")) { d->seen |= 1; return number_value(v, &d->type, "type"); }
-  if (key_is(k, n, "phys")) { d->seen |= 2; return number_value(v, &d->phys, "phys"); }
-  if (key_is(k, n, "pages")) { d->seen |= 4; return number_value(v, &d->pages, "pages"); }
+  if (key_is(k, n, "type")) {
+    d->seen |= 1;
+    return number_value(v, &d->type, "type");
+  }
+  if (key_is(k, n, "phys")) {
+    d->seen |= 2;
+    return number_value(v, &d->phys, "phys");
+  }
+  if (key_is(k, n, "pages")) {
+    d->seen |= 4;
+    return number_value(v, &d->pages, "pages");
+  }
   if (key_is(k, n, "attr")) return number_value(v, &d->attr, "attr");
   return true;  // idx= and anything added later
 }
@@ -500,8 +560,7 @@ static bool parse_kernel_desc(cursor *c, memmap_entry *e) {
   if ((d.seen & 4) == 0) return fail(c, "mm.desc without pages=");
   if (d.type > UINT32_MAX) return fail(c, "type %llu does not fit in 32 bits", (unsigned long long)d.type);
   if (d.pages > (UINT64_MAX >> 12) || d.phys > UINT64_MAX - (d.pages << 12))
-    return fail(c, "phys 0x%llx + %llu pages overflows 2^64", (unsigned long long)d.phys,
-                (unsigned long long)d.pages);
+    return fail(c, "phys 0x%llx + %llu pages overflows 2^64", (unsigned long long)d.phys, (unsigned long long)d.pages);
   e->base = d.phys;
   e->end = d.phys + (d.pages << 12);
   e->efi_type = e->raw_type = (uint32_t)d.type;
@@ -525,10 +584,23 @@ static void copy_name(char dst[MEMMAP_NAME_MAX], cursor *v) {
 static bool reserve_kv(cursor *c, void *ctx, const char *k, size_t n, cursor *v) {
   (void)c;
   reserve_fields *f = ctx;
-  if (key_is(k, n, "phys")) { f->seen |= 1; return number_value(v, &f->r->base, "phys"); }
-  if (key_is(k, n, "end")) { f->seen |= 2; return number_value(v, &f->r->end, "end"); }
-  if (key_is(k, n, "kind")) { f->seen |= 4; copy_name(f->r->kind, v); return true; }
-  if (key_is(k, n, "label")) { copy_name(f->r->label, v); return true; }
+  if (key_is(k, n, "phys")) {
+    f->seen |= 1;
+    return number_value(v, &f->r->base, "phys");
+  }
+  if (key_is(k, n, "end")) {
+    f->seen |= 2;
+    return number_value(v, &f->r->end, "end");
+  }
+  if (key_is(k, n, "kind")) {
+    f->seen |= 4;
+    copy_name(f->r->kind, v);
+    return true;
+  }
+  if (key_is(k, n, "label")) {
+    copy_name(f->r->label, v);
+    return true;
+  }
   return true;
 }
 
@@ -540,8 +612,9 @@ static bool parse_kernel_reserve(cursor *c, memmap_reservation *r) {
   if ((f.seen & 1) == 0) return fail(c, "mm.reserve without phys=");
   if ((f.seen & 2) == 0) return fail(c, "mm.reserve without end=");
   if ((f.seen & 4) == 0) return fail(c, "mm.reserve without kind=");
-  if (r->end < r->base) return fail(c, "reversed reservation: end 0x%llx below phys 0x%llx",
-                                    (unsigned long long)r->end, (unsigned long long)r->base);
+  if (r->end < r->base)
+    return fail(c, "reversed reservation: end 0x%llx below phys 0x%llx", (unsigned long long)r->end,
+                (unsigned long long)r->base);
   return true;
 }
 
@@ -682,8 +755,8 @@ bool memmap_parse(const char *text, size_t len, memmap_format format, memmap *ou
         summary.has_stats = true;
         static const char *const k[] = {"free_frames", "reserved_frames", "free_runs", "bookkeeping_bytes", 0};
         uint64_t bookkeeping = UINT64_MAX;
-        uint64_t *const d[] = {&summary.stats_free_frames, &summary.stats_reserved_frames,
-                               &summary.stats_free_runs, &bookkeeping};
+        uint64_t *const d[] = {&summary.stats_free_frames, &summary.stats_reserved_frames, &summary.stats_free_runs,
+                               &bookkeeping};
         parse_kernel_summary(&c, k, d);
         summary.has_stats_bookkeeping_bytes = bookkeeping != UINT64_MAX;
         summary.stats_bookkeeping_bytes = summary.has_stats_bookkeeping_bytes ? bookkeeping : 0;
@@ -768,7 +841,8 @@ void memmap_class_bytes(const memmap *map, uint64_t bytes[MEMMAP_CLASS_COUNT]) {
   for (size_t i = 0; i < map->count; i++) {
     const memmap_entry *e = &map->entries[i];
     if (e->cls == MEMMAP_CLASS_CONVENTIONAL) {
-      uint64_t b = e->base > UINT64_MAX - (PAGE_SIZE - 1) ? UINT64_MAX : (e->base + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+      uint64_t b = e->base > UINT64_MAX - (PAGE_SIZE - 1) ? UINT64_MAX
+                                                          : (e->base + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
       uint64_t t = e->end & ~(uint64_t)(PAGE_SIZE - 1);
       if (t > b) bytes[e->cls] += t - b;
     } else {

@@ -48,11 +48,12 @@ TEST(MemmapParse, CapitalEfiPrefixAndTabTimestamp) {
 
 TEST(MemmapParse, BracketFormHalfOpenAndInclusiveEnds) {
   Parsed p;
-  Parse("efi: mem01: [Loader Data        |   |  |  |  |  |  |  |   |WB|WT|WC|UC] "
-        "range=[0x0000000000001000-0x0000000000006000) (0MB)\n"
-        "efi: mem02: [Conventional Memory|   |  |  |  |  |  |  |   |WB|WT|WC|UC] "
-        "range=[0x0000000000006000-0x000000000009efff] (0MB)\n",
-        &p);
+  Parse(
+      "efi: mem01: [Loader Data        |   |  |  |  |  |  |  |   |WB|WT|WC|UC] "
+      "range=[0x0000000000001000-0x0000000000006000) (0MB)\n"
+      "efi: mem02: [Conventional Memory|   |  |  |  |  |  |  |   |WB|WT|WC|UC] "
+      "range=[0x0000000000006000-0x000000000009efff] (0MB)\n",
+      &p);
   ASSERT_TRUE(p.ok) << p.err.message;
   ASSERT_EQ(p.map.count, 2u);
   EXPECT_EQ(p.map.entries[0].end, 0x6000u);
@@ -64,9 +65,10 @@ TEST(MemmapParse, BracketFormHalfOpenAndInclusiveEnds) {
 
 TEST(MemmapParse, AttributeColumnsBecomeBits) {
   Parsed p;
-  Parse("efi: mem43: [Memory Mapped I/O  |RUN|  |  |  |  |WP|  |   |WB|WT|  |UC] "
-        "range=[0x00000000f0000000-0x00000000f7ffffff] (128MB)\n",
-        &p);
+  Parse(
+      "efi: mem43: [Memory Mapped I/O  |RUN|  |  |  |  |WP|  |   |WB|WT|  |UC] "
+      "range=[0x00000000f0000000-0x00000000f7ffffff] (128MB)\n",
+      &p);
   ASSERT_TRUE(p.ok) << p.err.message;
   EXPECT_EQ(p.map.entries[0].efi_type, 11u);
   EXPECT_EQ(p.map.entries[0].attribute, (1ull << 63) | 0x1000 | 0x8 | 0x4 | 0x1);
@@ -74,9 +76,10 @@ TEST(MemmapParse, AttributeColumnsBecomeBits) {
 
 TEST(MemmapParse, FirmwareBugAttrColumnCarriesRawValue) {
   Parsed p;
-  Parse("efi: mem41: [Reserved           |attr=0x070000000000000f] "
-        "range=[0x000000007a700000-0x000000007a7fffff] (1MB)\n",
-        &p);
+  Parse(
+      "efi: mem41: [Reserved           |attr=0x070000000000000f] "
+      "range=[0x000000007a700000-0x000000007a7fffff] (1MB)\n",
+      &p);
   ASSERT_TRUE(p.ok) << p.err.message;
   EXPECT_EQ(p.map.entries[0].efi_type, 0u);
   EXPECT_EQ(p.map.entries[0].attribute, 0x070000000000000full);
@@ -85,10 +88,11 @@ TEST(MemmapParse, FirmwareBugAttrColumnCarriesRawValue) {
 
 TEST(MemmapParse, Arm64FormAfterProcessingHeader) {
   Parsed p;
-  Parse("[    0.000000] efi: Processing EFI memory map:\n"
-        "[    0.000000] efi:   0x000080000000-0x0000809fffff [Conventional|   |  |  |  |  |  |  |  |   |WB|WT|WC|UC]\n"
-        "[    0.000000] efi:   0x0000a7f01000-0x0000a7f01fff [Runtime Data|RUN|  |  |  |  |  |  |  |WP|  |   |WB|WT|WC|UC]\n",
-        &p);
+  Parse(
+      "[    0.000000] efi: Processing EFI memory map:\n"
+      "[    0.000000] efi:   0x000080000000-0x0000809fffff [Conventional|   |  |  |  |  |  |  |  |   |WB|WT|WC|UC]\n"
+      "[    0.000000] efi:   0x0000a7f01000-0x0000a7f01fff [Runtime Data|RUN|  |  |  |  |  |  |  |WP|  |   |WB|WT|WC|UC]\n",
+      &p);
   ASSERT_TRUE(p.ok) << p.err.message;
   ASSERT_EQ(p.map.count, 2u);
   EXPECT_EQ(p.map.entries[0].base, 0x80000000u);
@@ -107,24 +111,26 @@ TEST(MemmapParse, NumericTypePastLinuxNameTable) {
 
 TEST(MemmapParse, OtherEfiLinesAreIgnored) {
   Parsed p;
-  Parse("efi: EFI v2.70 by American Megatrends\n"
-        "efi: ACPI 2.0=0x7997a000 ACPI=0x7997a000 SMBIOS=0x7a0f2000 ESRT=0x7a0d1000\n"
-        "efi: memattr: Processing EFI Memory Attributes table:\n"
-        "efi: mem00: type=7, attr=0xf, range=[0x0-0x1000) (0MB)\n",
-        &p);
+  Parse(
+      "efi: EFI v2.70 by American Megatrends\n"
+      "efi: ACPI 2.0=0x7997a000 ACPI=0x7997a000 SMBIOS=0x7a0f2000 ESRT=0x7a0d1000\n"
+      "efi: memattr: Processing EFI Memory Attributes table:\n"
+      "efi: mem00: type=7, attr=0xf, range=[0x0-0x1000) (0MB)\n",
+      &p);
   ASSERT_TRUE(p.ok) << p.err.message;
   EXPECT_EQ(p.map.count, 1u);
 }
 
 TEST(MemmapParse, E820ModernFormIsInclusive) {
   Parsed p;
-  Parse("[    0.000000] BIOS-e820: [mem 0x0000000000100000-0x000000007fffffff] usable\n"
-        "[    0.000000] BIOS-e820: [mem 0x00000000a4a4b000-0x00000000a4cf2fff] ACPI data\n"
-        "[    0.000000] BIOS-e820: [mem 0x00000000a4cf3000-0x00000000a52d3fff] ACPI NVS\n"
-        "[    0.000000] BIOS-e820: [mem 0x00000000a609a000-0x00000000a61fefff] type 20\n"
-        "[    0.000000] BIOS-e820: [mem 0x0000000100000000-0x00000001ffffffff] persistent (type 12)\n"
-        "[    0.000000] BIOS-e820: [mem 0x0000000200000000-0x00000002ffffffff] unusable\n",
-        &p);
+  Parse(
+      "[    0.000000] BIOS-e820: [mem 0x0000000000100000-0x000000007fffffff] usable\n"
+      "[    0.000000] BIOS-e820: [mem 0x00000000a4a4b000-0x00000000a4cf2fff] ACPI data\n"
+      "[    0.000000] BIOS-e820: [mem 0x00000000a4cf3000-0x00000000a52d3fff] ACPI NVS\n"
+      "[    0.000000] BIOS-e820: [mem 0x00000000a609a000-0x00000000a61fefff] type 20\n"
+      "[    0.000000] BIOS-e820: [mem 0x0000000100000000-0x00000001ffffffff] persistent (type 12)\n"
+      "[    0.000000] BIOS-e820: [mem 0x0000000200000000-0x00000002ffffffff] unusable\n",
+      &p);
   ASSERT_TRUE(p.ok) << p.err.message;
   EXPECT_EQ(p.map.format, MEMMAP_FORMAT_E820);
   ASSERT_EQ(p.map.count, 6u);
@@ -157,11 +163,12 @@ TEST(MemmapParse, E820UsableIsWriteBackRamAndOtherTypesHaveNoAttributes) {
 
 TEST(MemmapParse, E820OldFormIsExclusiveAndMayBeUnaligned) {
   Parsed p;
-  Parse("BIOS-provided physical RAM map:\n"
-        " BIOS-e820: 0000000000000000 - 00000000000a0000 (usable)\n"
-        " BIOS-e820: 00000000dffc0000 - 00000000dffcfc00 (ACPI data)\n"
-        " BIOS-e820: 00000000dffcfc00 - 00000000dffff000 (reserved)\n",
-        &p);
+  Parse(
+      "BIOS-provided physical RAM map:\n"
+      " BIOS-e820: 0000000000000000 - 00000000000a0000 (usable)\n"
+      " BIOS-e820: 00000000dffc0000 - 00000000dffcfc00 (ACPI data)\n"
+      " BIOS-e820: 00000000dffcfc00 - 00000000dffff000 (reserved)\n",
+      &p);
   ASSERT_TRUE(p.ok) << p.err.message;
   ASSERT_EQ(p.map.count, 3u);
   EXPECT_EQ(p.map.entries[0].end, 0xa0000u);
@@ -173,13 +180,14 @@ TEST(MemmapParse, E820OldFormIsExclusiveAndMayBeUnaligned) {
 
 TEST(MemmapParse, KernelLogDescriptorsReservationsAndSummaries) {
   Parsed p;
-  Parse("noise\x1b[0mmm.firmware_map descriptors=2 descriptor_size=48 version=1\n"
-        "mm.desc idx=0 type=7 phys=0x100000 pages=256 attr=0xf\n"
-        "[    1.000] mm.desc idx=1 type=4 phys=0x200000 pages=16 attr=0xf\n"
-        "mm.reserve phys=0x100000 end=0x102000 kind=kernel_image label=kernel\n"
-        "mm.plan free_slots=510 reserved_slots=170 conventional_regions=1 reservations=3\n"
-        "mm.stats free_frames=200 reserved_frames=56 free_runs=2 bookkeeping_bytes=8520\n",
-        &p);
+  Parse(
+      "noise\x1b[0mmm.firmware_map descriptors=2 descriptor_size=48 version=1\n"
+      "mm.desc idx=0 type=7 phys=0x100000 pages=256 attr=0xf\n"
+      "[    1.000] mm.desc idx=1 type=4 phys=0x200000 pages=16 attr=0xf\n"
+      "mm.reserve phys=0x100000 end=0x102000 kind=kernel_image label=kernel\n"
+      "mm.plan free_slots=510 reserved_slots=170 conventional_regions=1 reservations=3\n"
+      "mm.stats free_frames=200 reserved_frames=56 free_runs=2 bookkeeping_bytes=8520\n",
+      &p);
   ASSERT_TRUE(p.ok) << p.err.message;
   EXPECT_EQ(p.map.format, MEMMAP_FORMAT_KERNEL);
   ASSERT_EQ(p.map.count, 2u);
@@ -201,15 +209,16 @@ TEST(MemmapParse, KernelLogDescriptorsReservationsAndSummaries) {
 
 TEST(MemmapParse, KernelLogKeepsOnlyTheListingPrintedWithTheFirstStats) {
   Parsed p;
-  Parse("mm.desc idx=0 type=7 phys=0x0 pages=256 attr=0xf\n"
-        "mm.plan free_slots=256 reserved_slots=85 conventional_regions=1 reservations=3\n"
-        "mm.reserve phys=0x0 end=0x1000 kind=identity label=null_page\n"
-        "mm.stats free_frames=253 reserved_frames=3 free_runs=1\n"
-        "mm.reserve phys=0x0 end=0x1000 kind=identity label=null_page\n"
-        "mm.reserve phys=0x4000 end=0x5000 kind=page_tables label=page_tables\n"
-        "mm.stats free_frames=300 reserved_frames=4 free_runs=2\n"
-        "mm.plan free_slots=1 reserved_slots=1 conventional_regions=1 reservations=1\n",
-        &p);
+  Parse(
+      "mm.desc idx=0 type=7 phys=0x0 pages=256 attr=0xf\n"
+      "mm.plan free_slots=256 reserved_slots=85 conventional_regions=1 reservations=3\n"
+      "mm.reserve phys=0x0 end=0x1000 kind=identity label=null_page\n"
+      "mm.stats free_frames=253 reserved_frames=3 free_runs=1\n"
+      "mm.reserve phys=0x0 end=0x1000 kind=identity label=null_page\n"
+      "mm.reserve phys=0x4000 end=0x5000 kind=page_tables label=page_tables\n"
+      "mm.stats free_frames=300 reserved_frames=4 free_runs=2\n"
+      "mm.plan free_slots=1 reserved_slots=1 conventional_regions=1 reservations=1\n",
+      &p);
   ASSERT_TRUE(p.ok) << p.err.message;
   EXPECT_EQ(p.map.reservation_count, 1u);
   EXPECT_EQ(p.map.kernel.stats_free_frames, 253u);
@@ -218,15 +227,17 @@ TEST(MemmapParse, KernelLogKeepsOnlyTheListingPrintedWithTheFirstStats) {
 
 TEST(MemmapParse, AutoPrefersEfiOverE820InTheSameLog) {
   Parsed p;
-  Parse("BIOS-e820: [mem 0x0000000000000000-0x000000000009ffff] usable\n"
-        "efi: mem00: type=7, attr=0xf, range=[0x0-0x1000) (0MB)\n",
-        &p);
+  Parse(
+      "BIOS-e820: [mem 0x0000000000000000-0x000000000009ffff] usable\n"
+      "efi: mem00: type=7, attr=0xf, range=[0x0-0x1000) (0MB)\n",
+      &p);
   ASSERT_TRUE(p.ok) << p.err.message;
   EXPECT_EQ(p.map.format, MEMMAP_FORMAT_LINUX_EFI);
   Parsed forced;
-  Parse("BIOS-e820: [mem 0x0000000000000000-0x000000000009ffff] usable\n"
-        "efi: mem00: type=7, attr=0xf, range=[0x0-0x1000) (0MB)\n",
-        &forced, MEMMAP_FORMAT_E820);
+  Parse(
+      "BIOS-e820: [mem 0x0000000000000000-0x000000000009ffff] usable\n"
+      "efi: mem00: type=7, attr=0xf, range=[0x0-0x1000) (0MB)\n",
+      &forced, MEMMAP_FORMAT_E820);
   ASSERT_TRUE(forced.ok) << forced.err.message;
   EXPECT_EQ(forced.map.format, MEMMAP_FORMAT_E820);
   EXPECT_EQ(forced.map.entries[0].end, 0xa0000u);
@@ -250,15 +261,17 @@ void ExpectError(const std::string &text, unsigned line, const char *needle) {
 }
 
 TEST(MemmapParseErrors, TruncatedEfiLine) {
-  ExpectError("efi: mem00: type=7, attr=0xf, range=[0x0-0x1000) (0MB)\n"
-              "efi: mem01: type=7, attr=0xf, range=[0x0000000000100000-0x00000000002",
-              2, "line ends");
+  ExpectError(
+      "efi: mem00: type=7, attr=0xf, range=[0x0-0x1000) (0MB)\n"
+      "efi: mem01: type=7, attr=0xf, range=[0x0000000000100000-0x00000000002",
+      2, "line ends");
 }
 
 TEST(MemmapParseErrors, TruncatedE820Line) {
-  ExpectError("BIOS-e820: [mem 0x0000000000000000-0x000000000009ffff] usable\n"
-              "BIOS-e820: [mem 0x0000000000100000-0x0000\n",
-              2, "']'");
+  ExpectError(
+      "BIOS-e820: [mem 0x0000000000000000-0x000000000009ffff] usable\n"
+      "BIOS-e820: [mem 0x0000000000100000-0x0000\n",
+      2, "']'");
 }
 
 TEST(MemmapParseErrors, TruncatedArm64Line) {
@@ -308,9 +321,10 @@ TEST(MemmapParseErrors, NoMapLinesAtAll) {
 
 TEST(MemmapClassBytes, UsableIsTrimmedToPagesOthersCountAsPrinted) {
   Parsed p;
-  Parse(" BIOS-e820: 0000000000000800 - 0000000000003400 (usable)\n"
-        " BIOS-e820: 00000000dffcfc00 - 00000000dffff000 (reserved)\n",
-        &p);
+  Parse(
+      " BIOS-e820: 0000000000000800 - 0000000000003400 (usable)\n"
+      " BIOS-e820: 00000000dffcfc00 - 00000000dffff000 (reserved)\n",
+      &p);
   ASSERT_TRUE(p.ok) << p.err.message;
   uint64_t bytes[MEMMAP_CLASS_COUNT];
   memmap_class_bytes(&p.map, bytes);

@@ -85,10 +85,21 @@ std::string JsonString(const std::string &json, const std::string &key) {
 
 // Class of a type as Linux printed it (names and numbers), per the issue's JSON keys.
 std::string ClassOfEfiNumber(unsigned long t) {
-  static const char *const names[] = {"reserved",         "loader",          "loader",       "boot_services",
-                                      "boot_services",    "runtime_services", "runtime_services",
-                                      "conventional",     "unusable",        "acpi_reclaim", "acpi_nvs",
-                                      "mmio",             "mmio",            "other",        "persistent",
+  static const char *const names[] = {"reserved",
+                                      "loader",
+                                      "loader",
+                                      "boot_services",
+                                      "boot_services",
+                                      "runtime_services",
+                                      "runtime_services",
+                                      "conventional",
+                                      "unusable",
+                                      "acpi_reclaim",
+                                      "acpi_nvs",
+                                      "mmio",
+                                      "mmio",
+                                      "other",
+                                      "persistent",
                                       "other"};
   return t < 16 ? names[t] : "other";
 }
@@ -96,11 +107,11 @@ std::string ClassOfEfiNumber(unsigned long t) {
 std::string ClassOfEfiName(std::string name) {
   while (!name.empty() && name.back() == ' ') name.pop_back();
   static const std::map<std::string, unsigned long> table = {
-      {"Reserved", 0},           {"Loader Code", 1},     {"Loader Data", 2},       {"Boot Code", 3},
-      {"Boot Data", 4},          {"Runtime Code", 5},    {"Runtime Data", 6},      {"Conventional Memory", 7},
-      {"Conventional", 7},       {"Unusable Memory", 8}, {"ACPI Reclaim Memory", 9}, {"ACPI Reclaim", 9},
-      {"ACPI Memory NVS", 10},   {"ACPI Mem NVS", 10},   {"Memory Mapped I/O", 11}, {"MMIO", 11},
-      {"MMIO Port Space", 12},   {"MMIO Port", 12},      {"PAL Code", 13},         {"Persistent Memory", 14},
+      {"Reserved", 0},         {"Loader Code", 1},     {"Loader Data", 2},         {"Boot Code", 3},
+      {"Boot Data", 4},        {"Runtime Code", 5},    {"Runtime Data", 6},        {"Conventional Memory", 7},
+      {"Conventional", 7},     {"Unusable Memory", 8}, {"ACPI Reclaim Memory", 9}, {"ACPI Reclaim", 9},
+      {"ACPI Memory NVS", 10}, {"ACPI Mem NVS", 10},   {"Memory Mapped I/O", 11},  {"MMIO", 11},
+      {"MMIO Port Space", 12}, {"MMIO Port", 12},      {"PAL Code", 13},           {"Persistent Memory", 14},
       {"Persistent", 14}};
   auto it = table.find(name);
   EXPECT_NE(it, table.end()) << "test table lacks EFI type name '" << name << "'";
@@ -136,7 +147,8 @@ Totals IndependentTotals(const std::string &text) {
   Totals t;
   const std::regex e820_new(R"(BIOS-e820: \[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\] (.+?)\s*$)");
   const std::regex e820_old(R"(BIOS-e820: ([0-9a-f]+) - ([0-9a-f]+) \((.+)\)\s*$)");
-  const std::regex efi_num(R"([Ee][Ff][Ii]: mem\d+: type=(\d+), attr=0x[0-9a-f]+, range=\[0x([0-9a-f]+)-0x([0-9a-f]+)\))");
+  const std::regex efi_num(
+      R"([Ee][Ff][Ii]: mem\d+: type=(\d+), attr=0x[0-9a-f]+, range=\[0x([0-9a-f]+)-0x([0-9a-f]+)\))");
   const std::regex efi_named(R"([Ee][Ff][Ii]: mem\d+: \[([^|]+)\|.*range=\[0x([0-9a-f]+)-0x([0-9a-f]+)([)\]]))");
   const std::regex efi_arm64(R"(efi:\s+0x([0-9a-f]+)-0x([0-9a-f]+) \[([^|]+)\|)");
   std::istringstream in(text);
@@ -154,18 +166,16 @@ Totals IndependentTotals(const std::string &text) {
       uint64_t end = std::stoull(m[3].str(), nullptr, 16) + (m[4].str() == "]" ? 1 : 0);
       Add(&t, ClassOfEfiName(m[1].str()), std::stoull(m[2].str(), nullptr, 16), end);
     } else if (std::regex_search(line, m, efi_arm64)) {
-      Add(&t, ClassOfEfiName(m[3].str()), std::stoull(m[1].str(), nullptr, 16), std::stoull(m[2].str(), nullptr, 16) + 1);
+      Add(&t, ClassOfEfiName(m[3].str()), std::stoull(m[1].str(), nullptr, 16),
+          std::stoull(m[2].str(), nullptr, 16) + 1);
     }
   }
   return t;
 }
 
 const char *const kFixtures[] = {
-    "e820-amd-volcano-genoa.txt",
-    "e820-dell-poweredge-2850.txt",
-    "efi-arm64-snapdragon-x-elite-laptop.txt",
-    "efi-asus-zenbook-ux391fa.txt",
-    "efi-dell-poweredge-r740.txt",
+    "e820-amd-volcano-genoa.txt",   "e820-dell-poweredge-2850.txt", "efi-arm64-snapdragon-x-elite-laptop.txt",
+    "efi-asus-zenbook-ux391fa.txt", "efi-dell-poweredge-r740.txt",
 };
 
 class Fixture : public ::testing::TestWithParam<const char *> {};
@@ -206,7 +216,7 @@ TEST(Mmreplay, ReadsStandardInputForDash) {
 
 TEST(Mmreplay, OneJsonObjectPerInput) {
   ToolRun r = RunTool(std::string("--json ") + kMemmaps + "e820-dell-poweredge-2850.txt " + kMemmaps +
-                  "efi-dell-poweredge-r740.txt");
+                      "efi-dell-poweredge-r740.txt");
   ASSERT_EQ(r.status, 0) << r.err;
   std::istringstream in(r.out);
   std::string line;
@@ -281,7 +291,8 @@ TEST_P(GoldenReport, TextReportMatches) {
 INSTANTIATE_TEST_SUITE_P(
     Formats, GoldenReport,
     ::testing::Values(Golden{"testdata/memmaps/efi-asus-zenbook-ux391fa.txt", "efi-asus-zenbook-ux391fa.report"},
-                      Golden{"testdata/memmaps/efi-arm64-snapdragon-x-elite-laptop.txt", "efi-arm64-snapdragon-x-elite-laptop.report"},
+                      Golden{"testdata/memmaps/efi-arm64-snapdragon-x-elite-laptop.txt",
+                             "efi-arm64-snapdragon-x-elite-laptop.report"},
                       Golden{"testdata/memmaps/efi-dell-poweredge-r740.txt", "efi-dell-poweredge-r740.report"},
                       Golden{"testdata/memmaps/e820-dell-poweredge-2850.txt", "e820-dell-poweredge-2850.report"},
                       Golden{"testdata/memmaps/e820-amd-volcano-genoa.txt", "e820-amd-volcano-genoa.report"},
@@ -316,8 +327,7 @@ TEST_P(MalformedInput, ExitsTwoNamingTheLine) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, MalformedInput,
-    ::testing::Values(Malformed{"truncated-efi.txt", 4, "line ends"},
-                      Malformed{"truncated-e820.txt", 3, "line ends"},
+    ::testing::Values(Malformed{"truncated-efi.txt", 4, "line ends"}, Malformed{"truncated-e820.txt", 3, "line ends"},
                       Malformed{"reversed-range.txt", 2, "reversed range"},
                       Malformed{"overflow-2to64.txt", 3, "overflows 2^64"},
                       Malformed{"overflow-digits.txt", 2, "64 bits"},
@@ -332,7 +342,8 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(Mmreplay, OneBadInputMeansNoReportForAny) {
-  ToolRun r = RunTool(std::string(kMemmaps) + "e820-dell-poweredge-2850.txt " + kTestdata + "malformed/truncated-efi.txt");
+  ToolRun r = RunTool(std::string(kMemmaps) + "e820-dell-poweredge-2850.txt " + kTestdata +
+                      "malformed/truncated-efi.txt");
   EXPECT_EQ(r.status, 2);
   EXPECT_EQ(r.out, "");
 }
@@ -343,9 +354,11 @@ TEST(KernelLog, ReplayReproducesTheLoggedPlanAndStats) {
   std::string path = std::string(kTestdata) + "kernel_boot_x86_64.log";
   std::string log = ReadFile(path);
   std::smatch plan, stats;
-  ASSERT_TRUE(std::regex_search(log, plan,
-                                std::regex(R"(mm\.plan free_slots=(\d+) reserved_slots=(\d+) conventional_regions=(\d+) reservations=(\d+))")));
-  ASSERT_TRUE(std::regex_search(log, stats, std::regex(R"(mm\.stats free_frames=(\d+) reserved_frames=(\d+) free_runs=(\d+))")));
+  ASSERT_TRUE(std::regex_search(
+      log, plan,
+      std::regex(R"(mm\.plan free_slots=(\d+) reserved_slots=(\d+) conventional_regions=(\d+) reservations=(\d+))")));
+  ASSERT_TRUE(std::regex_search(log, stats,
+                                std::regex(R"(mm\.stats free_frames=(\d+) reserved_frames=(\d+) free_runs=(\d+))")));
   ToolRun r = RunTool("--json " + path);
   ASSERT_EQ(r.status, 0) << r.err << r.out;
   EXPECT_EQ(JsonString(r.out, "format"), "kernel");

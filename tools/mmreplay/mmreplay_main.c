@@ -17,12 +17,13 @@
 #include "tools/mmreplay/svg.h"
 
 static void usage(FILE *out) {
-  fputs("usage: mmreplay [--format=auto|kernel|linux-efi|e820] [--json] [--svg=OUT.svg] [--phys-bits=N]\n"
-        "                [--verbose] FILE...     (FILE '-' reads standard input)\n"
-        "Replays a memory map from a Linux or kernel boot log through the kernel's mm/ hand-off in simulated\n"
-        "physical memory, and reports what it would do. Exit: 0 clean, 1 invariant/self-test failure,\n"
-        "2 unusable input. With several inputs, --svg=OUT.svg writes OUT.1.svg, OUT.2.svg, ...\n",
-        out);
+  fputs(
+      "usage: mmreplay [--format=auto|kernel|linux-efi|e820] [--json] [--svg=OUT.svg] [--phys-bits=N]\n"
+      "                [--verbose] FILE...     (FILE '-' reads standard input)\n"
+      "Replays a memory map from a Linux or kernel boot log through the kernel's mm/ hand-off in simulated\n"
+      "physical memory, and reports what it would do. Exit: 0 clean, 1 invariant/self-test failure,\n"
+      "2 unusable input. With several inputs, --svg=OUT.svg writes OUT.1.svg, OUT.2.svg, ...\n",
+      out);
 }
 
 // Reads a whole stream; returns NULL (errno set) on a read error.

@@ -162,8 +162,8 @@ static bool collect_reservation(void *ctx, const mm_reservation *res) {
 
 // [base, end) of every region of the normalized map whose type satisfies `want`, minus the union of `res`,
 // as maximal sorted runs. Reservations are sorted by base (the set's order).
-static void subtract_reservations(const mm_firmware_map *map, bool (*want)(mm_region_type),
-                                  const mm_reservation *res, uint64_t res_count, range_list *out) {
+static void subtract_reservations(const mm_firmware_map *map, bool (*want)(mm_region_type), const mm_reservation *res,
+                                  uint64_t res_count, range_list *out) {
   for (uint64_t i = 0; i < map->region_count; i++) {
     const mm_region *g = &map->regions[i];
     if (!want(g->type)) continue;
@@ -186,10 +186,10 @@ static uint64_t frames_of(const range_list *l) {
   return n;
 }
 
-#define SELFTEST_FAIL(...)                                                    \
-  do {                                                                        \
-    snprintf(r->selftest_why, sizeof r->selftest_why, __VA_ARGS__);           \
-    goto done;                                                                \
+#define SELFTEST_FAIL(...)                                          \
+  do {                                                              \
+    snprintf(r->selftest_why, sizeof r->selftest_why, __VA_ARGS__); \
+    goto done;                                                      \
   } while (0)
 
 static bool runs_equal(const range_list *a, const range_list *b) {
@@ -233,12 +233,13 @@ static void selftest(mm_phys_allocator *a, const mm_phys_window *window, replay_
       found = r->reservations[k].base == g->base && r->reservations[k].end == g->end &&
               r->reservations[k].kind == g->kind;
     }
-    if (!found) SELFTEST_FAIL("reservation %s [0x%llx, 0x%llx) missing from the allocator's table", g->label,
-                              (unsigned long long)g->base, (unsigned long long)g->end);
+    if (!found)
+      SELFTEST_FAIL("reservation %s [0x%llx, 0x%llx) missing from the allocator's table", g->label,
+                    (unsigned long long)g->base, (unsigned long long)g->end);
     if (mm_phys_is_free(a, g->base) || mm_phys_is_free(a, g->end - MM_FRAME_SIZE))
       SELFTEST_FAIL("reserved frame of %s is free", g->label);
-    if (!mm_phys_reservation_at(a, g->base, NULL)) SELFTEST_FAIL("no reservation found at 0x%llx",
-                                                                   (unsigned long long)g->base);
+    if (!mm_phys_reservation_at(a, g->base, NULL))
+      SELFTEST_FAIL("no reservation found at 0x%llx", (unsigned long long)g->base);
   }
 
   // 3. The kernel's own self-test (mm/selftest.c), through the simulated memory: allocations of every shape,
@@ -393,8 +394,8 @@ static void run_pipeline(const memmap *in, const replay_options *opt, replay_res
   st = mm_handoff_into(alloc, &r->map, &set, &window, NULL, &handed);
   r->plan = handed.plan;
   if (st != MM_OK && handed.failed_stage == MM_HANDOFF_CARVE) {
-    set_failure(r, st == MM_ERR_NO_MEMORY ? REPLAY_BAD_INPUT : REPLAY_FAILED, "carve", st,
-                "carve_option_storage: %s%s", mm_status_name(st),
+    set_failure(r, st == MM_ERR_NO_MEMORY ? REPLAY_BAD_INPUT : REPLAY_FAILED, "carve", st, "carve_option_storage: %s%s",
+                mm_status_name(st),
                 st == MM_ERR_NO_MEMORY ? " (usable memory too small or too fragmented for the bookkeeping)" : "");
     goto out;
   }
@@ -426,7 +427,8 @@ static void run_pipeline(const memmap *in, const replay_options *opt, replay_res
     r->kernel.stats_matches = k->has_stats && k->stats_free_frames == r->stats.free_frames &&
                               k->stats_reserved_frames == r->stats.reserved_frames &&
                               k->stats_free_runs == r->stats.free_runs &&
-                              (!k->has_stats_bookkeeping_bytes || k->stats_bookkeeping_bytes == r->stats.bookkeeping_bytes);
+                              (!k->has_stats_bookkeeping_bytes ||
+                               k->stats_bookkeeping_bytes == r->stats.bookkeeping_bytes);
   }
 out:
   free(alloc_storage);

@@ -83,7 +83,8 @@ void report_json(FILE *out, const char *source, const replay_result *r) {
   fputs(", \"reservations\": [", out);
   for (uint64_t i = 0; i < r->reservation_count; i++) {
     const mm_reservation *res = &r->reservations[i];
-    fprintf(out, "%s{\"base\": \"0x%" PRIx64 "\", \"end\": \"0x%" PRIx64 "\", \"kind\": \"%s\", \"label\": ", i ? ", " : "",
+    fprintf(out,
+            "%s{\"base\": \"0x%" PRIx64 "\", \"end\": \"0x%" PRIx64 "\", \"kind\": \"%s\", \"label\": ", i ? ", " : "",
             res->base, res->end, mm_reservation_kind_name(res->kind));
     json_string(out, res->label);
     fputc('}', out);
@@ -202,13 +203,15 @@ void report_text(FILE *out, const char *source, const replay_result *r, bool ver
                 report_human_size(r->free_runs[i].end - r->free_runs[i].base, h, sizeof h));
       }
     }
-    fprintf(out, "\nInvariants: %s%s%s\n", r->invariants_ok ? "ok" : "FAILED: ",
-            r->invariants_ok ? "" : (r->invariant_why ? r->invariant_why : "?"), "");
+    fprintf(out, "\nInvariants: %s%s%s\n",
+            r->invariants_ok ? "ok" : "FAILED: ", r->invariants_ok ? "" : (r->invariant_why ? r->invariant_why : "?"),
+            "");
     fprintf(out, "Self-test: %s%s\n", r->selftest_ok ? "ok" : "FAILED: ", r->selftest_ok ? "" : r->selftest_why);
   }
   if (r->format == MEMMAP_FORMAT_KERNEL && r->reservations != NULL) {
-    fprintf(out, "Kernel log: %" PRIu64 " logged reservations replayed as pending, %" PRIu64
-                 " bookkeeping/page_tables left to the replay; mm.plan %s, mm.stats %s\n",
+    fprintf(out,
+            "Kernel log: %" PRIu64 " logged reservations replayed as pending, %" PRIu64
+            " bookkeeping/page_tables left to the replay; mm.plan %s, mm.stats %s\n",
             r->kernel.pending_from_log, r->kernel.skipped_from_log,
             !r->kernel.has_plan ? "not logged" : (r->kernel.plan_matches ? "matches" : "DIFFERS"),
             !r->kernel.has_stats ? "not logged" : (r->kernel.stats_matches ? "matches" : "DIFFERS"));

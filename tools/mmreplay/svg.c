@@ -62,11 +62,21 @@ static const struct {
 static void xml_text(FILE *out, const char *s) {
   for (; *s; s++) {
     switch (*s) {
-      case '&': fputs("&amp;", out); break;
-      case '<': fputs("&lt;", out); break;
-      case '>': fputs("&gt;", out); break;
-      case '"': fputs("&quot;", out); break;
-      case '\'': fputs("&apos;", out); break;
+      case '&':
+        fputs("&amp;", out);
+        break;
+      case '<':
+        fputs("&lt;", out);
+        break;
+      case '>':
+        fputs("&gt;", out);
+        break;
+      case '"':
+        fputs("&quot;", out);
+        break;
+      case '\'':
+        fputs("&apos;", out);
+        break;
       default:
         if ((unsigned char)*s >= 0x20 || *s == '\t') fputc(*s, out);
     }
@@ -238,7 +248,8 @@ static double emit_legend(FILE *out, double y) {
     bool hatch;
   } items[MM_REGION_TYPE_COUNT + 3];
   size_t n = 0;
-  for (int t = 0; t < MM_REGION_TYPE_COUNT; t++) items[n++] = (struct item){type_style[t].fill, "none", type_style[t].title, false};
+  for (int t = 0; t < MM_REGION_TYPE_COUNT; t++)
+    items[n++] = (struct item){type_style[t].fill, "none", type_style[t].title, false};
   items[n++] = (struct item){"url(#hatch)", "#9e9e9e", "gap (not in the map)", true};
   items[n++] = (struct item){RES_COLOR, "none", "reservation", false};
   items[n++] = (struct item){BOOKKEEPING_COLOR, "none", "carved bookkeeping", false};
@@ -254,11 +265,12 @@ static double emit_legend(FILE *out, double y) {
     x += w;
   }
   row_y += 18;
-  fprintf(out,
-          "<text x=\"%.0f\" y=\"%.1f\" class=\"note\">Widths grow with log2(size), not linearly: &#8214; marks a run of "
-          "1 GiB or more drawn far shorter than its share (true size written on it); gaps are hatched with their "
-          "size. Addresses under each band are region starts.</text>\n",
-          MARGIN, row_y);
+  fprintf(
+      out,
+      "<text x=\"%.0f\" y=\"%.1f\" class=\"note\">Widths grow with log2(size), not linearly: &#8214; marks a run of "
+      "1 GiB or more drawn far shorter than its share (true size written on it); gaps are hatched with their "
+      "size. Addresses under each band are region starts.</text>\n",
+      MARGIN, row_y);
   return row_y - y + 14;
 }
 
@@ -277,7 +289,8 @@ static void emit_row(FILE *out, const replay_result *r, const layout *L, int row
     if (s->region < 0) {
       fprintf(out,
               "<rect class=\"gap\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.0f\" fill=\"url(#hatch)\" "
-              "stroke=\"#bdbdbd\" stroke-width=\"0.5\"><title>gap 0x%" PRIx64 "-0x%" PRIx64 " (%s, not in the map)"
+              "stroke=\"#bdbdbd\" stroke-width=\"0.5\"><title>gap 0x%" PRIx64 "-0x%" PRIx64
+              " (%s, not in the map)"
               "</title></rect>\n",
               x, top + 6, s->w, BAND_H - 12, s->base, s->end, size);
       double tw = (double)strlen(size) * SMALL_CHAR_W;
@@ -293,8 +306,7 @@ static void emit_row(FILE *out, const replay_result *r, const layout *L, int row
               "stroke-width=\"0.6\"><title>%s 0x%" PRIx64 "-0x%" PRIx64 " (%s), EFI type %" PRIu32 ", attr 0x%" PRIx64
               "</title></rect>\n",
               mm_region_type_name(g->type), mm_region_type_name(g->type), g->base, g->end, x, top, s->w, BAND_H,
-              type_style[g->type].fill, mm_region_type_name(g->type), g->base, g->end, size, g->efi_type,
-              g->attribute);
+              type_style[g->type].fill, mm_region_type_name(g->type), g->base, g->end, size, g->efi_type, g->attribute);
       double tw = (double)strlen(size) * CHAR_W;
       bool compressed = bytes >= COMPRESSED_FROM;
       double room = s->w - (compressed ? 14 : 0);
@@ -338,12 +350,13 @@ static void emit_row(FILE *out, const replay_result *r, const layout *L, int row
     double tw = (double)strlen(mk->text) * SMALL_CHAR_W;
     double tx = mk->x0 + tw > ROW_WIDTH ? MARGIN + ROW_WIDTH - tw : x0;
     fprintf(out,
-            "<g class=\"reservation\" data-kind=\"%s\" data-base=\"0x%" PRIx64 "\" data-end=\"0x%" PRIx64 "\">"
+            "<g class=\"reservation\" data-kind=\"%s\" data-base=\"0x%" PRIx64 "\" data-end=\"0x%" PRIx64
+            "\">"
             "<title>%s %s 0x%" PRIx64 "-0x%" PRIx64 "</title>",
-            mm_reservation_kind_name(mk->res->kind), mk->res->base, mk->res->end, mm_reservation_kind_name(mk->res->kind),
-            mk->res->label, mk->res->base, mk->res->end);
-    fprintf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.0f\" fill=\"%s\" fill-opacity=\"0.35\"/>", x0, top,
-            x1 - x0, BAND_H, color);
+            mm_reservation_kind_name(mk->res->kind), mk->res->base, mk->res->end,
+            mm_reservation_kind_name(mk->res->kind), mk->res->label, mk->res->base, mk->res->end);
+    fprintf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.0f\" fill=\"%s\" fill-opacity=\"0.35\"/>", x0,
+            top, x1 - x0, BAND_H, color);
     fprintf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.0f\" fill=\"%s\"/>", x0, top - MARKER_H - 1,
             x1 - x0, MARKER_H, color);
     fprintf(out, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" stroke-width=\"0.7\"/>", x0,
@@ -376,13 +389,14 @@ void svg_write(FILE *out, const char *source, const replay_result *r) {
           "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
           "font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\">\n",
           SVG_WIDTH, height, SVG_WIDTH, height);
-  fputs("<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" "
-        "patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#fafafa\"/>"
-        "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#bdbdbd\" stroke-width=\"2\"/></pattern>\n"
-        "<style>.title{font-size:16px;font-weight:bold} .sub{font-size:11px;fill:#333} .lg{font-size:10px}"
-        " .note{font-size:10px;fill:#555;font-style:italic} .size{font-size:10px} .gaplbl{font-size:9px;fill:#616161}"
-        " .addr{font-size:9px;fill:#424242} .res{font-size:9px}</style></defs>\n",
-        out);
+  fputs(
+      "<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" "
+      "patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#fafafa\"/>"
+      "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#bdbdbd\" stroke-width=\"2\"/></pattern>\n"
+      "<style>.title{font-size:16px;font-weight:bold} .sub{font-size:11px;fill:#333} .lg{font-size:10px}"
+      " .note{font-size:10px;fill:#555;font-style:italic} .size{font-size:10px} .gaplbl{font-size:9px;fill:#616161}"
+      " .addr{font-size:9px;fill:#424242} .res{font-size:9px}</style></defs>\n",
+      out);
   fprintf(out, "<rect width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>\n", SVG_WIDTH, height);
   emit_header(out, source, r, header_y);
   emit_legend(out, header_y + 58);
