@@ -28,6 +28,15 @@ typedef struct boot_handoff {
   // GOP framebuffer, or size 0 when the firmware has no GOP.
   phys_addr_t framebuffer_base;
   uint64_t framebuffer_size;
+  // Platform tables named by the configuration table (UEFI 2.10 section 4.6), physical addresses, 0 when absent:
+  // the ACPI 2.0+ RSDP, the devicetree blob (devicetree_bytes = its header's totalsize, read while boot services
+  // ran) and the SMBIOS 3 entry point. The kernel reads them after ExitBootServices through boot/platform.c; the
+  // devicetree often lives in boot-services memory, so it is reserved (kind firmware, label "devicetree") before
+  // reclaim could hand it out.
+  phys_addr_t acpi_rsdp;
+  phys_addr_t devicetree;
+  uint64_t devicetree_bytes;
+  phys_addr_t smbios3;
   // The kernel-owned stack kernel_main runs on (LoaderData pages).
   phys_addr_t stack_base;
   uint64_t stack_size;

@@ -3,6 +3,7 @@
 #define BOOT_KERNEL_H
 
 #include "boot/handoff.h"
+#include "platform/discover.h"
 
 typedef struct kernel_options {
   bool debug;                // `debug`: print debug-level structured lines
@@ -16,8 +17,13 @@ typedef struct kernel_options {
 // Parses the space-separated kernel command line. Unknown words are counted, not fatal.
 kernel_options kernel_parse_cmdline(const char *cmdline);
 
-// Runs the memory bring-up pipeline on the handed-over state; returns the boot status (0 = success). Stages
-// that cannot continue panic with a line naming the stage instead of returning.
-uint32_t memory_bringup(const boot_handoff *handoff, const kernel_options *opt);
+// The kernel's view of physical memory: it runs identity mapped (UEFI's tables, then its own), so a physical
+// address is a pointer. Used by the bring-up and the platform readers.
+extern const mm_phys_window kernel_window;
+
+// Runs the memory bring-up pipeline on the handed-over state and the platform description found in it; returns
+// the boot status (0 = success). Stages that cannot continue panic with a line naming the stage instead of
+// returning.
+uint32_t memory_bringup(const boot_handoff *handoff, const platform_info *platform, const kernel_options *opt);
 
 #endif  // BOOT_KERNEL_H

@@ -79,8 +79,13 @@ _Noreturn void kernel_main(const boot_handoff *handoff) {
   // Where the exception tables live: the boot tests check they are inside the image (not the firmware's).
   debug_structured(LOG_DEBUG, "boot.trap", KV_X("vectors", cpu.vectors), KV_X("gdt", cpu.gdt));
   if (opt.unknown_words) debug_structured(LOG_WARN, "boot.cmdline", KV_U("unknown_words", opt.unknown_words));
+  // The platform description the firmware named in its configuration table (ACPI, devicetree, SMBIOS 3).
+  static platform_info platform;
+  platform_tables tables = {handoff->acpi_rsdp, handoff->devicetree, handoff->devicetree_bytes, handoff->smbios3};
+  platform_discover(&platform, &tables, kernel_window);
+  platform_log(&platform);
   test_hooks_before_bringup(&opt);
-  uint32_t status = memory_bringup(handoff, &opt);
+  uint32_t status = memory_bringup(handoff, &platform, &opt);
   debug_structured(LOG_INFO, "boot.done", KV_U("status", status),
                    KV_U("cycles", arch_cycles() - handoff->cycles_at_entry));
   arch_exit(status);

@@ -35,10 +35,10 @@ static void *identity_map(void *ctx, phys_addr_t phys, uint64_t bytes) {
   (void)bytes;
   return (void *)(uintptr_t)phys;
 }
-static const mm_phys_window g_window = {identity_map, 0};
+const mm_phys_window kernel_window = {identity_map, 0};
 
 // Stage 2: every range the kernel keeps, with its provenance.
-static void collect_reservations(const boot_handoff *h, mm_reservation_set *set) {
+static void collect_reservations(const boot_handoff *h, const platform_info *platform, mm_reservation_set *set) {
   mm_reservation_set_init(set, (mm_reservation *)(uintptr_t)h->reservation_storage,
                           h->reservation_storage_bytes / sizeof(mm_reservation));
   // Physical page 0 is never handed out, so a null physical address always means "none".
@@ -50,6 +50,12 @@ static void collect_reservations(const boot_handoff *h, mm_reservation_set *set)
                                            MM_RES_BOOKKEEPING, "early_reservations"));
   if (h->framebuffer_size) {
     check("reservations", mm_reservation_add(set, h->framebuffer_base, h->framebuffer_size, MM_RES_FRAMEBUFFER, "gop"));
+  }
+  // The devicetree is read after reclaim too (it may sit in boot-services memory, which reclaim hands out): it
+  // stays reserved for good once it opened cleanly. A blob that failed its checks is never read again.
+  if (platform_has_devicetree(platform)) {
+    check("reservations",
+          mm_reservation_add(set, platform->tables.devicetree, platform->dt.total_size, MM_RES_FIRMWARE, "devicetree"));
   }
   arch_map_range mmio[MMIO_MAX];
   uint64_t n = arch_identity_mmio(mmio, MMIO_MAX);
@@ -67,7 +73,7 @@ typedef struct selftest_ctx {
 
 static mm_status run_selftest(mm_phys_allocator *a, void *ctx) {
   selftest_ctx *t = ctx;
-  return mm_selftest_run(a, &g_window, t->hook, 0, &t->result);
+  return mm_selftest_run(a, &kernel_window, t->hook, 0, &t->result);
 }
 
 // Stage 8: boot-services and loader memory that nothing kernel-owned still uses goes back to the free pool.
@@ -79,7 +85,7 @@ static mm_status reclaim(mm_phys_allocator *a, void *ctx) {
   return s;
 }
 
-uint32_t memory_bringup(const boot_handoff *handoff, const kernel_options *opt) {
+uint32_t memory_bringup(const boot_handoff *handoff, const platform_info *platform, const kernel_options *opt) {
   static mm_firmware_map map;
   static mm_reservation_set reservations;
 
@@ -95,19 +101,19 @@ uint32_t memory_bringup(const boot_handoff *handoff, const kernel_options *opt) 
 
   // 2. Every range the kernel keeps, with its provenance.
   t = arch_cycles();
-  collect_reservations(handoff, &reservations);
+  collect_reservations(handoff, platform, &reservations);
   debug_structured(LOG_INFO, "mm.reservations", KV_U("count", reservations.count), KV_U("cycles", arch_cycles() - t));
 
   // 3-5. Plan, carve, hand over to the global cell: from here on memory comes only from the runtime allocator.
   mm_handoff_options options = {arch_cycles, 0};
   mm_handoff_result handed;
-  mm_status s = mm_handoff_to_runtime(&map, &reservations, &g_window, &options, &handed);
+  mm_status s = mm_handoff_to_runtime(&map, &reservations, &kernel_window, &options, &handed);
   if (s != MM_OK) stage_panic(mm_handoff_stage_name(handed.failed_stage), mm_status_name(s));
   check("stats", with_runtime_allocator(bringup_log_allocator_state, 0));
 
   // 6. Identity paging with tables from the runtime allocator, then switch to it.
   t = arch_cycles();
-  identity_paging paging = {handoff, &g_window, arch_paging_probe(), 0, {0}};
+  identity_paging paging = {handoff, &kernel_window, arch_paging_probe(), 0, {0}};
   check("paging", with_runtime_allocator(identity_paging_build, &paging));
   arch_paging_activate(&paging.info, &paging.features);
   // levels= (x86: 4 or 5) only where the builder reports it; the boot tests assert it on x86.

@@ -18,6 +18,7 @@ static const char *const reservation_kind_names[] = {
     [MM_RES_PAGE_TABLES] = "page_tables",
     [MM_RES_STACK] = "stack",
     [MM_RES_FIRMWARE_MAP] = "firmware_map",
+    [MM_RES_FIRMWARE_RESERVED] = "firmware_reserved",
     [MM_RES_LATE] = "late",
     [MM_RES_TEST] = "test",
 };

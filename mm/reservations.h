@@ -19,6 +19,7 @@ typedef enum mm_reservation_kind {
   MM_RES_PAGE_TABLES,       // page-table frames
   MM_RES_STACK,             // the stack the kernel runs on
   MM_RES_FIRMWARE_MAP,      // the kernel-owned copy of the firmware memory map
+  MM_RES_FIRMWARE_RESERVED, // reserved by the platform description (devicetree /reserved-memory, /memreserve/)
   MM_RES_LATE,              // reserved after hand-off by a caller
   MM_RES_TEST,              // tests only
   MM_RES_KIND_COUNT,

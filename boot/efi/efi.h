@@ -132,8 +132,21 @@ typedef struct efi_system_table {
   void *runtime_services;
   efi_boot_services *boot_services;
   efi_uintn number_of_table_entries;
-  void *configuration_table;
+  struct efi_configuration_table *configuration_table;
 } efi_system_table;
+
+// EFI_CONFIGURATION_TABLE, section 4.6: the firmware's array of (GUID, pointer) pairs naming its platform
+// tables. The pointers are physical (identity mapped while boot services run).
+typedef struct efi_configuration_table {
+  efi_guid vendor_guid;
+  void *vendor_table;
+} efi_configuration_table;
+
+// Industry-standard configuration tables, section 4.6.1 (Table 4-2) and the EFI DTB table (Embedded Base Boot
+// Requirements 2.x, "Devicetree" / Linux's drivers/firmware/efi: b1b621d5-...).
+#define EFI_ACPI_20_TABLE_GUID {0x8868e871, 0xe4f1, 0x11d3, {0xbc, 0x22, 0x00, 0x80, 0xc7, 0x3c, 0x88, 0x81}}
+#define EFI_SMBIOS3_TABLE_GUID {0xf2fd1544, 0x9794, 0x4a2c, {0x99, 0x2e, 0xe5, 0xbb, 0xcf, 0x20, 0xe3, 0x94}}
+#define EFI_DTB_TABLE_GUID {0xb1b621d5, 0xf19c, 0x41a5, {0x83, 0x0b, 0xd9, 0x15, 0x2c, 0x69, 0xaa, 0xe0}}
 
 // EFI_LOADED_IMAGE_PROTOCOL, section 9.1.
 #define EFI_LOADED_IMAGE_PROTOCOL_GUID {0x5b1b31a1, 0x9562, 0x11d2, {0x8e, 0x3f, 0x00, 0xa0, 0xc9, 0x69, 0x72, 0x3b}}

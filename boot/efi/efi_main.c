@@ -1,7 +1,7 @@
 // efi_main.c: the UEFI entry shared by both architectures. Everything that needs boot services happens here,
 // in this order, and then the firmware is left behind for good:
 //   banner on ConOut -> LoadedImage (image base/size) -> paging check (arch_paging_probe().unsupported) ->
-//   LoadOptions -> command line -> GOP framebuffer ->
+//   LoadOptions -> command line -> configuration tables (ACPI RSDP, devicetree, SMBIOS 3) -> GOP framebuffer ->
 //   kernel-owned allocations (map copy storage, reservation storage, stack) -> GetMemoryMap ->
 //   ExitBootServices (retried with a fresh map if the key went stale) -> kernel_main on the kernel stack.
 #include "arch/arch.h"
@@ -159,6 +159,40 @@ static void fetch_memory_map(void **buffer, efi_uintn *capacity, efi_uintn *map_
   }
 }
 
+static int guid_eq(const efi_guid *a, const efi_guid *b) {
+  const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
+  for (uint32_t i = 0; i < sizeof(efi_guid); i++) {
+    if (x[i] != y[i]) return 0;
+  }
+  return 1;
+}
+
+static uint32_t be32(const uint8_t *p) {
+  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+// The configuration table (section 4.6) names the platform's tables by GUID. Only their addresses are taken here;
+// the kernel validates the contents after ExitBootServices (platform/). The devicetree's size is read now from its
+// header (Devicetree Specification 5.2: magic 0xd00dfeed, totalsize at offset 4, both big endian) because the
+// kernel must reserve the blob before anything could reuse its memory; a blob without the magic keeps size 0 and
+// the kernel reports it as unreadable.
+static void capture_configuration_tables(void) {
+  static const efi_guid acpi20 = EFI_ACPI_20_TABLE_GUID, dtb = EFI_DTB_TABLE_GUID, smbios3 = EFI_SMBIOS3_TABLE_GUID;
+  const efi_configuration_table *t = g_st->configuration_table;
+  for (efi_uintn i = 0; t && i < g_st->number_of_table_entries; i++) {
+    phys_addr_t addr = (phys_addr_t)(uintptr_t)t[i].vendor_table;
+    if (guid_eq(&t[i].vendor_guid, &acpi20)) {
+      g_handoff.acpi_rsdp = addr;
+    } else if (guid_eq(&t[i].vendor_guid, &smbios3)) {
+      g_handoff.smbios3 = addr;
+    } else if (guid_eq(&t[i].vendor_guid, &dtb) && addr) {
+      g_handoff.devicetree = addr;
+      const uint8_t *h = (const uint8_t *)(uintptr_t)addr;
+      g_handoff.devicetree_bytes = be32(h) == 0xd00dfeedu ? be32(h + 4) : 0;
+    }
+  }
+}
+
 _Noreturn static void enter_kernel(void *arg) { kernel_main((const boot_handoff *)arg); }
 
 efi_status EFIAPI efi_main(efi_handle image_handle, efi_system_table *system_table) {
@@ -199,6 +233,8 @@ efi_status EFIAPI efi_main(efi_handle image_handle, efi_system_table *system_tab
   // where the firmware's translate more (a level-0 root), as after U-Boot, so the switch must cope.
   if (cmdline_has_word(g_handoff.cmdline, "selftest.va_bits_32")) arch_paging_request_va_bits(32);
 #endif
+
+  capture_configuration_tables();
 
   efi_guid gop_guid = EFI_GRAPHICS_OUTPUT_PROTOCOL_GUID;
   efi_graphics_output *gop = 0;

@@ -113,6 +113,28 @@ TEST(Boot, EndsWithBootDoneOrAPanicLine) {
   }
 }
 
+// Issue 10 item 1: the configuration table's platform description is found and opened. QEMU gives ACPI tables
+// unless `-machine virt,acpi=off` (AArch64), where EDK2 passes its devicetree instead; the devicetree stays
+// reserved for the life of the kernel (it may sit in boot-services memory).
+TEST(Boot, FindsThePlatformDescriptionInTheConfigurationTable) {
+  auto fw = First(g_events, "platform.firmware");
+  ASSERT_TRUE(fw.has_value()) << "no platform.firmware line" << LogTail();
+  bool acpi_off = false;
+  for (const auto& q : g_config.qemu) acpi_off |= q.find("acpi=off") != std::string::npos;
+  if (acpi_off) {
+    EXPECT_EQ(fw->str("acpi_status"), "absent") << fw->line;
+    EXPECT_EQ(fw->str("dt_status"), "ok") << fw->line;
+    bool reserved = false;
+    for (const auto& r : All(g_events, "mm.reserve")) {
+      reserved |= r.str("label") == "devicetree" && r.num("phys") == fw->num("devicetree");
+    }
+    EXPECT_TRUE(reserved) << "the devicetree must be reserved" << LogTail();
+  } else {
+    EXPECT_EQ(fw->str("acpi_status"), "ok") << fw->line;
+    EXPECT_FALSE(All(g_events, "acpi.table").empty()) << "debug boots list the XSDT's tables" << LogTail();
+  }
+}
+
 TEST(Boot, ExitBootServicesSucceedsAndRetriesWithAFreshMapWhenTheKeyIsStale) {
   auto start = First(g_events, "boot.start");
   ASSERT_TRUE(start.has_value()) << LogTail();
