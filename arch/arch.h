@@ -148,6 +148,47 @@ mm_status arch_paging_build(const arch_map_range *ranges, uint64_t count, const 
 // at the current exception level, TLB invalidation, MMU on, with the required barriers). Kernel only.
 void arch_paging_activate(const arch_paging_info *info, const arch_paging_features *features);
 
+// ---- Secondary CPUs (issue 11) -----------------------------------------------------------------------------
+
+// The PSCI conduit the platform names (ACPI FADT ARM_BOOT_ARCH PSCI_USE_HVC, ACPI 6.5 5.2.9 Table 5.11; devicetree
+// /psci `method`), used for CPU_ON and SYSTEM_OFF (Arm DEN0022 PSCI, DEN0028 SMCCC). ARCH_PSCI_UNKNOWN keeps the
+// exception-level guess (HVC at EL1, SMC at EL2). x86: ignored.
+typedef enum arch_psci_conduit {
+  ARCH_PSCI_UNKNOWN = 0,
+  ARCH_PSCI_HVC = 1,
+  ARCH_PSCI_SMC = 2,
+} arch_psci_conduit;
+
+void arch_set_psci_conduit(arch_psci_conduit conduit);
+
+// One secondary CPU to start. The new CPU runs with the boot CPU's page tables (the ones arch_paging_activate
+// installed last), the kernel's exception vectors (and, x86, GDT/IDT), interrupts masked, at the boot CPU's
+// exception level (AArch64), and arch_cpu_number() == cpu_number; then it calls entry(arg) on `stack_top`.
+typedef struct arch_secondary_start {
+  uint64_t hw_id;            // x86: local APIC ID (xAPIC or x2APIC); AArch64: MPIDR_EL1 affinity (Aff3..Aff0)
+  uint32_t cpu_number;       // the kernel's number for this CPU (the boot CPU is 0)
+  phys_addr_t stack_top;     // 16-byte aligned top of the CPU's kernel-owned stack
+  phys_addr_t trampoline;    // x86: a frame below 1 MiB the start code may use (SIPI vector page); AArch64: 0
+  void (*entry)(void *arg);  // must not return
+  void *arg;
+} arch_secondary_start;
+
+// Starts one secondary CPU and waits (bounded, by the architecture's counter, never forever) until it has reached
+// the kernel. Returns NULL once it has, else one word naming why not (e.g. "timeout", "psci_denied",
+// "psci_already_on", "invalid_parameters"); the CPU is then not used. Call after arch_paging_activate, one CPU
+// at a time, from the boot CPU.
+const char *arch_cpu_start(const arch_secondary_start *start);
+
+// The hardware id of the calling CPU (x86: local APIC ID; AArch64: MPIDR_EL1 affinity fields).
+uint64_t arch_cpu_hw_id(void);
+
+// The kernel's number for the calling CPU: 0 on the boot CPU, `cpu_number` on a started secondary. Cheap (no
+// lock, no search: a per-CPU register), so it can serve as the allocator cell's owner function.
+uint32_t arch_cpu_number(void);
+
+// A spin-wait hint for loops that poll shared memory (x86 PAUSE; AArch64 YIELD).
+void arch_cpu_relax(void);
+
 // ---- Test builds only ------------------------------------------------------------------------------------
 
 // Linked into the test-hooks images only (x86: //arch/x86_64:test_paging; an architecture without one gets
