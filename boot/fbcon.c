@@ -163,8 +163,8 @@ static int byte_mask_shift(uint32_t mask) {
 
 // A colour 0xRRGGBB as a pixel value in the console's format.
 static uint32_t pixel(const fbcon *con, uint32_t rgb) {
-  return ((rgb >> 16) & 0xFF) << con->red_shift | ((rgb >> 8) & 0xFF) << con->green_shift | (rgb & 0xFF)
-                                                                                                << con->blue_shift;
+  return ((rgb >> 16) & 0xFF) << con->red_shift | ((rgb >> 8) & 0xFF) << con->green_shift |
+         (rgb & 0xFF) << con->blue_shift;
 }
 
 void fbcon_set_colors(fbcon *con, uint32_t fg_rgb, uint32_t bg_rgb) {
@@ -192,6 +192,7 @@ fbcon_status fbcon_init(fbcon *con, const fbcon_framebuffer *fb, const fbcon_fon
   c.cols = fb->width / font->width;
   c.rows = fb->height / font->height;
   c.font = font;
+  c.scroll_rows = 1;
   c.red_shift = (uint8_t)red;
   c.green_shift = (uint8_t)green;
   c.blue_shift = (uint8_t)blue;
@@ -221,18 +222,34 @@ static void clear_row(fbcon *con, uint32_t row) {
   }
 }
 
-// Moves text rows 1..rows-1 up by one and clears the last: one forward copy of the text area's pixel rows
-// (source below destination, so copying upwards never overwrites what is still to be read). Only the text
-// area's width is copied, never the pixels right of it or the padding up to the pitch.
+void fbcon_set_scroll_rows(fbcon *con, uint32_t rows) {
+  con->scroll_rows = rows == 0 ? 1 : rows > con->rows ? con->rows : rows;
+}
+
+// Copies one pixel row of `n` pixels: 64-bit accesses when both ends allow it (half the accesses on a slow
+// framebuffer), else 32-bit. Volatile so the compiler keeps these stores and makes no memmove call of them.
+static void copy_line(volatile uint32_t *dst, const volatile uint32_t *src, uint32_t n) {
+  uint32_t x = 0;
+  if ((((uintptr_t)dst | (uintptr_t)src) & 7) == 0) {
+    volatile uint64_t *d = (volatile uint64_t *)dst;
+    const volatile uint64_t *s = (const volatile uint64_t *)src;
+    for (; x + 2 <= n; x += 2) d[x / 2] = s[x / 2];
+  }
+  for (; x < n; x++) dst[x] = src[x];
+}
+
+// Moves text rows scroll_rows..rows-1 up by scroll_rows and clears the rows freed at the bottom: a forward copy
+// of the text area's pixel rows (source below destination, so copying upwards never overwrites what is still to
+// be read). Only the text area's width is copied, never the pixels right of it or the padding up to the pitch.
 static void scroll_up(fbcon *con) {
-  uint32_t h = con->font->height, area_width = con->cols * con->font->width;
-  uint64_t moved_lines = (uint64_t)(con->rows - 1) * h;
+  uint32_t h = con->font->height, area_width = con->cols * con->font->width, n = con->scroll_rows;
+  uint64_t moved_lines = (uint64_t)(con->rows - n) * h;
   for (uint64_t y = 0; y < moved_lines; y++) {
     volatile uint32_t *dst = con->pixels + y * con->pitch;
-    const volatile uint32_t *src = dst + (uint64_t)h * con->pitch;
-    for (uint32_t x = 0; x < area_width; x++) dst[x] = src[x];
+    copy_line(dst, dst + (uint64_t)n * h * con->pitch, area_width);
   }
-  clear_row(con, con->rows - 1);
+  for (uint32_t row = con->rows - n; row < con->rows; row++) clear_row(con, row);
+  con->row = con->rows - n;
 }
 
 static void draw_glyph(fbcon *con, uint32_t glyph) {
@@ -254,10 +271,7 @@ static void newline(fbcon *con) {
 
 static void put_glyph(fbcon *con, uint32_t glyph) {
   if (con->col >= con->cols) newline(con);  // wrap
-  if (con->row >= con->rows) {
-    scroll_up(con);
-    con->row = con->rows - 1;
-  }
+  if (con->row >= con->rows) scroll_up(con);
   draw_glyph(con, glyph);
   con->col++;
 }

@@ -75,6 +75,7 @@ typedef struct fbcon {
   uint32_t fg, bg;            // foreground and background as pixel values in the framebuffer's format
   const char *format;         // "rgb", "bgr" or "bitmask" (another byte order)
   uint8_t red_shift, green_shift, blue_shift;  // bit positions of the colour bytes in a pixel
+  uint32_t scroll_rows;                        // text rows a scroll moves (fbcon_set_scroll_rows)
   const fbcon_font *font;
 } fbcon;
 
@@ -86,8 +87,14 @@ fbcon_status fbcon_init(fbcon *con, const fbcon_framebuffer *fb, const fbcon_fon
 // Draws `len` bytes of text at the cursor: printable ASCII as glyphs, '\n' to the next line, '\r' to column 0,
 // '\t' to the next multiple of 8 columns, other bytes as the font's '?'. A line longer than the screen wraps
 // at the last column; past the last row the text area scrolls up one row (the top row is lost, the new
-// bottom row is cleared). Writes only inside the text area.
+// bottom row is cleared; fbcon_set_scroll_rows makes it jump more rows at once). Writes only inside the text
+// area.
 void fbcon_write(fbcon *con, const char *text, uint64_t len);
+
+// How many text rows each scroll moves (clamped to [1, rows]; fbcon_init starts with 1). Every scroll copies the
+// whole text area, so on a tall screen with a slow framebuffer (uncached, or emulated) jumping by several rows
+// divides that cost: after a jump of n rows the cursor is on row rows - n, with n - 1 blank rows below it.
+void fbcon_set_scroll_rows(fbcon *con, uint32_t rows);
 
 // Colours (0xRRGGBB) for what is drawn from now on; fbcon_init starts with light grey (0xAAAAAA) on black.
 // Nothing already on the screen is repainted.

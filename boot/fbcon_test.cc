@@ -396,12 +396,36 @@ TEST(Fbcon, PastTheLastRowTheScreenScrollsUpOneRow) {
   EXPECT_TRUE(s.GuardsIntact(32, 48));
 }
 
+TEST(Fbcon, AJumpScrollMovesSeveralRowsAndLeavesTheCursorBelowTheKeptText) {
+  OwnedFont owned(Psf1(16));
+  const fbcon_font& font = owned.font;
+  Screen s(8 * 3, 16 * 5, 8 * 3);
+  fbcon con{};
+  ASSERT_EQ(fbcon_init(&con, &s.fb, &font), FBCON_OK);
+  fbcon_set_scroll_rows(&con, 2);
+  EXPECT_EQ(con.scroll_rows, 2u);
+  Write(&con, "0\n1\n2\n3\n4\n5");
+  EXPECT_TRUE(s.CellShows(font, 0, 0, '2', con.fg, con.bg));
+  EXPECT_TRUE(s.CellShows(font, 0, 2, '4', con.fg, con.bg));
+  EXPECT_TRUE(s.CellShows(font, 0, 3, '5', con.fg, con.bg)) << "the new line goes right below the kept text";
+  for (uint32_t y = 64; y < 80; y++) {
+    for (uint32_t x = 0; x < 24; x++) ASSERT_EQ(s.At(x, y), con.bg) << "the second freed row is blank";
+  }
+  fbcon_set_scroll_rows(&con, 0);
+  EXPECT_EQ(con.scroll_rows, 1u);
+  fbcon_set_scroll_rows(&con, 99);
+  EXPECT_EQ(con.scroll_rows, 5u) << "a jump of every row clears the screen";
+  Write(&con, "\n6\n7");
+  EXPECT_TRUE(s.CellShows(font, 0, 0, '7', con.fg, con.bg));
+  EXPECT_TRUE(s.GuardsIntact(24, 80));
+}
+
 // Whatever is written, pixels outside the text area (right of the last column, below the last row, the padding
 // up to the pitch) and the words around the buffer keep their guard value.
 TEST(Fbcon, NothingIsEverWrittenOutsideTheTextArea) {
   for (const auto& font_bytes : {Psf1(16), Psf1(8), Psf2(12, 10, 128, false)}) {
     OwnedFont owned(font_bytes);
-  const fbcon_font& font = owned.font;
+    const fbcon_font& font = owned.font;
     Screen s(97, 61, 103);
     fbcon con{};
     ASSERT_EQ(fbcon_init(&con, &s.fb, &font), FBCON_OK);
@@ -411,8 +435,10 @@ TEST(Fbcon, NothingIsEverWrittenOutsideTheTextArea) {
       if (i % 7 == 0) text += "\r\x01\xff";
     }
     Write(&con, text);
-    EXPECT_TRUE(s.GuardsIntact(con.cols * font.width, con.rows * font.height)) << "font " << font.width << "x"
-                                                                                << font.height;
+    fbcon_set_scroll_rows(&con, 3);
+    Write(&con, text);
+    EXPECT_TRUE(s.GuardsIntact(con.cols * font.width, con.rows * font.height))
+        << "font " << font.width << "x" << font.height;
     EXPECT_LT(con.row, con.rows + 1);
   }
 }

@@ -28,6 +28,10 @@ typedef struct boot_handoff {
   // GOP framebuffer, or size 0 when the firmware has no GOP.
   phys_addr_t framebuffer_base;
   uint64_t framebuffer_size;
+  // Its mode (UEFI 2.10 section 12.9, from efi_gop_framebuffer): visible pixels, the pitch in pixels, and the
+  // bits of a 32-bit pixel holding each colour (RGB and BGR formats given as masks). All 0 without a framebuffer.
+  uint32_t framebuffer_width, framebuffer_height, framebuffer_pixels_per_scan_line;
+  uint32_t framebuffer_red_mask, framebuffer_green_mask, framebuffer_blue_mask;
   // The kernel-owned stack kernel_main runs on (LoaderData pages).
   phys_addr_t stack_base;
   uint64_t stack_size;
