@@ -48,6 +48,8 @@ kernel_options kernel_parse_cmdline(const char *cmdline) {
       opt.fault_null = true;
     } else if (word_eq(w, len, "selftest.paging_levels")) {
       opt.raise_paging_levels = true;
+    } else if (word_eq(w, len, "selftest.hold_screen")) {
+      opt.hold_screen = true;
     } else if (word_eq(w, len, "exit=qemu")) {
       opt.exit_qemu = true;
     } else if (word_eq(w, len, "efi.stale_map_key")) {
@@ -88,5 +90,6 @@ _Noreturn void kernel_main(const boot_handoff *handoff) {
   uint32_t status = memory_bringup(handoff, &opt);
   debug_structured(LOG_INFO, "boot.done", KV_U("status", status),
                    KV_U("cycles", arch_cycles() - handoff->cycles_at_entry));
+  test_hooks_before_exit(&opt);
   arch_exit(status);
 }
