@@ -54,7 +54,8 @@ std::optional<Image> ParsePpm(const std::string& bytes) {
 std::vector<std::string> ReadText(const Image& image, const fbcon_font& font, uint32_t cols, uint32_t rows,
                                   uint32_t bg) {
   std::vector<std::string> lines;
-  if (static_cast<uint64_t>(cols) * font.width > image.width || static_cast<uint64_t>(rows) * font.height > image.height) {
+  if (static_cast<uint64_t>(cols) * font.width > image.width ||
+      static_cast<uint64_t>(rows) * font.height > image.height) {
     return lines;
   }
   // Each glyph and each cell as one 32-bit word per pixel row (font.width <= 32), leftmost pixel in bit 31.
