@@ -30,13 +30,17 @@ typedef struct boot_handoff {
   uint64_t framebuffer_size;
   // Platform tables named by the configuration table (UEFI 2.10 section 4.6), physical addresses, 0 when absent:
   // the ACPI 2.0+ RSDP, the devicetree blob (devicetree_bytes = its header's totalsize, read while boot services
-  // ran) and the SMBIOS 3 entry point. The kernel reads them after ExitBootServices through boot/platform.c; the
+  // ran) and the SMBIOS 3 entry point. The kernel reads them after ExitBootServices through platform/discover.h; the
   // devicetree often lives in boot-services memory, so it is reserved (kind firmware, label "devicetree") before
   // reclaim could hand it out.
   phys_addr_t acpi_rsdp;
   phys_addr_t devicetree;
   uint64_t devicetree_bytes;
   phys_addr_t smbios3;
+  // Its mode (UEFI 2.10 section 12.9, from efi_gop_framebuffer): visible pixels, the pitch in pixels, and the
+  // bits of a 32-bit pixel holding each colour (RGB and BGR formats given as masks). All 0 without a framebuffer.
+  uint32_t framebuffer_width, framebuffer_height, framebuffer_pixels_per_scan_line;
+  uint32_t framebuffer_red_mask, framebuffer_green_mask, framebuffer_blue_mask;
   // The kernel-owned stack kernel_main runs on (LoaderData pages).
   phys_addr_t stack_base;
   uint64_t stack_size;

@@ -1,15 +1,18 @@
 // kernel_main.c: the kernel after ExitBootServices. It owns the machine from here: serial console, the
 // structured log, the command line, then the memory bring-up (boot/memory_bringup.c), then a clean exit.
 #include "arch/arch.h"
+#include "boot/framebuffer_console.h"
 #include "boot/handoff.h"
 #include "boot/kernel.h"
 #include "boot/test_hooks.h"
 #include "mm/firmware_map.h"
 #include "mm/log.h"
 
-// The log's sink: one line at a time to the serial port, each "\n" sent as "\r\n" for terminals.
+// The log's sink: one line at a time to the serial port, each "\n" sent as "\r\n" for terminals, and to the
+// framebuffer console when there is one.
 static void serial_sink(void *ctx, const char *text, uint64_t len) {
   (void)ctx;
+  framebuffer_console_write(text, len);
   uint64_t start = 0;
   for (uint64_t i = 0; i < len; i++) {
     if (text[i] != '\n') continue;
@@ -45,6 +48,8 @@ kernel_options kernel_parse_cmdline(const char *cmdline) {
       opt.fault_null = true;
     } else if (word_eq(w, len, "selftest.paging_levels")) {
       opt.raise_paging_levels = true;
+    } else if (word_eq(w, len, "selftest.hold_screen")) {
+      opt.hold_screen = true;
     } else if (word_eq(w, len, "exit=qemu")) {
       opt.exit_qemu = true;
     } else if (word_eq(w, len, "efi.stale_map_key")) {
@@ -61,6 +66,7 @@ _Noreturn void kernel_main(const boot_handoff *handoff) {
   log_set_sink(serial_sink, 0);
   // The firmware's vectors live in memory reclaimed later: from here on faults are ours (one panic line).
   arch_trap_init();
+  framebuffer_console_start(handoff);  // before the first line, so the screen shows the whole log
   kernel_options opt = kernel_parse_cmdline(handoff->cmdline);
   arch_exit_set_mode(opt.exit_qemu ? ARCH_EXIT_QEMU : ARCH_EXIT_POWER_OFF);
   log_set_level(opt.debug ? LOG_DEBUG : LOG_INFO);
@@ -76,6 +82,7 @@ _Noreturn void kernel_main(const boot_handoff *handoff) {
                      KV_U("debug", opt.debug), KV_U("exit_attempts", handoff->exit_attempts),
                      KV_X("image_base", handoff->image_base), KV_U("image_bytes", handoff->image_size));
   }
+  framebuffer_console_report();
   // Where the exception tables live: the boot tests check they are inside the image (not the firmware's).
   debug_structured(LOG_DEBUG, "boot.trap", KV_X("vectors", cpu.vectors), KV_X("gdt", cpu.gdt));
   if (opt.unknown_words) debug_structured(LOG_WARN, "boot.cmdline", KV_U("unknown_words", opt.unknown_words));
@@ -88,5 +95,6 @@ _Noreturn void kernel_main(const boot_handoff *handoff) {
   uint32_t status = memory_bringup(handoff, &platform, &opt);
   debug_structured(LOG_INFO, "boot.done", KV_U("status", status),
                    KV_U("cycles", arch_cycles() - handoff->cycles_at_entry));
+  test_hooks_before_exit(&opt);
   arch_exit(status);
 }

@@ -19,3 +19,10 @@ mm_selftest_hook test_hooks_selftest_hook(const kernel_options *opt) {
   }
   return 0;
 }
+
+void test_hooks_before_exit(const kernel_options *opt) {
+  if (opt->hold_screen) {
+    debug_structured(LOG_WARN, "boot.cmdline", KV_S("ignored", "selftest.hold_screen"),
+                     KV_S("why", "test_builds_only"));
+  }
+}

@@ -41,3 +41,15 @@ static void corrupt_a_reservation(mm_phys_allocator *a, void *ctx) {
 mm_selftest_hook test_hooks_selftest_hook(const kernel_options *opt) {
   return opt->corrupt_reservation ? corrupt_a_reservation : 0;
 }
+
+// How the screenshot is taken (tools/qemu/run_qemu.sh --screenshot): the runner watches the serial log for this
+// hook's line, then sends `screendump` and `quit` through QEMU's monitor, so the kernel never has to know when
+// the picture was taken. The wait only has to outlast the runner's poll of the log (0.2 s) and the screendump:
+// 2^32 turns of an empty loop is seconds under TCG and about a second on hardware; it is bounded so the word
+// typed by hand, without the runner, still ends the run. No timer is needed (the counters' rates differ per
+// architecture and arch.h gives none).
+void test_hooks_before_exit(const kernel_options *opt) {
+  if (!opt->hold_screen) return;
+  debug_structured(LOG_INFO, "selftest.hold_screen", KV_U("spins", 1ull << 32));
+  for (uint64_t i = 0; i < (1ull << 32); i++) __asm__ volatile("" ::: "memory");
+}

@@ -21,4 +21,9 @@ void test_hooks_after_paging(const kernel_options *opt);
 // `selftest.corrupt_reservation`, one that corrupts a reservation so the checker must stop the boot; else NULL.
 mm_selftest_hook test_hooks_selftest_hook(const kernel_options *opt);
 
+// After boot.done, before the run ends: with `selftest.hold_screen`, logs `selftest.hold_screen` and keeps the
+// machine (and so the framebuffer) as it is for a bounded time, so the QEMU runner can take a screenshot
+// (run_qemu.sh --screenshot) before the exit device or PSCI SYSTEM_OFF ends QEMU. Returns when the word is absent.
+void test_hooks_before_exit(const kernel_options *opt);
+
 #endif  // BOOT_TEST_HOOKS_H

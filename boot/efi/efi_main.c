@@ -242,6 +242,12 @@ efi_status EFIAPI efi_main(efi_handle image_handle, efi_system_table *system_tab
     efi_framebuffer fb = efi_gop_framebuffer(gop->mode);  // none for a blit-only mode (section 12.9)
     g_handoff.framebuffer_base = fb.base;
     g_handoff.framebuffer_size = fb.size;
+    g_handoff.framebuffer_width = fb.width;
+    g_handoff.framebuffer_height = fb.height;
+    g_handoff.framebuffer_pixels_per_scan_line = fb.pixels_per_scan_line;
+    g_handoff.framebuffer_red_mask = fb.red_mask;
+    g_handoff.framebuffer_green_mask = fb.green_mask;
+    g_handoff.framebuffer_blue_mask = fb.blue_mask;
   }
 
   // Size the kernel-owned storage from the current map, before the final GetMemoryMap: these allocations

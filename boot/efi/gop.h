@@ -7,10 +7,16 @@
 
 typedef struct efi_framebuffer {
   efi_physical_address base;
-  uint64_t size;  // 0: no linear framebuffer (base is then 0 too)
+  uint64_t size;  // 0: no linear framebuffer (everything else is then 0 too)
+  // The mode's geometry (EFI_GRAPHICS_OUTPUT_MODE_INFORMATION): visible pixels and the pitch in pixels.
+  uint32_t width, height, pixels_per_scan_line;
+  // Which bits of a 32-bit pixel hold each colour: PixelRedGreenBlueReserved8BitPerColor is red 0xff, green
+  // 0xff00, blue 0xff0000; PixelBlueGreenRedReserved8BitPerColor swaps red and blue; PixelBitMask gives its
+  // PixelInformation masks as they are (whether the console can draw them is fbcon_init's decision).
+  uint32_t red_mask, green_mask, blue_mask;
 } efi_framebuffer;
 
-// The current mode's linear framebuffer, or {0, 0} when there is none: no mode (or no mode information), a
+// The current mode's linear framebuffer, or all zeros when there is none: no mode (or no mode information), a
 // PixelBltOnly mode (section 12.9: such a mode has no physical frame buffer, so FrameBufferBase and
 // FrameBufferSize mean nothing), a pixel format outside the specification's, or a zero size.
 efi_framebuffer efi_gop_framebuffer(const efi_gop_mode *mode);

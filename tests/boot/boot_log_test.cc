@@ -19,6 +19,15 @@ TEST(BootLogParse, KeepsOnlyKernelEventsAndTheHandoffLine) {
   EXPECT_EQ(events[2].num("status"), 0u);
 }
 
+TEST(BootLogParse, ConsoleLinesAreKernelEvents) {
+  auto events = boot_log::Parse(
+      "console.framebuffer width=1280 height=800 format=bgr\r\n"
+      "console.framebuffer status=none reason=no_framebuffer\r\n");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].num("width"), 1280u);
+  EXPECT_EQ(events[1].str("reason"), "no_framebuffer");
+}
+
 TEST(BootLogParse, NumbersAreDecimalOrHexAndRejectGarbage) {
   EXPECT_EQ(boot_log::ParseNumber("0x1000"), 4096u);
   EXPECT_EQ(boot_log::ParseNumber("42"), 42u);

@@ -4,7 +4,8 @@
 // --expect_status=N, --expect=handoff|panic, --timeout=SECONDS, --exit=device|firmware (the runner's option),
 // --expect_el=N (AArch64: the exception level boot.start must report; 0: none, as on x86),
 // --expect_levels=N (paging.installed levels=N, x86: 4 or 5; 0: not checked), --ram_above_4g=0|1 (the machine
-// has RAM above 4 GiB that must be managed and mapped) and --qemu=ARG (repeatable, passed to QEMU).
+// has RAM above 4 GiB that must be managed and mapped), --screenshot=0|1 (the runner saves the final screen, read
+// by the Console tests) and --qemu=ARG (repeatable, passed to QEMU).
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -17,6 +18,11 @@
 #include <gtest/gtest.h>
 
 #include "tests/boot/boot_log.h"
+#include "tests/boot/screen.h"
+
+extern "C" {
+#include "boot/fbcon_font.h"
+}
 
 namespace {
 
@@ -26,6 +32,7 @@ struct Config {
   int expect_el = 0;
   int expect_levels = 0;
   bool ram_above_4g = false;
+  bool screenshot = false;
   int timeout = 240;
   std::vector<std::string> qemu;
 };
@@ -35,6 +42,7 @@ std::string g_log;
 int g_status = -1;
 std::vector<boot_log::Event> g_events;
 std::string g_runner_stderr;
+std::string g_screenshot_path;  // where the runner saved the final screen (--screenshot=1)
 
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";
@@ -51,6 +59,12 @@ class BootEnvironment : public ::testing::Environment {
     std::string cmd = ShellQuote(g_config.runner) + " --arch=" + g_config.arch + " --esp=" + ShellQuote(g_config.esp) +
                       " --timeout=" + std::to_string(g_config.timeout) + " --log=" + ShellQuote(log_path) +
                       " --cmdline=" + ShellQuote(g_config.cmdline) + " --exit=" + ShellQuote(g_config.exit);
+    if (g_config.screenshot) {
+      // A test output when Bazel keeps them (bazel-testlogs/.../test.outputs/screen.ppm), so a failure can be seen.
+      const char* out = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
+      g_screenshot_path = std::string(out ? out : (tmp ? tmp : "/tmp")) + "/screen.ppm";
+      cmd += " --screenshot=" + ShellQuote(g_screenshot_path);
+    }
     for (const auto& q : g_config.qemu) cmd += " " + ShellQuote(q);
     cmd += " >/dev/null 2>" + ShellQuote(log_path + ".stderr");
     std::fprintf(stderr, "boot_test: %s\n", cmd.c_str());
@@ -362,6 +376,96 @@ TEST(Handoff, AFaultAfterPagingEndsInAPanicLineNotAReset) {
   EXPECT_EQ(g_status, 3);
 }
 
+// ---- The framebuffer console (issue 10 item 5) ----------------------------------------------------------------
+
+// A GOP framebuffer exists on x86 (q35's std VGA under OVMF) and on AArch64 only with a display device (ramfb).
+bool ExpectFramebuffer() {
+  if (g_config.arch == "x86_64" || g_config.screenshot) return true;
+  for (const auto& q : g_config.qemu) {
+    if (q.find("ramfb") != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(Console, FramebufferLineSaysWhetherTheLogIsOnTheScreen) {
+  auto fb = First(g_events, "console.framebuffer");
+  ASSERT_TRUE(fb.has_value()) << "no console.framebuffer line" << LogTail();
+  if (!ExpectFramebuffer()) {
+    EXPECT_EQ(fb->str("status"), "none") << fb->line;
+    EXPECT_EQ(fb->str("reason"), "no_framebuffer") << "this machine has no display device";
+    return;
+  }
+  ASSERT_TRUE(fb->has("width")) << "a framebuffer was expected: " << LogTail();
+  EXPECT_GT(fb->num("width"), 0u);
+  EXPECT_GT(fb->num("height"), 0u);
+  EXPECT_GE(fb->num("pitch"), fb->num("width"));
+  std::string format = fb->str("format");
+  EXPECT_TRUE(format == "rgb" || format == "bgr") << format;
+  EXPECT_EQ(fb->num("cols"), fb->num("width") / fb->num("font_width"));
+  EXPECT_EQ(fb->num("rows"), fb->num("height") / fb->num("font_height"));
+  // The framebuffer is reserved (never allocated) from its base.
+  bool reserved = false;
+  for (const auto& r : All(g_events, "mm.reserve"))
+    reserved |= r.str("kind") == "framebuffer" && r.num("phys") == fb->num("base");
+  EXPECT_TRUE(reserved) << "no framebuffer reservation at the console's base" << LogTail();
+}
+
+// The serial log's lines, without the "\r" of "\r\n", empty ones dropped.
+std::vector<std::string> SerialLines() {
+  std::vector<std::string> lines;
+  std::stringstream in(g_log);
+  for (std::string l; std::getline(in, l);) {
+    while (!l.empty() && (l.back() == '\r' || l.back() == ' ')) l.pop_back();
+    if (!l.empty()) lines.push_back(l);
+  }
+  return lines;
+}
+
+// QEMU's screendump of the final screen shows rows of text at the glyph height, and they are the log's last
+// lines, character for character (read back with the kernel's own font).
+TEST(Console, ScreenshotShowsTheLogsLastLinesAsRowsOfText) {
+  if (!g_config.screenshot) GTEST_SKIP() << "only for --screenshot boots";
+  EXPECT_NE(g_runner_stderr.find("after the screenshot"), std::string::npos) << g_runner_stderr;
+  auto fb = First(g_events, "console.framebuffer");
+  ASSERT_TRUE(fb.has_value() && fb->has("width")) << LogTail();
+  std::ifstream in(g_screenshot_path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto img = screen::ParsePpm(ss.str());
+  ASSERT_TRUE(img.has_value()) << "no PPM at " << g_screenshot_path << "; runner: " << g_runner_stderr;
+  EXPECT_EQ(img->width, fb->num("width"));
+  EXPECT_EQ(img->height, fb->num("height"));
+  fbcon_font font{};
+  ASSERT_EQ(fbcon_font_parse(fbcon_font_psf, fbcon_font_psf_bytes, &font), FBCON_FONT_OK);
+  ASSERT_EQ(font.height, fb->num("font_height"));
+  uint32_t cols = static_cast<uint32_t>(fb->num("cols")), rows = static_cast<uint32_t>(fb->num("rows"));
+
+  // The pattern of glyph rows: every text row that holds text has ink in its cell band and a blank first pixel
+  // row (row 0 of every printable glyph of this font is blank), the gap that separates it from the row above.
+  uint32_t bg = 0x000000;
+  auto ink = screen::InkRows(*img, cols * font.width, bg);
+  uint32_t inked_rows = 0;
+  for (uint32_t r = 0; r < rows; r++) {
+    bool any = false;
+    for (uint32_t y = r * font.height; y < (r + 1) * font.height; y++) any = any || ink[y];
+    if (!any) continue;
+    inked_rows++;
+    EXPECT_FALSE(ink[r * font.height]) << "text row " << r << " has no gap above it";
+  }
+  EXPECT_GE(inked_rows, rows / 2) << "a full boot log fills at least half the screen (scrolls jump a quarter)";
+
+  auto text = screen::ReadText(*img, font, cols, rows, bg);
+  int last = static_cast<int>(text.size()) - 1;
+  while (last >= 0 && text[last].empty()) last--;
+  ASSERT_GE(last, 1) << "no text read from the screen";
+  auto serial = SerialLines();
+  ASSERT_GE(serial.size(), 2u);
+  EXPECT_EQ(text[last], serial.back()) << "the last line on the screen is the log's last line";
+  if (serial[serial.size() - 2].size() <= cols) {
+    EXPECT_EQ(text[last - 1], serial[serial.size() - 2]) << "and the one above it the line before";
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -380,6 +484,7 @@ int main(int argc, char** argv) {
     else if (a.rfind("--expect_el=", 0) == 0) g_config.expect_el = std::atoi(val("--expect_el=").c_str());
     else if (a.rfind("--expect_levels=", 0) == 0) g_config.expect_levels = std::atoi(val("--expect_levels=").c_str());
     else if (a.rfind("--ram_above_4g=", 0) == 0) g_config.ram_above_4g = val("--ram_above_4g=") == "1";
+    else if (a.rfind("--screenshot=", 0) == 0) g_config.screenshot = val("--screenshot=") == "1";
     else if (a.rfind("--qemu=", 0) == 0) g_config.qemu.push_back(val("--qemu="));
     else {
       std::fprintf(stderr, "boot_test: unknown flag %s\n", a.c_str());

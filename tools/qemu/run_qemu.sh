@@ -14,13 +14,24 @@
 #   --kvm              use KVM instead of TCG (opt-in: OVMF has been seen to crash under KVM here)
 #   --timeout=SECONDS  give up after SECONDS (default 300); exit 124
 #   --log=FILE         also save the serial log to FILE
+#   --screenshot=FILE  save the screen as a PPM image once the kernel has finished (see "Screenshots" below);
+#                      AArch64 gets `-device ramfb` (virt has no display otherwise), x86 keeps its std VGA
 # Exit status: the kernel's status (0 success, 2 failure before ExitBootServices, 3 panic); 123 when QEMU did
 # not start (it failed before the firmware printed anything; its error is shown); 124 on timeout; 125 when the
 # run ended without a kernel status (firmware error, triple fault, QEMU failure); 126 when a firmware or tool
 # is missing or an option is wrong.
+#
+# Screenshots: QEMU gets a monitor on a unix socket (-monitor unix:...,server=on,wait=off) and the kernel command
+# line gets `selftest.hold_screen`, on which the test-hooks kernel, right after boot.done, logs
+# `selftest.hold_screen` and waits a bounded time instead of ending the run. The runner watches the serial log;
+# on that line it sends `screendump` through the monitor (HMP answers with its prompt once the file is written),
+# then `quit`, and takes the kernel's status from the log (`boot.done status=N`), as --exit=firmware does. So the
+# picture is the final screen and no guess of timing is involved. A kernel without the hook (the normal image)
+# does not wait: on x86 with --exit=firmware it halts and the screen is still taken before QEMU is ended;
+# otherwise the run ends first and the runner fails with 125, saying so.
 set -euo pipefail
 
-arch="" esp="" cmdline="" exit_mode=device gdb=0 kvm=0 timeout_s=300 log=""
+arch="" esp="" cmdline="" exit_mode=device gdb=0 kvm=0 timeout_s=300 log="" screenshot=""
 qemu_args=()
 for arg in "$@"; do
   case "$arg" in
@@ -32,6 +43,7 @@ for arg in "$@"; do
     --kvm) kvm=1 ;;
     --timeout=*) timeout_s="${arg#--timeout=}" ;;
     --log=*) log="${arg#--log=}" ;;
+    --screenshot=*) screenshot="${arg#--screenshot=}" ;;
     *) qemu_args+=("$arg") ;;
   esac
 done
@@ -45,6 +57,11 @@ die() { echo "run_qemu: $*" >&2; exit 126; }
 if [[ "$exit_mode" == device ]]; then cmdline="exit=qemu${cmdline:+ $cmdline}"; fi
 # Relative --log paths are relative to where the user ran `bazel run`, not the runfiles tree.
 if [[ -n "$log" && "$log" != /* && -n "${BUILD_WORKING_DIRECTORY:-}" ]]; then log="$BUILD_WORKING_DIRECTORY/$log"; fi
+if [[ -n "$screenshot" ]]; then
+  if [[ "$screenshot" != /* && -n "${BUILD_WORKING_DIRECTORY:-}" ]]; then screenshot="$BUILD_WORKING_DIRECTORY/$screenshot"; fi
+  command -v python3 >/dev/null || die "--screenshot talks to QEMU's monitor with python3; install: apt-get install -y python3"
+  cmdline="${cmdline:+$cmdline }selftest.hold_screen"
+fi
 
 case "$arch" in
   x86_64)
@@ -67,6 +84,12 @@ chmod u+w "$work/vars.fd"
 printf '%s' "$cmdline" > "$work/cmdline"
 MTOOLS_SKIP_CHECK=1 mcopy -o -i "$work/esp.img" "$work/cmdline" ::/EFI/BOOT/cmdline
 serial_log="$work/serial.log"
+# A unix socket path must fit in 108 bytes; Bazel's TMPDIR can be longer, so the monitor gets a short folder.
+monitor_dir=""
+if [[ -n "$screenshot" ]]; then
+  monitor_dir=$(mktemp -d /tmp/qmon.XXXXXX)
+  trap 'rm -rf "$work" "$monitor_dir"' EXIT
+fi
 
 has_arg() { local a; for a in "${qemu_args[@]+"${qemu_args[@]}"}"; do [[ "$a" == "$1" ]] && return 0; done; return 1; }
 args=(-nodefaults -display none -no-reboot
@@ -85,8 +108,11 @@ case "$arch" in
     has_arg -machine || args+=(-machine virt)
     has_arg -cpu || args+=(-cpu cortex-a57)
     args+=(-drive "if=none,id=esp,format=raw,file=$work/esp.img" -device virtio-blk-device,drive=esp)
+    # virt has no display: ramfb gives AAVMF a GOP framebuffer in guest RAM to draw on (and QEMU one to dump).
+    if [[ -n "$screenshot" ]] && ! has_arg ramfb; then args+=(-device ramfb); fi
     if [[ "$exit_mode" == device ]]; then args+=(-semihosting-config enable=on,target=native); fi ;;
 esac
+if [[ -n "$screenshot" ]]; then args+=(-monitor "unix:$monitor_dir/monitor.sock,server=on,wait=off"); fi
 if [[ $kvm == 1 ]]; then args+=(-accel kvm); else args+=(-accel tcg); fi
 if [[ $gdb == 1 ]]; then
   args+=(-s -S)
@@ -100,20 +126,61 @@ qemu_err="$work/qemu.stderr"
 # the status from it.
 final_line() { grep -a -o -E 'boot\.done status=[0-9]+ |panic [a-z]+=[^ ]*' "$serial_log" | head -n 1 || true; }
 
+# monitor COMMAND...: sends each HMP command to QEMU's monitor and waits for the prompt that follows it (after
+# `quit` none comes). Fails when the socket or a prompt is missing.
+monitor() {
+  python3 - "$monitor_dir/monitor.sock" "$@" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(30)
+s.connect(sys.argv[1])
+def prompt():
+    buf = b""
+    while not buf.endswith(b"(qemu) "):
+        data = s.recv(4096)
+        if not data:
+            return False
+        buf += data
+    return True
+if not prompt():
+    sys.exit(1)
+for cmd in sys.argv[2:]:
+    s.sendall(cmd.encode() + b"\n")
+    if cmd != "quit" and not prompt():
+        sys.exit(1)
+PY
+}
+shot_taken=0
+take_screenshot() {
+  if monitor "screendump $work/screen.ppm" 2>>"$work/monitor.err" && [[ -s "$work/screen.ppm" ]]; then
+    cp "$work/screen.ppm" "$screenshot"
+    shot_taken=1
+  fi
+}
+hold_line() { grep -a -q -E '^selftest\.hold_screen ' "$serial_log"; }
+
 set +e
-if [[ "$exit_mode" == device ]]; then
+if [[ "$exit_mode" == device && -z "$screenshot" ]]; then
   timeout --foreground "$timeout_s" "$qemu" "${args[@]}" "${qemu_args[@]+"${qemu_args[@]}"}" </dev/null 2>"$qemu_err"
   rc=$?
 else
   # QEMU in the background; the runner watches the serial log. AArch64 powers off (QEMU exits by itself);
-  # x86 halts, so the runner ends QEMU a moment after the final line (the timeout is the backstop).
+  # x86 halts, so the runner ends QEMU a moment after the final line (the timeout is the backstop). With
+  # --screenshot, the kernel's hold line is the moment to take it (see "Screenshots" above).
   timeout "$timeout_s" "$qemu" "${args[@]}" "${qemu_args[@]+"${qemu_args[@]}"}" </dev/null 2>"$qemu_err" &
   qemu_pid=$!
   ended_by_runner=0 seen_at=""
   while kill -0 "$qemu_pid" 2>/dev/null; do
+    if [[ -n "$screenshot" ]] && hold_line; then
+      take_screenshot
+      monitor quit 2>>"$work/monitor.err"
+      ended_by_runner=1
+      break
+    fi
     if [[ -z "$seen_at" && -n "$(final_line)" ]]; then seen_at=$SECONDS; fi
     # Grace for the rest of the line and, on AArch64, for PSCI SYSTEM_OFF to end QEMU on its own.
     if [[ -n "$seen_at" ]] && (( SECONDS - seen_at >= 2 )); then
+      if [[ -n "$screenshot" ]]; then take_screenshot; fi  # x86 halted: the final screen is still there
       ended_by_runner=1
       kill -TERM "$qemu_pid" 2>/dev/null
       break
@@ -138,13 +205,24 @@ fi
 # QEMU's own messages (warnings included) go to the caller's stderr after the run.
 if [[ -s "$qemu_err" ]]; then cat "$qemu_err" >&2; fi
 
-if [[ "$exit_mode" == firmware ]]; then
+if [[ -n "$screenshot" && $shot_taken == 0 ]]; then
+  echo "run_qemu: no screenshot: the run ended before the kernel held the screen (selftest.hold_screen needs the test-hooks kernel) or the monitor failed: $(head -c 500 "$work/monitor.err" 2>/dev/null)" >&2
+  exit 125
+fi
+
+if [[ "$exit_mode" == firmware || -n "$screenshot" ]]; then
   line=$(final_line)
   if [[ -z "$line" ]]; then
     echo "run_qemu: $qemu exited with $rc and the serial log has no boot.done or panic line" >&2
     exit 125
   fi
-  if (( ended_by_runner )); then how="the runner ended QEMU after the final line"; else how="QEMU exited by itself with $rc"; fi
+  if (( shot_taken && ended_by_runner )); then
+    how="the runner ended QEMU after the screenshot ($screenshot)"
+  elif (( ended_by_runner )); then
+    how="the runner ended QEMU after the final line"
+  else
+    how="QEMU exited by itself with $rc"
+  fi
   case "$line" in
     boot.done*) status=${line#boot.done status=}; status=${status% } ;;
     "panic stage=efi") status=2 ;;
