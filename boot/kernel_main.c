@@ -1,11 +1,14 @@
 // kernel_main.c: the kernel after ExitBootServices. It owns the machine from here: serial console, the
-// structured log, the command line, then the memory bring-up (boot/memory_bringup.c), then a clean exit.
+// structured log, the command line, then the memory bring-up (boot/memory_bringup.c), then the EFI runtime
+// services (boot/efi/runtime.h: GetTime, and ResetSystem as the power-off), then a clean exit.
 #include "arch/arch.h"
+#include "boot/efi/runtime.h"
 #include "boot/handoff.h"
 #include "boot/kernel.h"
 #include "boot/test_hooks.h"
 #include "mm/firmware_map.h"
 #include "mm/log.h"
+#include "mm/runtime.h"
 
 // The log's sink: one line at a time to the serial port, each "\n" sent as "\r\n" for terminals.
 static void serial_sink(void *ctx, const char *text, uint64_t len) {
@@ -56,6 +59,12 @@ kernel_options kernel_parse_cmdline(const char *cmdline) {
   return opt;
 }
 
+// The firmware map the runtime allocator keeps (it lives as long as the kernel).
+static mm_status firmware_map_of(mm_phys_allocator *a, void *ctx) {
+  *(const mm_firmware_map **)ctx = mm_phys_firmware_map(a);
+  return MM_OK;
+}
+
 _Noreturn void kernel_main(const boot_handoff *handoff) {
   arch_serial_init();
   log_set_sink(serial_sink, 0);
@@ -81,6 +90,9 @@ _Noreturn void kernel_main(const boot_handoff *handoff) {
   if (opt.unknown_words) debug_structured(LOG_WARN, "boot.cmdline", KV_U("unknown_words", opt.unknown_words));
   test_hooks_before_bringup(&opt);
   uint32_t status = memory_bringup(handoff, &opt);
+  // Runtime services once paging maps them and reclaim is done, outside the allocator's lock.
+  const mm_firmware_map *map = 0;
+  if (with_runtime_allocator(firmware_map_of, &map) == MM_OK) efi_runtime_start(handoff, map);
   debug_structured(LOG_INFO, "boot.done", KV_U("status", status),
                    KV_U("cycles", arch_cycles() - handoff->cycles_at_entry));
   arch_exit(status);

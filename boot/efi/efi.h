@@ -25,6 +25,7 @@ typedef uint64_t efi_physical_address;
 #define EFI_UNSUPPORTED (EFI_ERROR_BIT | 3)
 #define EFI_BUFFER_TOO_SMALL (EFI_ERROR_BIT | 5)
 #define EFI_NOT_FOUND (EFI_ERROR_BIT | 14)
+#define EFI_ABORTED (EFI_ERROR_BIT | 21)
 #define EFI_IS_ERROR(s) (((s) & EFI_ERROR_BIT) != 0)
 
 // EFI_GUID, section 2.3.1 (Table 2-4).

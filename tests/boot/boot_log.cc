@@ -8,7 +8,7 @@ namespace boot_log {
 namespace {
 
 bool IsEventName(const std::string& word) {
-  for (const char* prefix : {"mm.", "boot.", "paging.", "selftest."}) {
+  for (const char* prefix : {"mm.", "boot.", "paging.", "selftest.", "efi."}) {
     if (word.rfind(prefix, 0) == 0) return true;
   }
   return word == "panic";
