@@ -50,7 +50,7 @@ kernel_options kernel_parse_cmdline(const char *cmdline) {
       opt.raise_paging_levels = true;
     } else if (word_eq(w, len, "exit=qemu")) {
       opt.exit_qemu = true;
-    } else if (word_eq(w, len, "efi.stale_map_key")) {
+    } else if (word_eq(w, len, "efi.stale_map_key") || word_eq(w, len, "efi.bad_mat")) {
       // Handled before ExitBootServices by efi_main in test builds.
     } else {
       opt.unknown_words++;

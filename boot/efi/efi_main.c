@@ -253,6 +253,13 @@ efi_status EFIAPI efi_main(efi_handle image_handle, efi_system_table *system_tab
   // mode (boot/efi/runtime.h).
   g_handoff.runtime_services = (phys_addr_t)(uintptr_t)system_table->runtime_services;
   copy_memory_attributes_table();
+#ifdef KERNEL_TEST_HOOKS
+  // Test builds only: `efi.bad_mat` gives the copied table a version no specification defines, so the kernel
+  // must ignore it with a warning and map runtime code without it (read-write-execute), and GetTime must still work.
+  if (cmdline_has_word(g_handoff.cmdline, "efi.bad_mat") && g_handoff.memory_attributes_bytes) {
+    ((efi_memory_attributes_table *)(uintptr_t)g_handoff.memory_attributes)->version = 0xbad;
+  }
+#endif
 
   // Size the kernel-owned storage from the current map, before the final GetMemoryMap: these allocations
   // change the map, which the slack absorbs.

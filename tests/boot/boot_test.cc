@@ -348,10 +348,12 @@ TEST(Runtime, GetTimeSucceedsAfterPagingAndReclaim) {
   EXPECT_LT(get_time, IndexOf(g_events, "boot.done")) << "GetTime belongs to the boot, before boot.done";
 }
 
+bool BadMat() { return g_config.cmdline.find("efi.bad_mat") != std::string::npos; }
+
 // OVMF and AAVMF both install a Memory Attributes table; the kernel copies it and maps the runtime images'
 // code sections read-only and executable (paging.range exec=1 ro=1), which nothing else is.
 TEST(Runtime, MemoryAttributesTableMapsRuntimeCodeReadOnlyAndExecutable) {
-  if (!ExpectHandoff()) GTEST_SKIP();
+  if (!ExpectHandoff() || BadMat()) GTEST_SKIP();
   auto mat = First(g_events, "efi.mat");
   ASSERT_TRUE(mat.has_value()) << LogTail();
   EXPECT_EQ(mat->str("result"), "ok") << LogTail();
@@ -371,6 +373,25 @@ TEST(Runtime, MemoryAttributesTableMapsRuntimeCodeReadOnlyAndExecutable) {
   bool reserved = false;
   for (const auto& r : All(g_events, "mm.reserve")) reserved |= r.str("label") == "efi_mat";
   EXPECT_TRUE(reserved) << "the table's copy must be reserved (reclaim would free its LoaderData pages)";
+}
+
+// A malformed table (test hook `efi.bad_mat`: an undefined version) is ignored with one warning, runtime code
+// is then mapped read-write-execute, nothing read-only and executable exists, and GetTime (checked above) works.
+TEST(Runtime, AMalformedMemoryAttributesTableIsIgnoredAndRuntimeCodeIsMappedWithoutIt) {
+  if (!BadMat()) GTEST_SKIP() << "only for the efi.bad_mat boot";
+  auto mat = First(g_events, "efi.mat");
+  ASSERT_TRUE(mat.has_value()) << LogTail();
+  EXPECT_EQ(mat->str("result"), "ignored") << LogTail();
+  EXPECT_EQ(mat->str("reason"), "bad_version") << LogTail();
+  auto start = First(g_events, "boot.start");
+  ASSERT_TRUE(start.has_value());
+  uint64_t image = start->num("image_base"), image_end = image + start->num("image_bytes");
+  int rwx = 0;
+  for (const auto& r : All(g_events, "paging.range")) {
+    EXPECT_FALSE(r.num("exec") == 1 && r.num("ro") == 1) << "no table, yet a read-only executable range: " << r.line;
+    if (r.num("exec") == 1 && (r.num("end") <= image || image_end <= r.num("base"))) rwx++;
+  }
+  EXPECT_GT(rwx, 0) << "runtime code outside the image must be executable without a table" << LogTail();
 }
 
 TEST(Handoff, InvariantBreakStopsTheBoot) {
