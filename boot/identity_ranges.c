@@ -93,13 +93,16 @@ uint64_t identity_ranges_max(const identity_inputs *in) {
 }
 
 // How a map region is mapped, from its type and its EFI attributes (UEFI 2.10, 7.2). False: not mapped
-// (reserved, unusable, or EFI_MEMORY_RP). MMIO is device memory whatever it claims; other regions are normal
+// (reserved without EFI_MEMORY_RUNTIME, unusable, or EFI_MEMORY_RP). MMIO is device memory whatever it claims; other regions are normal
 // (write-back) only with EFI_MEMORY_WB, else write-combining with EFI_MEMORY_WC, else device (uncached: UC, UCE,
 // WT-only and no cacheability bit at all are all mapped uncached, the one type both architectures have that is
 // never wrong for them). Executability is not decided here: only runtime code and the image are executable
 // (identity_ranges.h, priorities 2, 3 and 6). RO: identity_region_read_only.
 bool identity_region_mapping(const mm_region *r, arch_mem_type *type) {
-  if (r->type == MM_REGION_RESERVED || r->type == MM_REGION_UNUSABLE) return false;
+  if (r->type == MM_REGION_UNUSABLE) return false;
+  // Reserved memory stays unmapped unless the firmware's runtime services use it (EFI_MEMORY_RUNTIME, 7.2: "needs
+  // to be given a virtual mapping by the OS"; Linux maps every such descriptor for its runtime calls).
+  if (r->type == MM_REGION_RESERVED && (r->attribute & MM_EFI_MEMORY_RUNTIME) == 0) return false;
   if ((r->attribute & MM_EFI_MEMORY_RP) != 0) return false;
   if (r->type == MM_REGION_MMIO) {
     *type = ARCH_MEM_DEVICE;

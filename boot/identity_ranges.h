@@ -4,8 +4,9 @@
 // the firmware gave one, and the few ranges the kernel knows itself; output is sorted, disjoint, frame-aligned
 // arch_map_range entries for arch_paging_build. Policy, where candidates overlap the highest priority wins (one
 // O(n log n) sweep, mm/sweep.h):
-//   priority 1  every map region but reserved/unusable and those with EFI_MEMORY_RP (read-protected), which stay
-//               unmapped so a stray access faults. The memory type comes from the EFI attributes
+//   priority 1  every map region but unusable ones, reserved ones without EFI_MEMORY_RUNTIME (reserved memory the
+//               runtime services use is mapped: UEFI 2.10 7.2) and those with EFI_MEMORY_RP (read-protected), which
+//               stay unmapped so a stray access faults. The memory type comes from the EFI attributes
 //               (identity_region_mapping): MMIO is device memory; otherwise EFI_MEMORY_WB -> normal write-back,
 //               else EFI_MEMORY_WC -> write-combining (ARCH_MEM_FRAMEBUFFER), else device (uncached). No map
 //               region is executable at this priority. EFI_MEMORY_RO maps the region read-only

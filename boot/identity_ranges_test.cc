@@ -118,7 +118,8 @@ Want Reference(const identity_inputs &in, uint64_t frame) {
   for (uint64_t i = 0; i < in.map->region_count; i++) {
     const mm_region &r = in.map->regions[i];
     if (r.base <= frame && frame < r.end) {
-      if (r.type == MM_REGION_RESERVED || r.type == MM_REGION_UNUSABLE || (r.attribute & MM_EFI_MEMORY_RP)) break;
+      if (r.type == MM_REGION_UNUSABLE || (r.attribute & MM_EFI_MEMORY_RP)) break;
+      if (r.type == MM_REGION_RESERVED && !(r.attribute & MM_EFI_MEMORY_RUNTIME)) break;
       bool ro = (r.attribute & MM_EFI_MEMORY_RO) != 0 && !Allocatable(r.type);
       Want w{true, ARCH_MEM_DEVICE, false, ro};
       if (r.type != MM_REGION_MMIO && (r.attribute & MM_EFI_MEMORY_WB)) w.type = ARCH_MEM_NORMAL;
@@ -319,6 +320,17 @@ TEST(IdentityRangesRuntime, WithoutATableRuntimeCodeIsReadWriteExecuteAndRuntime
   ASSERT_EQ(b.ranges.size(), 3u) << "code is one executable range between two non-executable ones";
   EXPECT_EQ(b.ranges[1].base, 0x200000u);
   EXPECT_EQ(b.ranges[1].end, 0x300000u);
+}
+
+TEST(IdentityRangesRuntime, ReservedMemoryTheRuntimeServicesUseIsMappedWritableNotExecutable) {
+  Map m({Region(0x100000, 0x200000, MM_REGION_RESERVED, kRamAttr),
+         Region(0x200000, 0x300000, MM_REGION_RESERVED, MM_EFI_MEMORY_UC | MM_EFI_MEMORY_RUNTIME),
+         Region(0x300000, 0x400000, MM_REGION_UNUSABLE, kRtAttr)});
+  Built b = Build(Inputs(m));
+  ASSERT_EQ(b.status, MM_OK);
+  EXPECT_TRUE((Lookup(b.ranges, 0x100000) == Want{false, ARCH_MEM_NORMAL, false})) << "plain reserved: unmapped";
+  EXPECT_TRUE((Lookup(b.ranges, 0x200000) == Want{true, ARCH_MEM_DEVICE, false, false})) << "runtime reserved";
+  EXPECT_TRUE((Lookup(b.ranges, 0x300000) == Want{false, ARCH_MEM_NORMAL, false})) << "unusable: unmapped";
 }
 
 TEST(IdentityRangesRuntime, RuntimeCodeDescriptorWithExecuteProtectIsNotExecutable) {
