@@ -93,10 +93,10 @@ uint64_t identity_ranges_max(const identity_inputs *in) {
 }
 
 // How a map region is mapped, from its type and its EFI attributes (UEFI 2.10, 7.2). False: not mapped
-// (reserved without EFI_MEMORY_RUNTIME, unusable, or EFI_MEMORY_RP). MMIO is device memory whatever it claims; other regions are normal
-// (write-back) only with EFI_MEMORY_WB, else write-combining with EFI_MEMORY_WC, else device (uncached: UC, UCE,
-// WT-only and no cacheability bit at all are all mapped uncached, the one type both architectures have that is
-// never wrong for them). Executability is not decided here: only runtime code and the image are executable
+// (reserved without EFI_MEMORY_RUNTIME, unusable, or EFI_MEMORY_RP). MMIO is device memory whatever it claims; other
+// regions are normal (write-back) only with EFI_MEMORY_WB, else write-combining with EFI_MEMORY_WC, else device
+// (uncached: UC, UCE, WT-only and no cacheability bit at all are all mapped uncached, the one type both architectures
+// have that is never wrong for them). Executability is not decided here: only runtime code and the image are executable
 // (identity_ranges.h, priorities 2, 3 and 6). RO: identity_region_read_only.
 bool identity_region_mapping(const mm_region *r, arch_mem_type *type) {
   if (r->type == MM_REGION_UNUSABLE) return false;
