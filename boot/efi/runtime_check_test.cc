@@ -6,6 +6,8 @@
 
 #include "gtest/gtest.h"
 
+#include "mm/testing/phys_harness.h"
+
 extern "C" {
 #include "boot/efi/efi.h"
 #include "boot/efi/runtime_check.h"
@@ -108,6 +110,34 @@ TEST(EfiRuntimeCheck, EntryPointsOutsideRuntimeCodeAreRefused) {
   Fixture g;
   g.rt.reset_system = reinterpret_cast<decltype(g.rt.reset_system)>(reinterpret_cast<uint64_t>(&g.rt));  // data
   EXPECT_STREQ(g.Check(), "reset_system_outside_runtime_code");
+}
+
+// What a runtime call after reclaim relies on: reclaim takes back boot-services and loader memory only, so no
+// frame of runtime code, runtime data or runtime MMIO is ever handed out, however much the kernel allocates.
+TEST(EfiRuntimeMemory, RuntimeRegionsAreNeverHandedOutEvenAfterReclaimAndExhaustion) {
+  mm_testing::PhysHarness h;
+  ASSERT_EQ(h.Build({{0x100000, 0x200000, MM_REGION_USABLE},
+                     {0x200000, 0x280000, MM_REGION_BOOT_SERVICES},
+                     {0x280000, 0x2c0000, MM_REGION_RUNTIME_SERVICES},
+                     {0x2c0000, 0x300000, MM_REGION_LOADER},
+                     {0x300000, 0x340000, MM_REGION_RUNTIME_SERVICES},
+                     {0x340000, 0x400000, MM_REGION_BOOT_SERVICES},
+                     {0x9010000, 0x9011000, MM_REGION_MMIO}},
+                    {}, 0x100000),
+            MM_OK);
+  uint64_t gained = 0;
+  ASSERT_EQ(mm_phys_reclaim(h.alloc(), &gained), MM_OK);
+  EXPECT_EQ(gained, (0x80000 + 0x40000 + 0xc0000) / kF) << "boot services and loader only";
+  uint64_t frames = 0;
+  phys_addr_t f = 0;
+  while (mm_phys_alloc_frame(h.alloc(), &f) == MM_OK) {
+    frames++;
+    EXPECT_FALSE(f >= 0x280000 && f < 0x2c0000) << std::hex << f;
+    EXPECT_FALSE(f >= 0x300000 && f < 0x340000) << std::hex << f;
+    EXPECT_FALSE(f >= 0x9010000 && f < 0x9011000) << std::hex << f;
+  }
+  EXPECT_GT(frames, 0x100000 / kF) << "the allocator handed out the usable and reclaimed memory";
+  EXPECT_EQ(h.Check(), "");
 }
 
 }  // namespace
