@@ -1,7 +1,8 @@
 // handoff.h: what the UEFI entry path hands to the kernel after ExitBootServices.
 //
 // An explicit structure rather than globals (Zircon phys style): everything the kernel may still use from the
-// firmware era is here, in loader-owned memory, and nothing after kernel_main calls into firmware again.
+// firmware era is here, in loader-owned memory. After kernel_main only runtime services are called
+// (boot/efi/runtime.h: GetTime, ResetSystem), through the table recorded here.
 #ifndef BOOT_HANDOFF_H
 #define BOOT_HANDOFF_H
 

@@ -1,5 +1,5 @@
 // efi_main.c: the UEFI entry shared by both architectures. Everything that needs boot services happens here,
-// in this order, and then the firmware is left behind for good:
+// in this order, and then boot services are left behind for good (only runtime services remain, boot/efi/runtime.h):
 //   banner on ConOut -> LoadedImage (image base/size) -> paging check (arch_paging_probe().unsupported) ->
 //   LoadOptions -> command line -> GOP framebuffer -> runtime services table and Memory Attributes table copy ->
 //   kernel-owned allocations (map copy storage, reservation storage, stack) -> GetMemoryMap ->
