@@ -23,18 +23,27 @@ void arch_serial_write(const char *text, uint64_t len);
 // ARCH_EXIT_POWER_OFF: a machine without an emulator's exit device must not execute its instruction
 // (AArch64's semihosting HLT #0xF000 is undefined there).
 typedef enum arch_exit_mode {
-  ARCH_EXIT_POWER_OFF = 0,  // AArch64: PSCI SYSTEM_OFF; x86: halt with interrupts masked (no ACPI here)
+  ARCH_EXIT_POWER_OFF = 0,  // the registered power-off, then AArch64: PSCI SYSTEM_OFF; x86: halt, interrupts masked
   ARCH_EXIT_QEMU = 1,       // the emulator's exit device first (`exit=qemu` on the kernel command line)
 } arch_exit_mode;
 
 void arch_exit_set_mode(arch_exit_mode mode);
 
-// Ends the run with `status`. With ARCH_EXIT_QEMU: x86 writes it to isa-debug-exit (port 0xf4), AArch64 makes
-// a semihosting SYS_EXIT_EXTENDED call; QEMU then exits with (status << 1) | 1. Otherwise, or when that
-// did not end the run: AArch64 calls PSCI SYSTEM_OFF (the status is only in the log's `boot.done status=N`
-// or panic line); x86 halts with interrupts masked. A second entry (a fault inside the exit path, which the
-// kernel's vectors turn into another arch_exit) skips the steps already tried and never recurses: the last
-// resort is a halt with interrupts masked.
+// A power-off the kernel found for this machine: EFI ResetSystem(EfiResetShutdown) once runtime services are
+// usable (boot/efi/runtime.h). It receives arch_exit's status and does not return when it works.
+typedef void (*arch_power_off_fn)(uint32_t status);
+
+// Registers the power-off arch_exit tries before the architecture's own (NULL: none, the default). Call it
+// after the services it uses have been checked: a fault inside it becomes a step of arch_exit that failed.
+void arch_exit_set_power_off(arch_power_off_fn fn);
+
+// Ends the run with `status`, in steps. 1: with ARCH_EXIT_QEMU, x86 writes it to isa-debug-exit (port 0xf4),
+// AArch64 makes a semihosting SYS_EXIT_EXTENDED call; QEMU then exits with (status << 1) | 1. 2: the registered
+// power-off, if any (the status is then only in the log's `boot.done status=N` or panic line). 3: AArch64 calls
+// PSCI SYSTEM_OFF; x86 has no firmware-independent power-off and halts with interrupts masked. A second entry
+// (a fault inside a step, which the kernel's vectors turn into another arch_exit) skips the steps already tried
+// and never recurses: the last resort is a halt with interrupts masked. Later entries keep the first entry's
+// status (the vectors re-enter with 3).
 _Noreturn void arch_exit(uint32_t status);
 
 // A free-running counter for the logs' `cycles=` values: x86 RDTSC (TSC ticks), AArch64 CNTVCT_EL0 (generic timer

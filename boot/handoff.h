@@ -1,7 +1,8 @@
 // handoff.h: what the UEFI entry path hands to the kernel after ExitBootServices.
 //
 // An explicit structure rather than globals (Zircon phys style): everything the kernel may still use from the
-// firmware era is here, in loader-owned memory, and nothing after kernel_main calls into firmware again.
+// firmware era is here, in loader-owned memory. After kernel_main only runtime services are called
+// (boot/efi/runtime.h: GetTime, ResetSystem), through the table recorded here.
 #ifndef BOOT_HANDOFF_H
 #define BOOT_HANDOFF_H
 
@@ -44,6 +45,16 @@ typedef struct boot_handoff {
   // The kernel-owned stack kernel_main runs on (LoaderData pages).
   phys_addr_t stack_base;
   uint64_t stack_size;
+  // EFI runtime services (UEFI 2.10 4.5): the system table's RuntimeServices pointer, recorded before
+  // ExitBootServices. The table lives in EfiRuntimeServicesData, which the kernel never frees; 0: none given.
+  phys_addr_t runtime_services;
+  // The kernel-owned copy of the EFI Memory Attributes table (UEFI 2.10 4.6.4), header and entries verbatim, in
+  // LoaderData pages allocated before ExitBootServices (reserved as firmware "efi_mat"); the firmware's own
+  // copy may lie in boot-services memory, which reclaim frees. memory_attributes_bytes: the table's bytes (0:
+  // the firmware gave none, or one whose header was invalid); memory_attributes_storage_bytes: the pages.
+  phys_addr_t memory_attributes;
+  uint64_t memory_attributes_bytes;
+  uint64_t memory_attributes_storage_bytes;
   // Kernel command line, NUL terminated ASCII (from LoadOptions or \EFI\BOOT\cmdline), and where it came from.
   char cmdline[BOOT_CMDLINE_MAX];
   const char *cmdline_source;

@@ -37,7 +37,8 @@ static void log_ranges(const arch_map_range *ranges, uint64_t count) {
   if (!log_enabled(LOG_DEBUG)) return;
   for (uint64_t i = 0; i < count; i++) {
     debug_structured(LOG_DEBUG, "paging.range", KV_X("base", ranges[i].base), KV_X("end", ranges[i].end),
-                     KV_S("type", mem_type_name(ranges[i].type)), KV_U("exec", ranges[i].executable));
+                     KV_S("type", mem_type_name(ranges[i].type)), KV_U("exec", ranges[i].executable),
+                     KV_U("ro", ranges[i].read_only));
   }
 }
 
@@ -52,7 +53,8 @@ mm_status identity_paging_build(mm_phys_allocator *a, void *ctx) {
                         h->framebuffer_base,
                         h->framebuffer_size,
                         h->image_base,
-                        h->image_size};
+                        h->image_size,
+                        p->mat};
   // Scratch for the sweep and the resulting ranges, sized to this machine's map.
   uint64_t max = identity_ranges_max(&in), scratch_bytes = identity_ranges_scratch_bytes(&in);
   uint64_t bytes = max * sizeof(arch_map_range) + scratch_bytes;

@@ -7,6 +7,7 @@
 #define BOOT_IDENTITY_PAGING_H
 
 #include "arch/arch.h"
+#include "boot/efi/mat.h"
 #include "boot/handoff.h"
 #include "mm/phys_alloc.h"
 
@@ -16,12 +17,13 @@ typedef struct identity_paging {
   arch_paging_features features; // in: arch_paging_probe()
   uint64_t range_count;          // out: ranges mapped
   arch_paging_info info;         // out: for arch_paging_activate and the log
+  const efi_mat_view *mat;       // in: the checked Memory Attributes table, or NULL
 } identity_paging;
 
 // An mm_runtime_fn (ctx: identity_paging *): builds the tables, not yet active, and logs one debug line per
-// mapped range (`paging.range base= end= type=normal|device|framebuffer exec=0|1`). Errors: those of mm_phys_alloc,
-// identity_ranges_build, arch_paging_build and mm_phys_free; page-table frames taken before an error stay
-// reserved.
+// mapped range (`paging.range base= end= type=normal|device|framebuffer exec=0|1 ro=0|1`). Errors: those of
+// mm_phys_alloc, identity_ranges_build, arch_paging_build and mm_phys_free; page-table frames taken before an error
+// stay reserved.
 mm_status identity_paging_build(mm_phys_allocator *a, void *ctx);
 
 #endif  // BOOT_IDENTITY_PAGING_H

@@ -5,13 +5,78 @@
 
 // One priority per kind of candidate, so that overlapping candidates of one priority always agree on the type
 // (the sweep reports the most recently started range of the winning priority).
-enum { PRIO_MAP = 1, PRIO_FRAMEBUFFER = 2, PRIO_ARCH_MMIO = 3, PRIO_IMAGE = 4 };
+enum { PRIO_MAP = 1, PRIO_RT_CODE = 2, PRIO_MAT = 3, PRIO_FRAMEBUFFER = 4, PRIO_ARCH_MMIO = 5, PRIO_IMAGE = 6 };
 
-// Candidates: every map region, every arch MMIO range, the framebuffer and the image.
+// ---- Runtime pieces: runtime-code descriptors and table entries, clipped to mapped runtime regions ----------
+
+// The first region (sorted, disjoint) whose end lies above `addr`: a binary search.
+static uint64_t first_region_ending_above(const mm_firmware_map *map, uint64_t addr) {
+  uint64_t lo = 0, hi = map->region_count;
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (map->regions[mid].end <= addr) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+typedef void (*piece_fn)(void *ctx, uint64_t base, uint64_t end, const mm_region *region, bool exec, bool read_only,
+                         uint8_t priority);
+
+// Calls fn for each part of [base, base + pages * 4 KiB) that lies in a mapped runtime-services region.
+// read_only < 0: the region's own rule (identity_region_read_only).
+static void runtime_pieces(const mm_firmware_map *map, uint64_t base, uint64_t pages, bool exec, int read_only,
+                           uint8_t priority, piece_fn fn, void *ctx) {
+  if (pages == 0 || pages > (UINT64_MAX - base) >> MM_FRAME_SHIFT) return;  // empty or past 2^64: ignored
+  uint64_t end = base + (pages << MM_FRAME_SHIFT);
+  for (uint64_t i = first_region_ending_above(map, base); i < map->region_count; i++) {
+    const mm_region *r = &map->regions[i];
+    if (r->base >= end) break;
+    arch_mem_type type;
+    if (r->type != MM_REGION_RUNTIME_SERVICES || !identity_region_mapping(r, &type)) continue;
+    uint64_t b = base > r->base ? base : r->base, e = end < r->end ? end : r->end;
+    bool ro = read_only < 0 ? identity_region_read_only(r) : read_only != 0;
+    fn(ctx, b, e, r, exec, ro, priority);
+  }
+}
+
+// Every runtime piece of the inputs: priority 2 and 3 of the policy in identity_ranges.h.
+static void identity_runtime_pieces(const identity_inputs *in, piece_fn fn, void *ctx) {
+  const mm_firmware_map *map = in->map;
+  for (uint64_t i = 0; map->raw != 0 && i < map->descriptor_count; i++) {
+    mm_efi_descriptor d = mm_firmware_map_descriptor(map, i);
+    if (d.type != MM_EFI_RUNTIME_SERVICES_CODE) continue;
+    bool exec = (d.attribute & MM_EFI_MEMORY_XP) == 0;
+    runtime_pieces(map, d.physical_start, d.number_of_pages, exec, -1, PRIO_RT_CODE, fn, ctx);
+  }
+  for (uint32_t i = 0; in->mat != 0 && i < in->mat->count; i++) {
+    mm_efi_descriptor d = efi_mat_entry(in->mat, i);
+    if (d.type != MM_EFI_RUNTIME_SERVICES_CODE && d.type != MM_EFI_RUNTIME_SERVICES_DATA) continue;
+    bool exec = d.type == MM_EFI_RUNTIME_SERVICES_CODE && (d.attribute & MM_EFI_MEMORY_XP) == 0;
+    runtime_pieces(map, d.physical_start, d.number_of_pages, exec, (d.attribute & MM_EFI_MEMORY_RO) != 0, PRIO_MAT, fn,
+                   ctx);
+  }
+}
+
+static void count_piece(void *ctx, uint64_t base, uint64_t end, const mm_region *region, bool exec, bool read_only,
+                        uint8_t priority) {
+  (void)base, (void)end, (void)region, (void)exec, (void)read_only, (void)priority;
+  (*(uint64_t *)ctx)++;
+}
+
+// Candidates: every map region, every runtime piece, every arch MMIO range, the framebuffer and the image.
 static bool identity_candidates(const identity_inputs *in, uint64_t *n) {
   uint64_t regions = in->map ? in->map->region_count : 0;
-  if (in->mmio_count > UINT64_MAX / 8 || regions > UINT64_MAX / 8 - in->mmio_count - 2) return false;
-  *n = regions + in->mmio_count + 2;
+  uint64_t pieces = 0;
+  if (in->map) identity_runtime_pieces(in, count_piece, &pieces);
+  if (in->mmio_count > UINT64_MAX / 8 || regions > UINT64_MAX / 8 - in->mmio_count - 2 ||
+      pieces > UINT64_MAX / 8 - regions - in->mmio_count - 2) {
+    return false;
+  }
+  *n = regions + pieces + in->mmio_count + 2;
   return true;
 }
 
@@ -28,12 +93,16 @@ uint64_t identity_ranges_max(const identity_inputs *in) {
 }
 
 // How a map region is mapped, from its type and its EFI attributes (UEFI 2.10, 7.2). False: not mapped
-// (reserved, unusable, or EFI_MEMORY_RP). MMIO is device memory whatever it claims; other regions are normal
-// (write-back) only with EFI_MEMORY_WB, else write-combining with EFI_MEMORY_WC, else device (uncached: UC, UCE,
-// WT-only and no cacheability bit at all are all mapped uncached, the one type both architectures have that is
-// never wrong for them). XP needs nothing: map regions are never executable. RO: identity_region_read_only.
+// (reserved without EFI_MEMORY_RUNTIME, unusable, or EFI_MEMORY_RP). MMIO is device memory whatever it claims; other
+// regions are normal (write-back) only with EFI_MEMORY_WB, else write-combining with EFI_MEMORY_WC, else device
+// (uncached: UC, UCE, WT-only and no cacheability bit at all are all mapped uncached, the one type both architectures
+// have that is never wrong for them). Executability is not decided here: only runtime code and the image are executable
+// (identity_ranges.h, priorities 2, 3 and 6). RO: identity_region_read_only.
 bool identity_region_mapping(const mm_region *r, arch_mem_type *type) {
-  if (r->type == MM_REGION_RESERVED || r->type == MM_REGION_UNUSABLE) return false;
+  if (r->type == MM_REGION_UNUSABLE) return false;
+  // Reserved memory stays unmapped unless the firmware's runtime services use it (EFI_MEMORY_RUNTIME, 7.2: "needs
+  // to be given a virtual mapping by the OS"; Linux maps every such descriptor for its runtime calls).
+  if (r->type == MM_REGION_RESERVED && (r->attribute & MM_EFI_MEMORY_RUNTIME) == 0) return false;
   if ((r->attribute & MM_EFI_MEMORY_RP) != 0) return false;
   if (r->type == MM_REGION_MMIO) {
     *type = ARCH_MEM_DEVICE;
@@ -90,6 +159,13 @@ static void identity_add(identity_builder *b, phys_addr_t base, uint64_t bytes, 
   b->events[b->event_count++] = stop;
 }
 
+static void add_piece(void *ctx, uint64_t base, uint64_t end, const mm_region *region, bool exec, bool read_only,
+                      uint8_t priority) {
+  arch_mem_type type = ARCH_MEM_NORMAL;
+  identity_region_mapping(region, &type);  // true: runtime_pieces passes mapped regions only
+  identity_add(ctx, base, end - base, type, exec, read_only, priority);
+}
+
 static void identity_emit(void *ctx, uint64_t base, uint64_t end, const mm_sweep_event *owner) {
   identity_builder *b = ctx;
   arch_mem_type type = (arch_mem_type)owner->tag32;
@@ -123,6 +199,7 @@ mm_status identity_ranges_build(const identity_inputs *in, void *scratch, uint64
       identity_add(&b, r->base, r->end - r->base, type, false, identity_region_read_only(r), PRIO_MAP);
     }
   }
+  identity_runtime_pieces(in, add_piece, &b);
   for (uint64_t i = 0; i < in->mmio_count; i++) {
     const arch_map_range *m = &in->mmio[i];
     if (m->end > m->base) identity_add(&b, m->base, m->end - m->base, ARCH_MEM_DEVICE, false, false, PRIO_ARCH_MMIO);

@@ -1,12 +1,15 @@
 // kernel_main.c: the kernel after ExitBootServices. It owns the machine from here: serial console, the
-// structured log, the command line, then the memory bring-up (boot/memory_bringup.c), then a clean exit.
+// structured log, the command line, then the memory bring-up (boot/memory_bringup.c), then the EFI runtime
+// services (boot/efi/runtime.h: GetTime, and ResetSystem as the power-off), then a clean exit.
 #include "arch/arch.h"
+#include "boot/efi/runtime.h"
 #include "boot/framebuffer_console.h"
 #include "boot/handoff.h"
 #include "boot/kernel.h"
 #include "boot/test_hooks.h"
 #include "mm/firmware_map.h"
 #include "mm/log.h"
+#include "mm/runtime.h"
 
 // The log's sink: one line at a time to the serial port, each "\n" sent as "\r\n" for terminals, and to the
 // framebuffer console when there is one.
@@ -52,13 +55,19 @@ kernel_options kernel_parse_cmdline(const char *cmdline) {
       opt.hold_screen = true;
     } else if (word_eq(w, len, "exit=qemu")) {
       opt.exit_qemu = true;
-    } else if (word_eq(w, len, "efi.stale_map_key")) {
+    } else if (word_eq(w, len, "efi.stale_map_key") || word_eq(w, len, "efi.bad_mat")) {
       // Handled before ExitBootServices by efi_main in test builds.
     } else {
       opt.unknown_words++;
     }
   }
   return opt;
+}
+
+// The firmware map the runtime allocator keeps (it lives as long as the kernel).
+static mm_status firmware_map_of(mm_phys_allocator *a, void *ctx) {
+  *(const mm_firmware_map **)ctx = mm_phys_firmware_map(a);
+  return MM_OK;
 }
 
 _Noreturn void kernel_main(const boot_handoff *handoff) {
@@ -93,6 +102,9 @@ _Noreturn void kernel_main(const boot_handoff *handoff) {
   platform_log(&platform);
   test_hooks_before_bringup(&opt);
   uint32_t status = memory_bringup(handoff, &platform, &opt);
+  // Runtime services once paging maps them and reclaim is done, outside the allocator's lock.
+  const mm_firmware_map *map = 0;
+  if (with_runtime_allocator(firmware_map_of, &map) == MM_OK) efi_runtime_start(handoff, map);
   debug_structured(LOG_INFO, "boot.done", KV_U("status", status),
                    KV_U("cycles", arch_cycles() - handoff->cycles_at_entry));
   test_hooks_before_exit(&opt);

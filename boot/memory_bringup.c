@@ -1,8 +1,8 @@
 // memory_bringup.c: the memory bring-up after ExitBootServices, one stage after another in the order of the
 // design note (docs/memory-handoff.md):
 //   1 copy the firmware map   2 collect reservations   3-5 the hand-off (mm/handoff.h: runtime_storage_plan,
-//   carve_option_storage, initialize_runtime_allocator)   6 identity paging   7 self-test   8 reclaim
-//   9 summary
+//   carve_option_storage, initialize_runtime_allocator)   6 identity paging (with the EFI Memory Attributes
+//   table, when the firmware gave one)   7 self-test   8 reclaim   9 summary
 // Every stage logs its duration in cycles of the architecture's counter; any failure is one `panic` line
 // naming the stage and the reason, and the run ends with status 3. The work of each stage lives in its own
 // file: mm/ for the pipeline and the self-test, boot/identity_paging.c (policy: boot/identity_ranges.c) for
@@ -10,6 +10,7 @@
 // breakage.
 #include "arch/arch.h"
 #include "boot/bringup_log.h"
+#include "boot/efi/mat.h"
 #include "boot/identity_paging.h"
 #include "boot/kernel.h"
 #include "boot/test_hooks.h"
@@ -57,12 +58,36 @@ static void collect_reservations(const boot_handoff *h, const platform_info *pla
     check("reservations",
           mm_reservation_add(set, platform->tables.devicetree, platform->dt.total_size, MM_RES_FIRMWARE, "devicetree"));
   }
+  if (h->memory_attributes_storage_bytes) {
+    check("reservations", mm_reservation_add(set, h->memory_attributes, h->memory_attributes_storage_bytes,
+                                             MM_RES_FIRMWARE, "efi_mat"));
+  }
   arch_map_range mmio[MMIO_MAX];
   uint64_t n = arch_identity_mmio(mmio, MMIO_MAX);
   for (uint64_t i = 0; i < n && i < MMIO_MAX; i++) {
     check("reservations",
           mm_reservation_add(set, mmio[i].base, mmio[i].end - mmio[i].base, MM_RES_IDENTITY, "arch_mmio"));
   }
+}
+
+// Stage 6's input from the firmware: the copied Memory Attributes table, checked; NULL when there is none or it
+// is malformed (then runtime code is mapped read-write-execute, boot/identity_ranges.h). One line either way:
+// `efi.mat result=ok version= entries= descriptor_size=`, `efi.mat result=none`, or (warn)
+// `efi.mat result=ignored reason=truncated|bad_version|bad_stride`.
+static const efi_mat_view *memory_attributes(const boot_handoff *h) {
+  static efi_mat_view view;
+  if (h->memory_attributes_bytes == 0) {
+    debug_structured(LOG_INFO, "efi.mat", KV_S("result", "none"));
+    return 0;
+  }
+  efi_mat_status s = efi_mat_parse((const void *)(uintptr_t)h->memory_attributes, h->memory_attributes_bytes, &view);
+  if (s != EFI_MAT_OK) {
+    debug_structured(LOG_WARN, "efi.mat", KV_S("result", "ignored"), KV_S("reason", efi_mat_status_name(s)));
+    return 0;
+  }
+  debug_structured(LOG_INFO, "efi.mat", KV_S("result", "ok"), KV_U("version", view.version),
+                   KV_U("entries", view.count), KV_U("descriptor_size", view.stride));
+  return &view;
 }
 
 // Stage 7: the portable self-test (mm/selftest.h) through the new mappings.
@@ -113,7 +138,7 @@ uint32_t memory_bringup(const boot_handoff *handoff, const platform_info *platfo
 
   // 6. Identity paging with tables from the runtime allocator, then switch to it.
   t = arch_cycles();
-  identity_paging paging = {handoff, &kernel_window, arch_paging_probe(), 0, {0}};
+  identity_paging paging = {handoff, &kernel_window, arch_paging_probe(), 0, {0}, memory_attributes(handoff)};
   check("paging", with_runtime_allocator(identity_paging_build, &paging));
   arch_paging_activate(&paging.info, &paging.features);
   // levels= (x86: 4 or 5) only where the builder reports it; the boot tests assert it on x86.

@@ -17,10 +17,11 @@
 // ARM_BOOT_ARCH PSCI_USE_HVC, devicetree /psci method), which this kernel does not read yet; so at EL1, when
 // HVC returns or is undefined (no EL2), SMC is tried next, the conduit of machines whose PSCI is in EL3 firmware.
 //
-// Steps: semihosting exit (if asked) -> PSCI SYSTEM_OFF (HVC at EL1, SMC at EL2) -> at EL1 PSCI through SMC ->
-// WFI loop with everything masked. A fault in a step (no semihosting, no such conduit) comes back here through
-// the kernel's vectors (trap.c prints no line while the exit is in progress), and the next entry starts at the
-// next step: the path never recurses.
+// Steps: semihosting exit (if asked) -> the registered power-off (EFI ResetSystem(EfiResetShutdown), which on
+// AAVMF is itself a PSCI SYSTEM_OFF through the firmware's conduit) -> PSCI SYSTEM_OFF (HVC at EL1, SMC at EL2)
+// -> at EL1 PSCI through SMC -> WFI loop with everything masked. A fault in a step (no semihosting, no such conduit)
+// comes back here through the kernel's vectors (trap.c prints no line while the exit is in progress), and the next
+// entry starts at the next step: the path never recurses.
 #include "arch/aarch64/cpu_ops.h"
 #include "arch/aarch64/exit_state.h"
 #include "arch/arch.h"
@@ -29,23 +30,40 @@
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026u
 #define PSCI_SYSTEM_OFF 0x84000008u
 
-enum { EXIT_STEP_NONE, EXIT_STEP_SEMIHOSTING, EXIT_STEP_PSCI, EXIT_STEP_PSCI_SMC_AT_EL1, EXIT_STEP_HALT };
+enum {
+  EXIT_STEP_NONE,
+  EXIT_STEP_SEMIHOSTING,
+  EXIT_STEP_POWER_OFF,
+  EXIT_STEP_PSCI,
+  EXIT_STEP_PSCI_SMC_AT_EL1,
+  EXIT_STEP_HALT
+};
 
 static arch_exit_mode g_exit_mode = ARCH_EXIT_POWER_OFF;
+static arch_power_off_fn g_power_off;
+static uint32_t g_exit_status;  // the first entry's: a re-entry from the vectors passes 3, not the run's status
 static volatile unsigned g_exit_step = EXIT_STEP_NONE;
 
 void arch_exit_set_mode(arch_exit_mode mode) { g_exit_mode = mode; }
+
+void arch_exit_set_power_off(arch_power_off_fn fn) { g_power_off = fn; }
 
 bool aarch64_exit_in_progress(void) { return g_exit_step != EXIT_STEP_NONE; }
 
 _Noreturn void arch_exit(uint32_t status) {
   mask_all_interrupts();
+  if (g_exit_step == EXIT_STEP_NONE) g_exit_status = status;
+  status = g_exit_status;
   if (g_exit_step < EXIT_STEP_SEMIHOSTING) {
     g_exit_step = EXIT_STEP_SEMIHOSTING;
     if (g_exit_mode == ARCH_EXIT_QEMU) {
       uint64_t block[2] = {ADP_STOPPED_APPLICATION_EXIT, ((uint64_t)status << 1) | 1u};
       semihosting_call(SEMIHOSTING_SYS_EXIT_EXTENDED, block);
     }
+  }
+  if (g_exit_step < EXIT_STEP_POWER_OFF) {
+    g_exit_step = EXIT_STEP_POWER_OFF;
+    if (g_power_off) g_power_off(status);
   }
   bool at_el2 = ((r_currentel() >> 2) & 3u) == 2u;
   if (g_exit_step < EXIT_STEP_PSCI) {

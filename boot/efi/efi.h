@@ -25,6 +25,7 @@ typedef uint64_t efi_physical_address;
 #define EFI_UNSUPPORTED (EFI_ERROR_BIT | 3)
 #define EFI_BUFFER_TOO_SMALL (EFI_ERROR_BIT | 5)
 #define EFI_NOT_FOUND (EFI_ERROR_BIT | 14)
+#define EFI_ABORTED (EFI_ERROR_BIT | 21)
 #define EFI_IS_ERROR(s) (((s) & EFI_ERROR_BIT) != 0)
 
 // EFI_GUID, section 2.3.1 (Table 2-4).
@@ -118,6 +119,83 @@ typedef struct efi_boot_services {
   efi_unused_fn create_event_ex;
 } efi_boot_services;
 
+// EFI_TIME and EFI_TIME_CAPABILITIES, section 8.3 (GetTime()).
+typedef struct efi_time {
+  uint16_t year;  // 1900 - 9999
+  uint8_t month;  // 1 - 12
+  uint8_t day;    // 1 - 31
+  uint8_t hour;
+  uint8_t minute;
+  uint8_t second;
+  uint8_t pad1;
+  uint32_t nanosecond;
+  int16_t time_zone;  // minutes from UTC, or EFI_UNSPECIFIED_TIMEZONE (0x07FF)
+  uint8_t daylight;
+  uint8_t pad2;
+} efi_time;
+_Static_assert(sizeof(efi_time) == 16, "EFI_TIME is 16 bytes (UEFI 2.10, 8.3)");
+
+typedef struct efi_time_capabilities {
+  uint32_t resolution;
+  uint32_t accuracy;
+  uint8_t sets_to_zero;  // BOOLEAN
+} efi_time_capabilities;
+
+// EFI_RESET_TYPE, section 8.5.1 (ResetSystem()).
+typedef enum efi_reset_type {
+  EFI_RESET_COLD = 0,
+  EFI_RESET_WARM = 1,
+  EFI_RESET_SHUTDOWN = 2,
+  EFI_RESET_PLATFORM_SPECIFIC = 3,
+} efi_reset_type;
+
+// EFI_RUNTIME_SERVICES, section 4.5 (member order per the specification's table). Signature "RUNTSERV".
+#define EFI_RUNTIME_SERVICES_SIGNATURE 0x56524553544e5552ull
+typedef struct efi_runtime_services {
+  efi_table_header hdr;
+  // Time services (8.3)
+  efi_status(EFIAPI *get_time)(efi_time *time, efi_time_capabilities *capabilities);
+  efi_unused_fn set_time;
+  efi_unused_fn get_wakeup_time;
+  efi_unused_fn set_wakeup_time;
+  // Virtual memory services (8.4)
+  efi_status(EFIAPI *set_virtual_address_map)(efi_uintn memory_map_size, efi_uintn descriptor_size,
+                                              uint32_t descriptor_version, void *virtual_map);
+  efi_unused_fn convert_pointer;
+  // Variable services (8.2)
+  efi_unused_fn get_variable;
+  efi_unused_fn get_next_variable_name;
+  efi_unused_fn set_variable;
+  // Miscellaneous services (8.5)
+  efi_unused_fn get_next_high_monotonic_count;
+  void(EFIAPI *reset_system)(efi_reset_type reset_type, efi_status reset_status, efi_uintn data_size, void *reset_data);
+  // Capsule services (8.5.3) and QueryVariableInfo (8.2)
+  efi_unused_fn update_capsule;
+  efi_unused_fn query_capsule_capabilities;
+  efi_unused_fn query_variable_info;
+} efi_runtime_services;
+_Static_assert(sizeof(efi_runtime_services) == 24 + 14 * 8, "EFI_RUNTIME_SERVICES: header + 14 services");
+
+// EFI_CONFIGURATION_TABLE, section 4.6: the system table's configuration_table is an array of these.
+typedef struct efi_configuration_table {
+  efi_guid vendor_guid;
+  void *vendor_table;
+} efi_configuration_table;
+
+// EFI_MEMORY_ATTRIBUTES_TABLE, section 4.6.4: the permissions of the runtime images' sections, as
+// EFI_MEMORY_DESCRIPTORs (section 7.2) of type EfiRuntimeServicesCode/Data with EFI_MEMORY_RO/XP, at a stride
+// of descriptor_size. The table itself is in EfiACPIReclaimMemory or boot-services memory on some firmware, so
+// the loader copies it before ExitBootServices (efi_main.c).
+#define EFI_MEMORY_ATTRIBUTES_TABLE_GUID {0xdcfa911d, 0x26eb, 0x469f, {0xa2, 0x20, 0x38, 0xb7, 0xdc, 0x46, 0x12, 0x20}}
+typedef struct efi_memory_attributes_table {
+  uint32_t version;  // 1; 2 since UEFI 2.10 (flags defined)
+  uint32_t number_of_entries;
+  uint32_t descriptor_size;
+  uint32_t flags;  // reserved before 2.10; bit 0 EFI_MEMORY_ATTRIBUTES_FLAGS_RT_FORWARD_CONTROL_FLOW_GUARD
+  // EFI_MEMORY_DESCRIPTOR entry[number_of_entries] follows
+} efi_memory_attributes_table;
+_Static_assert(sizeof(efi_memory_attributes_table) == 16, "the entries follow a 16-byte header (UEFI 2.10, 4.6.4)");
+
 // EFI_SYSTEM_TABLE, section 4.3.
 typedef struct efi_system_table {
   efi_table_header hdr;
@@ -129,18 +207,11 @@ typedef struct efi_system_table {
   efi_simple_text_output *con_out;
   efi_handle standard_error_handle;
   efi_simple_text_output *std_err;
-  void *runtime_services;
+  efi_runtime_services *runtime_services;
   efi_boot_services *boot_services;
   efi_uintn number_of_table_entries;
-  struct efi_configuration_table *configuration_table;
+  efi_configuration_table *configuration_table;
 } efi_system_table;
-
-// EFI_CONFIGURATION_TABLE, section 4.6: the firmware's array of (GUID, pointer) pairs naming its platform
-// tables. The pointers are physical (identity mapped while boot services run).
-typedef struct efi_configuration_table {
-  efi_guid vendor_guid;
-  void *vendor_table;
-} efi_configuration_table;
 
 // Industry-standard configuration tables, section 4.6.1 (Table 4-2) and the EFI DTB table (Embedded Base Boot
 // Requirements 2.x, "Devicetree" / Linux's drivers/firmware/efi: b1b621d5-...).

@@ -1,12 +1,14 @@
 // efi_main.c: the UEFI entry shared by both architectures. Everything that needs boot services happens here,
-// in this order, and then the firmware is left behind for good:
+// in this order, and then boot services are left behind for good (only runtime services remain, boot/efi/runtime.h):
 //   banner on ConOut -> LoadedImage (image base/size) -> paging check (arch_paging_probe().unsupported) ->
 //   LoadOptions -> command line -> configuration tables (ACPI RSDP, devicetree, SMBIOS 3) -> GOP framebuffer ->
+//   runtime services table and Memory Attributes table copy ->
 //   kernel-owned allocations (map copy storage, reservation storage, stack) -> GetMemoryMap ->
 //   ExitBootServices (retried with a fresh map if the key went stale) -> kernel_main on the kernel stack.
 #include "arch/arch.h"
 #include "boot/efi/efi.h"
 #include "boot/efi/gop.h"
+#include "boot/efi/mat.h"
 #include "boot/handoff.h"
 #include "boot/kernel.h"
 #include "mm/firmware_map.h"
@@ -16,6 +18,8 @@
 #define MAP_SLACK_DESCRIPTORS 32u
 #define KERNEL_STACK_BYTES (64u * 1024u)
 #define RESERVATION_STORAGE_BYTES (4u * EFI_PAGE_SIZE)
+// A Memory Attributes table larger than this is not believed (OVMF's has a few dozen 48-byte entries).
+#define MAT_COPY_MAX_BYTES (1024u * 1024u)
 
 static boot_handoff g_handoff;
 static efi_system_table *g_st;
@@ -135,6 +139,48 @@ static phys_addr_t allocate_loader_pages(uint64_t bytes, const char *what) {
   return addr;
 }
 
+static int guid_equal(const efi_guid *a, const efi_guid *b) {
+  const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
+  for (uint32_t i = 0; i < sizeof(efi_guid); i++) {
+    if (x[i] != y[i]) return 0;
+  }
+  return 1;
+}
+
+// The table the configuration table (UEFI 2.10 section 4.6) names by `guid`, or NULL.
+static const void *configuration_table_find(const efi_system_table *st, efi_guid guid) {
+  const efi_configuration_table *t = st->configuration_table;
+  for (efi_uintn i = 0; t && i < st->number_of_table_entries; i++) {
+    if (guid_equal(&t[i].vendor_guid, &guid)) return t[i].vendor_table;
+  }
+  return 0;
+}
+
+// The EFI_MEMORY_ATTRIBUTES_TABLE (section 4.6.4), or NULL.
+static const void *find_memory_attributes_table(const efi_system_table *st) {
+  return configuration_table_find(st, (efi_guid)EFI_MEMORY_ATTRIBUTES_TABLE_GUID);
+}
+
+// Copies the Memory Attributes table into LoaderData pages the kernel keeps (the firmware installs it in memory
+// reclaim may free). A table whose header is invalid or implausibly large is left out: the kernel then maps
+// runtime code without it (boot/identity_ranges.h), and memory_bringup logs why.
+static void copy_memory_attributes_table(void) {
+  const void *mat = find_memory_attributes_table(g_st);
+  if (!mat) return;
+  uint64_t bytes = efi_mat_table_bytes(mat);
+  if (bytes == 0 || bytes > MAT_COPY_MAX_BYTES) {
+    con_print("efi: ignoring an invalid Memory Attributes table\n");
+    return;
+  }
+  g_handoff.memory_attributes_storage_bytes = (bytes + EFI_PAGE_SIZE - 1) & ~(uint64_t)(EFI_PAGE_SIZE - 1);
+  g_handoff.memory_attributes = allocate_loader_pages(g_handoff.memory_attributes_storage_bytes,
+                                                      "allocate_pages(memory attributes)");
+  const uint8_t *src = mat;
+  uint8_t *dst = (uint8_t *)(uintptr_t)g_handoff.memory_attributes;
+  for (uint64_t i = 0; i < bytes; i++) dst[i] = src[i];
+  g_handoff.memory_attributes_bytes = bytes;
+}
+
 // GetMemoryMap with the standard grow-and-retry loop (section 7.2): the size it reports grows when our own
 // pool allocation splits a region, so allocate with slack and try again until it fits.
 static void fetch_memory_map(void **buffer, efi_uintn *capacity, efi_uintn *map_key) {
@@ -159,14 +205,6 @@ static void fetch_memory_map(void **buffer, efi_uintn *capacity, efi_uintn *map_
   }
 }
 
-static int guid_eq(const efi_guid *a, const efi_guid *b) {
-  const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
-  for (uint32_t i = 0; i < sizeof(efi_guid); i++) {
-    if (x[i] != y[i]) return 0;
-  }
-  return 1;
-}
-
 static uint32_t be32(const uint8_t *p) {
   return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
 }
@@ -177,19 +215,12 @@ static uint32_t be32(const uint8_t *p) {
 // kernel must reserve the blob before anything could reuse its memory; a blob without the magic keeps size 0 and
 // the kernel reports it as unreadable.
 static void capture_configuration_tables(void) {
-  static const efi_guid acpi20 = EFI_ACPI_20_TABLE_GUID, dtb = EFI_DTB_TABLE_GUID, smbios3 = EFI_SMBIOS3_TABLE_GUID;
-  const efi_configuration_table *t = g_st->configuration_table;
-  for (efi_uintn i = 0; t && i < g_st->number_of_table_entries; i++) {
-    phys_addr_t addr = (phys_addr_t)(uintptr_t)t[i].vendor_table;
-    if (guid_eq(&t[i].vendor_guid, &acpi20)) {
-      g_handoff.acpi_rsdp = addr;
-    } else if (guid_eq(&t[i].vendor_guid, &smbios3)) {
-      g_handoff.smbios3 = addr;
-    } else if (guid_eq(&t[i].vendor_guid, &dtb) && addr) {
-      g_handoff.devicetree = addr;
-      const uint8_t *h = (const uint8_t *)(uintptr_t)addr;
-      g_handoff.devicetree_bytes = be32(h) == 0xd00dfeedu ? be32(h + 4) : 0;
-    }
+  g_handoff.acpi_rsdp = (phys_addr_t)(uintptr_t)configuration_table_find(g_st, (efi_guid)EFI_ACPI_20_TABLE_GUID);
+  g_handoff.smbios3 = (phys_addr_t)(uintptr_t)configuration_table_find(g_st, (efi_guid)EFI_SMBIOS3_TABLE_GUID);
+  const uint8_t *dtb = configuration_table_find(g_st, (efi_guid)EFI_DTB_TABLE_GUID);
+  if (dtb) {
+    g_handoff.devicetree = (phys_addr_t)(uintptr_t)dtb;
+    g_handoff.devicetree_bytes = be32(dtb) == 0xd00dfeedu ? be32(dtb + 4) : 0;
   }
 }
 
@@ -249,6 +280,18 @@ efi_status EFIAPI efi_main(efi_handle image_handle, efi_system_table *system_tab
     g_handoff.framebuffer_green_mask = fb.green_mask;
     g_handoff.framebuffer_blue_mask = fb.blue_mask;
   }
+
+  // Runtime services stay callable after ExitBootServices (UEFI 2.10 4.5, 8); the kernel calls them in physical
+  // mode (boot/efi/runtime.h).
+  g_handoff.runtime_services = (phys_addr_t)(uintptr_t)system_table->runtime_services;
+  copy_memory_attributes_table();
+#ifdef KERNEL_TEST_HOOKS
+  // Test builds only: `efi.bad_mat` gives the copied table a version no specification defines, so the kernel
+  // must ignore it with a warning and map runtime code without it (read-write-execute), and GetTime must still work.
+  if (cmdline_has_word(g_handoff.cmdline, "efi.bad_mat") && g_handoff.memory_attributes_bytes) {
+    ((efi_memory_attributes_table *)(uintptr_t)g_handoff.memory_attributes)->version = 0xbad;
+  }
+#endif
 
   // Size the kernel-owned storage from the current map, before the final GetMemoryMap: these allocations
   // change the map, which the slack absorbs.

@@ -1,7 +1,8 @@
 // boot_log.h: parses the kernel's serial log into structured events (`event key=value ...`, one per line).
 //
 // Firmware output shares the serial port, so a line counts as an event only when its first word is a known
-// event prefix (mm., boot., paging., selftest., console., panic) or it is the exact hand-off line. Values stay strings;
+// event prefix (mm., boot., paging., selftest., platform., acpi., dt., console., efi., smp., panic) or it is the exact
+// hand-off line. Values stay strings;
 // helpers convert decimal and 0x-hex.
 #ifndef TESTS_BOOT_BOOT_LOG_H
 #define TESTS_BOOT_BOOT_LOG_H

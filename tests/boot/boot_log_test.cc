@@ -28,6 +28,15 @@ TEST(BootLogParse, ConsoleLinesAreKernelEvents) {
   EXPECT_EQ(events[1].str("reason"), "no_framebuffer");
 }
 
+TEST(BootLogParse, EfiRuntimeLinesAreEvents) {
+  auto events = boot_log::Parse("efi.runtime get_time=ok year=2026 month=11 day=30\r\nefi.mat result=none\n");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].name, "efi.runtime");
+  EXPECT_EQ(events[0].str("get_time"), "ok");
+  EXPECT_EQ(events[0].num("year"), 2026u);
+  EXPECT_EQ(events[1].name, "efi.mat");
+}
+
 TEST(BootLogParse, NumbersAreDecimalOrHexAndRejectGarbage) {
   EXPECT_EQ(boot_log::ParseNumber("0x1000"), 4096u);
   EXPECT_EQ(boot_log::ParseNumber("42"), 42u);

@@ -188,15 +188,27 @@ TEST(Boot, ReportsTheExceptionLevelItRanAt) {
   }
 }
 
-// Issue 9 item 5: without an exit device the kernel ends the run itself (AArch64 PSCI SYSTEM_OFF: QEMU exits by
-// itself; x86: a halt, after which the runner ends QEMU) and the runner takes the status from the log.
+// Issue 9 item 5: without an exit device the kernel ends the run itself and the runner takes the status from the
+// log. Issue 10 item 6: a boot that got through the bring-up powers off through EFI ResetSystem(EfiResetShutdown)
+// on both architectures (its line comes right after boot.done, and QEMU exits by itself with 0); a boot that
+// panicked before runtime services were checked falls back to AArch64 PSCI SYSTEM_OFF or the x86 halt, after
+// which the runner ends QEMU.
 TEST(Boot, WithoutAnExitDeviceTheRunnerTakesTheStatusFromTheLog) {
   if (g_config.exit != "firmware") GTEST_SKIP() << "only for --exit=firmware boots";
   EXPECT_NE(g_runner_stderr.find("from the serial log"), std::string::npos) << g_runner_stderr;
-  if (g_config.arch == "aarch64") {
+  if (g_config.arch == "aarch64" || g_config.expect == "handoff") {
     EXPECT_NE(g_runner_stderr.find("QEMU exited by itself with 0"), std::string::npos)
-        << "PSCI SYSTEM_OFF should have ended QEMU: " << g_runner_stderr;
+        << "ResetSystem (or on AArch64 PSCI SYSTEM_OFF) should have ended QEMU: " << g_runner_stderr;
   }
+  if (g_config.expect != "handoff") return;
+  int done = IndexOf(g_events, "boot.done");
+  ASSERT_GE(done, 0) << LogTail();
+  int reset = IndexOf(g_events, "efi.runtime", done);
+  ASSERT_GE(reset, 0) << "no efi.runtime line after boot.done: ResetSystem was not called" << LogTail();
+  EXPECT_EQ(g_events[reset].str("reset"), "shutdown") << LogTail();
+  EXPECT_EQ(g_events[reset].num("status"), 0u) << LogTail();
+  EXPECT_EQ(reset, static_cast<int>(g_events.size()) - 1)
+      << "the power-off must be the kernel's last line" << LogTail();
 }
 
 // ---- The memory bring-up (issue: hand-off, identity paging, self-test, reclaim) ----------------------------
@@ -345,6 +357,77 @@ TEST(Handoff, ReclaimReturnsBootServicesMemory) {
   EXPECT_LE(stats[1].num("free_frames"), expected);
   EXPECT_GE(stats[1].num("free_frames") + (growth + 4095) / 4096, expected)
       << "free frames after reclaim = before + reclaimed - page-table frames - bookkeeping growth";
+}
+
+// ---- EFI runtime services after the hand-off (issue 10 item 6) ---------------------------------------------
+
+// GetTime runs after paging and reclaim, in physical mode through the kernel's identity map, and returns a date.
+TEST(Runtime, GetTimeSucceedsAfterPagingAndReclaim) {
+  if (!ExpectHandoff()) GTEST_SKIP();
+  int reclaim = IndexOf(g_events, "mm.reclaim");
+  ASSERT_GE(reclaim, 0) << LogTail();
+  int get_time = -1;
+  for (int i = reclaim; i < static_cast<int>(g_events.size()); i++) {
+    if (g_events[i].name == "efi.runtime" && g_events[i].has("get_time")) {
+      get_time = i;
+      break;
+    }
+  }
+  ASSERT_GE(get_time, 0) << "no efi.runtime get_time= line after mm.reclaim" << LogTail();
+  const auto& e = g_events[get_time];
+  ASSERT_EQ(e.str("get_time"), "ok") << LogTail();
+  EXPECT_GE(e.num("year"), 2000u) << "QEMU's RTC follows the host clock";
+  EXPECT_GE(e.num("month"), 1u);
+  EXPECT_LE(e.num("month"), 12u);
+  EXPECT_GE(e.num("day"), 1u);
+  EXPECT_LE(e.num("day"), 31u);
+  EXPECT_LT(get_time, IndexOf(g_events, "boot.done")) << "GetTime belongs to the boot, before boot.done";
+}
+
+bool BadMat() { return g_config.cmdline.find("efi.bad_mat") != std::string::npos; }
+
+// OVMF and AAVMF both install a Memory Attributes table; the kernel copies it and maps the runtime images'
+// code sections read-only and executable (paging.range exec=1 ro=1), which nothing else is.
+TEST(Runtime, MemoryAttributesTableMapsRuntimeCodeReadOnlyAndExecutable) {
+  if (!ExpectHandoff() || BadMat()) GTEST_SKIP();
+  auto mat = First(g_events, "efi.mat");
+  ASSERT_TRUE(mat.has_value()) << LogTail();
+  EXPECT_EQ(mat->str("result"), "ok") << LogTail();
+  EXPECT_GT(mat->num("entries"), 0u);
+  EXPECT_GE(mat->num("descriptor_size"), 40u);
+  auto start = First(g_events, "boot.start");
+  ASSERT_TRUE(start.has_value());
+  uint64_t image = start->num("image_base"), image_end = image + start->num("image_bytes");
+  int rx = 0;
+  for (const auto& r : All(g_events, "paging.range")) {
+    if (r.num("exec") == 1 && r.num("ro") == 1) {
+      rx++;
+      EXPECT_TRUE(r.num("end") <= image || image_end <= r.num("base")) << "the image is writable: line " << r.line;
+    }
+  }
+  EXPECT_GT(rx, 0) << "no read-only executable range: the table's code sections were not applied" << LogTail();
+  bool reserved = false;
+  for (const auto& r : All(g_events, "mm.reserve")) reserved |= r.str("label") == "efi_mat";
+  EXPECT_TRUE(reserved) << "the table's copy must be reserved (reclaim would free its LoaderData pages)";
+}
+
+// A malformed table (test hook `efi.bad_mat`: an undefined version) is ignored with one warning, runtime code
+// is then mapped read-write-execute, nothing read-only and executable exists, and GetTime (checked above) works.
+TEST(Runtime, AMalformedMemoryAttributesTableIsIgnoredAndRuntimeCodeIsMappedWithoutIt) {
+  if (!BadMat()) GTEST_SKIP() << "only for the efi.bad_mat boot";
+  auto mat = First(g_events, "efi.mat");
+  ASSERT_TRUE(mat.has_value()) << LogTail();
+  EXPECT_EQ(mat->str("result"), "ignored") << LogTail();
+  EXPECT_EQ(mat->str("reason"), "bad_version") << LogTail();
+  auto start = First(g_events, "boot.start");
+  ASSERT_TRUE(start.has_value());
+  uint64_t image = start->num("image_base"), image_end = image + start->num("image_bytes");
+  int rwx = 0;
+  for (const auto& r : All(g_events, "paging.range")) {
+    EXPECT_FALSE(r.num("exec") == 1 && r.num("ro") == 1) << "no table, yet a read-only executable range: " << r.line;
+    if (r.num("exec") == 1 && (r.num("end") <= image || image_end <= r.num("base"))) rwx++;
+  }
+  EXPECT_GT(rwx, 0) << "runtime code outside the image must be executable without a table" << LogTail();
 }
 
 TEST(Handoff, InvariantBreakStopsTheBoot) {

@@ -116,7 +116,12 @@ if [[ -n "$screenshot" ]]; then args+=(-monitor "unix:$monitor_dir/monitor.sock,
 if [[ $kvm == 1 ]]; then args+=(-accel kvm); else args+=(-accel tcg); fi
 if [[ $gdb == 1 ]]; then
   args+=(-s -S)
-  echo "run_qemu: waiting for gdb on localhost:1234 (see README: Debugging)" >&2
+  # The debugger for this architecture's image, and how to attach it (README "Debugging"; ./bazelw installs both).
+  if [[ "$arch" == x86_64 ]]; then gdb_tool=gdb; else gdb_tool=gdb-multiarch; fi
+  echo "run_qemu: waiting for gdb on localhost:1234 (see README: Debugging). In another terminal, from the workspace," >&2
+  echo "  with IMAGE_BASE the banner's image_base= (the same between runs with the same options):" >&2
+  echo "  $gdb_tool -ex 'target remote :1234' -ex \"add-symbol-file bazel-bin/kernel_$arch.efi -o \$((IMAGE_BASE - 0x140000000))\" -ex 'break memory_bringup' -ex continue" >&2
+  command -v "$gdb_tool" >/dev/null || echo "run_qemu: $gdb_tool is not installed: apt-get install -y gdb gdb-multiarch (./bazelw installs them)" >&2
   timeout_s=0
 fi
 
