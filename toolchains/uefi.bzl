@@ -56,7 +56,8 @@ def _uefi_image_impl(ctx):
         mnemonic = "UefiLink",
         progress_message = "Linking EFI application %s" % out.short_path,
     )
-    return [DefaultInfo(files = depset([out]))]
+    # Runfiles too, so a test can name the image in `data` (tools/disk compares the disk's copy with it).
+    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
 
 uefi_image = rule(
     implementation = _uefi_image_impl,
