@@ -85,6 +85,8 @@ command -v "$qemu" >/dev/null || die "$qemu not found; install: apt-get install 
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/run_qemu.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# QEMU puts a snapshot=on overlay (--disk) in $TMPDIR, else /var/tmp, which a test sandbox may not let it write.
+export TMPDIR="$work"
 # Private writable copies: the firmware writes its variables, the runner writes the command line. A --disk
 # image is not copied: QEMU's snapshot=on keeps every write in a temporary overlay.
 cp "$vars" "$work/vars.fd"
