@@ -4,11 +4,14 @@
 // Unlike boot_test.cc the runner gets no ESP and no command line: --disk=IMG attaches the image read-only on
 // --disk_bus (usb, nvme, virtio, ahci), the kernel runs with its defaults (no `debug`, no `exit=qemu`), so only
 // the lines a default boot prints are there, and the status comes from `boot.done status=N` in the log.
-// Flags: --runner=, --disk=, --arch=, --disk_bus=, --timeout=SECONDS.
+// --stick_mib=N boots a copy of the image grown to N MiB instead, as `dd` leaves it on a larger USB stick: the
+// protective MBR and the backup GPT then describe the image, not the device, which firmware must accept.
+// Flags: --runner=, --disk=, --arch=, --disk_bus=, --timeout=SECONDS, --stick_mib=N.
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -23,6 +26,7 @@ namespace {
 struct Config {
   std::string runner, disk, arch, disk_bus = "usb";
   int timeout = 240;
+  int stick_mib = 0;  // 0: boot the image as built
 };
 
 Config g_config;
@@ -48,9 +52,20 @@ class DiskBootEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
     const char* tmp = std::getenv("TEST_TMPDIR");
-    std::string log_path = std::string(tmp ? tmp : "/tmp") + "/serial.log";
-    std::string cmd = ShellQuote(g_config.runner) + " --arch=" + g_config.arch +
-                      " --disk=" + ShellQuote(g_config.disk) + " --disk-bus=" + ShellQuote(g_config.disk_bus) +
+    std::string dir = tmp ? tmp : "/tmp";
+    std::string log_path = dir + "/serial.log";
+    std::string disk = g_config.disk;
+    if (g_config.stick_mib > 0) {
+      namespace fs = std::filesystem;
+      disk = dir + "/stick.img";
+      fs::copy_file(g_config.disk, disk, fs::copy_options::overwrite_existing);
+      fs::permissions(disk, fs::perms::owner_read | fs::perms::owner_write);
+      uintmax_t image_bytes = fs::file_size(disk), stick_bytes = uintmax_t(g_config.stick_mib) << 20;
+      ASSERT_GT(stick_bytes, image_bytes) << "--stick_mib must be larger than the image";
+      fs::resize_file(disk, stick_bytes);  // sparse: the grown part costs no disk space
+    }
+    std::string cmd = ShellQuote(g_config.runner) + " --arch=" + g_config.arch + " --disk=" + ShellQuote(disk) +
+                      " --disk-bus=" + ShellQuote(g_config.disk_bus) +
                       " --timeout=" + std::to_string(g_config.timeout) + " --log=" + ShellQuote(log_path) +
                       " >/dev/null 2>" + ShellQuote(log_path + ".stderr");
     std::fprintf(stderr, "disk_boot_test: %s\n", cmd.c_str());
@@ -141,6 +156,7 @@ int main(int argc, char** argv) {
     else if (a.rfind("--arch=", 0) == 0) g_config.arch = val("--arch=");
     else if (a.rfind("--disk_bus=", 0) == 0) g_config.disk_bus = val("--disk_bus=");
     else if (a.rfind("--timeout=", 0) == 0) g_config.timeout = std::atoi(val("--timeout=").c_str());
+    else if (a.rfind("--stick_mib=", 0) == 0) g_config.stick_mib = std::atoi(val("--stick_mib=").c_str());
     else {
       std::fprintf(stderr, "disk_boot_test: unknown flag %s\n", a.c_str());
       return 2;
