@@ -57,8 +57,11 @@ if [[ -n "$disk" ]]; then
   [[ "$exit_mode" != device ]] || die "--disk boots without an exit device; --exit=device needs --esp"
   [[ -z "$cmdline" ]] || die "--disk boots with the kernel's default command line; --cmdline needs --esp"
   exit_mode=firmware disk_bus=${disk_bus:-usb}
-  case "$disk_bus" in usb | nvme | virtio) ;; ahci) [[ "$arch" == x86_64 ]] || die "--disk-bus=ahci is x86_64 only" ;;
-    *) die "--disk-bus takes usb, nvme, virtio or ahci, got '$disk_bus'" ;; esac
+  case "$disk_bus" in
+    usb | nvme | virtio) ;;
+    ahci) [[ "$arch" == x86_64 ]] || die "--disk-bus=ahci is x86_64 only" ;;
+    *) die "--disk-bus takes usb, nvme, virtio or ahci, got '$disk_bus'" ;;
+  esac
 else
   [[ -n "$esp" ]] || die "no image to boot: give --esp=IMG or --disk=IMG"
   [[ -z "$disk_bus" ]] || die "--disk-bus needs --disk"
