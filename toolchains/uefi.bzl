@@ -45,6 +45,9 @@ def _uefi_image_impl(ctx):
     args.add("/machine:" + ctx.attr.machine)
     # DWARF stays in the image for gdb (README: debugging); relocations stay so firmware can load it anywhere.
     args.add("/debug:dwarf")
+    # No link time in the image: the PE and debug-directory timestamps become a hash of the contents, so the
+    # same sources give the same bytes (the disk images built from it are reproducible, tools/disk).
+    args.add("/Brepro")
     args.add("/out:" + out.path)
     args.add_all(archives)
     # Every archive member the entry point reaches is linked; lld-link searches archives in any order.

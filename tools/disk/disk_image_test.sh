@@ -4,7 +4,8 @@
 # Checks a disk image built by make_gpt_disk.sh without booting it: the GPT as UEFI 2.10 chapter 5 defines it
 # (read here byte by byte with its CRC32s, independently of sfdisk, which wrote it), one FAT32 EFI System
 # Partition at 1 MiB whose only file is \EFI\BOOT\BOOT_NAME, identical to EFI; the image is reproducible
-# (rebuilt here later in another time zone it is byte-identical); and the builder refuses bad arguments.
+# (rebuilt here later in another time zone it is byte-identical, and EFI has no link time in it); and the
+# builder refuses bad arguments.
 set -uo pipefail
 make_gpt_disk=$1 image=$2 efi=$3 boot_name=$4 disk_guid=$5 part_guid=$6
 export MTOOLS_SKIP_CHECK=1
@@ -106,6 +107,22 @@ mcopy -n -i "$image@@1M" "::/EFI/BOOT/$boot_name" "$tmp/boot.efi" 2>/dev/null
 check "\\EFI\\BOOT\\$boot_name is the kernel image" cmp -s "$tmp/boot.efi" "$efi"
 
 # --- Reproducible: the same inputs later, in another time zone, give the same bytes -----------------------------
+# The kernel image carries no link time (lld-link /Brepro in uefi_image): its PE TimeDateStamp (PE/COFF file
+# header, offset 4 after the signature) is a hash of the contents, not a time within a day of this test (a hash
+# lands there by chance once in ~25,000 builds).
+efi_has_no_link_time() {
+  python3 - "$efi" <<'PY'
+import struct, sys, time
+d = open(sys.argv[1], "rb").read()
+pe = struct.unpack_from("<I", d, 0x3C)[0]
+assert d[pe:pe + 4] == b"PE\0\0", "not a PE image"
+ts = struct.unpack_from("<I", d, pe + 8)[0]
+if abs(ts - time.time()) < 86400:
+    print("  TimeDateStamp 0x%x is the link time" % ts)
+    sys.exit(1)
+PY
+}
+check "the kernel image has no link time in it (reproducible link)" efi_has_no_link_time
 sleep 1
 TZ=Pacific/Kiritimati bash "$make_gpt_disk" "$tmp/again.img" "$efi" "$boot_name" "$disk_guid" "$part_guid" 64
 check "a rebuild is byte-identical to the image" cmp -s "$tmp/again.img" "$image"

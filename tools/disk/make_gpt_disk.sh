@@ -54,13 +54,18 @@ mformat -i "$part" -C -F -T "$esp_sectors" -h 64 -s 32 -H "$start" -N 48414e44 -
 mmd -i "$part" ::/EFI ::/EFI/BOOT
 mcopy -i "$part" "$efi" "::/EFI/BOOT/$boot_name"
 
-# The partition table.
+# The partition table. The header's fields are all given, not left to sfdisk's defaults (which have changed
+# between util-linux versions), so the bytes do not depend on the host: 128 entries (section 5.3.2's minimum
+# array of 16 KiB), usable LBAs from the partition's start to just before the backup array (last LBA - 33).
 truncate -s $((total_sectors * sector)) "$out"
 "$sfdisk" --quiet --no-reread --no-tell-kernel "$out" >/dev/null <<SFDISK
 label: gpt
 label-id: $disk_guid
 unit: sectors
 sector-size: $sector
+table-length: 128
+first-lba: $start
+last-lba: $((total_sectors - 34))
 
 start=$start, size=$esp_sectors, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=$part_guid, name="EFI System Partition"
 SFDISK
