@@ -45,6 +45,9 @@ def _uefi_image_impl(ctx):
     args.add("/machine:" + ctx.attr.machine)
     # DWARF stays in the image for gdb (README: debugging); relocations stay so firmware can load it anywhere.
     args.add("/debug:dwarf")
+    # No link time in the image: the PE and debug-directory timestamps become a hash of the contents, so the
+    # same sources give the same bytes (the disk images built from it are reproducible, tools/disk).
+    args.add("/Brepro")
     args.add("/out:" + out.path)
     args.add_all(archives)
     # Every archive member the entry point reaches is linked; lld-link searches archives in any order.
@@ -56,7 +59,8 @@ def _uefi_image_impl(ctx):
         mnemonic = "UefiLink",
         progress_message = "Linking EFI application %s" % out.short_path,
     )
-    return [DefaultInfo(files = depset([out]))]
+    # Runfiles too, so a test can name the image in `data` (tools/disk compares the disk's copy with it).
+    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
 
 uefi_image = rule(
     implementation = _uefi_image_impl,
@@ -103,4 +107,40 @@ esp_image = rule(
         "cmdline": attr.label(mandatory = True, allow_single_file = True),
     },
     doc = "A FAT EFI system partition image with EFI/BOOT/<boot_name> and EFI/BOOT/cmdline.",
+)
+
+def _gpt_disk_image_impl(ctx):
+    out = ctx.actions.declare_file(ctx.label.name + ".img")
+    ctx.actions.run_shell(
+        inputs = [ctx.file.efi, ctx.file._make_gpt_disk],
+        outputs = [out],
+        command = 'bash "$@"',
+        arguments = [
+            ctx.file._make_gpt_disk.path,
+            out.path,
+            ctx.file.efi.path,
+            ctx.attr.boot_name,
+            ctx.attr.disk_guid,
+            ctx.attr.partition_guid,
+            str(ctx.attr.esp_mib),
+        ],
+        mnemonic = "GptDiskImage",
+        progress_message = "Building GPT disk image %s" % out.short_path,
+        use_default_shell_env = True,
+    )
+    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
+
+gpt_disk_image = rule(
+    implementation = _gpt_disk_image_impl,
+    attrs = {
+        "efi": attr.label(mandatory = True, allow_single_file = [".efi"]),
+        "boot_name": attr.string(mandatory = True, values = ["BOOTX64.EFI", "BOOTAA64.EFI"]),
+        "disk_guid": attr.string(mandatory = True, doc = "the GPT's DiskGUID, upper case; fixed so the image is reproducible"),
+        "partition_guid": attr.string(mandatory = True, doc = "the ESP's UniquePartitionGUID, upper case"),
+        "esp_mib": attr.int(default = 64, doc = "ESP size in MiB (FAT32: at least 34)"),
+        "_make_gpt_disk": attr.label(default = "//tools/disk:make_gpt_disk.sh", allow_single_file = True),
+    },
+    doc = """A GPT disk image <name>.img for real machines: one FAT32 EFI System Partition at 1 MiB holding efi as
+\\EFI\\BOOT\\<boot_name> and no command line file, so the kernel boots with its defaults
+(tools/disk/make_gpt_disk.sh has the layout).""",
 )

@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# run_qemu.sh: boot the kernel's ESP image under QEMU + UEFI firmware and exit with the kernel's own status.
+# run_qemu.sh: boot the kernel's ESP image (or a whole disk image) under QEMU + UEFI firmware and exit with the
+# kernel's own status.
 #
-# Used by `bazel run //:qemu_x86_64` / `//:qemu_aarch64` and by the boot tests. Options it knows are its own;
-# every other argument goes to QEMU unchanged:
+# Used by `bazel run //:qemu_x86_64` / `//:qemu_aarch64` (--esp=), `//:qemu_disk_x86_64` / `//:qemu_disk_aarch64`
+# (--disk=) and by the boot tests. Options it knows are its own; every other argument goes to QEMU unchanged:
+#   --esp=IMG          the FAT image to boot as the ESP; the runner boots a private copy with its command line
+#   --disk=IMG         instead of --esp: a whole disk image (//:disk_<arch>, GPT with an ESP) booted as it is, as a
+#                      real machine would: read-only (QEMU snapshot=on), no command line file, the firmware's
+#                      default boot order; implies --exit=firmware (--exit=device and --cmdline are refused)
+#   --disk-bus=BUS     how the --disk image is attached: usb (default: a USB stick on an xHCI controller), nvme,
+#                      virtio (virtio-blk-pci) or ahci (x86 only: SATA on q35's AHCI)
 #   --cmdline=STRING   kernel command line, written into the ESP as EFI/BOOT/cmdline
 #   --exit=device      (default) QEMU gets an exit device (x86 isa-debug-exit, AArch64 semihosting) and the
 #                      kernel command line gets `exit=qemu`, so the kernel ends QEMU with its status
@@ -31,12 +38,14 @@
 # otherwise the run ends first and the runner fails with 125, saying so.
 set -euo pipefail
 
-arch="" esp="" cmdline="" exit_mode=device gdb=0 kvm=0 timeout_s=300 log="" screenshot=""
+arch="" esp="" disk="" disk_bus="" cmdline="" exit_mode="" gdb=0 kvm=0 timeout_s=300 log="" screenshot=""
 qemu_args=()
 for arg in "$@"; do
   case "$arg" in
     --arch=*) arch="${arg#--arch=}" ;;
     --esp=*) esp="${arg#--esp=}" ;;
+    --disk=*) disk="${arg#--disk=}" ;;
+    --disk-bus=*) disk_bus="${arg#--disk-bus=}" ;;
     --cmdline=*) cmdline="${arg#--cmdline=}" ;;
     --exit=*) exit_mode="${arg#--exit=}" ;;
     --gdb) gdb=1 ;;
@@ -49,8 +58,28 @@ for arg in "$@"; do
 done
 
 die() { echo "run_qemu: $*" >&2; exit 126; }
-[[ -n "$arch" && -n "$esp" ]] || die "internal: --arch and --esp are set by the BUILD target"
-[[ -f "$esp" ]] || die "ESP image not found: $esp"
+[[ -n "$arch" ]] || die "internal: --arch is set by the BUILD target"
+# Relative --disk paths given on `bazel run` are relative to where the user ran it.
+if [[ -n "$disk" && "$disk" != /* && ! -e "$disk" && -n "${BUILD_WORKING_DIRECTORY:-}" ]]; then
+  disk="$BUILD_WORKING_DIRECTORY/$disk"
+fi
+if [[ -n "$disk" ]]; then
+  [[ -f "$disk" ]] || die "disk image not found: $disk"
+  # The disk is booted the way a machine boots it: no exit device, no command line but the kernel's defaults.
+  [[ "$exit_mode" != device ]] || die "--disk boots without an exit device; --exit=device needs --esp"
+  [[ -z "$cmdline" ]] || die "--disk boots with the kernel's default command line; --cmdline needs --esp"
+  exit_mode=firmware disk_bus=${disk_bus:-usb}
+  case "$disk_bus" in
+    usb | nvme | virtio) ;;
+    ahci) [[ "$arch" == x86_64 ]] || die "--disk-bus=ahci is x86_64 only" ;;
+    *) die "--disk-bus takes usb, nvme, virtio or ahci, got '$disk_bus'" ;;
+  esac
+else
+  [[ -n "$esp" ]] || die "no image to boot: give --esp=IMG or --disk=IMG"
+  [[ -z "$disk_bus" ]] || die "--disk-bus needs --disk"
+  [[ -f "$esp" ]] || die "ESP image not found: $esp"
+fi
+exit_mode=${exit_mode:-device}
 [[ "$timeout_s" =~ ^[0-9]+$ ]] || die "--timeout takes whole seconds, got '$timeout_s'"
 [[ "$exit_mode" == device || "$exit_mode" == firmware ]] || die "--exit takes device or firmware, got '$exit_mode'"
 # The kernel uses the exit device only when its command line asks for it (a real machine has none).
@@ -72,17 +101,22 @@ case "$arch" in
 esac
 command -v "$qemu" >/dev/null || die "$qemu not found; install: apt-get install -y $pkg (or run ./bazelw)"
 [[ -f "$code" && -f "$vars" ]] || die "firmware $code not found; install: apt-get install -y $pkg (or run ./bazelw)"
-command -v mcopy >/dev/null || die "mcopy not found; install: apt-get install -y mtools"
+[[ -n "$disk" ]] || command -v mcopy >/dev/null || die "mcopy not found; install: apt-get install -y mtools"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/run_qemu.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-# Private writable copies: the firmware writes its variables, the runner writes the command line.
-cp "$esp" "$work/esp.img"
-chmod u+w "$work/esp.img"
+# QEMU puts a snapshot=on overlay (--disk) in $TMPDIR, else /var/tmp, which a test sandbox may not let it write.
+export TMPDIR="$work"
+# Private writable copies: the firmware writes its variables, the runner writes the command line. A --disk
+# image is not copied: QEMU's snapshot=on keeps every write in a temporary overlay.
 cp "$vars" "$work/vars.fd"
 chmod u+w "$work/vars.fd"
-printf '%s' "$cmdline" > "$work/cmdline"
-MTOOLS_SKIP_CHECK=1 mcopy -o -i "$work/esp.img" "$work/cmdline" ::/EFI/BOOT/cmdline
+if [[ -z "$disk" ]]; then
+  cp "$esp" "$work/esp.img"
+  chmod u+w "$work/esp.img"
+  printf '%s' "$cmdline" > "$work/cmdline"
+  MTOOLS_SKIP_CHECK=1 mcopy -o -i "$work/esp.img" "$work/cmdline" ::/EFI/BOOT/cmdline
+fi
 serial_log="$work/serial.log"
 # A unix socket path must fit in 108 bytes; Bazel's TMPDIR can be longer, so the monitor gets a short folder.
 monitor_dir=""
@@ -100,19 +134,30 @@ case "$arch" in
   x86_64)
     has_arg -m || args+=(-m 256M)
     has_arg -machine || args+=(-machine q35)
-    args+=(-vga std
-           -drive "if=none,id=esp,format=raw,file=$work/esp.img" -device ahci,id=ahci -device ide-hd,drive=esp,bus=ahci.0)
+    args+=(-vga std)
+    [[ -n "$disk" ]] || args+=(-drive "if=none,id=esp,format=raw,file=$work/esp.img" -device ahci,id=ahci -device ide-hd,drive=esp,bus=ahci.0)
     if [[ "$exit_mode" == device ]]; then args+=(-device isa-debug-exit,iobase=0xf4,iosize=0x04); fi ;;
   aarch64)
     has_arg -m || args+=(-m 256M)
     has_arg -machine || args+=(-machine virt)
     has_arg -cpu || args+=(-cpu cortex-a57)
-    args+=(-drive "if=none,id=esp,format=raw,file=$work/esp.img" -device virtio-blk-device,drive=esp)
+    [[ -n "$disk" ]] || args+=(-drive "if=none,id=esp,format=raw,file=$work/esp.img" -device virtio-blk-device,drive=esp)
     # virt has no display: ramfb gives AAVMF a GOP framebuffer in guest RAM to draw on (and QEMU one to dump).
     if [[ -n "$screenshot" ]] && ! has_arg ramfb; then args+=(-device ramfb); fi
     if [[ "$exit_mode" == device ]]; then args+=(-semihosting-config enable=on,target=native); fi ;;
 esac
 if [[ -n "$screenshot" ]]; then args+=(-monitor "unix:$monitor_dir/monitor.sock,server=on,wait=off"); fi
+if [[ -n "$disk" ]]; then
+  # Only the disk: with -nodefaults there is no other boot device, so the firmware's default boot order (no
+  # startup.nsh, no boot entry in the fresh variable store) reaches it through the removable-media path.
+  args+=(-drive "if=none,id=disk,format=raw,file=$disk,snapshot=on")
+  case "$disk_bus" in
+    usb) args+=(-device qemu-xhci,id=xhci -device usb-storage,bus=xhci.0,drive=disk) ;;
+    nvme) args+=(-device nvme,serial=handoff-disk,drive=disk) ;;
+    virtio) args+=(-device virtio-blk-pci,drive=disk) ;;
+    ahci) args+=(-device ahci,id=ahci -device ide-hd,drive=disk,bus=ahci.0) ;;
+  esac
+fi
 if [[ $kvm == 1 ]]; then args+=(-accel kvm); else args+=(-accel tcg); fi
 if [[ $gdb == 1 ]]; then
   args+=(-s -S)
