@@ -27,6 +27,7 @@
 #include "arch/arch.h"
 #include "arch/x86_64/cpu_ops.h"
 #include "arch/x86_64/exceptions.h"
+#include "arch/x86_64/smp.h"
 #include "mm/log.h"
 
 #define X86_GATE_INTERRUPT_64 0x8Eu  // P=1, DPL=0, type 0xE (64-bit interrupt gate)
@@ -119,6 +120,7 @@ void arch_trap_init(void) {
   cli();
   x86_desc_ptr gdtr = {.limit = (uint16_t)(sizeof(g_gdt) - 1), .base = (uint64_t)(uintptr_t)g_gdt};
   load_gdt(&gdtr, X86_SEL_CODE, X86_SEL_DATA);
+  x86_percpu_install_boot();  // GS base, cleared by the GS load above
   for (unsigned i = 0; i < X86_EXCEPTION_VECTORS; i++) {
     uint64_t addr = (uint64_t)(uintptr_t)(x86_trap_stubs + i * X86_TRAP_STUB_BYTES);
     g_idt[i] = (x86_idt_gate){
