@@ -9,7 +9,7 @@
 //         LGDT of the page's own GDT (a copy of the kernel's 4 descriptors), CR0.PE = 1, far jump (m16:32) to
 //         the 32-bit code selector (9.9.1);
 //     32-bit protected mode, flat segments: CR4 = the boot CPU's (PAE, LA57 as it has it; PCIDE left out: it
-//         may be set only in IA-32e mode, 2.5), CR3 = x86_ap_tables (below), EFER = LME (+ NXE as the boot
+//         may be set only in IA-32e mode, 2.5), the transit root (below) in CR3, EFER = LME (+ NXE as the boot
 //         CPU has it), CR0 = the boot CPU's (PG, WP, caches on): IA-32e mode, compatibility submode (10.8.5);
 //         far jump to the 64-bit code selector;
 //     64-bit mode, still in the page: jump to x86_ap_long_entry in the kernel image.
@@ -18,11 +18,18 @@
 //         CS/DS/ES/SS/FS/GS reloaded, RSP = the CPU's stack; calls x86_ap_main (C): GS base = the per-CPU block,
 //         XCR0 as the boot CPU's, the "arrived" flag, entry(arg).
 //
-// Why the transit tables (x86_ap_tables): the 32-bit leg can load only a 32-bit CR3, and the kernel's root may
-// lie above 4 GiB; and the kernel's identity map makes RAM outside the image non-executable, so the trampoline
-// page could not fetch its next instruction once paging is on. The transit tables identity-map 0..4 GiB with
-// 2 MiB pages, writable and executable; they live in the image, which must therefore lie below 4 GiB (checked).
-// Code in the image is executable in both, so the switch to the kernel's root happens there.
+// Why transit tables: the 32-bit leg can load only a 32-bit CR3 (10.8.5: the root used to enter IA-32e mode
+// lies below 4 GiB), while the kernel's root, and the image, may lie above (OVMF loads the image at its
+// preferred 0x140000000 when there is RAM there); and the kernel's identity map makes RAM outside the image
+// non-executable, so the trampoline page could not fetch its next instruction once paging is on. The transit
+// tables identity-map, with 2 MiB pages, writable and executable, just the 2 MiB regions the CPU touches before
+// it loads the kernel's root: the one holding the trampoline page (below 1 MiB), the one holding
+// x86_ap_long_entry's first instructions and the one holding the boot block (both in the image, below 512 GiB).
+// Their root is the trampoline page itself: once the 32-bit leg no longer needs its first 8 bytes (the 16-bit
+// code already run), it writes entry 0 there (PML4E, or PML5E with LA57; SDM Vol. 3A 4.5, Tables 4-14/4-15),
+// pointing at the lower levels in the image. Entries 1..511 are never used for a translation: every address the
+// CPU touches on the transit tables lies below 512 GiB, in entry 0. The image's code is executable in both the
+// transit and the kernel's tables, so the switch to the kernel's root happens there.
 //
 // One start at a time (arch.h): the boot block x86_ap_boot is shared, and the boot CPU waits until the new CPU
 // has copied what it needs (the "arrived" flag) before it returns. A CPU that does not arrive in time gets an
@@ -35,7 +42,8 @@
 
 #define FRAME 4096u
 #define ONE_MIB 0x100000ull
-#define FOUR_GIB 0x100000000ull
+#define REACH_512_GIB 0x8000000000ull
+#define X86_PTE_ADDR 0x000FFFFFFFFFF000ull
 #define X86_CR4_PCIDE_BIT ((uint64_t)1 << 17)
 #define X86_PTE_P_RW 0x3ull
 #define X86_PTE_PS 0x80ull  // in a PD entry: a 2 MiB page (SDM Vol. 3A 4.5, Table 4-17)
@@ -116,8 +124,10 @@ _Static_assert(__builtin_offsetof(x86_ap_boot, idtr) == 40, "x86_ap_long_entry's
 x86_ap_boot x86_ap_boot_block;
 _Noreturn void x86_ap_main(void);
 
-// Transit tables: [0] PML5 (LA57 only), [1] PML4, [2] PDPT, [3..6] four PDs of 2 MiB pages = 0..4 GiB.
-static uint64_t x86_ap_tables[7][512] __attribute__((aligned(4096)));
+// Transit tables below the root (the trampoline page): [0] PML4 (LA57 only), [1] PDPT, [2..4] PDs, one for each
+// 2 MiB region mapped (at most three, when each lies in a different GiB).
+#define TRANSIT_TABLES 5u
+static uint64_t x86_ap_tables[TRANSIT_TABLES][512] __attribute__((aligned(4096)));
 
 // ---- Trampoline --------------------------------------------------------------------------------------------
 
@@ -135,20 +145,21 @@ typedef struct __attribute__((packed)) x86_tramp_data {
   uint16_t pad2;
   uint32_t cr0;   // 56
   uint32_t cr4;   // 60
-  uint32_t cr3;   // 64: the transit root (below 4 GiB)
-  uint32_t efer;  // 68: low half of IA32_EFER (LME, NXE)
+  uint32_t efer;  // 64: low half of IA32_EFER (LME, NXE)
+  uint32_t pad3;
   uint64_t long_entry;  // 72: x86_ap_long_entry
+  uint64_t root_entry;  // 80: entry 0 of the transit root, written over the page's first 8 bytes
 } x86_tramp_data;
 
-_Static_assert(sizeof(x86_tramp_data) == 80, "the .space in the trampoline");
+_Static_assert(sizeof(x86_tramp_data) == 88, "the .space in the trampoline");
 _Static_assert(__builtin_offsetof(x86_tramp_data, gdtr_limit) == 32, "trampoline offsets");
 _Static_assert(__builtin_offsetof(x86_tramp_data, far32_offset) == 40, "trampoline offsets");
 _Static_assert(__builtin_offsetof(x86_tramp_data, far64_offset) == 48, "trampoline offsets");
 _Static_assert(__builtin_offsetof(x86_tramp_data, cr0) == 56, "trampoline offsets");
 _Static_assert(__builtin_offsetof(x86_tramp_data, cr4) == 60, "trampoline offsets");
-_Static_assert(__builtin_offsetof(x86_tramp_data, cr3) == 64, "trampoline offsets");
-_Static_assert(__builtin_offsetof(x86_tramp_data, efer) == 68, "trampoline offsets");
+_Static_assert(__builtin_offsetof(x86_tramp_data, efer) == 64, "trampoline offsets");
 _Static_assert(__builtin_offsetof(x86_tramp_data, long_entry) == 72, "trampoline offsets");
+_Static_assert(__builtin_offsetof(x86_tramp_data, root_entry) == 80, "trampoline offsets");
 
 extern const char x86_ap_tramp_start[], x86_ap_tramp_32[], x86_ap_tramp_64[], x86_ap_tramp_data[],
     x86_ap_tramp_end[];
@@ -186,10 +197,13 @@ __asm__(
     "mov %ax, %gs\n\t"
     "mov " TRAMP_D " + 60(%ebx), %eax\n\t"
     "mov %eax, %cr4\n\t"
-    "mov " TRAMP_D " + 64(%ebx), %eax\n\t"
-    "mov %eax, %cr3\n\t"
+    "mov " TRAMP_D " + 80(%ebx), %eax\n\t"  // the page becomes the transit root: entry 0
+    "mov %eax, 0(%ebx)\n\t"
+    "mov " TRAMP_D " + 84(%ebx), %eax\n\t"
+    "mov %eax, 4(%ebx)\n\t"
+    "mov %ebx, %cr3\n\t"
     "mov $0xC0000080, %ecx\n\t"  // IA32_EFER
-    "mov " TRAMP_D " + 68(%ebx), %eax\n\t"
+    "mov " TRAMP_D " + 64(%ebx), %eax\n\t"
     "xor %edx, %edx\n\t"
     "wrmsr\n\t"
     "mov " TRAMP_D " + 56(%ebx), %eax\n\t"
@@ -203,7 +217,7 @@ __asm__(
     ".balign 16\n\t"
     ".globl x86_ap_tramp_data\n"
     "x86_ap_tramp_data:\n\t"
-    ".space 80\n\t"
+    ".space 88\n\t"
     ".globl x86_ap_tramp_end\n"
     "x86_ap_tramp_end:\n\t"
     // In the image, on the transit tables, CS = the trampoline's 64-bit selector.
@@ -255,28 +269,43 @@ _Noreturn void x86_ap_main(void) {
   }
 }
 
-// Identity map of 0..4 GiB: 2 MiB pages, present, writable, executable (no NX bit anywhere, so EFER.NXE does
-// not matter while they are in use).
-static uint64_t build_transit_tables(bool la57) {
-  for (unsigned t = 0; t < 7; t++) {
-    for (unsigned i = 0; i < 512; i++) x86_ap_tables[t][i] = 0;
+// Identity-maps the 2 MiB region holding `addr` in the transit tables (2 MiB pages, present, writable,
+// executable: no NX bit anywhere, so EFER.NXE does not matter while they are in use). False when `addr` lies
+// beyond 512 GiB or the PDs ran out (neither happens for the three regions arch_cpu_start maps).
+static bool transit_map(uint64_t addr, unsigned *next_pd) {
+  if (addr >= REACH_512_GIB) return false;
+  uint64_t *pdpt = x86_ap_tables[1];
+  unsigned gib = (unsigned)(addr >> 30);
+  if ((pdpt[gib] & X86_PTE_P_RW) == 0) {
+    if (*next_pd == TRANSIT_TABLES) return false;
+    pdpt[gib] = (uint64_t)(uintptr_t)x86_ap_tables[(*next_pd)++] | X86_PTE_P_RW;
   }
-  x86_ap_tables[0][0] = (uint64_t)(uintptr_t)x86_ap_tables[1] | X86_PTE_P_RW;
-  x86_ap_tables[1][0] = (uint64_t)(uintptr_t)x86_ap_tables[2] | X86_PTE_P_RW;
-  for (unsigned g = 0; g < 4; g++) {
-    x86_ap_tables[2][g] = (uint64_t)(uintptr_t)x86_ap_tables[3 + g] | X86_PTE_P_RW;
-    for (unsigned i = 0; i < 512; i++) {
-      x86_ap_tables[3 + g][i] = ((uint64_t)g << 30) + (uint64_t)i * TWO_MIB + (X86_PTE_P_RW | X86_PTE_PS);
-    }
-  }
-  return (uint64_t)(uintptr_t)(la57 ? x86_ap_tables[0] : x86_ap_tables[1]);
+  uint64_t *pd = (uint64_t *)(uintptr_t)(pdpt[gib] & X86_PTE_ADDR);
+  pd[(addr >> 21) & 511u] = (addr & ~(TWO_MIB - 1)) | X86_PTE_P_RW | X86_PTE_PS;
+  return true;
 }
 
-// Copies the trampoline into `page` and fills its data block.
-static void install_trampoline(phys_addr_t page, uint32_t transit_root) {
+// Builds the transit tables for a trampoline at `page` and returns the root's entry 0 (0 when an address is out
+// of reach). With LA57 the root is a PML5 whose entry 0 points at the PML4 [0]; else it is the PML4 itself.
+static uint64_t build_transit_tables(phys_addr_t page, bool la57) {
+  for (unsigned t = 0; t < TRANSIT_TABLES; t++) {
+    for (unsigned i = 0; i < 512; i++) x86_ap_tables[t][i] = 0;
+  }
+  unsigned next_pd = 2;
+  if (!transit_map(page, &next_pd) || !transit_map((uint64_t)(uintptr_t)x86_ap_long_entry, &next_pd) ||
+      !transit_map((uint64_t)(uintptr_t)&x86_ap_boot_block, &next_pd)) {
+    return 0;
+  }
+  x86_ap_tables[0][0] = (uint64_t)(uintptr_t)x86_ap_tables[1] | X86_PTE_P_RW;
+  return (uint64_t)(uintptr_t)(la57 ? x86_ap_tables[0] : x86_ap_tables[1]) | X86_PTE_P_RW;
+}
+
+// Copies the trampoline into `page`, zeroes the rest of the page (it becomes the transit root, whose other
+// entries must not point anywhere) and fills the data block.
+static void install_trampoline(phys_addr_t page, uint64_t root_entry) {
   uint64_t bytes = (uint64_t)(x86_ap_tramp_end - x86_ap_tramp_start);
   volatile uint8_t *dst = (volatile uint8_t *)(uintptr_t)page;
-  for (uint64_t i = 0; i < bytes; i++) dst[i] = (uint8_t)x86_ap_tramp_start[i];
+  for (uint64_t i = 0; i < FRAME; i++) dst[i] = i < bytes ? (uint8_t)x86_ap_tramp_start[i] : 0;
   uint64_t d = (uint64_t)(x86_ap_tramp_data - x86_ap_tramp_start);
   x86_tramp_data *data = (x86_tramp_data *)(uintptr_t)(page + d);
   const uint64_t *kernel_gdt = (const uint64_t *)(uintptr_t)sgdt().base;
@@ -289,7 +318,8 @@ static void install_trampoline(phys_addr_t page, uint32_t transit_root) {
   data->far64_selector = X86_SEL_CODE;
   data->cr0 = (uint32_t)read_cr0();
   data->cr4 = (uint32_t)(read_cr4() & ~X86_CR4_PCIDE_BIT);
-  data->cr3 = transit_root;
+  data->pad3 = 0;
+  data->root_entry = root_entry;
   data->efer = (uint32_t)(X86_EFER_LME | (rdmsr(X86_MSR_EFER) & X86_EFER_NXE));
   data->long_entry = (uint64_t)(uintptr_t)x86_ap_long_entry;
 }
@@ -320,10 +350,6 @@ const char *arch_cpu_start(const arch_secondary_start *start) {
       ((page >> 12) >= 0xA0 && (page >> 12) <= 0xBF)) {
     return "bad_trampoline";
   }
-  if ((uint64_t)(uintptr_t)x86_ap_tables + sizeof(x86_ap_tables) > FOUR_GIB ||
-      (uint64_t)(uintptr_t)x86_ap_long_entry >= FOUR_GIB) {
-    return "image_above_4gib";
-  }
   x86_apic apic = x86_apic_probe();
   if (!apic.enabled) return "apic_disabled";
   if (start->hw_id == x86_apic_id(&apic)) return "invalid_parameters";  // that is the calling CPU
@@ -343,7 +369,9 @@ const char *arch_cpu_start(const arch_secondary_start *start) {
   b->arg = start->arg;
   b->cpu_number = start->cpu_number;
   __atomic_store_n(&b->arrived, 0u, __ATOMIC_RELEASE);
-  install_trampoline(page, (uint32_t)build_transit_tables((cr4 & X86_CR4_LA57) != 0));
+  uint64_t root_entry = build_transit_tables(page, (cr4 & X86_CR4_LA57) != 0);
+  if (root_entry == 0) return "image_out_of_reach";
+  install_trampoline(page, root_entry);
   mfence();
 
   // INIT (assert, edge), 10 ms, then Start-Up with the page number, 200 us, and a second Start-Up if the CPU
