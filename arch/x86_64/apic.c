@@ -3,6 +3,7 @@
 #include "arch/x86_64/apic.h"
 
 #include "arch/arch.h"
+#include "arch/x86_64/ap_boot.h"
 #include "arch/x86_64/cpu_ops.h"
 
 #define XAPIC_ID 0x20u        // SDM Vol. 3A 11.4.6, Table 11-1
@@ -13,11 +14,9 @@
 #define XAPIC_MAX_ID 0xFFu    // xAPIC physical destination is 8 bits (11.6.2.1)
 #define ICR_IDLE_TIMEOUT_US 100000u  // 100 ms: delivery takes microseconds; a stuck status is an error
 
-// CPUID leaves (SDM Vol. 2A, CPUID): 0 EAX = highest basic leaf; 0x15 EAX/EBX = TSC/crystal ratio, ECX =
-// crystal Hz (0 = not enumerated); 0x16 EAX[15:0] = base frequency in MHz.
+// CPUID leaves (SDM Vol. 2A, CPUID): 0 EAX = highest basic leaf; 0x15 and 0x16 are decoded by ap_boot.c.
 #define CPUID_LEAF_TSC 0x15u
 #define CPUID_LEAF_FREQ 0x16u
-#define FALLBACK_TICKS_PER_US 5000u
 
 x86_apic x86_apic_probe(void) {
   uint64_t base = rdmsr(X86_MSR_APIC_BASE);
@@ -52,17 +51,11 @@ const char *x86_apic_send_ipi(const x86_apic *apic, uint64_t dest, uint32_t icr_
 uint64_t x86_tsc_ticks_per_us(void) {
   static uint64_t cached;
   if (cached != 0) return cached;
-  uint64_t rate = FALLBACK_TICKS_PER_US;
   uint32_t max_leaf = cpuid(0, 0).eax;
   x86_cpuid_regs tsc = max_leaf >= CPUID_LEAF_TSC ? cpuid(CPUID_LEAF_TSC, 0) : (x86_cpuid_regs){0, 0, 0, 0};
-  if (tsc.eax != 0 && tsc.ebx != 0 && tsc.ecx != 0) {
-    rate = (uint64_t)tsc.ecx * tsc.ebx / tsc.eax / 1000000u;
-  } else if (max_leaf >= CPUID_LEAF_FREQ && (cpuid(CPUID_LEAF_FREQ, 0).eax & 0xFFFFu) != 0) {
-    rate = cpuid(CPUID_LEAF_FREQ, 0).eax & 0xFFFFu;
-  }
-  if (rate == 0) rate = FALLBACK_TICKS_PER_US;
-  cached = rate;
-  return rate;
+  uint32_t freq = max_leaf >= CPUID_LEAF_FREQ ? cpuid(CPUID_LEAF_FREQ, 0).eax : 0;
+  cached = x86_tsc_rate_from_cpuid(max_leaf, tsc.eax, tsc.ebx, tsc.ecx, freq);
+  return cached;
 }
 
 void x86_delay_us(uint64_t us) {

@@ -40,9 +40,7 @@ uint32_t x86_apic_id(const x86_apic *apic);
 // on the first two.
 const char *x86_apic_send_ipi(const x86_apic *apic, uint64_t dest, uint32_t icr_low);
 
-// TSC ticks per microsecond: CPUID 0x15 (TSC/crystal ratio times the crystal frequency) or 0x16 (base
-// frequency in MHz) when the CPU reports them (SDM Vol. 3B 20.7.3 / Vol. 2A CPUID), else 5000, the rate of a
-// 5 GHz TSC: faster than any such CPU, so a wait counted with it lasts at least as long as asked.
+// TSC ticks per microsecond of the calling CPU, from CPUID 0x15/0x16 (x86_tsc_rate_from_cpuid, ap_boot.h).
 uint64_t x86_tsc_ticks_per_us(void);
 
 // Busy-waits at least `us` microseconds by the TSC (PAUSE in the loop).

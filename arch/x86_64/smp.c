@@ -36,18 +36,13 @@
 // INIT IPI, which puts it back into wait-for-SIPI (8.4.1), so it cannot wander into a later CPU's boot block.
 // Interrupts stay masked throughout: the trampoline starts with CLI, the boot CPU ran arch_trap_init.
 #include "arch/arch.h"
+#include "arch/x86_64/ap_boot.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu_ops.h"
 #include "arch/x86_64/smp.h"
 
 #define FRAME 4096u
-#define ONE_MIB 0x100000ull
-#define REACH_512_GIB 0x8000000000ull
-#define X86_PTE_ADDR 0x000FFFFFFFFFF000ull
 #define X86_CR4_PCIDE_BIT ((uint64_t)1 << 17)
-#define X86_PTE_P_RW 0x3ull
-#define X86_PTE_PS 0x80ull  // in a PD entry: a 2 MiB page (SDM Vol. 3A 4.5, Table 4-17)
-#define TWO_MIB 0x200000ull
 
 // Waits of the start-up sequence (SDM Vol. 3A 8.4.4.1, "Typical BSP Initialization Sequence": INIT, 10 ms,
 // SIPI, 200 us, SIPI, 200 us) and how long the new CPU gets to reach the kernel: generous, since multi-threaded
@@ -124,10 +119,8 @@ _Static_assert(__builtin_offsetof(x86_ap_boot, idtr) == 40, "x86_ap_long_entry's
 x86_ap_boot x86_ap_boot_block;
 _Noreturn void x86_ap_main(void);
 
-// Transit tables below the root (the trampoline page): [0] PML4 (LA57 only), [1] PDPT, [2..4] PDs, one for each
-// 2 MiB region mapped (at most three, when each lies in a different GiB).
-#define TRANSIT_TABLES 5u
-static uint64_t x86_ap_tables[TRANSIT_TABLES][512] __attribute__((aligned(4096)));
+// Transit tables below the root (the trampoline page), filled by x86_ap_transit_build (ap_boot.h).
+static x86_ap_table x86_ap_tables[X86_AP_TRANSIT_TABLES] __attribute__((aligned(4096)));
 
 // ---- Trampoline --------------------------------------------------------------------------------------------
 
@@ -269,37 +262,6 @@ _Noreturn void x86_ap_main(void) {
   }
 }
 
-// Identity-maps the 2 MiB region holding `addr` in the transit tables (2 MiB pages, present, writable,
-// executable: no NX bit anywhere, so EFER.NXE does not matter while they are in use). False when `addr` lies
-// beyond 512 GiB or the PDs ran out (neither happens for the three regions arch_cpu_start maps).
-static bool transit_map(uint64_t addr, unsigned *next_pd) {
-  if (addr >= REACH_512_GIB) return false;
-  uint64_t *pdpt = x86_ap_tables[1];
-  unsigned gib = (unsigned)(addr >> 30);
-  if ((pdpt[gib] & X86_PTE_P_RW) == 0) {
-    if (*next_pd == TRANSIT_TABLES) return false;
-    pdpt[gib] = (uint64_t)(uintptr_t)x86_ap_tables[(*next_pd)++] | X86_PTE_P_RW;
-  }
-  uint64_t *pd = (uint64_t *)(uintptr_t)(pdpt[gib] & X86_PTE_ADDR);
-  pd[(addr >> 21) & 511u] = (addr & ~(TWO_MIB - 1)) | X86_PTE_P_RW | X86_PTE_PS;
-  return true;
-}
-
-// Builds the transit tables for a trampoline at `page` and returns the root's entry 0 (0 when an address is out
-// of reach). With LA57 the root is a PML5 whose entry 0 points at the PML4 [0]; else it is the PML4 itself.
-static uint64_t build_transit_tables(phys_addr_t page, bool la57) {
-  for (unsigned t = 0; t < TRANSIT_TABLES; t++) {
-    for (unsigned i = 0; i < 512; i++) x86_ap_tables[t][i] = 0;
-  }
-  unsigned next_pd = 2;
-  if (!transit_map(page, &next_pd) || !transit_map((uint64_t)(uintptr_t)x86_ap_long_entry, &next_pd) ||
-      !transit_map((uint64_t)(uintptr_t)&x86_ap_boot_block, &next_pd)) {
-    return 0;
-  }
-  x86_ap_tables[0][0] = (uint64_t)(uintptr_t)x86_ap_tables[1] | X86_PTE_P_RW;
-  return (uint64_t)(uintptr_t)(la57 ? x86_ap_tables[0] : x86_ap_tables[1]) | X86_PTE_P_RW;
-}
-
 // Copies the trampoline into `page`, zeroes the rest of the page (it becomes the transit root, whose other
 // entries must not point anywhere) and fills the data block.
 static void install_trampoline(phys_addr_t page, uint64_t root_entry) {
@@ -342,14 +304,9 @@ const char *arch_cpu_start(const arch_secondary_start *start) {
     return "invalid_parameters";
   }
   if (x86_kernel_root == 0) return "paging_not_active";
-  // The SIPI vector is the page number: a 4 KiB-aligned page below 1 MiB, not in the reserved vectors
-  // 0xA0..0xBF (SDM Vol. 3A 8.4.4.1; the VGA window), and not page 0 (the kernel's null page).
   phys_addr_t page = start->trampoline;
-  uint64_t tramp_bytes = (uint64_t)(x86_ap_tramp_end - x86_ap_tramp_start);
-  if (page == 0 || (page & (FRAME - 1)) != 0 || page + FRAME > ONE_MIB || tramp_bytes > FRAME ||
-      ((page >> 12) >= 0xA0 && (page >> 12) <= 0xBF)) {
-    return "bad_trampoline";
-  }
+  const char *bad = x86_ap_trampoline_check(page, (uint64_t)(x86_ap_tramp_end - x86_ap_tramp_start));
+  if (bad) return bad;
   x86_apic apic = x86_apic_probe();
   if (!apic.enabled) return "apic_disabled";
   if (start->hw_id == x86_apic_id(&apic)) return "invalid_parameters";  // that is the calling CPU
@@ -369,7 +326,10 @@ const char *arch_cpu_start(const arch_secondary_start *start) {
   b->arg = start->arg;
   b->cpu_number = start->cpu_number;
   __atomic_store_n(&b->arrived, 0u, __ATOMIC_RELEASE);
-  uint64_t root_entry = build_transit_tables(page, (cr4 & X86_CR4_LA57) != 0);
+  // The regions touched before the kernel's root is loaded: the trampoline page, x86_ap_long_entry's first
+  // instructions (16-byte aligned, under 16 bytes up to the CR3 load) and the boot block's cr3 field.
+  const uint64_t transit[] = {page, (uint64_t)(uintptr_t)x86_ap_long_entry, (uint64_t)(uintptr_t)&b->cr3};
+  uint64_t root_entry = x86_ap_transit_build(x86_ap_tables, transit, 3, (cr4 & X86_CR4_LA57) != 0);
   if (root_entry == 0) return "image_out_of_reach";
   install_trampoline(page, root_entry);
   mfence();
