@@ -86,10 +86,6 @@ _Noreturn void kernel_main(const boot_handoff *handoff) {
   platform_log(&platform);
   test_hooks_before_bringup(&opt);
   uint32_t status = memory_bringup(handoff, &platform, &opt);
-  if (status == 0 && arch_name()[0] == 'x') {
-    void smp_x86_tmp_run(void);  // TEMPORARY (smpx86)
-    smp_x86_tmp_run();
-  }
   debug_structured(LOG_INFO, "boot.done", KV_U("status", status),
                    KV_U("cycles", arch_cycles() - handoff->cycles_at_entry));
   arch_exit(status);

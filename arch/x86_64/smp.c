@@ -88,9 +88,6 @@ uint64_t arch_cpu_hw_id(void) {
 
 void arch_cpu_relax(void) { cpu_relax(); }
 
-// PSCI is Arm's; x86 starts CPUs through the local APIC.
-void arch_set_psci_conduit(arch_psci_conduit conduit) { (void)conduit; }
-
 // ---- Boot block (in the image; read by x86_ap_long_entry and x86_ap_main) ----------------------------------
 
 typedef struct x86_ap_boot {
