@@ -3,6 +3,7 @@
 #include "arch/arch.h"
 #include "boot/handoff.h"
 #include "boot/kernel.h"
+#include "boot/smp.h"
 #include "boot/test_hooks.h"
 #include "mm/firmware_map.h"
 #include "mm/log.h"
@@ -86,6 +87,8 @@ _Noreturn void kernel_main(const boot_handoff *handoff) {
   platform_log(&platform);
   test_hooks_before_bringup(&opt);
   uint32_t status = memory_bringup(handoff, &platform, &opt);
+  // Every other CPU, on the memory and tables just set up; they park once the concurrent self-test is over.
+  if (status == 0) smp_bringup(&platform);
   debug_structured(LOG_INFO, "boot.done", KV_U("status", status),
                    KV_U("cycles", arch_cycles() - handoff->cycles_at_entry));
   arch_exit(status);

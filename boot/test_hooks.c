@@ -9,7 +9,7 @@ void test_hooks_before_bringup(const kernel_options *opt) {
   if (!opt->raise_paging_levels) return;
   const char *why = arch_test_raise_paging_levels();
   if (why != 0) {
-    debug_structured(LOG_ERROR, "panic", KV_S("stage", "selftest"), KV_S("reason", "paging_levels_not_raised"),
+    debug_structured(LOG_ERROR, "panic", KV_S("stage", "selftest"), KV_S("reason", "paging_levels_not_raised"), KV_U("cpu", arch_cpu_number()),
                      KV_S("detail", why));
     arch_exit(3);
   }
@@ -23,7 +23,8 @@ void test_hooks_after_paging(const kernel_options *opt) {
   uintptr_t null_addr = 0;
   __asm__ volatile("" : "+r"(null_addr));  // hide the constant: the compiler may not treat it as UB
   (void)*(volatile uint64_t *)null_addr;
-  debug_structured(LOG_ERROR, "panic", KV_S("stage", "selftest"), KV_S("reason", "read_of_page_0_did_not_fault"));
+  debug_structured(LOG_ERROR, "panic", KV_S("stage", "selftest"), KV_S("reason", "read_of_page_0_did_not_fault"),
+                   KV_U("cpu", arch_cpu_number()));
   arch_exit(3);
 }
 
