@@ -140,8 +140,12 @@ static uint32_t start_secondaries(void) {
     smp_cpu *c = &g_smp.cpus[i];
     stack_label(c->label, i);
     c->stack_base = take_frames(SMP_STACK_FRAMES, MM_RES_STACK, c->label);
-    arch_secondary_start start = {c->hw.hw_id,  i, c->stack_base + ((uint64_t)SMP_STACK_FRAMES << MM_FRAME_SHIFT),
-                                  0,           secondary_main, c};
+    arch_secondary_start start = {.hw_id = c->hw.hw_id,
+                                  .cpu_number = i,
+                                  .stack_top = c->stack_base + ((uint64_t)SMP_STACK_FRAMES << MM_FRAME_SHIFT),
+                                  .trampoline = 0,
+                                  .entry = secondary_main,
+                                  .arg = c};
     const char *why = arch_cpu_start(&start);
     if (why == 0) {
       online++;

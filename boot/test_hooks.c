@@ -9,8 +9,8 @@ void test_hooks_before_bringup(const kernel_options *opt) {
   if (!opt->raise_paging_levels) return;
   const char *why = arch_test_raise_paging_levels();
   if (why != 0) {
-    debug_structured(LOG_ERROR, "panic", KV_S("stage", "selftest"), KV_S("reason", "paging_levels_not_raised"), KV_U("cpu", arch_cpu_number()),
-                     KV_S("detail", why));
+    debug_structured(LOG_ERROR, "panic", KV_S("stage", "selftest"), KV_S("reason", "paging_levels_not_raised"),
+                     KV_U("cpu", arch_cpu_number()), KV_S("detail", why));
     arch_exit(3);
   }
   debug_structured(LOG_INFO, "selftest.paging_levels", KV_S("result", "raised"));
