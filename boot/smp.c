@@ -4,6 +4,7 @@
 #include "arch/arch.h"
 #include "boot/kernel.h"
 #include "boot/smp_stress.h"
+#include "boot/test_hooks.h"
 #include "mm/log.h"
 #include "mm/runtime.h"
 #include "platform/cpus.h"
@@ -126,6 +127,7 @@ static void secondary_main(void *arg) {
   // Wait until the boot CPU has started every CPU and prepared the self-test (or given up on this one).
   while (__atomic_load_n(&g_smp.stress_ready, __ATOMIC_ACQUIRE) == 0) {
     if (__atomic_load_n(&c->abandoned, __ATOMIC_ACQUIRE)) arch_cpu_park();
+    test_hooks_secondary_waiting(c->number);
     arch_cpu_relax();
   }
   if (!__atomic_load_n(&c->abandoned, __ATOMIC_ACQUIRE)) smp_stress_cpu(&g_smp.stress, c->number);
@@ -186,7 +188,7 @@ static void stress(uint32_t online) {
                    KV_U("cycles", arch_cycles() - t));
 }
 
-void smp_bringup(const platform_info *platform) {
+void smp_bringup(const platform_info *platform, const kernel_options *opt) {
   uint64_t t = arch_cycles();
   discover_cpus(platform);
   // Before the first secondary runs: from here a held lock is another CPU's, to be waited for (mm/runtime.h).
@@ -195,5 +197,6 @@ void smp_bringup(const platform_info *platform) {
   uint32_t online = start_secondaries();
   debug_structured(LOG_INFO, "smp.online", KV_U("cpus", online), KV_U("expected", g_smp.count),
                    KV_U("cycles", arch_cycles() - t));
+  test_hooks_after_smp_online(opt, online);
   stress(online);
 }

@@ -20,12 +20,14 @@
 #ifndef BOOT_SMP_H
 #define BOOT_SMP_H
 
+#include "boot/kernel.h"
 #include "platform/discover.h"
 
 // Rounds of the concurrent self-test per CPU (small: the CI host has 2 cores for up to 4 emulated CPUs).
 #define SMP_STRESS_ROUNDS 24u
 
 // Runs steps 1-5 on the boot CPU. Returns once every secondary has parked; panics (status 3) on failure.
-void smp_bringup(const platform_info *platform);
+// `opt` reaches the test hooks (boot/test_hooks.h, selftest.fault_secondary).
+void smp_bringup(const platform_info *platform, const kernel_options *opt);
 
 #endif  // BOOT_SMP_H

@@ -28,6 +28,24 @@ void test_hooks_after_paging(const kernel_options *opt) {
   arch_exit(3);
 }
 
+static uint32_t g_fault_cpu1;  // atomic: 1 once the boot CPU has parked and CPU 1 may fault
+
+void test_hooks_after_smp_online(const kernel_options *opt, uint32_t online) {
+  if (!opt->fault_secondary || online < 2) return;
+  __atomic_store_n(&g_fault_cpu1, 1u, __ATOMIC_RELEASE);
+  arch_cpu_park();
+}
+
+void test_hooks_secondary_waiting(uint32_t cpu) {
+  if (cpu != 1 || __atomic_load_n(&g_fault_cpu1, __ATOMIC_ACQUIRE) == 0) return;
+  uintptr_t null_addr = 0;
+  __asm__ volatile("" : "+r"(null_addr));
+  (void)*(volatile uint64_t *)null_addr;
+  debug_structured(LOG_ERROR, "panic", KV_S("stage", "selftest"), KV_S("reason", "read_of_page_0_did_not_fault"),
+                   KV_U("cpu", arch_cpu_number()));
+  arch_exit(3);
+}
+
 // Corrupts a reservation behind the allocator's back (through the helper made for it) so the boot test can
 // prove that the invariant checker stops the boot.
 static void corrupt_a_reservation(mm_phys_allocator *a, void *ctx) {
