@@ -189,6 +189,11 @@ uint32_t arch_cpu_number(void);
 // A spin-wait hint for loops that poll shared memory (x86 PAUSE; AArch64 YIELD).
 void arch_cpu_relax(void);
 
+// Parks the calling CPU for good: interrupts masked, then a low-power wait in a loop (x86 CLI; HLT, AArch64
+// DAIFSet; WFI). What a secondary CPU does once its work is over, so it costs the machine (or the emulator's
+// host thread) nothing while the boot CPU finishes. Implemented in cpu.c of each architecture.
+_Noreturn void arch_cpu_park(void);
+
 // ---- Test builds only ------------------------------------------------------------------------------------
 
 // Linked into the test-hooks images only (x86: //arch/x86_64:test_paging; an architecture without one gets

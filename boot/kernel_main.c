@@ -3,6 +3,7 @@
 #include "arch/arch.h"
 #include "boot/handoff.h"
 #include "boot/kernel.h"
+#include "boot/smp.h"
 #include "boot/test_hooks.h"
 #include "mm/firmware_map.h"
 #include "mm/log.h"
@@ -43,6 +44,8 @@ kernel_options kernel_parse_cmdline(const char *cmdline) {
       opt.corrupt_reservation = true;
     } else if (word_eq(w, len, "selftest.fault_null")) {
       opt.fault_null = true;
+    } else if (word_eq(w, len, "selftest.fault_secondary")) {
+      opt.fault_secondary = true;
     } else if (word_eq(w, len, "selftest.paging_levels")) {
       opt.raise_paging_levels = true;
     } else if (word_eq(w, len, "exit=qemu")) {
@@ -86,6 +89,8 @@ _Noreturn void kernel_main(const boot_handoff *handoff) {
   platform_log(&platform);
   test_hooks_before_bringup(&opt);
   uint32_t status = memory_bringup(handoff, &platform, &opt);
+  // Every other CPU, on the memory and tables just set up; they park once the concurrent self-test is over.
+  if (status == 0) smp_bringup(&platform, &opt);
   debug_structured(LOG_INFO, "boot.done", KV_U("status", status),
                    KV_U("cycles", arch_cycles() - handoff->cycles_at_entry));
   arch_exit(status);

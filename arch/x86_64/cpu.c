@@ -81,3 +81,10 @@ void arch_paging_activate(const arch_paging_info *info, const arch_paging_featur
     write_cr4(cr4);
   }
 }
+
+// Parks this CPU: CLI, then HLT forever (with IF clear only NMI, SMI, INIT or reset end a HLT, Intel SDM
+// Vol. 2A "HLT"; the loop takes it back after an NMI).
+_Noreturn void arch_cpu_park(void) {
+  cli();
+  for (;;) hlt();
+}

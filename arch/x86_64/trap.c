@@ -110,7 +110,7 @@ _Noreturn void x86_trap_handler(const uint64_t *stack) {
   debug_structured(LOG_ERROR, "panic", KV_S("stage", "exception"), KV_S("arch", "x86_64"), KV_U("vector", v),
                    KV_S("name", x86_exception_name(v)), KV_X("error", error), KV_X("rip", frame->rip),
                    KV_X("cr2", read_cr2()), KV_X("rsp", frame->rsp), KV_X("cs", frame->cs),
-                   KV_X("rflags", frame->rflags));
+                   KV_X("rflags", frame->rflags), KV_U("cpu", arch_cpu_number()));
   arch_exit(3);
 }
 

@@ -87,7 +87,7 @@ case "$arch" in
     args+=(-drive "if=none,id=esp,format=raw,file=$work/esp.img" -device virtio-blk-device,drive=esp)
     if [[ "$exit_mode" == device ]]; then args+=(-semihosting-config enable=on,target=native); fi ;;
 esac
-# An explicit -accel (e.g. `-accel tcg,thread=multi` for the SMP boots) replaces the default.
+# An -accel of the caller's (e.g. `-accel tcg,thread=multi` for the SMP boots) replaces the default TCG one.
 if [[ $kvm == 1 ]]; then args+=(-accel kvm); elif ! has_arg -accel; then args+=(-accel tcg); fi
 if [[ $gdb == 1 ]]; then
   args+=(-s -S)
