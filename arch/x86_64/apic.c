@@ -72,11 +72,8 @@ uint64_t arch_identity_mmio(arch_map_range *out, uint64_t max) {
   x86_apic apic = x86_apic_probe();
   if (!apic.enabled || apic.x2apic || apic.mmio == 0) return 0;
   if (max >= 1) {
-    out[0] = (arch_map_range){.base = apic.mmio,
-                              .end = apic.mmio + 4096u,
-                              .type = ARCH_MEM_DEVICE,
-                              .executable = false,
-                              .read_only = false};
+    out[0] = (arch_map_range){
+        .base = apic.mmio, .end = apic.mmio + 4096u, .type = ARCH_MEM_DEVICE, .executable = false, .read_only = false};
   }
   return 1;
 }

@@ -35,11 +35,11 @@
 // has copied what it needs (the "arrived" flag) before it returns. A CPU that does not arrive in time gets an
 // INIT IPI, which puts it back into wait-for-SIPI (8.4.1), so it cannot wander into a later CPU's boot block.
 // Interrupts stay masked throughout: the trampoline starts with CLI, the boot CPU ran arch_trap_init.
+#include "arch/x86_64/smp.h"
 #include "arch/arch.h"
 #include "arch/x86_64/ap_boot.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu_ops.h"
-#include "arch/x86_64/smp.h"
 
 #define FRAME 4096u
 #define X86_CR4_PCIDE_BIT ((uint64_t)1 << 17)
@@ -151,14 +151,15 @@ _Static_assert(__builtin_offsetof(x86_tramp_data, efer) == 64, "trampoline offse
 _Static_assert(__builtin_offsetof(x86_tramp_data, long_entry) == 72, "trampoline offsets");
 _Static_assert(__builtin_offsetof(x86_tramp_data, root_entry) == 80, "trampoline offsets");
 
-extern const char x86_ap_tramp_start[], x86_ap_tramp_32[], x86_ap_tramp_64[], x86_ap_tramp_data[],
-    x86_ap_tramp_end[];
+extern const char x86_ap_tramp_start[], x86_ap_tramp_32[], x86_ap_tramp_64[], x86_ap_tramp_data[], x86_ap_tramp_end[];
 extern const char x86_ap_long_entry[];
 
 // Position independent: every address is either CS-relative (16-bit leg, CS base = the page) or EBX/RBX-relative
 // (EBX = the page's linear address), and the absolute ones (far pointers, GDT base, long_entry) are patched into
 // the data block by arch_cpu_start. D = the data block's offset in the page.
 #define TRAMP_D "(x86_ap_tramp_data - x86_ap_tramp_start)"
+// One instruction per line; the formatter would split the TRAMP_D concatenations.
+// clang-format off
 __asm__(
     ".text\n\t"
     ".balign 16\n\t"
@@ -236,6 +237,7 @@ __asm__(
     "sub $32, %rsp\n\t"  // shadow space (UEFI 2.10 2.3.4.2)
     "call x86_ap_main\n\t"
     "ud2\n\t");
+// clang-format on
 
 _Static_assert(X86_SEL_CODE == 0x08 && X86_SEL_DATA == 0x10 && X86_SEL_CODE32 == 0x18,
                "the trampoline's selectors are the kernel GDT's");
