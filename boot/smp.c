@@ -210,7 +210,8 @@ void smp_bringup(const platform_info *platform, const kernel_options *opt) {
   uint64_t t = arch_cycles();
   discover_cpus(platform);
   // Before the first secondary runs: from here a held lock is another CPU's, to be waited for (mm/runtime.h).
-  // SWITCH POINT (issue 12, branch percpu): mm_runtime_enable_cpu_caches(g_smp.count) goes here once it exists.
+  // SWITCH POINT (issue 12, branch percpu): mm_runtime_set_relax_fn(arch_cpu_relax) and
+  // mm_runtime_enable_cpu_caches(g_smp.count) go here once they exist (owner id = CPU number + 1 = cache index).
   mm_runtime_set_owner_fn(cpu_owner);
   uint32_t online = start_secondaries();
   debug_structured(LOG_INFO, "smp.online", KV_U("cpus", online), KV_U("expected", g_smp.count),

@@ -31,7 +31,8 @@ static mm_status cell_free(mm_phys_allocator *a, void *ctx) {
 }
 
 // SWITCH POINT (issue 12, branch percpu): once mm_runtime_alloc_frame / mm_runtime_free_frame exist, these two
-// call them, so single frames go through the per-CPU caches.
+// call them, so single frames go through the per-CPU caches; smp_stress_finish then also counts the frames left
+// in the caches (mm_phys_stats.cached_frames: free + cached + reserved is what must be unchanged).
 static mm_status runtime_alloc_frame(phys_addr_t *out) { return with_runtime_allocator(cell_alloc_frame, out); }
 static mm_status runtime_free_frame(phys_addr_t frame) {
   free_args args = {frame, 1};
