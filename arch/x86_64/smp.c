@@ -8,10 +8,10 @@
 //     16-bit real mode, CS:IP = (vector << 8):0000 (8.4.4.1 / 8.4.3): DS = CS, EBX = the page's linear address;
 //         LGDT of the page's own GDT (a copy of the kernel's 4 descriptors), CR0.PE = 1, far jump (m16:32) to
 //         the 32-bit code selector (9.9.1);
-//     32-bit protected mode, flat segments: CR4 = the boot CPU's (PAE, LA57 as it has it; PCIDE left out: it
-//         may be set only in IA-32e mode, 2.5), the transit root (below) in CR3, EFER = LME (+ NXE as the boot
-//         CPU has it), CR0 = the boot CPU's (PG, WP, caches on): IA-32e mode, compatibility submode (10.8.5);
-//         far jump to the 64-bit code selector;
+//     32-bit protected mode, flat segments: CR4 = the boot CPU's (PAE, LA57 as it has it; the bits that need
+//         IA-32e mode or CR0.WP left out, X86_CR4_SET_IN_LONG_MODE), the transit root (below) in CR3, EFER = LME (+ NXE
+//         as the boot CPU has it), CR0 = the boot CPU's (PG, WP, caches on): IA-32e mode, compatibility submode
+//         (10.8.5); far jump to the 64-bit code selector;
 //     64-bit mode, still in the page: jump to x86_ap_long_entry in the kernel image.
 //   kernel image
 //     x86_ap_long_entry: CR3 = the kernel's root, full CR4, the kernel's GDT and IDT (the boot CPU's tables),
@@ -42,7 +42,10 @@
 #include "arch/x86_64/cpu_ops.h"
 
 #define FRAME 4096u
-#define X86_CR4_PCIDE_BIT ((uint64_t)1 << 17)
+// CR4 bits the 32-bit leg leaves clear and x86_ap_long_entry sets, in 64-bit mode with CR0.WP on (SDM Vol. 3A
+// 2.5): PCIDE (17) may be set only in IA-32e mode; CET (23) only with CR0.WP = 1, which INIT clears; PKE (22) and
+// PKS (24) only govern IA-32e paging. Everything else (PAE, LA57, PGE, OSFXSR, ...) goes in before paging is on.
+#define X86_CR4_SET_IN_LONG_MODE (((uint64_t)1 << 17) | ((uint64_t)1 << 22) | ((uint64_t)1 << 23) | ((uint64_t)1 << 24))
 
 // Waits of the start-up sequence (SDM Vol. 3A 8.4.4.1, "Typical BSP Initialization Sequence": INIT, 10 ms,
 // SIPI, 200 us, SIPI, 200 us) and how long the new CPU gets to reach the kernel: generous, since multi-threaded
@@ -91,8 +94,8 @@ void arch_cpu_relax(void) { cpu_relax(); }
 // ---- Boot block (in the image; read by x86_ap_long_entry and x86_ap_main) ----------------------------------
 
 typedef struct x86_ap_boot {
-  uint64_t cr3;    // 0: the kernel's root
-  uint64_t cr4;    // 8: the boot CPU's CR4, PCIDE included
+  uint64_t cr3;  // 0: the kernel's root
+  uint64_t cr4;  // 8: the boot CPU's CR4, X86_CR4_SET_IN_LONG_MODE included
   uint64_t stack;  // 16: initial RSP, just below the per-CPU block
   x86_desc_ptr gdtr;  // 24: the kernel's GDT (10 bytes)
   uint8_t pad0[6];
@@ -123,9 +126,9 @@ static x86_ap_table x86_ap_tables[X86_AP_TRANSIT_TABLES] __attribute__((aligned(
 
 // The data block at the trampoline's end, filled in the copy (packed: the asm uses these offsets).
 typedef struct __attribute__((packed)) x86_tramp_data {
-  uint64_t gdt[4];      // 0: the kernel's descriptors: null, 0x08 code64, 0x10 data, 0x18 code32
+  uint64_t gdt[4];  // 0: the kernel's descriptors: null, 0x08 code64, 0x10 data, 0x18 code32
   uint16_t gdtr_limit;  // 32: LGDT operand (32-bit base form, loaded with operand size 32: 9.9.1)
-  uint32_t gdtr_base;   // 34
+  uint32_t gdtr_base;  // 34
   uint16_t pad0;
   uint32_t far32_offset;  // 40: m16:32 far pointer to the 32-bit leg
   uint16_t far32_selector;
@@ -133,8 +136,8 @@ typedef struct __attribute__((packed)) x86_tramp_data {
   uint32_t far64_offset;  // 48: m16:32 far pointer to the 64-bit leg
   uint16_t far64_selector;
   uint16_t pad2;
-  uint32_t cr0;   // 56
-  uint32_t cr4;   // 60
+  uint32_t cr0;  // 56
+  uint32_t cr4;  // 60
   uint32_t efer;  // 64: low half of IA32_EFER (LME, NXE)
   uint32_t pad3;
   uint64_t long_entry;  // 72: x86_ap_long_entry
@@ -278,7 +281,7 @@ static void install_trampoline(phys_addr_t page, uint64_t root_entry) {
   data->far64_offset = (uint32_t)(page + (uint64_t)(x86_ap_tramp_64 - x86_ap_tramp_start));
   data->far64_selector = X86_SEL_CODE;
   data->cr0 = (uint32_t)read_cr0();
-  data->cr4 = (uint32_t)(read_cr4() & ~X86_CR4_PCIDE_BIT);
+  data->cr4 = (uint32_t)(read_cr4() & ~X86_CR4_SET_IN_LONG_MODE);
   data->pad3 = 0;
   data->root_entry = root_entry;
   data->efer = (uint32_t)(X86_EFER_LME | (rdmsr(X86_MSR_EFER) & X86_EFER_NXE));
