@@ -306,6 +306,8 @@ const char *arch_cpu_start(const arch_secondary_start *start) {
     return "invalid_parameters";
   }
   if (x86_kernel_root == 0) return "paging_not_active";
+  // The trampoline copies the kernel's GDT and the new CPU loads its IDT: arch_trap_init must have installed them.
+  if (!g_percpu_ready) return "traps_not_installed";
   phys_addr_t page = start->trampoline;
   const char *bad = x86_ap_trampoline_check(page, (uint64_t)(x86_ap_tramp_end - x86_ap_tramp_start));
   if (bad) return bad;
