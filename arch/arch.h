@@ -2,9 +2,9 @@
 //
 // Generic code (boot/efi, the kernel's bring-up) includes only this header, never an arch/<name>/ header.
 // Implementations: serial.c, exit.c, cpu.c (counters, address width, paging probe and activation: the register
-// writes), trap.c (the kernel's exception vectors) and paging.c (table builder, portable C that also compiles
-// on the host for tests). Inline asm lives only in arch/<name>/cpu_ops.h (plus trap.c's vector stubs and
-// stack.c's trampoline).
+// writes), trap.c (the kernel's exception vectors), paging.c (table builder, portable C that also compiles
+// on the host for tests) and smp.c (secondary CPUs). Inline asm lives only in arch/<name>/cpu_ops.h (plus
+// trap.c's vector stubs, stack.c's trampoline and the secondary-CPU entry code in smp.c).
 #ifndef ARCH_ARCH_H
 #define ARCH_ARCH_H
 
@@ -142,8 +142,10 @@ arch_paging_features arch_paging_probe(void);
 void arch_paging_request_va_bits(unsigned va_bits);
 unsigned arch_paging_requested_va_bits(void);
 
-// MMIO the arch code itself touches after paging is on (AArch64: the PL011 page; x86_64 uses port I/O and
-// reports none). Writes up to `max` ranges to `out` and returns how many there are.
+// MMIO the arch code itself touches after paging is on (AArch64: the PL011 page; x86_64: the local APIC's
+// register page from IA32_APIC_BASE while the APIC is in xAPIC mode, none in x2APIC mode, whose registers are
+// MSRs; its serial port and exit device are port I/O). The bring-up reserves and maps each one uncached. Writes
+// up to `max` ranges to `out` and returns how many there are.
 uint64_t arch_identity_mmio(arch_map_range *out, uint64_t max);
 
 // Builds identity tables (virtual == physical) for `ranges` (sorted, disjoint) using the largest page sizes
@@ -173,11 +175,14 @@ void arch_set_psci_conduit(arch_psci_conduit conduit);
 // One secondary CPU to start. The new CPU runs with the boot CPU's page tables (the ones arch_paging_activate
 // installed last), the kernel's exception vectors (and, x86, GDT/IDT), interrupts masked, at the boot CPU's
 // exception level (AArch64), and arch_cpu_number() == cpu_number; then it calls entry(arg) on `stack_top`.
+// x86 keeps the CPU's per-CPU block (its GS base, behind arch_cpu_number) in the top 64 bytes of that stack.
 typedef struct arch_secondary_start {
   uint64_t hw_id;            // x86: local APIC ID (xAPIC or x2APIC); AArch64: MPIDR_EL1 affinity (Aff3..Aff0)
   uint32_t cpu_number;       // the kernel's number for this CPU (the boot CPU is 0)
   phys_addr_t stack_top;     // 16-byte aligned top of the CPU's kernel-owned stack
-  phys_addr_t trampoline;    // x86: a frame below 1 MiB the start code may use (SIPI vector page); AArch64: 0
+  // x86: a 4 KiB frame below 1 MiB, not page 0 nor 0xA0000-0xBFFFF (its page number is the Start-Up vector),
+  // which arch_cpu_start overwrites and no longer needs once it returns; AArch64: unused (0)
+  phys_addr_t trampoline;
   void (*entry)(void *arg);  // must not return
   void *arg;
 } arch_secondary_start;
@@ -197,6 +202,11 @@ uint32_t arch_cpu_number(void);
 
 // A spin-wait hint for loops that poll shared memory (x86 PAUSE; AArch64 YIELD).
 void arch_cpu_relax(void);
+
+// Parks the calling CPU for good: interrupts masked, then a low-power wait in a loop (x86 CLI; HLT, AArch64
+// DAIFSet; WFI). What a secondary CPU does once its work is over, so it costs the machine (or the emulator's
+// host thread) nothing while the boot CPU finishes. Implemented in cpu.c of each architecture.
+_Noreturn void arch_cpu_park(void);
 
 // ---- Test builds only ------------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ typedef struct kernel_options {
   bool corrupt_reservation;  // `selftest.corrupt_reservation`: test builds only, see memory_bringup.c
   bool fault_null;           // `selftest.fault_null`: test builds only, reads page 0 after paging is on
   bool exit_qemu;            // `exit=qemu`: end the run through QEMU's exit device (arch_exit_set_mode)
+  bool fault_secondary;      // `selftest.fault_secondary`: test builds only, CPU 1 reads page 0 after smp.online
   bool raise_paging_levels;  // `selftest.paging_levels`: test builds only, 5-level paging before the bring-up
   bool hold_screen;          // `selftest.hold_screen`: test builds only, wait after boot.done for a screenshot
   uint32_t unknown_words;

@@ -6,6 +6,7 @@
 #include "boot/framebuffer_console.h"
 #include "boot/handoff.h"
 #include "boot/kernel.h"
+#include "boot/smp.h"
 #include "boot/test_hooks.h"
 #include "mm/firmware_map.h"
 #include "mm/log.h"
@@ -49,6 +50,8 @@ kernel_options kernel_parse_cmdline(const char *cmdline) {
       opt.corrupt_reservation = true;
     } else if (word_eq(w, len, "selftest.fault_null")) {
       opt.fault_null = true;
+    } else if (word_eq(w, len, "selftest.fault_secondary")) {
+      opt.fault_secondary = true;
     } else if (word_eq(w, len, "selftest.paging_levels")) {
       opt.raise_paging_levels = true;
     } else if (word_eq(w, len, "selftest.hold_screen")) {
@@ -102,6 +105,8 @@ _Noreturn void kernel_main(const boot_handoff *handoff) {
   platform_log(&platform);
   test_hooks_before_bringup(&opt);
   uint32_t status = memory_bringup(handoff, &platform, &opt);
+  // Every other CPU, on the memory and tables just set up; they park once the concurrent self-test is over.
+  if (status == 0) smp_bringup(&platform, &opt);
   // Runtime services once paging maps them and reclaim is done, outside the allocator's lock.
   const mm_firmware_map *map = 0;
   if (with_runtime_allocator(firmware_map_of, &map) == MM_OK) efi_runtime_start(handoff, map);

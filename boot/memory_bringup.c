@@ -22,7 +22,7 @@
 #define MMIO_MAX 4u
 
 _Noreturn static void stage_panic(const char *stage, const char *reason) {
-  debug_structured(LOG_ERROR, "panic", KV_S("stage", stage), KV_S("reason", reason));
+  debug_structured(LOG_ERROR, "panic", KV_S("stage", stage), KV_S("reason", reason), KV_U("cpu", arch_cpu_number()));
   arch_exit(3);
 }
 
@@ -162,7 +162,7 @@ uint32_t memory_bringup(const boot_handoff *handoff, const platform_info *platfo
   s = with_runtime_allocator(run_selftest, &selftest);
   if (s != MM_OK && selftest.result.detail) {
     debug_structured(LOG_ERROR, "panic", KV_S("stage", "selftest"), KV_S("reason", selftest.result.failure),
-                     KV_S("detail", selftest.result.detail));
+                     KV_S("detail", selftest.result.detail), KV_U("cpu", arch_cpu_number()));
     arch_exit(3);
   }
   if (s != MM_OK) stage_panic("selftest", selftest.result.failure ? selftest.result.failure : mm_status_name(s));

@@ -12,6 +12,16 @@ void test_hooks_before_bringup(const kernel_options *opt) {
 
 void test_hooks_after_paging(const kernel_options *opt) { (void)opt; }
 
+void test_hooks_after_smp_online(const kernel_options *opt, uint32_t online) {
+  (void)online;
+  if (opt->fault_secondary) {
+    debug_structured(LOG_WARN, "boot.cmdline", KV_S("ignored", "selftest.fault_secondary"),
+                     KV_S("why", "test_builds_only"));
+  }
+}
+
+void test_hooks_secondary_waiting(uint32_t cpu) { (void)cpu; }
+
 mm_selftest_hook test_hooks_selftest_hook(const kernel_options *opt) {
   if (opt->corrupt_reservation) {
     debug_structured(LOG_WARN, "boot.cmdline", KV_S("ignored", "selftest.corrupt_reservation"),

@@ -10,7 +10,7 @@ void test_hooks_before_bringup(const kernel_options *opt) {
   const char *why = arch_test_raise_paging_levels();
   if (why != 0) {
     debug_structured(LOG_ERROR, "panic", KV_S("stage", "selftest"), KV_S("reason", "paging_levels_not_raised"),
-                     KV_S("detail", why));
+                     KV_U("cpu", arch_cpu_number()), KV_S("detail", why));
     arch_exit(3);
   }
   debug_structured(LOG_INFO, "selftest.paging_levels", KV_S("result", "raised"));
@@ -23,7 +23,26 @@ void test_hooks_after_paging(const kernel_options *opt) {
   uintptr_t null_addr = 0;
   __asm__ volatile("" : "+r"(null_addr));  // hide the constant: the compiler may not treat it as UB
   (void)*(volatile uint64_t *)null_addr;
-  debug_structured(LOG_ERROR, "panic", KV_S("stage", "selftest"), KV_S("reason", "read_of_page_0_did_not_fault"));
+  debug_structured(LOG_ERROR, "panic", KV_S("stage", "selftest"), KV_S("reason", "read_of_page_0_did_not_fault"),
+                   KV_U("cpu", arch_cpu_number()));
+  arch_exit(3);
+}
+
+static uint32_t g_fault_cpu1;  // atomic: 1 once the boot CPU has parked and CPU 1 may fault
+
+void test_hooks_after_smp_online(const kernel_options *opt, uint32_t online) {
+  if (!opt->fault_secondary || online < 2) return;
+  __atomic_store_n(&g_fault_cpu1, 1u, __ATOMIC_RELEASE);
+  arch_cpu_park();
+}
+
+void test_hooks_secondary_waiting(uint32_t cpu) {
+  if (cpu != 1 || __atomic_load_n(&g_fault_cpu1, __ATOMIC_ACQUIRE) == 0) return;
+  uintptr_t null_addr = 0;
+  __asm__ volatile("" : "+r"(null_addr));
+  (void)*(volatile uint64_t *)null_addr;
+  debug_structured(LOG_ERROR, "panic", KV_S("stage", "selftest"), KV_S("reason", "read_of_page_0_did_not_fault"),
+                   KV_U("cpu", arch_cpu_number()));
   arch_exit(3);
 }
 

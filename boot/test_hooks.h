@@ -17,6 +17,14 @@ void test_hooks_before_bringup(const kernel_options *opt);
 // exception vectors as one `panic stage=exception` line. Returns when the word is absent.
 void test_hooks_after_paging(const kernel_options *opt);
 
+// On the boot CPU after `smp.online`: with `selftest.fault_secondary` and at least two CPUs online, tells CPU 1
+// to read page 0 and parks the boot CPU (so only CPU 1 writes to the console): the read must end in CPU 1's own
+// vectors as one `panic stage=exception ... cpu=1` line. Returns when the word is absent or CPU 1 is not online.
+void test_hooks_after_smp_online(const kernel_options *opt, uint32_t online);
+
+// On every secondary CPU while it waits for the concurrent self-test: CPU 1 makes the read once told to.
+void test_hooks_secondary_waiting(uint32_t cpu);
+
 // The self-test hook for this boot (mm_selftest_run runs it before the invariant checker): with
 // `selftest.corrupt_reservation`, one that corrupts a reservation so the checker must stop the boot; else NULL.
 mm_selftest_hook test_hooks_selftest_hook(const kernel_options *opt);

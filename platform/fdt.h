@@ -173,6 +173,12 @@ typedef struct fdt_cpu {
 // without /cpus; FDT_ERR_BAD_VALUE for a cpu without a one-entry `reg`.
 fdt_status fdt_cpus(const fdt_blob *blob, fdt_cpu *out, size_t cap, size_t *count);
 
+// The same /cpus children, one call of `fn` each in blob order, without storage (the SMP bring-up counts them
+// before it allocates). Every cpu node is checked first, so on an error `fn` has not been called. `count` (may be
+// NULL) receives the number of calls.
+typedef void (*fdt_cpu_fn)(void *ctx, const fdt_cpu *cpu);
+fdt_status fdt_cpus_walk(const fdt_blob *blob, fdt_cpu_fn fn, void *ctx, size_t *count);
+
 // The `reg` ranges of every root child whose device_type is "memory" (DT 3.4), in blob order, up to `cap`;
 // *count set.
 fdt_status fdt_memory(const fdt_blob *blob, fdt_range *out, size_t cap, size_t *count);

@@ -144,8 +144,8 @@ static bool device_type_is(const fdt_blob *blob, fdt_node node, const char *type
   return fdt_get_string(blob, node, "device_type", &t) == FDT_OK && str_equal(t, type);
 }
 
-fdt_status fdt_cpus(const fdt_blob *blob, fdt_cpu *out, size_t cap, size_t *count) {
-  if (blob == NULL || count == NULL || (out == NULL && cap != 0)) return FDT_ERR_BAD_ARGUMENT;
+fdt_status fdt_cpus_walk(const fdt_blob *blob, fdt_cpu_fn fn, void *ctx, size_t *count) {
+  if (blob == NULL || fn == NULL) return FDT_ERR_BAD_ARGUMENT;
   fdt_node cpus, cpu;
   fdt_status st = fdt_find_path(blob, "/cpus", &cpus);
   if (st != FDT_OK) return st;
@@ -154,6 +154,7 @@ fdt_status fdt_cpus(const fdt_blob *blob, fdt_cpu *out, size_t cap, size_t *coun
   if (st != FDT_OK) return st;
   // DT 3.7: /cpus has #address-cells 1 or 2 and #size-cells 0.
   if (ac == 0 || sc != 0) return FDT_ERR_BAD_VALUE;
+  // Pass 0 checks every cpu node, so a bad one is reported before the first call.
   for (int pass = 0; pass < 2; pass++) {
     size_t n = 0;
     for (st = fdt_first_child(blob, cpus, &cpu); st == FDT_OK; st = fdt_next_sibling(blob, cpu, &cpu)) {
@@ -161,14 +162,42 @@ fdt_status fdt_cpus(const fdt_blob *blob, fdt_cpu *out, size_t cap, size_t *coun
       fdt_range r;
       fdt_status est = reg_entry(blob, cpu, ac, sc, 0, &r);
       if (est != FDT_OK) return FDT_ERR_BAD_VALUE;  // DT 3.8.1: reg is required
-      if (pass == 1) out[n] = (fdt_cpu){r.base, node_enabled(blob, cpu)};
+      if (pass == 1) {
+        fdt_cpu c = {r.base, node_enabled(blob, cpu)};
+        fn(ctx, &c);
+      }
       n++;
     }
     if (st != FDT_ERR_NOT_FOUND) return st;
-    if (pass == 0 && n > cap) return FDT_ERR_NO_SPACE;
-    if (pass == 1) *count = n;
+    if (pass == 1 && count != NULL) *count = n;
   }
   return FDT_OK;
+}
+
+typedef struct cpus_into {
+  fdt_cpu *out;
+  size_t n;
+} cpus_into;
+
+static void cpu_into(void *ctx, const fdt_cpu *cpu) {
+  cpus_into *c = ctx;
+  c->out[c->n++] = *cpu;
+}
+
+static void cpu_count(void *ctx, const fdt_cpu *cpu) {
+  (void)cpu;
+  (*(size_t *)ctx)++;
+}
+
+fdt_status fdt_cpus(const fdt_blob *blob, fdt_cpu *out, size_t cap, size_t *count) {
+  if (blob == NULL || count == NULL || (out == NULL && cap != 0)) return FDT_ERR_BAD_ARGUMENT;
+  size_t n = 0;
+  fdt_status st = fdt_cpus_walk(blob, cpu_count, &n, NULL);
+  if (st != FDT_OK) return st;
+  if (n > cap) return FDT_ERR_NO_SPACE;
+  cpus_into into = {out, 0};
+  st = fdt_cpus_walk(blob, cpu_into, &into, count);
+  return st;
 }
 
 fdt_status fdt_memory(const fdt_blob *blob, fdt_range *out, size_t cap, size_t *count) {

@@ -61,3 +61,10 @@ void arch_paging_activate(const arch_paging_info *info, const arch_paging_featur
     aarch64_switch_tables_el1(AARCH64_MAIR_VALUE, tcr, r_sctlr_el1() & ~AARCH64_SCTLR_WXN, info->root);
   }
 }
+
+// Parks this CPU: every exception masked, then WFI forever (a WFI may also end spuriously, DDI 0487 D1.16.2
+// "Wait For Interrupt": the loop takes it back).
+_Noreturn void arch_cpu_park(void) {
+  mask_all_interrupts();
+  for (;;) wfi();
+}

@@ -140,26 +140,27 @@ static inline uint64_t semihosting_call(uint64_t op, const void *block) {
   return x0;
 }
 
-// PSCI calls with a function ID and no arguments (SMC Calling Convention, DEN0028: ID in W0, result in X0;
+// PSCI calls (SMC Calling Convention, DEN0028 2.6/2.7: function ID in W0, arguments in X1-X3, result in X0;
 // X1-X17 may be clobbered by the callee). HVC goes to EL2, SMC to EL3 (or to the emulator standing in for it).
-static inline uint64_t psci_call_hvc(uint32_t fn) {
-  register uint64_t x0 __asm__("x0") = fn;
-  __asm__ volatile("hvc #0"
-                   : "+r"(x0)
-                   :
-                   : "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15",
-                     "x16", "x17", "memory");
-  return x0;
+// Only arch/aarch64/psci.c calls these, choosing the conduit the platform named.
+#define AARCH64_PSCI_CALL(insn)                                                                                  \
+  register uint64_t x0 __asm__("x0") = fn;                                                                       \
+  register uint64_t x1 __asm__("x1") = a1;                                                                       \
+  register uint64_t x2 __asm__("x2") = a2;                                                                       \
+  register uint64_t x3 __asm__("x3") = a3;                                                                       \
+  __asm__ volatile(insn                                                                                          \
+                   : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)                                                      \
+                   :                                                                                             \
+                   : "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17", \
+                     "memory");                                                                                  \
+  return x0
+
+static inline uint64_t psci_call_hvc(uint32_t fn, uint64_t a1, uint64_t a2, uint64_t a3) {
+  AARCH64_PSCI_CALL("hvc #0");
 }
 
-static inline uint64_t psci_call_smc(uint32_t fn) {
-  register uint64_t x0 __asm__("x0") = fn;
-  __asm__ volatile("smc #0"
-                   : "+r"(x0)
-                   :
-                   : "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15",
-                     "x16", "x17", "memory");
-  return x0;
+static inline uint64_t psci_call_smc(uint32_t fn, uint64_t a1, uint64_t a2, uint64_t a3) {
+  AARCH64_PSCI_CALL("smc #0");
 }
 
 AARCH64_SYSREG_READER(r_vbar_el1, VBAR_EL1)
@@ -175,5 +176,41 @@ static inline void mask_all_interrupts(void) { __asm__ volatile("msr daifset, #0
 static inline void wfi(void) { __asm__ volatile("wfi" ::: "memory"); }
 
 static inline void cpu_relax(void) { __asm__ volatile("yield" ::: "memory"); }
+
+// ---- Secondary CPUs (smp.c) ----
+
+AARCH64_SYSREG_READER(r_mpidr_el1, MPIDR_EL1)
+AARCH64_SYSREG_READER(r_mair_el1, MAIR_EL1)
+AARCH64_SYSREG_READER(r_mair_el2, MAIR_EL2)
+AARCH64_SYSREG_READER(r_ttbr0_el1, TTBR0_EL1)
+AARCH64_SYSREG_READER(r_ttbr0_el2, TTBR0_EL2)
+AARCH64_SYSREG_READER(r_cpacr_el1, CPACR_EL1)
+AARCH64_SYSREG_READER(r_cptr_el2, CPTR_EL2)  // only at EL2
+AARCH64_SYSREG_READER(r_tpidr_el1, TPIDR_EL1)
+AARCH64_SYSREG_READER(r_tpidr_el2, TPIDR_EL2)  // only at EL2
+
+// TPIDR_ELx: a software thread ID register the architecture never interprets (DDI 0487 D17.2), the kernel's
+// per-CPU number. No ISB: only this CPU's own later reads depend on it, and they are in program order.
+static inline void w_tpidr_el1(uint64_t v) { __asm__ volatile("msr TPIDR_EL1, %0" : : "r"(v) : "memory"); }
+static inline void w_tpidr_el2(uint64_t v) { __asm__ volatile("msr TPIDR_EL2, %0" : : "r"(v) : "memory"); }
+
+// Cleans [start, start + bytes) to the Point of Coherency (DC CVAC by CTR_EL0.DminLine), then DSB ISH: what a
+// cacheable write left in this CPU's caches is in memory for an observer that reads non-cacheable (a CPU with
+// its MMU off, DDI 0487 D7.5 "Data and unified caches", D7.5.9 cache maintenance by VA).
+static inline void dc_cvac_range(uint64_t start, uint64_t bytes) {
+  uint64_t ctr;
+  __asm__ volatile("mrs %0, CTR_EL0" : "=r"(ctr));
+  uint64_t line = 4ull << ((ctr >> 16) & 0xFu);
+  for (uint64_t p = start & ~(line - 1u); p < start + bytes; p += line) {
+    __asm__ volatile("dc cvac, %0" : : "r"(p) : "memory");
+  }
+  __asm__ volatile("dsb ish" ::: "memory");
+}
+
+static inline uint64_t r_cntfrq_el0(void) {
+  uint64_t v;
+  __asm__ volatile("mrs %0, CNTFRQ_EL0" : "=r"(v));
+  return v;
+}
 
 #endif  // ARCH_AARCH64_CPU_OPS_H

@@ -21,8 +21,10 @@
 #define AARCH64_VECTOR_ENTRIES 16
 #define AARCH64_TRAP_STACK_BYTES 16384
 
-// The handler runs on its own stack in the image (SP_ELx at the time of the exception may be the firmware's,
-// or the fault may be a bad SP). Referenced from the asm below, hence external linkage.
+// The boot CPU's handler runs on its own stack in the image (SP_ELx at the time of the exception may be the
+// firmware's, or the fault may be a bad SP). A secondary CPU (TPIDR_ELx, its number, nonzero: smp.c) stays on
+// the kernel stack it was started with, so two CPUs faulting at once do not share one. Referenced from the asm
+// below, hence external linkage.
 uint8_t aarch64_trap_stack[AARCH64_TRAP_STACK_BYTES] __attribute__((aligned(16)));
 extern const char aarch64_vectors[];
 _Noreturn void aarch64_trap_handler(uint64_t index);
@@ -41,10 +43,20 @@ __asm__(
     VECTOR_ENTRY(12) VECTOR_ENTRY(13) VECTOR_ENTRY(14) VECTOR_ENTRY(15)
     ".balign 0x80\n"
     "aarch64_trap_common:\n\t"
+    "mrs x1, CurrentEL\n\t"
+    "cmp x1, #8\n\t"
+    "b.eq 1f\n\t"
+    "mrs x2, TPIDR_EL1\n\t"
+    "b 2f\n"
+    "1:\n\t"
+    "mrs x2, TPIDR_EL2\n"
+    "2:\n\t"
+    "cbnz x2, 3f\n\t"  // a secondary CPU (number != 0) reports on its own kernel stack
     "adrp x1, aarch64_trap_stack\n\t"
     "add x1, x1, :lo12:aarch64_trap_stack\n\t"
     "add x1, x1, #4, lsl #12\n\t"  // + 16384, the stack's top
-    "mov sp, x1\n\t"
+    "mov sp, x1\n"
+    "3:\n\t"
     "bl aarch64_trap_handler\n\t"
     "brk #2\n\t");
 
@@ -70,18 +82,21 @@ _Noreturn void aarch64_trap_handler(uint64_t index) {
   debug_structured(LOG_ERROR, "panic", KV_S("stage", "exception"), KV_S("arch", "aarch64"), KV_U("vector", index),
                    KV_S("kind", kKinds[index & 3u]), KV_S("from", kOrigins[(index >> 2) & 3u]), KV_U("el", el),
                    KV_X("esr", esr), KV_X("ec", (esr >> 26) & 0x3Fu), KV_X("elr", elr), KV_X("far", far),
-                   KV_X("spsr", spsr));
+                   KV_X("spsr", spsr), KV_U("cpu", arch_cpu_number()));
   arch_exit(3);
 }
 
 // Masks D, A, I and F, then points VBAR of the running exception level (EL1, or EL2 when UEFI handed over
-// there) at the table.
+// there) at the table. Also makes this the boot CPU: TPIDR_ELx = 0, the number arch_cpu_number reads (the
+// firmware may have left any value there); secondaries get theirs from smp.c's entry stub.
 void arch_trap_init(void) {
   mask_all_interrupts();
   uint64_t base = (uint64_t)(uintptr_t)aarch64_vectors;
   if (current_el() == 2u) {
+    w_tpidr_el2(0);
     w_vbar_el2(base);
   } else {
+    w_tpidr_el1(0);
     w_vbar_el1(base);
   }
 }

@@ -4,6 +4,7 @@
 #include "arch/arch.h"
 #include "arch/x86_64/cpu_ops.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/smp.h"
 
 // CPUID extended leaves (Intel SDM Vol. 2A, CPUID): 0x80000000 EAX = highest extended leaf;
 // 0x80000001 EDX[20] = XD/NX, EDX[26] = 1 GiB pages; 0x80000008 EAX[7:0] = physical address bits.
@@ -71,6 +72,7 @@ void arch_paging_activate(const arch_paging_info *info, const arch_paging_featur
     if ((efer & X86_EFER_NXE) == 0) wrmsr(X86_MSR_EFER, efer | X86_EFER_NXE);
   }
   write_cr3(info->root);
+  x86_kernel_root = info->root;  // what secondaries load (smp.c)
   uint64_t cr0 = read_cr0();
   if ((cr0 & X86_CR0_WP) == 0) write_cr0(cr0 | X86_CR0_WP);
   uint64_t cr4 = read_cr4();
@@ -78,4 +80,11 @@ void arch_paging_activate(const arch_paging_info *info, const arch_paging_featur
     write_cr4(cr4 & ~X86_CR4_PGE);
     write_cr4(cr4);
   }
+}
+
+// Parks this CPU: CLI, then HLT forever (with IF clear only NMI, SMI, INIT or reset end a HLT, Intel SDM
+// Vol. 2A "HLT"; the loop takes it back after an NMI).
+_Noreturn void arch_cpu_park(void) {
+  cli();
+  for (;;) hlt();
 }

@@ -145,4 +145,51 @@ static inline void hlt(void) { __asm__ volatile("hlt" : : : "memory"); }
 
 static inline void cpu_relax(void) { __asm__ volatile("pause"); }
 
+// ---- Local APIC and per-CPU helpers (arch/x86_64/apic.c, smp.c) ----
+
+// IA32_APIC_BASE (SDM Vol. 3A 11.4.4, Figure 11-5): bit 8 BSP, bit 10 EXTD (x2APIC mode), bit 11 EN (APIC
+// globally enabled), bits 12..MAXPHYADDR-1 the xAPIC MMIO page.
+#define X86_MSR_APIC_BASE 0x1Bu
+#define X86_APIC_BASE_EXTD ((uint64_t)1 << 10)
+#define X86_APIC_BASE_EN ((uint64_t)1 << 11)
+#define X86_APIC_BASE_ADDR 0x000FFFFFFFFFF000ull
+// IA32_GS_BASE (SDM Vol. 3A 3.4.4.1, Vol. 4 MSR list): the GS segment base in 64-bit mode. Loading GS with a
+// selector rewrites it, so it is written after every GS load.
+#define X86_MSR_GS_BASE 0xC0000101u
+// EFER.LME (bit 8): IA-32e mode enable; EFER.LMA (bit 10) is the read-only "active" status (SDM Vol. 3A 2.2.1).
+#define X86_EFER_LME ((uint64_t)1 << 8)
+#define X86_CR0_PE ((uint64_t)1 << 0)
+#define X86_CR0_PG ((uint64_t)1 << 31)
+#define X86_CR4_PAE ((uint64_t)1 << 5)
+// CR4.OSXSAVE (SDM Vol. 3A 2.5): XSETBV/XGETBV usable; XCR0 then says which state components are enabled.
+#define X86_CR4_OSXSAVE ((uint64_t)1 << 18)
+
+// Uncached 32-bit MMIO (the xAPIC registers: SDM Vol. 3A 11.4.1, registers are 32 bits on 16-byte boundaries
+// and must be accessed with aligned 32-bit loads and stores).
+static inline uint32_t mmio_read32(uint64_t addr) { return *(volatile uint32_t *)(uintptr_t)addr; }
+
+static inline void mmio_write32(uint64_t addr, uint32_t v) { *(volatile uint32_t *)(uintptr_t)addr = v; }
+
+// Orders every earlier load and store before every later one. WRMSR to the x2APIC ICR is not serializing (SDM
+// Vol. 3A 11.12.3), so a store the target CPU must see (the trampoline, the boot block) is fenced first.
+static inline void mfence(void) { __asm__ volatile("mfence" : : : "memory"); }
+
+// XCR0 (SDM Vol. 3A 2.6, Vol. 2B XGETBV/XSETBV); only with CR4.OSXSAVE set.
+static inline uint64_t xgetbv0(void) {
+  uint32_t lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0u));
+  return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void xsetbv0(uint64_t v) {
+  __asm__ volatile("xsetbv" : : "c"(0u), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+// A 32-bit load at GS base + `offset`: the calling CPU's per-CPU block (smp.c).
+static inline uint32_t gs_read32(uint32_t offset) {
+  uint32_t v;
+  __asm__ volatile("movl %%gs:(%1), %0" : "=r"(v) : "r"((uint64_t)offset));
+  return v;
+}
+
 #endif  // ARCH_X86_64_CPU_OPS_H

@@ -40,3 +40,6 @@ _Noreturn void arch_exit(uint32_t status) {
   g_exit_step = EXIT_STEP_HALT;
   for (;;) hlt();
 }
+
+// x86 has no PSCI: the conduit the platform names is ignored (arch.h).
+void arch_set_psci_conduit(arch_psci_conduit conduit) { (void)conduit; }

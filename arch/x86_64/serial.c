@@ -43,11 +43,3 @@ static void put_byte(uint8_t byte) {
 void arch_serial_write(const char *text, uint64_t len) {
   for (uint64_t i = 0; i < len; i++) put_byte((uint8_t)text[i]);
 }
-
-// x86_64 arch code reaches its devices (COM1, isa-debug-exit) through port I/O, which paging does not
-// translate, so it needs no MMIO mapped. Returns 0 and writes nothing.
-uint64_t arch_identity_mmio(arch_map_range *out, uint64_t max) {
-  (void)out;
-  (void)max;
-  return 0;
-}

@@ -27,6 +27,7 @@
 #include "arch/arch.h"
 #include "arch/x86_64/cpu_ops.h"
 #include "arch/x86_64/exceptions.h"
+#include "arch/x86_64/smp.h"
 #include "mm/log.h"
 
 #define X86_GATE_INTERRUPT_64 0x8Eu  // P=1, DPL=0, type 0xE (64-bit interrupt gate)
@@ -69,6 +70,11 @@ static x86_idt_gate g_idt[X86_EXCEPTION_VECTORS] __attribute__((aligned(16)));
 // The handler runs on its own stack in the image, so a fault caused by a bad RSP still gets its line out.
 // Referenced from the asm below, hence external linkage.
 uint8_t x86_trap_stack[X86_TRAP_STACK_BYTES] __attribute__((aligned(16)));
+// One CPU at a time on that stack (SMP, issue 11): the first CPU to fault takes it (LOCK BTS, SDM Vol. 3A 8.1.2.2)
+// and its handler ends the run; a CPU faulting meanwhile waits here, so the log gets one whole panic line. A fault
+// inside the handler (RSP already on the trap stack) goes straight on, to the handler's re-entry exit. RAX is
+// clobbered: the handler never returns.
+uint32_t x86_trap_busy;
 extern const char x86_trap_stubs[];
 _Noreturn void x86_trap_handler(const uint64_t *stack);
 
@@ -90,6 +96,18 @@ __asm__(
     ".balign 16\n"
     "x86_trap_common:\n\t"
     "cld\n\t"
+    "lea x86_trap_stack(%rip), %rax\n\t"
+    "cmp %rax, %rsp\n\t"
+    "jb 1f\n\t"
+    "lea x86_trap_stack+16384(%rip), %rax\n\t"
+    "cmp %rax, %rsp\n\t"
+    "jb 2f\n"  // already on the trap stack: a fault inside the handler, which then ends the run
+    "1:\n\t"
+    "lock btsl $0, x86_trap_busy(%rip)\n\t"
+    "jnc 2f\n\t"
+    "pause\n\t"
+    "jmp 1b\n"
+    "2:\n\t"
     "mov %rsp, %rcx\n\t"
     "lea x86_trap_stack+16384(%rip), %rsp\n\t"
     "sub $32, %rsp\n\t"
@@ -109,7 +127,7 @@ _Noreturn void x86_trap_handler(const uint64_t *stack) {
   debug_structured(LOG_ERROR, "panic", KV_S("stage", "exception"), KV_S("arch", "x86_64"), KV_U("vector", v),
                    KV_S("name", x86_exception_name(v)), KV_X("error", error), KV_X("rip", frame->rip),
                    KV_X("cr2", read_cr2()), KV_X("rsp", frame->rsp), KV_X("cs", frame->cs),
-                   KV_X("rflags", frame->rflags));
+                   KV_X("rflags", frame->rflags), KV_U("cpu", arch_cpu_number()));
   arch_exit(3);
 }
 
@@ -119,6 +137,7 @@ void arch_trap_init(void) {
   cli();
   x86_desc_ptr gdtr = {.limit = (uint16_t)(sizeof(g_gdt) - 1), .base = (uint64_t)(uintptr_t)g_gdt};
   load_gdt(&gdtr, X86_SEL_CODE, X86_SEL_DATA);
+  x86_percpu_install_boot();  // GS base, cleared by the GS load above
   for (unsigned i = 0; i < X86_EXCEPTION_VECTORS; i++) {
     uint64_t addr = (uint64_t)(uintptr_t)(x86_trap_stubs + i * X86_TRAP_STUB_BYTES);
     g_idt[i] = (x86_idt_gate){

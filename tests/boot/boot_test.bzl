@@ -1,15 +1,22 @@
 """boot_test: one QEMU boot of the kernel, asserted on by tests/boot/boot_test.cc."""
 
-def boot_test(name, arch, esp = None, qemu = [], cmdline = "debug", expect = "handoff", expect_status = 0, timeout_s = 240, exit = "device", el = None, levels = None, ram_above_4g = False, screenshot = False, **kwargs):
+def boot_test(name, arch, esp = None, qemu = [], cmdline = "debug", expect = "handoff", expect_status = 0, timeout_s = 240, exit = "device", el = None, levels = None, ram_above_4g = False, screenshot = False, cpus = None, **kwargs):
     """exit: the runner's --exit= (device or firmware). el: the AArch64 exception level the kernel must report
     on boot.start (default 1 on AArch64; x86 reports none). levels: the paging levels paging.installed must
     report (default 4 on x86_64; AArch64 not checked). ram_above_4g: the machine has RAM above 4 GiB, which
     must be managed and mapped (a free run ends above it, and a normal paging.range covers that run's last frame).
     screenshot: the runner saves the final screen (--screenshot, needs the test-hooks ESP for selftest.hold_screen)
-    and the test reads the console's text on it; kept as the test output screen.ppm."""
+    and the test reads the console's text on it; kept as the test output screen.ppm.
+    cpus: the CPUs that must come online (smp.online cpus= and expected=); default the -smp count in `qemu`
+    (1 without)."""
     esp = esp or "//:esp_" + arch
     if el == None:
         el = 1 if arch == "aarch64" else 0
+    if cpus == None:
+        cpus = 1
+        for i in range(len(qemu) - 1):
+            if qemu[i] == "-smp":
+                cpus = int(qemu[i + 1].split(",")[0])
     if levels == None:
         levels = 4 if arch == "x86_64" else 0
     native.cc_test(
@@ -26,6 +33,7 @@ def boot_test(name, arch, esp = None, qemu = [], cmdline = "debug", expect = "ha
             "--exit=" + exit,
             "--expect_el=%d" % el,
             "--expect_levels=%d" % levels,
+            "--expect_cpus=%d" % cpus,
             "--ram_above_4g=%d" % (1 if ram_above_4g else 0),
             "--screenshot=%d" % (1 if screenshot else 0),
         ] + ["--qemu=" + q for q in qemu],

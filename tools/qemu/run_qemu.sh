@@ -158,7 +158,8 @@ if [[ -n "$disk" ]]; then
     ahci) args+=(-device ahci,id=ahci -device ide-hd,drive=disk,bus=ahci.0) ;;
   esac
 fi
-if [[ $kvm == 1 ]]; then args+=(-accel kvm); else args+=(-accel tcg); fi
+# An -accel of the caller's (e.g. `-accel tcg,thread=multi` for the SMP boots) replaces the default TCG one.
+if [[ $kvm == 1 ]]; then args+=(-accel kvm); elif ! has_arg -accel; then args+=(-accel tcg); fi
 if [[ $gdb == 1 ]]; then
   args+=(-s -S)
   # The debugger for this architecture's image, and how to attach it (README "Debugging"; ./bazelw installs both).

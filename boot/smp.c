@@ -1,0 +1,221 @@
+// smp.c: the generic SMP bring-up (see smp.h). Architecture work goes through arch.h only.
+#include "boot/smp.h"
+
+#include "arch/arch.h"
+#include "boot/kernel.h"
+#include "boot/smp_stress.h"
+#include "boot/test_hooks.h"
+#include "mm/log.h"
+#include "mm/runtime.h"
+#include "platform/cpus.h"
+
+#define SMP_STACK_FRAMES 4u  // 16 KiB per secondary, like the boot CPU's trap stack
+#define SMP_TRAMPOLINE_LIMIT 0x100000u  // x86 Start-Up IPI: the start page lies below 1 MiB (SDM Vol. 3A 8.4.4.1)
+
+typedef struct smp_cpu {
+  platform_cpu hw;
+  uint32_t number;
+  phys_addr_t stack_base;  // SMP_STACK_FRAMES frames, reserved as kind stack
+  uint32_t entered;        // atomic: set by the CPU itself in secondary_main
+  uint32_t abandoned;      // atomic: arch_cpu_start gave up on it; should it arrive late, it parks at once
+  char label[MM_LABEL_MAX];
+} smp_cpu;
+
+static struct {
+  smp_cpu *cpus;
+  uint32_t count;
+  uint32_t stress_ready;  // atomic: the self-test is prepared, secondaries may join it
+  smp_stress stress;
+} g_smp;
+
+_Noreturn static void smp_panic(const char *reason) {
+  debug_structured(LOG_ERROR, "panic", KV_S("stage", "smp"), KV_S("reason", reason), KV_U("cpu", arch_cpu_number()));
+  arch_exit(3);
+}
+
+// The allocator cell's owner ids: nonzero and different per CPU, cheap to read (arch.h).
+static uint64_t cpu_owner(void) { return (uint64_t)arch_cpu_number() + 1u; }
+
+// ---- Memory from the runtime allocator ----
+
+typedef struct kept_alloc {
+  uint64_t frames;
+  mm_reservation_kind kind;
+  const char *label;
+  phys_addr_t out;
+} kept_alloc;
+
+// Frames that stay the kernel's for good: allocated, then recorded as a reservation with their provenance (as
+// boot/identity_paging.c does for page tables).
+static mm_status alloc_kept(mm_phys_allocator *a, void *ctx) {
+  kept_alloc *k = ctx;
+  mm_alloc_request req = {k->frames, MM_FRAME_SIZE, 0, 0};
+  mm_status s = mm_phys_alloc(a, &req, &k->out);
+  if (s != MM_OK) return s;
+  s = mm_phys_reserve(a, k->out, k->frames << MM_FRAME_SHIFT, k->kind, k->label);
+  if (s != MM_OK) mm_phys_free(a, k->out, k->frames);
+  return s;
+}
+
+static phys_addr_t take_frames(uint64_t frames, mm_reservation_kind kind, const char *label) {
+  kept_alloc k = {frames, kind, label, 0};
+  mm_status s = with_runtime_allocator(alloc_kept, &k);
+  if (s != MM_OK) smp_panic(mm_status_name(s));
+  return k.out;
+}
+
+// "cpu<N>_stack" without a formatting library.
+static void stack_label(char out[MM_LABEL_MAX], uint32_t n) {
+  char digits[10];
+  uint32_t d = 0;
+  do {
+    digits[d++] = (char)('0' + n % 10u);
+    n /= 10u;
+  } while (n != 0);
+  uint32_t i = 0;
+  for (const char *p = "cpu"; *p; p++) out[i++] = *p;
+  while (d > 0) out[i++] = digits[--d];
+  for (const char *p = "_stack"; *p; p++) out[i++] = *p;
+  out[i] = 0;
+}
+
+// ---- The CPU list ----
+
+static void log_skip(void *ctx, const platform_cpu *cpu, const char *reason) {
+  (void)ctx;
+  debug_structured(LOG_INFO, "smp.cpu_skipped", KV_X("hwid", cpu->hw_id), KV_U("uid", cpu->uid),
+                   KV_S("reason", reason));
+}
+
+// Fills g_smp.cpus/count. Without a usable list the boot CPU runs alone (count 1), which the log says.
+static void discover_cpus(const platform_info *platform) {
+  uint64_t boot_hw_id = arch_cpu_hw_id();
+  uint32_t entries = 0;
+  platform_cpus_status st = platform_cpus_count(platform, &entries);
+  platform_cpus_census census = {0};
+  if (st == PLATFORM_CPUS_OK && entries == 0) st = PLATFORM_CPUS_BOOT_CPU_NOT_LISTED;
+  uint64_t slots = st == PLATFORM_CPUS_OK ? entries : 1u;
+  uint64_t bytes = slots * sizeof(smp_cpu);
+  g_smp.cpus = (smp_cpu *)(uintptr_t)take_frames((bytes + MM_FRAME_MASK) >> MM_FRAME_SHIFT, MM_RES_LATE, "smp.cpus");
+  // One allocation serves both: platform_cpu is smaller than smp_cpu, so the list is written to the start of the
+  // frames as platform_cpu[] and spread out into smp_cpu[] below.
+  platform_cpu *list = (platform_cpu *)g_smp.cpus;
+  if (st == PLATFORM_CPUS_OK) st = platform_cpus_list(platform, boot_hw_id, list, entries, &census, log_skip, 0);
+  if (st != PLATFORM_CPUS_OK) {
+    debug_structured(LOG_WARN, "smp.cpus", KV_S("source", "none"), KV_U("entries", 0), KV_U("usable", 1),
+                     KV_S("reason", platform_cpus_status_name(st)));
+    g_smp.count = 1;
+    g_smp.cpus[0] = (smp_cpu){{boot_hw_id, 0}, 0, 0, 1, 0, {0}};
+    return;
+  }
+  debug_structured(LOG_INFO, "smp.cpus", KV_S("source", census.source), KV_U("entries", census.entries),
+                   KV_U("usable", census.usable), KV_U("disabled", census.disabled),
+                   KV_U("online_capable", census.online_capable), KV_U("duplicates", census.duplicates));
+  g_smp.count = census.usable;
+  // Spread in place from the last entry down: smp_cpu i never overlaps platform_cpu j > i still to be read.
+  for (uint32_t i = census.usable; i-- > 0;) {
+    platform_cpu hw = list[i];
+    g_smp.cpus[i] = (smp_cpu){hw, i, 0, i == 0, 0, {0}};
+  }
+}
+
+// ---- The secondaries ----
+
+// First C code on a secondary CPU, on its own stack, with the kernel's tables and vectors.
+static void secondary_main(void *arg) {
+  smp_cpu *c = arg;
+  __atomic_store_n(&c->entered, 1u, __ATOMIC_RELEASE);
+  // Wait until the boot CPU has started every CPU and prepared the self-test (or given up on this one).
+  while (__atomic_load_n(&g_smp.stress_ready, __ATOMIC_ACQUIRE) == 0) {
+    if (__atomic_load_n(&c->abandoned, __ATOMIC_ACQUIRE)) arch_cpu_park();
+    test_hooks_secondary_waiting(c->number);
+    arch_cpu_relax();
+  }
+  if (!__atomic_load_n(&c->abandoned, __ATOMIC_ACQUIRE)) smp_stress_cpu(&g_smp.stress, c->number);
+  arch_cpu_park();
+}
+
+// The page a secondary starts at on x86 (arch.h: arch_secondary_start.trampoline: real mode, so below 1 MiB,
+// 4 KiB aligned; never page 0). Taken from the runtime allocator with an address window, held (allocated) while
+// CPUs start and given back afterwards: arch_cpu_start sends a CPU it gave up on back to wait-for-SIPI, so no
+// CPU runs from it later. 0 where there is no RAM below 1 MiB (AArch64 virt), which only x86 would refuse.
+static mm_status alloc_low_frame(mm_phys_allocator *a, void *ctx) {
+  mm_alloc_request req = {1, MM_FRAME_SIZE, MM_FRAME_SIZE, SMP_TRAMPOLINE_LIMIT};
+  return mm_phys_alloc(a, &req, (phys_addr_t *)ctx);
+}
+
+static mm_status free_low_frame(mm_phys_allocator *a, void *ctx) { return mm_phys_free(a, *(phys_addr_t *)ctx, 1); }
+
+static uint32_t start_secondaries(void) {
+  uint32_t online = 1;
+  phys_addr_t trampoline = 0;
+  if (g_smp.count > 1 && with_runtime_allocator(alloc_low_frame, &trampoline) != MM_OK) trampoline = 0;
+  debug_structured(LOG_INFO, "smp.cpu", KV_U("id", 0), KV_X("hwid", g_smp.cpus[0].hw.hw_id), KV_U("online", 1),
+                   KV_S("boot", "yes"));
+  for (uint32_t i = 1; i < g_smp.count; i++) {
+    smp_cpu *c = &g_smp.cpus[i];
+    stack_label(c->label, i);
+    c->stack_base = take_frames(SMP_STACK_FRAMES, MM_RES_STACK, c->label);
+    arch_secondary_start start = {.hw_id = c->hw.hw_id,
+                                  .cpu_number = i,
+                                  .stack_top = c->stack_base + ((uint64_t)SMP_STACK_FRAMES << MM_FRAME_SHIFT),
+                                  .trampoline = trampoline,
+                                  .entry = secondary_main,
+                                  .arg = c};
+    const char *why = arch_cpu_start(&start);
+    if (why == 0) {
+      online++;
+      debug_structured(LOG_INFO, "smp.cpu", KV_U("id", i), KV_X("hwid", c->hw.hw_id), KV_U("online", 1),
+                       KV_X("stack", c->stack_base));
+    } else {
+      // Its stack stays reserved: a CPU that answers after the timeout still runs on it (and parks).
+      __atomic_store_n(&c->abandoned, 1u, __ATOMIC_RELEASE);
+      debug_structured(LOG_WARN, "smp.cpu", KV_U("id", i), KV_X("hwid", c->hw.hw_id), KV_U("online", 0),
+                       KV_S("reason", why));
+    }
+  }
+  if (trampoline != 0) {
+    mm_status s = with_runtime_allocator(free_low_frame, &trampoline);
+    if (s != MM_OK) smp_panic(mm_status_name(s));
+  }
+  return online;
+}
+
+// ---- The concurrent self-test ----
+
+static void stress(uint32_t online) {
+  uint64_t t = arch_cycles();
+  // Unbounded barrier wait: every CPU taking part has reached the kernel (arch_cpu_start said so), so a CPU
+  // that never arrives is a kernel bug the runner's timeout reports; the counters' units differ per architecture.
+  smp_stress_config cfg = {online, SMP_STRESS_ROUNDS, 4, 3, &kernel_window, 0, 0, 0, arch_cpu_relax};
+  mm_status s = smp_stress_prepare(&g_smp.stress, &cfg);
+  if (s != MM_OK) smp_panic(mm_status_name(s));
+  __atomic_store_n(&g_smp.stress_ready, 1u, __ATOMIC_RELEASE);
+  smp_stress_release(&g_smp.stress);
+  smp_stress_cpu(&g_smp.stress, 0);
+  smp_stress_result r;
+  s = smp_stress_finish(&g_smp.stress, &r);
+  if (s != MM_OK) {
+    debug_structured(LOG_ERROR, "smp.stress", KV_U("cpus", online), KV_U("ops", r.ops), KV_S("result", "fail"),
+                     KV_S("reason", r.failure), KV_S("detail", r.detail ? r.detail : "none"),
+                     KV_U("cpu", r.failed_cpu));
+    smp_panic(r.failure);
+  }
+  debug_structured(LOG_INFO, "smp.stress", KV_U("cpus", online), KV_U("ops", r.ops), KV_S("result", "ok"),
+                   KV_U("rounds", SMP_STRESS_ROUNDS), KV_U("block_misses", r.block_misses),
+                   KV_U("cycles", arch_cycles() - t));
+}
+
+void smp_bringup(const platform_info *platform, const kernel_options *opt) {
+  uint64_t t = arch_cycles();
+  discover_cpus(platform);
+  // Before the first secondary runs: from here a held lock is another CPU's, to be waited for (mm/runtime.h).
+  // SWITCH POINT (issue 12, branch percpu): mm_runtime_set_relax_fn(arch_cpu_relax) and
+  // mm_runtime_enable_cpu_caches(g_smp.count) go here once they exist (owner id = CPU number + 1 = cache index).
+  mm_runtime_set_owner_fn(cpu_owner);
+  uint32_t online = start_secondaries();
+  debug_structured(LOG_INFO, "smp.online", KV_U("cpus", online), KV_U("expected", g_smp.count),
+                   KV_U("cycles", arch_cycles() - t));
+  test_hooks_after_smp_online(opt, online);
+  stress(online);
+}
