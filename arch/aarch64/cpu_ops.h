@@ -140,26 +140,27 @@ static inline uint64_t semihosting_call(uint64_t op, const void *block) {
   return x0;
 }
 
-// PSCI calls with a function ID and no arguments (SMC Calling Convention, DEN0028: ID in W0, result in X0;
+// PSCI calls (SMC Calling Convention, DEN0028 2.6/2.7: function ID in W0, arguments in X1-X3, result in X0;
 // X1-X17 may be clobbered by the callee). HVC goes to EL2, SMC to EL3 (or to the emulator standing in for it).
-static inline uint64_t psci_call_hvc(uint32_t fn) {
-  register uint64_t x0 __asm__("x0") = fn;
-  __asm__ volatile("hvc #0"
-                   : "+r"(x0)
-                   :
-                   : "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15",
-                     "x16", "x17", "memory");
-  return x0;
+// Only arch/aarch64/psci.c calls these, choosing the conduit the platform named.
+#define AARCH64_PSCI_CALL(insn)                                                                                  \
+  register uint64_t x0 __asm__("x0") = fn;                                                                       \
+  register uint64_t x1 __asm__("x1") = a1;                                                                       \
+  register uint64_t x2 __asm__("x2") = a2;                                                                       \
+  register uint64_t x3 __asm__("x3") = a3;                                                                       \
+  __asm__ volatile(insn                                                                                          \
+                   : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)                                                      \
+                   :                                                                                             \
+                   : "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17", \
+                     "memory");                                                                                  \
+  return x0
+
+static inline uint64_t psci_call_hvc(uint32_t fn, uint64_t a1, uint64_t a2, uint64_t a3) {
+  AARCH64_PSCI_CALL("hvc #0");
 }
 
-static inline uint64_t psci_call_smc(uint32_t fn) {
-  register uint64_t x0 __asm__("x0") = fn;
-  __asm__ volatile("smc #0"
-                   : "+r"(x0)
-                   :
-                   : "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15",
-                     "x16", "x17", "memory");
-  return x0;
+static inline uint64_t psci_call_smc(uint32_t fn, uint64_t a1, uint64_t a2, uint64_t a3) {
+  AARCH64_PSCI_CALL("smc #0");
 }
 
 AARCH64_SYSREG_READER(r_vbar_el1, VBAR_EL1)

@@ -14,20 +14,21 @@
 // return on success. The conduit (SMC Calling Convention DEN0028): HVC from EL1 reaches the hypervisor or the
 // emulator's PSCI (QEMU virt without virtualization=on); at EL2 the call must be SMC (QEMU virt with
 // virtualization=on implements PSCI as the EL3 firmware would). The platform names its conduit (ACPI FADT
-// ARM_BOOT_ARCH PSCI_USE_HVC, devicetree /psci method), which this kernel does not read yet; so at EL1, when
-// HVC returns or is undefined (no EL2), SMC is tried next, the conduit of machines whose PSCI is in EL3 firmware.
+// ARM_BOOT_ARCH PSCI_USE_HVC, devicetree /psci method) through arch_set_psci_conduit, kept in psci.c. When it
+// named none and the EL1 guess (HVC) returns or is undefined (no EL2), SMC is tried next, the conduit of machines
+// whose PSCI is in EL3 firmware.
 //
-// Steps: semihosting exit (if asked) -> PSCI SYSTEM_OFF (HVC at EL1, SMC at EL2) -> at EL1 PSCI through SMC ->
-// WFI loop with everything masked. A fault in a step (no semihosting, no such conduit) comes back here through
-// the kernel's vectors (trap.c prints no line while the exit is in progress), and the next entry starts at the
-// next step: the path never recurses.
+// Steps: semihosting exit (if asked) -> PSCI SYSTEM_OFF through psci_call (the named conduit, else HVC at EL1 and
+// SMC at EL2) -> with no named conduit at EL1, PSCI through SMC -> WFI loop with everything masked. A fault in a step
+// (no semihosting, no such conduit) comes back here through the kernel's vectors (trap.c prints no line while the exit
+// is in progress), and the next entry starts at the next step: the path never recurses.
 #include "arch/aarch64/cpu_ops.h"
 #include "arch/aarch64/exit_state.h"
+#include "arch/aarch64/psci.h"
 #include "arch/arch.h"
 
 #define SEMIHOSTING_SYS_EXIT_EXTENDED 0x20u
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026u
-#define PSCI_SYSTEM_OFF 0x84000008u
 
 enum { EXIT_STEP_NONE, EXIT_STEP_SEMIHOSTING, EXIT_STEP_PSCI, EXIT_STEP_PSCI_SMC_AT_EL1, EXIT_STEP_HALT };
 
@@ -47,18 +48,13 @@ _Noreturn void arch_exit(uint32_t status) {
       semihosting_call(SEMIHOSTING_SYS_EXIT_EXTENDED, block);
     }
   }
-  bool at_el2 = ((r_currentel() >> 2) & 3u) == 2u;
   if (g_exit_step < EXIT_STEP_PSCI) {
     g_exit_step = EXIT_STEP_PSCI;
-    if (at_el2) {
-      psci_call_smc(PSCI_SYSTEM_OFF);
-    } else {
-      psci_call_hvc(PSCI_SYSTEM_OFF);
-    }
+    psci_call(PSCI_FN_SYSTEM_OFF, 0, 0, 0);
   }
   if (g_exit_step < EXIT_STEP_PSCI_SMC_AT_EL1) {
     g_exit_step = EXIT_STEP_PSCI_SMC_AT_EL1;
-    if (!at_el2) psci_call_smc(PSCI_SYSTEM_OFF);
+    if (!psci_conduit_named() && psci_conduit() == ARCH_PSCI_HVC) psci_call_smc(PSCI_FN_SYSTEM_OFF, 0, 0, 0);
   }
   g_exit_step = EXIT_STEP_HALT;
   for (;;) wfi();

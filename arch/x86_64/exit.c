@@ -24,3 +24,6 @@ _Noreturn void arch_exit(uint32_t status) {
   }
   for (;;) hlt();
 }
+
+// x86 has no PSCI: the conduit the platform names is ignored (arch.h).
+void arch_set_psci_conduit(arch_psci_conduit conduit) { (void)conduit; }
