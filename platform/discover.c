@@ -57,3 +57,29 @@ void platform_log(const platform_info *p) {
                      KV_S("status", acpi_status_name(s)));
   }
 }
+
+platform_psci platform_find_psci(const platform_info *p) {
+  platform_psci out = {PLATFORM_PSCI_UNKNOWN, PLATFORM_PSCI_SOURCE_NONE};
+  acpi_table fadt;
+  acpi_arm_boot boot;
+  if (platform_has_acpi(p) && acpi_root_find(&p->acpi, "FACP", 0, &fadt, 0) == ACPI_OK &&
+      acpi_fadt_arm_boot(&fadt, &boot) == ACPI_OK) {
+    out.source = PLATFORM_PSCI_SOURCE_FADT;
+    if (boot.psci_compliant) out.conduit = boot.psci_use_hvc ? PLATFORM_PSCI_HVC : PLATFORM_PSCI_SMC;
+    return out;
+  }
+  fdt_psci_method method;
+  if (platform_has_devicetree(p) && fdt_psci(&p->dt, &method) == FDT_OK) {
+    out.source = PLATFORM_PSCI_SOURCE_DEVICETREE;
+    out.conduit = method == FDT_PSCI_HVC ? PLATFORM_PSCI_HVC : PLATFORM_PSCI_SMC;
+  }
+  return out;
+}
+
+const char *platform_psci_conduit_name(platform_psci_conduit conduit) {
+  return conduit == PLATFORM_PSCI_HVC ? "hvc" : conduit == PLATFORM_PSCI_SMC ? "smc" : "unknown";
+}
+
+const char *platform_psci_source_name(platform_psci_source source) {
+  return source == PLATFORM_PSCI_SOURCE_FADT ? "fadt" : source == PLATFORM_PSCI_SOURCE_DEVICETREE ? "devicetree" : "none";
+}
