@@ -110,11 +110,38 @@ static const char *spcr_uart(const acpi_spcr *spcr, const serial_io *io, arch_ua
   return 0;
 }
 
+static bool is_spcr(const void *signature) {
+  const uint8_t *b = signature;
+  return b[0] == 'S' && b[1] == 'P' && b[2] == 'C' && b[3] == 'R';
+}
+
+// The first usable SPCR in XSDT order. When there is none but an SPCR was skipped (bad checksum, Length past the
+// mapping, shorter than a header), that reason instead of ACPI_ERR_NOT_FOUND: a skipped entry's signature is
+// peeked at (4 bytes, nothing else of it is read) only to say which table was refused.
+static acpi_status find_spcr(const acpi_root *root, acpi_table *out) {
+  acpi_status skipped = ACPI_ERR_NOT_FOUND;
+  for (uint32_t i = 0; i < root->entry_count; i++) {
+    acpi_table t;
+    acpi_status s = acpi_root_table(root, i, &t);
+    if (s == ACPI_OK) {
+      if (!is_spcr(t.signature)) continue;
+      *out = t;
+      return ACPI_OK;
+    }
+    const uint8_t *entry = root->xsdt.bytes + ACPI_HEADER_SIZE + 8u * i;
+    phys_addr_t phys = 0;
+    for (int b = 7; b >= 0; b--) phys = (phys << 8) | entry[b];
+    const void *sig = root->window.map ? root->window.map(root->window.ctx, phys, 4) : 0;
+    if (sig != 0 && is_spcr(sig) && skipped == ACPI_ERR_NOT_FOUND) skipped = s;
+  }
+  return skipped;
+}
+
 static bool from_spcr(serial_console *c, const platform_info *p, const serial_io *io) {
   c->spcr_status = ACPI_ERR_NOT_FOUND;
   if (p == 0 || !platform_has_acpi(p)) return false;
   acpi_table table;
-  acpi_status s = acpi_root_find(&p->acpi, "SPCR", 0, &table, 0);
+  acpi_status s = find_spcr(&p->acpi, &table);
   acpi_spcr spcr;
   if (s == ACPI_OK) s = acpi_spcr_parse(&table, &spcr);
   c->spcr_status = s;
@@ -200,8 +227,8 @@ static void put_byte(const serial_console *c, uint8_t byte) {
   const serial_io *io = &c->io;
   const arch_uart *u = &c->uart;
   if (u->kind == ARCH_UART_PL011) {
-    for (uint32_t spin = 0; spin < TX_SPIN_LIMIT && (io->read(io->ctx, u->space, u->base + PL011_FR, 4) & PL011_FR_TXFF);
-         spin++) {
+    for (uint32_t spin = 0;
+         spin < TX_SPIN_LIMIT && (io->read(io->ctx, u->space, u->base + PL011_FR, 4) & PL011_FR_TXFF); spin++) {
     }
     io->write(io->ctx, u->space, u->base + PL011_DR, 4, byte);
     return;
@@ -218,10 +245,12 @@ void serial_console_write(const serial_console *c, const char *text, uint64_t le
 
 uint64_t serial_console_mmio(const serial_console *c, arch_map_range *out, uint64_t max) {
   if (c->source == SERIAL_SOURCE_NONE || c->uart.space != ARCH_IO_MMIO) return 0;
-  uint64_t span = c->uart.kind == ARCH_UART_PL011 ? PL011_REGISTER_WINDOW : (uint64_t)UART_REGISTERS << c->uart.reg_shift;
+  uint64_t span = c->uart.kind == ARCH_UART_PL011 ? PL011_REGISTER_WINDOW
+                                                  : (uint64_t)UART_REGISTERS << c->uart.reg_shift;
   phys_addr_t base = c->uart.base & ~(phys_addr_t)MM_FRAME_MASK;
   phys_addr_t end = (c->uart.base + span + MM_FRAME_MASK) & ~(phys_addr_t)MM_FRAME_MASK;
   if (end <= base) return 0;  // wraps past 2^64: not mappable
-  if (max >= 1 && out != 0) out[0] = (arch_map_range){.base = base, .end = end, .type = ARCH_MEM_DEVICE, .executable = false};
+  if (max >= 1 && out != 0)
+    out[0] = (arch_map_range){.base = base, .end = end, .type = ARCH_MEM_DEVICE, .executable = false};
   return 1;
 }

@@ -81,5 +81,7 @@ const char *platform_psci_conduit_name(platform_psci_conduit conduit) {
 }
 
 const char *platform_psci_source_name(platform_psci_source source) {
-  return source == PLATFORM_PSCI_SOURCE_FADT ? "fadt" : source == PLATFORM_PSCI_SOURCE_DEVICETREE ? "devicetree" : "none";
+  return source == PLATFORM_PSCI_SOURCE_FADT         ? "fadt"
+         : source == PLATFORM_PSCI_SOURCE_DEVICETREE ? "devicetree"
+                                                     : "none";
 }

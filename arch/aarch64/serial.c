@@ -42,7 +42,8 @@ bool arch_has_port_io(void) { return false; }
 // of an address nothing decodes may be an external abort on real hardware.
 arch_uart arch_serial_default(bool *needs_probe) {
   if (needs_probe) *needs_probe = false;
-  return (arch_uart){.kind = ARCH_UART_PL011, .space = ARCH_IO_MMIO, .base = QEMU_VIRT_PL011, .reg_shift = 0, .width = 4};
+  return (arch_uart){
+      .kind = ARCH_UART_PL011, .space = ARCH_IO_MMIO, .base = QEMU_VIRT_PL011, .reg_shift = 0, .width = 4};
 }
 
 // The console page comes from its description now (boot/serial_console.h); the arch code touches no MMIO of its

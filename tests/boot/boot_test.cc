@@ -82,6 +82,8 @@ using boot_log::All;
 using boot_log::First;
 using boot_log::IndexOf;
 
+bool ExpectHandoffBoot() { return g_config.expect == "handoff"; }
+
 TEST(Boot, ExitsWithTheExpectedStatus) { EXPECT_EQ(g_status, g_config.expect_status) << LogTail(); }
 
 TEST(Boot, PrintsTheFirmwareMapWithOneDescLinePerDescriptor) {
@@ -133,6 +135,74 @@ TEST(Boot, FindsThePlatformDescriptionInTheConfigurationTable) {
     EXPECT_EQ(fw->str("acpi_status"), "ok") << fw->line;
     EXPECT_FALSE(All(g_events, "acpi.table").empty()) << "debug boots list the XSDT's tables" << LogTail();
   }
+}
+
+bool AcpiOff() {
+  bool off = false;
+  for (const auto& q : g_config.qemu) off |= q.find("acpi=off") != std::string::npos;
+  return off;
+}
+
+// Issue 10 item 4: the serial console comes from the firmware's description. AArch64 with ACPI (QEMU's SPCR
+// names the PL011), AArch64 `virt,acpi=off` (the devicetree's /chosen/stdout-path), x86 q35 (no SPCR: COM1 after
+// the scratch-register probe). An MMIO console's page is reserved and mapped as a device, nothing else is.
+TEST(Platform, SerialConsoleComesFromTheFirmwareDescription) {
+  auto con = First(g_events, "console.serial");
+  ASSERT_TRUE(con.has_value()) << "no console.serial line" << LogTail();
+  EXPECT_EQ(con->line, First(g_events, "boot.start")->line + 1) << "the console line follows boot.start";
+  if (g_config.arch == "aarch64") {
+    EXPECT_EQ(con->str("source"), AcpiOff() ? "devicetree" : "spcr") << con->line;
+    EXPECT_EQ(con->str("kind"), "pl011");
+    EXPECT_EQ(con->num("base"), 0x9000000u);
+    EXPECT_EQ(con->str("space"), "mmio");
+    EXPECT_EQ(con->num("width"), 4u);
+    EXPECT_EQ(con->num("last_resort"), 0u);
+  } else {
+    EXPECT_EQ(con->str("source"), "default") << "q35 has no SPCR";
+    EXPECT_EQ(con->num("probed"), 1u) << "COM1 is used only after the scratch-register probe";
+    EXPECT_EQ(con->str("kind"), "16550");
+    EXPECT_EQ(con->num("base"), 0x3f8u);
+    EXPECT_EQ(con->str("space"), "io");
+  }
+  EXPECT_FALSE(First(g_events, "console.spcr").has_value()) << "QEMU's SPCR is well formed" << LogTail();
+  if (!ExpectHandoffBoot()) return;
+  std::vector<boot_log::Event> device;
+  for (const auto& r : All(g_events, "mm.reserve")) {
+    if (r.str("label") == "device_mmio") device.push_back(r);
+  }
+  if (con->str("space") == "mmio") {
+    ASSERT_FALSE(device.empty()) << "the console page must be reserved" << LogTail();
+    EXPECT_EQ(device[0].num("phys"), con->num("base") & ~0xfffull);
+    EXPECT_EQ(device[0].num("end"), (con->num("base") & ~0xfffull) + 0x1000);
+  } else {
+    EXPECT_TRUE(device.empty()) << "a port-I/O console needs no mapping: nothing undescribed is mapped";
+  }
+}
+
+// Issue 10 item 3: the PSCI conduit from the FADT (ACPI) or /psci (devicetree); at EL2 QEMU names SMC. x86's
+// FADT predates ARM_BOOT_ARCH (no conduit).
+TEST(Platform, PsciConduitIsTheOneThePlatformNames) {
+  auto psci = First(g_events, "platform.psci");
+  ASSERT_TRUE(psci.has_value()) << "no platform.psci line" << LogTail();
+  if (g_config.arch == "aarch64") {
+    EXPECT_EQ(psci->str("source"), AcpiOff() ? "devicetree" : "fadt") << psci->line;
+    EXPECT_EQ(psci->str("conduit"), g_config.expect_el == 2 ? "smc" : "hvc") << psci->line;
+  } else {
+    EXPECT_EQ(psci->str("conduit"), "unknown") << psci->line;
+  }
+}
+
+// Issue 10 item 3: with a devicetree, /memory is cross-checked against the EFI map (which wins); QEMU's agree.
+TEST(Platform, DevicetreeMemoryAgreesWithTheEfiMap) {
+  if (!AcpiOff()) GTEST_SKIP() << "only the devicetree boots have /memory";
+  if (!ExpectHandoffBoot()) GTEST_SKIP() << "this boot is expected to panic";
+  std::optional<boot_log::Event> summary;
+  for (const auto& e : All(g_events, "dt.memory")) {
+    if (e.has("ranges")) summary = e;
+  }
+  ASSERT_TRUE(summary.has_value()) << "no dt.memory summary" << LogTail();
+  EXPECT_GE(summary->num("ranges"), 1u);
+  EXPECT_EQ(summary->num("agree"), 1u) << LogTail();
 }
 
 TEST(Boot, ExitBootServicesSucceedsAndRetriesWithAFreshMapWhenTheKeyIsStale) {
