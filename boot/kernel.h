@@ -12,6 +12,7 @@ typedef struct kernel_options {
   bool fault_null;           // `selftest.fault_null`: test builds only, reads page 0 after paging is on
   bool exit_qemu;            // `exit=qemu`: end the run through QEMU's exit device (arch_exit_set_mode)
   bool raise_paging_levels;  // `selftest.paging_levels`: test builds only, 5-level paging before the bring-up
+  bool acpi_dump;            // `acpi.dump`: hex-dump the ACPI tables into the log (platform_dump_acpi)
   uint32_t unknown_words;
 } kernel_options;
 

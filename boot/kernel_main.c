@@ -110,6 +110,8 @@ kernel_options kernel_parse_cmdline(const char *cmdline) {
       opt.fault_null = true;
     } else if (word_eq(w, len, "selftest.paging_levels")) {
       opt.raise_paging_levels = true;
+    } else if (word_eq(w, len, "acpi.dump")) {
+      opt.acpi_dump = true;
     } else if (word_eq(w, len, "exit=qemu")) {
       opt.exit_qemu = true;
     } else if (word_eq(w, len, "efi.stale_map_key")) {
@@ -150,6 +152,7 @@ _Noreturn void kernel_main(const boot_handoff *handoff) {
   if (opt.unknown_words) debug_structured(LOG_WARN, "boot.cmdline", KV_U("unknown_words", opt.unknown_words));
   console_log();
   platform_log(&platform);
+  if (opt.acpi_dump) platform_dump_acpi(&platform);
   psci_from_platform(&platform);
   test_hooks_before_bringup(&opt);
   uint32_t status = memory_bringup(handoff, &platform, &opt);

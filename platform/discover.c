@@ -58,6 +58,31 @@ void platform_log(const platform_info *p) {
   }
 }
 
+static void dump_table(const acpi_table *t) {
+  static const char digits[] = "0123456789abcdef";
+  char sig[5], hex[2 * ACPI_DUMP_BYTES_PER_LINE + 1];
+  signature_token(t->signature, sig);
+  for (uint32_t off = 0; off < t->length; off += ACPI_DUMP_BYTES_PER_LINE) {
+    uint32_t n = t->length - off < ACPI_DUMP_BYTES_PER_LINE ? t->length - off : ACPI_DUMP_BYTES_PER_LINE;
+    for (uint32_t i = 0; i < n; i++) {
+      hex[2 * i] = digits[t->bytes[off + i] >> 4];
+      hex[2 * i + 1] = digits[t->bytes[off + i] & 0xf];
+    }
+    hex[2 * n] = 0;
+    debug_structured(LOG_INFO, "acpi.dump", KV_S("sig", sig), KV_X("phys", t->phys), KV_U("length", t->length),
+                     KV_U("offset", off), KV_S("hex", hex));
+  }
+}
+
+void platform_dump_acpi(const platform_info *p) {
+  if (!platform_has_acpi(p)) return;
+  dump_table(&p->acpi.xsdt);
+  for (uint32_t i = 0; i < p->acpi.entry_count; i++) {
+    acpi_table t;
+    if (acpi_root_table(&p->acpi, i, &t) == ACPI_OK) dump_table(&t);
+  }
+}
+
 platform_psci platform_find_psci(const platform_info *p) {
   platform_psci out = {PLATFORM_PSCI_UNKNOWN, PLATFORM_PSCI_SOURCE_NONE};
   acpi_table fadt;

@@ -49,6 +49,13 @@ static inline bool platform_has_devicetree(const platform_info *p) { return p->d
 // entry (a table failing its checks is named by its status and never used).
 void platform_log(const platform_info *info);
 
+// Debugging and test-data capture (`acpi.dump` on the kernel command line): the XSDT and every table it lists that
+// passed its checks, as LOG_INFO lines of at most ACPI_DUMP_BYTES_PER_LINE bytes each:
+//   acpi.dump sig=XXXX phys=0x.. length=N offset=N hex=<2 hex digits per byte>
+// tools/acpi_dump.py turns a serial log back into one file per table (platform/testdata/qemu/).
+#define ACPI_DUMP_BYTES_PER_LINE 64u
+void platform_dump_acpi(const platform_info *info);
+
 // The PSCI conduit the platform names (Arm DEN0022 PSCI through DEN0028 SMCCC): ACPI FADT ARM_BOOT_ARCH (ACPI 6.5
 // 5.2.9 Table 5.11: PSCI_COMPLIANT, PSCI_USE_HVC) when the FADT is usable, else devicetree /psci `method` (the
 // Arm PSCI binding), else none. A FADT that is not PSCI-compliant (every x86 FADT) names no conduit.

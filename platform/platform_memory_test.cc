@@ -129,8 +129,9 @@ using mm_testing::Desc;
 
 TEST(PlatformDtMemory, AgreesWhenTheEfiMapCoversEveryMemoryNode) {
   Platform p("virt");  // /memory: [0x40000000, 0x60000000) and [0x100000000, 0x140000000)
-  auto map = mm_testing::Normalize({Desc(kConventional, 0x40000000, 0x10000), Desc(kBootServicesData, 0x50000000, 0x8000),
-                                    Desc(kReserved, 0x58000000, 0x8000), Desc(kConventional, 0x100000000, 0x40000)});
+  auto map = mm_testing::Normalize({Desc(kConventional, 0x40000000, 0x10000),
+                                    Desc(kBootServicesData, 0x50000000, 0x8000), Desc(kReserved, 0x58000000, 0x8000),
+                                    Desc(kConventional, 0x100000000, 0x40000)});
   ASSERT_EQ(map.status, MM_OK);
   mm_testing::LogCapture log;
   EXPECT_TRUE(platform_check_dt_memory(&p.info, &map.map));
@@ -142,7 +143,8 @@ TEST(PlatformDtMemory, AgreesWhenTheEfiMapCoversEveryMemoryNode) {
 
 TEST(PlatformDtMemory, DisagreesOnAGapAndTheSummarySaysSo) {
   Platform p("virt");
-  auto map = mm_testing::Normalize({Desc(kConventional, 0x40000000, 0x10000), Desc(kConventional, 0x100000000, 0x40000)});
+  auto map = mm_testing::Normalize({Desc(kConventional, 0x40000000, 0x10000),
+                                    Desc(kConventional, 0x100000000, 0x40000)});
   ASSERT_EQ(map.status, MM_OK);
   mm_testing::LogCapture log;
   EXPECT_FALSE(platform_check_dt_memory(&p.info, &map.map));

@@ -149,7 +149,9 @@ bool AcpiOff() {
 TEST(Platform, SerialConsoleComesFromTheFirmwareDescription) {
   auto con = First(g_events, "console.serial");
   ASSERT_TRUE(con.has_value()) << "no console.serial line" << LogTail();
-  EXPECT_EQ(con->line, First(g_events, "boot.start")->line + 1) << "the console line follows boot.start";
+  auto fw = First(g_events, "platform.firmware");
+  ASSERT_TRUE(fw.has_value()) << LogTail();
+  EXPECT_LT(con->line, fw->line) << "the console is chosen (and reported) before the platform line";
   if (g_config.arch == "aarch64") {
     EXPECT_EQ(con->str("source"), AcpiOff() ? "devicetree" : "spcr") << con->line;
     EXPECT_EQ(con->str("kind"), "pl011");
