@@ -111,8 +111,8 @@ TEST(QemuAcpiDump, VirtFadtNamesPsciOverHvc) {
 }
 
 TEST(QemuAcpiDump, MadtListsTheFourCpusOfSmp4) {
-  for (auto [dir, sigs, kind] : {std::make_tuple(kQ35Dir, kQ35, ACPI_CPU_LOCAL_APIC),
-                                 std::make_tuple(kVirtDir, kVirt, ACPI_CPU_GICC)}) {
+  for (auto [dir, sigs, kind] :
+       {std::make_tuple(kQ35Dir, kQ35, ACPI_CPU_LOCAL_APIC), std::make_tuple(kVirtDir, kVirt, ACPI_CPU_GICC)}) {
     Dump d(dir, sigs);
     acpi_table t;
     ASSERT_EQ(d.Find("APIC", &t), ACPI_OK);
