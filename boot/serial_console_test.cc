@@ -154,6 +154,37 @@ TEST(SerialConsoleChoose, Spcr16550WithDwordAccessHasRegistersFourBytesApart) {
   EXPECT_EQ(c.uart.reg_shift, 2u);
 }
 
+std::vector<uint8_t> ReadQemu(const std::string &path) {
+  std::ifstream in("platform/testdata/qemu/" + path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << "cannot read " << path;
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST(SerialConsoleChoose, QemuVirtsOwnSpcrNamesItsPl011) {
+  auto spcr = ReadQemu("aarch64_virt_numa/SPCR.dat");
+  Firmware fw(&spcr, "");
+  Bus bus;
+  serial_console c = Choose(&fw.info, bus, kVirtPl011, false, false);
+  EXPECT_EQ(c.source, SERIAL_SOURCE_SPCR);
+  EXPECT_EQ(c.uart.kind, ARCH_UART_PL011);
+  EXPECT_EQ(c.uart.base, 0x9000000u);
+  EXPECT_EQ(c.uart.width, 4u);
+}
+
+TEST(SerialConsoleChoose, QemuVirtsOwnDevicetreeNamesItsPl011) {
+  FakePhys mem;
+  auto blob = ReadQemu("aarch64_virt.dtb");
+  mem.Place(kDtb, blob);
+  platform_tables tables{0, kDtb, blob.size(), 0};
+  platform_info info;
+  platform_discover(&info, &tables, mem.Window());
+  Bus bus;
+  serial_console c = Choose(&info, bus, kVirtPl011, false, false);
+  EXPECT_EQ(c.source, SERIAL_SOURCE_DEVICETREE);
+  EXPECT_EQ(c.uart.kind, ARCH_UART_PL011);
+  EXPECT_EQ(c.uart.base, 0x9000000u);
+}
+
 TEST(SerialConsoleChoose, DevicetreeStdoutPathWithoutSpcr) {
   Firmware fw(nullptr, "virt");
   Bus bus;

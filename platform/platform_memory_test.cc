@@ -141,6 +141,29 @@ TEST(PlatformDtMemory, AgreesWhenTheEfiMapCoversEveryMemoryNode) {
   EXPECT_EQ(lines[2], "dt.memory ranges=2 agree=1");
 }
 
+TEST(PlatformDtMemory, QemuNumaDevicetreeAgreesWithAnAavmfLikeMap) {
+  // QEMU's own tree for two 256 MiB nodes (platform/testdata/qemu): /memory@50000000 comes first in the blob.
+  std::ifstream in("platform/testdata/qemu/aarch64_virt_numa.dtb", std::ios::binary);
+  ASSERT_TRUE(in.good());
+  std::vector<uint8_t> blob((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  platform_tables t{0, kDtb, blob.size(), 0};
+  platform_info info{};
+  platform_discover(&info, &t, mm_phys_window{Identity, &blob});
+  ASSERT_TRUE(platform_has_devicetree(&info));
+  auto map = mm_testing::Normalize({Desc(kConventional, 0x40000000, 0x18000),
+                                    Desc(kBootServicesData, 0x58000000, 0x7000), Desc(kReserved, 0x5f000000, 0x1000)});
+  mm_testing::LogCapture log;
+  EXPECT_TRUE(platform_check_dt_memory(&info, &map.map));
+  auto lines = log.Events("dt.memory");
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "dt.memory base=0x50000000 end=0x60000000 in_efi_map=1");
+  EXPECT_EQ(lines[1], "dt.memory base=0x40000000 end=0x50000000 in_efi_map=1");
+  Set s;
+  uint32_t added = 1;
+  EXPECT_EQ(platform_reserve_firmware(&info, &s.set, &added), MM_OK);
+  EXPECT_EQ(added, 0u) << "QEMU reserves nothing in its tree";
+}
+
 TEST(PlatformDtMemory, DisagreesOnAGapAndTheSummarySaysSo) {
   Platform p("virt");
   auto map = mm_testing::Normalize({Desc(kConventional, 0x40000000, 0x10000),

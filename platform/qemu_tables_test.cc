@@ -171,6 +171,23 @@ TEST(QemuAcpiDump, SratHasTwoNodesOf256MibEach) {
   }
 }
 
+TEST(QemuAcpiDump, PsciConduitFromTheRealFadts) {
+  // Through platform_discover, as the kernel does: virt's FADT names HVC, q35's predates ARM_BOOT_ARCH.
+  for (auto [dir, want] :
+       {std::make_pair(kVirtDir, PLATFORM_PSCI_HVC), std::make_pair(kQ35Dir, PLATFORM_PSCI_UNKNOWN)}) {
+    FakePhys mem;
+    mem.Place(kRsdp, Rsdp(2, kXsdt));
+    mem.Place(kXsdt, Xsdt({kTables}));
+    mem.Place(kTables, ReadFile(std::string(dir) + "/FACP.dat"));
+    platform_tables tables{kRsdp, 0, 0, 0};
+    platform_info info;
+    platform_discover(&info, &tables, mem.Window());
+    platform_psci psci = platform_find_psci(&info);
+    EXPECT_EQ(psci.conduit, want) << dir;
+    EXPECT_EQ(psci.source, want == PLATFORM_PSCI_HVC ? PLATFORM_PSCI_SOURCE_FADT : PLATFORM_PSCI_SOURCE_NONE) << dir;
+  }
+}
+
 // ---- Broken copies of the real tables ----
 
 TEST(QemuAcpiBroken, ABadChecksumSkipsTheTableAndNothingElse) {
