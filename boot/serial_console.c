@@ -211,7 +211,8 @@ void serial_console_init(const serial_console *c) {
   const serial_io *io = &c->io;
   const arch_uart *u = &c->uart;
   reg_write(io, u, UART_IER, 0x00);
-  if (u->space != ARCH_IO_PORT) return;
+  // SPCR's baud rate 0 means "as is" (the firmware's setting stays); only the undescribed default is set up here.
+  if (u->space != ARCH_IO_PORT || (c->baud == 0 && c->source != SERIAL_SOURCE_DEFAULT)) return;
   uint32_t baud = c->baud ? c->baud : 115200u;
   uint32_t divisor = PC_UART_CLOCK_DIV16 / baud;
   if (divisor == 0) divisor = 1;

@@ -62,7 +62,8 @@ bool serial_16550_probe(const serial_io *io, const arch_uart *uart);
 
 // Makes the chosen UART ready to send. PL011 and MMIO 16550s keep the firmware's settings (their input clock is
 // not described to this driver) with the 16550's interrupts off; a 16550 in I/O space is a PC UART with the
-// 1.8432 MHz clock, programmed 8N1 at `baud` (115200 when 0) with FIFOs on. No-op without a console.
+// 1.8432 MHz clock, programmed 8N1 with FIFOs on at SPCR's `baud`, or at 115200 when it is the default (an SPCR
+// baud rate of 0 means "as configured": left alone). No-op without a console.
 void serial_console_init(const serial_console *c);
 
 // Sends `len` bytes as they are, waiting (bounded) for room in the transmitter before each. No-op without a console.

@@ -39,6 +39,13 @@ Table Spcr(uint8_t interface_type, uint8_t space, uint8_t bit_width, uint8_t acc
   return t;
 }
 
+// Re-signs a table after an edit: byte 9 makes its bytes sum to 0.
+std::vector<uint8_t> Resign(std::vector<uint8_t> t) {
+  t[9] = 0;
+  t[9] = static_cast<uint8_t>(0 - Sum(t, t.size()));
+  return t;
+}
+
 // Firmware memory with an optional SPCR (as given, so a test can break it) and an optional devicetree.
 struct Firmware {
   FakePhys mem;
@@ -304,6 +311,25 @@ TEST(SerialConsoleDriver, PortUartIsProgrammedAndSendsBytesWhenThreIsSet) {
   bus.tx.clear();
   serial_console_write(&c, "ok\n", 3);
   EXPECT_EQ(bus.tx, "ok\n");
+}
+
+TEST(SerialConsoleDriver, SpcrPortUartIsProgrammedAtItsBaudOrLeftAsConfigured) {
+  auto at_9600 = Spcr(0x00, ACPI_GAS_SYSTEM_IO, 8, 1, 0x3f8).Done();
+  at_9600[58] = 3;  // Configured Baud Rate 3: 9600
+  auto as_is = Spcr(0x00, ACPI_GAS_SYSTEM_IO, 8, 1, 0x3f8).Done();
+  as_is[58] = 0;  // 0: as configured
+  for (auto *table : {&at_9600, &as_is}) {
+    *table = Resign(*table);
+    Firmware fw(table, "");
+    Bus bus;
+    bus.has_16550 = true;
+    serial_console c = Choose(&fw.info, bus, kCom1, true);
+    ASSERT_EQ(c.source, SERIAL_SOURCE_SPCR);
+    serial_console_init(&c);
+    std::vector<std::pair<uint64_t, uint32_t>> want = {{1, 0}};  // IER off only
+    if (table == &at_9600) want = {{1, 0}, {3, 0x80}, {0, 12}, {1, 0}, {3, 3}, {2, 7}, {4, 3}};  // divisor 12
+    EXPECT_EQ(bus.writes, want);
+  }
 }
 
 TEST(SerialConsoleDriver, MmioSixteenFiftyKeepsTheFirmwareSettingsAndUsesTheShift) {
