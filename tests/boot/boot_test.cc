@@ -176,6 +176,12 @@ TEST(Platform, SerialConsoleComesFromTheFirmwareDescription) {
     ASSERT_FALSE(device.empty()) << "the console page must be reserved" << LogTail();
     EXPECT_EQ(device[0].num("phys"), con->num("base") & ~0xfffull);
     EXPECT_EQ(device[0].num("end"), (con->num("base") & ~0xfffull) + 0x1000);
+    bool mapped = false;
+    for (const auto& r : All(g_events, "paging.range")) {
+      mapped |= r.str("type") == "device" && r.num("exec") == 0 && r.num("base") <= con->num("base") &&
+                con->num("base") < r.num("end");
+    }
+    EXPECT_TRUE(mapped) << "the console's registers must be mapped as device memory, never executable" << LogTail();
   } else {
     EXPECT_TRUE(device.empty()) << "a port-I/O console needs no mapping: nothing undescribed is mapped";
   }
