@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -211,6 +212,31 @@ TEST(Platform, DevicetreeMemoryAgreesWithTheEfiMap) {
   ASSERT_TRUE(summary.has_value()) << "no dt.memory summary" << LogTail();
   EXPECT_GE(summary->num("ranges"), 1u);
   EXPECT_EQ(summary->num("agree"), 1u) << LogTail();
+}
+
+// `acpi.dump` (tools/acpi_dump.py's input): the hex lines put back together give every valid table the XSDT
+// lists, each the Length it claims and with bytes that sum to 0 (ACPI 6.5 5.2.6).
+TEST(Platform, AcpiDumpReassemblesIntoTablesWithValidChecksums) {
+  if (g_config.cmdline.find("acpi.dump") == std::string::npos) GTEST_SKIP() << "only boots with acpi.dump";
+  std::map<uint64_t, std::vector<uint8_t>> tables;
+  for (const auto& e : All(g_events, "acpi.dump")) {
+    auto& t = tables[e.num("phys")];
+    t.resize(e.num("length"));
+    std::string hex = e.str("hex");
+    uint64_t off = e.num("offset");
+    ASSERT_LE(off + hex.size() / 2, t.size()) << e.line;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) t[off + i / 2] = std::stoi(hex.substr(i, 2), nullptr, 16);
+  }
+  size_t listed = 0;
+  for (const auto& e : All(g_events, "acpi.table")) listed += e.str("status") == "ok";
+  EXPECT_EQ(tables.size(), listed + 1) << "the XSDT and every table listed ok" << LogTail();
+  for (const auto& [phys, t] : tables) {
+    uint8_t sum = 0;
+    for (uint8_t b : t) sum = static_cast<uint8_t>(sum + b);
+    EXPECT_EQ(sum, 0) << "table at " << phys;
+    ASSERT_GE(t.size(), 8u);
+    EXPECT_EQ(t[4] | t[5] << 8 | t[6] << 16 | static_cast<uint32_t>(t[7]) << 24, t.size());
+  }
 }
 
 TEST(Boot, ExitBootServicesSucceedsAndRetriesWithAFreshMapWhenTheKeyIsStale) {
