@@ -13,11 +13,44 @@
 // "x86_64" or "aarch64", as logged (paging.installed arch=..).
 const char *arch_name(void);
 
-// Serial console used after ExitBootServices: x86_64 COM1 16550 at I/O port 0x3F8, AArch64 PL011 at the
-// virt machine's 0x09000000. arch_serial_init is idempotent. arch_serial_write sends the bytes as they are,
-// waiting (bounded) for the transmitter; line endings are the caller's business.
-void arch_serial_init(void);
-void arch_serial_write(const char *text, uint64_t len);
+// ---- Raw device access for the serial console ---------------------------------------------------------------
+//
+// The console's driver is portable (boot/serial_console.c: PL011 and 16550) and the UART it drives is described
+// by the platform (ACPI SPCR, devicetree /chosen/stdout-path); the architecture supplies only the register
+// access and the fallback when nothing is described.
+
+typedef enum arch_io_space {
+  ARCH_IO_MMIO = 0,  // memory-mapped registers (identity mapped as device memory once the kernel's tables are on)
+  ARCH_IO_PORT = 1,  // x86 I/O ports (IN/OUT); AArch64 has none
+} arch_io_space;
+
+// Reads / writes one device register `width` bytes wide (1, 2 or 4) at `addr`. A space the architecture lacks
+// (AArch64 ports) or another width reads as all ones and drops writes, like an unclaimed bus cycle.
+uint32_t arch_io_read(arch_io_space space, phys_addr_t addr, unsigned width);
+void arch_io_write(arch_io_space space, phys_addr_t addr, unsigned width, uint32_t value);
+
+// True when arch_io_read/arch_io_write reach ARCH_IO_PORT (x86).
+bool arch_has_port_io(void);
+
+typedef enum arch_uart_kind {
+  ARCH_UART_PL011 = 1,  // Arm PL011 (or SBSA generic UART): 32-bit registers, the firmware's configuration kept
+  ARCH_UART_16550 = 2,  // 16550 family: register i at base + (i << reg_shift), `width` bytes wide
+} arch_uart_kind;
+
+// One UART, as the platform (or arch_serial_default) describes it.
+typedef struct arch_uart {
+  arch_uart_kind kind;
+  arch_io_space space;
+  phys_addr_t base;
+  uint8_t reg_shift;  // 16550: log2 of the register stride; PL011: 0
+  uint8_t width;      // access width in bytes: 1 or 4 (PL011: 4)
+} arch_uart;
+
+// The console to use when the platform describes none: x86 COM1 (16550 at I/O port 0x3F8), used only when the
+// caller's scratch-register probe finds a UART there (*needs_probe = true); AArch64 the PL011 of QEMU's virt
+// machine at 0x09000000, the last resort (*needs_probe = false: an MMIO probe of an undescribed address could
+// fault).
+arch_uart arch_serial_default(bool *needs_probe);
 
 // How arch_exit ends the run. The default, before and unless the kernel command line says otherwise, is
 // ARCH_EXIT_POWER_OFF: a machine without an emulator's exit device must not execute its instruction
@@ -142,10 +175,11 @@ arch_paging_features arch_paging_probe(void);
 void arch_paging_request_va_bits(unsigned va_bits);
 unsigned arch_paging_requested_va_bits(void);
 
-// MMIO the arch code itself touches after paging is on (AArch64: the PL011 page; x86_64: the local APIC's
-// register page from IA32_APIC_BASE while the APIC is in xAPIC mode, none in x2APIC mode, whose registers are
-// MSRs; its serial port and exit device are port I/O). The bring-up reserves and maps each one uncached. Writes
-// up to `max` ranges to `out` and returns how many there are.
+// MMIO the arch code itself touches after paging is on: x86_64 the local APIC's register page from IA32_APIC_BASE
+// while the APIC is in xAPIC mode (none in x2APIC mode, whose registers are MSRs; its serial port and exit device
+// are port I/O); AArch64 none (the console's page comes from its description, boot/serial_console.h). The
+// bring-up (kernel_device_ranges) reserves and maps each one uncached. Writes up to `max` ranges to `out` and
+// returns how many there are.
 uint64_t arch_identity_mmio(arch_map_range *out, uint64_t max);
 
 // Builds identity tables (virtual == physical) for `ranges` (sorted, disjoint) using the largest page sizes

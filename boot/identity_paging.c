@@ -2,6 +2,7 @@
 #include "boot/identity_paging.h"
 
 #include "boot/identity_ranges.h"
+#include "boot/kernel.h"
 #include "mm/log.h"
 
 #define IDENTITY_MMIO_MAX 4u
@@ -46,7 +47,7 @@ mm_status identity_paging_build(mm_phys_allocator *a, void *ctx) {
   identity_paging *p = ctx;
   const boot_handoff *h = p->handoff;
   arch_map_range mmio[IDENTITY_MMIO_MAX];
-  uint64_t n = arch_identity_mmio(mmio, IDENTITY_MMIO_MAX);
+  uint64_t n = kernel_device_ranges(mmio, IDENTITY_MMIO_MAX);
   identity_inputs in = {mm_phys_firmware_map(a),
                         mmio,
                         n < IDENTITY_MMIO_MAX ? n : IDENTITY_MMIO_MAX,

@@ -41,7 +41,7 @@
 
 typedef struct identity_inputs {
   const mm_firmware_map *map;  // normalized; its verbatim descriptors (raw, descriptor_count) name runtime code
-  const arch_map_range *mmio;  // arch_identity_mmio's ranges (type ignored: always device)
+  const arch_map_range *mmio;  // kernel_device_ranges' MMIO (type ignored: always device)
   uint64_t mmio_count;
   phys_addr_t framebuffer_base;  // framebuffer_size 0: none
   uint64_t framebuffer_size;

@@ -2,6 +2,7 @@
 #ifndef BOOT_KERNEL_H
 #define BOOT_KERNEL_H
 
+#include "arch/arch.h"
 #include "boot/handoff.h"
 #include "platform/discover.h"
 
@@ -13,6 +14,7 @@ typedef struct kernel_options {
   bool fault_secondary;      // `selftest.fault_secondary`: test builds only, CPU 1 reads page 0 after smp.online
   bool raise_paging_levels;  // `selftest.paging_levels`: test builds only, 5-level paging before the bring-up
   bool hold_screen;          // `selftest.hold_screen`: test builds only, wait after boot.done for a screenshot
+  bool acpi_dump;            // `acpi.dump`: hex-dump the ACPI tables into the log (platform_dump_acpi)
   uint32_t unknown_words;
 } kernel_options;
 
@@ -22,6 +24,11 @@ kernel_options kernel_parse_cmdline(const char *cmdline);
 // The kernel's view of physical memory: it runs identity mapped (UEFI's tables, then its own), so a physical
 // address is a pointer. Used by the bring-up and the platform readers.
 extern const mm_phys_window kernel_window;
+
+// The device MMIO the kernel uses after paging is on (arch_identity_mmio's, then the serial console's register
+// page from its description): reserved and identity mapped as device memory, never executable. Writes up to
+// `max` ranges and returns how many there are.
+uint64_t kernel_device_ranges(arch_map_range *out, uint64_t max);
 
 // Runs the memory bring-up pipeline on the handed-over state and the platform description found in it; returns
 // the boot status (0 = success). Stages that cannot continue panic with a line naming the stage instead of

@@ -18,6 +18,7 @@
 #include "mm/log.h"
 #include "mm/runtime.h"
 #include "mm/selftest.h"
+#include "platform/platform_memory.h"
 
 #define MMIO_MAX 4u
 
@@ -62,11 +63,14 @@ static void collect_reservations(const boot_handoff *h, const platform_info *pla
     check("reservations", mm_reservation_add(set, h->memory_attributes, h->memory_attributes_storage_bytes,
                                              MM_RES_FIRMWARE, "efi_mat"));
   }
+  // Devicetree /memreserve/ and /reserved-memory (platform_memory.h): kept whatever the EFI map says there.
+  check("reservations", platform_reserve_firmware(platform, set, 0));
+  // The devices the kernel drives (the console's page, from its description) stay untouched and mapped.
   arch_map_range mmio[MMIO_MAX];
-  uint64_t n = arch_identity_mmio(mmio, MMIO_MAX);
+  uint64_t n = kernel_device_ranges(mmio, MMIO_MAX);
   for (uint64_t i = 0; i < n && i < MMIO_MAX; i++) {
     check("reservations",
-          mm_reservation_add(set, mmio[i].base, mmio[i].end - mmio[i].base, MM_RES_IDENTITY, "arch_mmio"));
+          mm_reservation_add(set, mmio[i].base, mmio[i].end - mmio[i].base, MM_RES_IDENTITY, "device_mmio"));
   }
 }
 
@@ -127,6 +131,8 @@ uint32_t memory_bringup(const boot_handoff *handoff, const platform_info *platfo
   // 2. Every range the kernel keeps, with its provenance.
   t = arch_cycles();
   collect_reservations(handoff, platform, &reservations);
+  // The devicetree's /memory against the EFI map, which wins either way (platform_memory.h).
+  platform_check_dt_memory(platform, &map);
   debug_structured(LOG_INFO, "mm.reservations", KV_U("count", reservations.count), KV_U("cycles", arch_cycles() - t));
 
   // 3-5. Plan, carve, hand over to the global cell: from here on memory comes only from the runtime allocator.

@@ -57,3 +57,56 @@ void platform_log(const platform_info *p) {
                      KV_S("status", acpi_status_name(s)));
   }
 }
+
+static void dump_table(const acpi_table *t) {
+  static const char digits[] = "0123456789abcdef";
+  char sig[5], hex[2 * ACPI_DUMP_BYTES_PER_LINE + 1];
+  signature_token(t->signature, sig);
+  for (uint32_t off = 0; off < t->length; off += ACPI_DUMP_BYTES_PER_LINE) {
+    uint32_t n = t->length - off < ACPI_DUMP_BYTES_PER_LINE ? t->length - off : ACPI_DUMP_BYTES_PER_LINE;
+    for (uint32_t i = 0; i < n; i++) {
+      hex[2 * i] = digits[t->bytes[off + i] >> 4];
+      hex[2 * i + 1] = digits[t->bytes[off + i] & 0xf];
+    }
+    hex[2 * n] = 0;
+    debug_structured(LOG_INFO, "acpi.dump", KV_S("sig", sig), KV_X("phys", t->phys), KV_U("length", t->length),
+                     KV_U("offset", off), KV_S("hex", hex));
+  }
+}
+
+void platform_dump_acpi(const platform_info *p) {
+  if (!platform_has_acpi(p)) return;
+  dump_table(&p->acpi.xsdt);
+  for (uint32_t i = 0; i < p->acpi.entry_count; i++) {
+    acpi_table t;
+    if (acpi_root_table(&p->acpi, i, &t) == ACPI_OK) dump_table(&t);
+  }
+}
+
+platform_psci platform_find_psci(const platform_info *p) {
+  platform_psci out = {PLATFORM_PSCI_UNKNOWN, PLATFORM_PSCI_SOURCE_NONE};
+  acpi_table fadt;
+  acpi_arm_boot boot;
+  if (platform_has_acpi(p) && acpi_root_find(&p->acpi, "FACP", 0, &fadt, 0) == ACPI_OK &&
+      acpi_fadt_arm_boot(&fadt, &boot) == ACPI_OK) {
+    out.source = PLATFORM_PSCI_SOURCE_FADT;
+    if (boot.psci_compliant) out.conduit = boot.psci_use_hvc ? PLATFORM_PSCI_HVC : PLATFORM_PSCI_SMC;
+    return out;
+  }
+  fdt_psci_method method;
+  if (platform_has_devicetree(p) && fdt_psci(&p->dt, &method) == FDT_OK) {
+    out.source = PLATFORM_PSCI_SOURCE_DEVICETREE;
+    out.conduit = method == FDT_PSCI_HVC ? PLATFORM_PSCI_HVC : PLATFORM_PSCI_SMC;
+  }
+  return out;
+}
+
+const char *platform_psci_conduit_name(platform_psci_conduit conduit) {
+  return conduit == PLATFORM_PSCI_HVC ? "hvc" : conduit == PLATFORM_PSCI_SMC ? "smc" : "unknown";
+}
+
+const char *platform_psci_source_name(platform_psci_source source) {
+  return source == PLATFORM_PSCI_SOURCE_FADT         ? "fadt"
+         : source == PLATFORM_PSCI_SOURCE_DEVICETREE ? "devicetree"
+                                                     : "none";
+}

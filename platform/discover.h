@@ -49,4 +49,37 @@ static inline bool platform_has_devicetree(const platform_info *p) { return p->d
 // entry (a table failing its checks is named by its status and never used).
 void platform_log(const platform_info *info);
 
+// Debugging and test-data capture (`acpi.dump` on the kernel command line): the XSDT and every table it lists that
+// passed its checks, as LOG_INFO lines of at most ACPI_DUMP_BYTES_PER_LINE bytes each:
+//   acpi.dump sig=XXXX phys=0x.. length=N offset=N hex=<2 hex digits per byte>
+// tools/acpi_dump.py turns a serial log back into one file per table (platform/testdata/qemu/).
+#define ACPI_DUMP_BYTES_PER_LINE 64u
+void platform_dump_acpi(const platform_info *info);
+
+// The PSCI conduit the platform names (Arm DEN0022 PSCI through DEN0028 SMCCC): ACPI FADT ARM_BOOT_ARCH (ACPI 6.5
+// 5.2.9 Table 5.11: PSCI_COMPLIANT, PSCI_USE_HVC) when the FADT is usable, else devicetree /psci `method` (the
+// Arm PSCI binding), else none. A FADT that is not PSCI-compliant (every x86 FADT) names no conduit.
+typedef enum platform_psci_conduit {
+  PLATFORM_PSCI_UNKNOWN = 0,
+  PLATFORM_PSCI_HVC,
+  PLATFORM_PSCI_SMC,
+} platform_psci_conduit;
+
+typedef enum platform_psci_source {
+  PLATFORM_PSCI_SOURCE_NONE = 0,
+  PLATFORM_PSCI_SOURCE_FADT,
+  PLATFORM_PSCI_SOURCE_DEVICETREE,
+} platform_psci_source;
+
+typedef struct platform_psci {
+  platform_psci_conduit conduit;
+  platform_psci_source source;
+} platform_psci;
+
+platform_psci platform_find_psci(const platform_info *info);
+
+// "hvc", "smc", "unknown"; "fadt", "devicetree", "none".
+const char *platform_psci_conduit_name(platform_psci_conduit conduit);
+const char *platform_psci_source_name(platform_psci_source source);
+
 #endif  // PLATFORM_DISCOVER_H

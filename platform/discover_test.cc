@@ -123,4 +123,69 @@ TEST(PlatformDiscover, BothSourcesOpenIndependently) {
   EXPECT_TRUE(platform_has_devicetree(&info));
 }
 
+// ---- The PSCI conduit (platform_find_psci) ----
+
+// A FADT of ACPI 6.x length 276 with ARM_BOOT_ARCH (offset 129) and the minor version (131).
+std::vector<uint8_t> Fadt(uint8_t major, uint8_t minor, uint16_t arm_boot_arch) {
+  Table t("FACP", major);
+  t.Zeros(276 - 36);
+  Put(t.b, 129, arm_boot_arch, 2);
+  t.b[131] = minor;
+  return t.Done();
+}
+
+platform_psci PsciFrom(const std::vector<uint8_t> *fadt, bool with_dtb) {
+  FakePhys mem;
+  platform_tables tables{};
+  if (fadt) {
+    mem.Place(kRsdp, Rsdp(2, kXsdt));
+    mem.Place(kXsdt, Xsdt({kSpcr}));
+    mem.Place(kSpcr, *fadt);
+    tables.acpi_rsdp = kRsdp;
+  }
+  if (with_dtb) {
+    std::vector<uint8_t> dtb = ReadDtb("virt");
+    mem.Place(kDtb, dtb);
+    tables.devicetree = kDtb;
+    tables.devicetree_bytes = dtb.size();
+  }
+  platform_info info = Discover(mem, tables);
+  return platform_find_psci(&info);
+}
+
+TEST(PlatformPsci, FadtNamesHvcOrSmc) {
+  auto hvc = Fadt(6, 3, 0x3), smc = Fadt(6, 3, 0x1);
+  platform_psci a = PsciFrom(&hvc, false), b = PsciFrom(&smc, true);
+  EXPECT_EQ(a.conduit, PLATFORM_PSCI_HVC);
+  EXPECT_EQ(a.source, PLATFORM_PSCI_SOURCE_FADT);
+  EXPECT_EQ(b.conduit, PLATFORM_PSCI_SMC) << "the FADT wins over the devicetree";
+  EXPECT_EQ(b.source, PLATFORM_PSCI_SOURCE_FADT);
+}
+
+TEST(PlatformPsci, FadtWithoutPsciCompliantNamesNoConduit) {
+  auto fadt = Fadt(6, 3, 0x2);  // PSCI_USE_HVC without PSCI_COMPLIANT
+  platform_psci p = PsciFrom(&fadt, false);
+  EXPECT_EQ(p.conduit, PLATFORM_PSCI_UNKNOWN);
+  EXPECT_EQ(p.source, PLATFORM_PSCI_SOURCE_FADT);
+}
+
+TEST(PlatformPsci, OldFadtFallsBackToTheDevicetree) {
+  auto fadt = Fadt(3, 0, 0x3);  // x86 q35's FADT revision: no ARM_BOOT_ARCH
+  platform_psci p = PsciFrom(&fadt, true);
+  EXPECT_EQ(p.conduit, PLATFORM_PSCI_HVC);
+  EXPECT_EQ(p.source, PLATFORM_PSCI_SOURCE_DEVICETREE);
+  platform_psci none = PsciFrom(&fadt, false);
+  EXPECT_EQ(none.conduit, PLATFORM_PSCI_UNKNOWN);
+  EXPECT_EQ(none.source, PLATFORM_PSCI_SOURCE_NONE);
+}
+
+TEST(PlatformPsci, NamesAreTheLogWords) {
+  EXPECT_STREQ(platform_psci_conduit_name(PLATFORM_PSCI_HVC), "hvc");
+  EXPECT_STREQ(platform_psci_conduit_name(PLATFORM_PSCI_SMC), "smc");
+  EXPECT_STREQ(platform_psci_conduit_name(PLATFORM_PSCI_UNKNOWN), "unknown");
+  EXPECT_STREQ(platform_psci_source_name(PLATFORM_PSCI_SOURCE_FADT), "fadt");
+  EXPECT_STREQ(platform_psci_source_name(PLATFORM_PSCI_SOURCE_DEVICETREE), "devicetree");
+  EXPECT_STREQ(platform_psci_source_name(PLATFORM_PSCI_SOURCE_NONE), "none");
+}
+
 }  // namespace

@@ -131,6 +131,26 @@ static inline void mmio_write32(uintptr_t addr, uint32_t v) {
   __asm__ volatile("str %w0, [%1]" : : "rZ"(v), "r"(addr) : "memory");
 }
 
+static inline uint8_t mmio_read8(uintptr_t addr) {
+  uint32_t v;
+  __asm__ volatile("ldrb %w0, [%1]" : "=r"(v) : "r"(addr) : "memory");
+  return (uint8_t)v;
+}
+
+static inline void mmio_write8(uintptr_t addr, uint8_t v) {
+  __asm__ volatile("strb %w0, [%1]" : : "rZ"((uint32_t)v), "r"(addr) : "memory");
+}
+
+static inline uint16_t mmio_read16(uintptr_t addr) {
+  uint32_t v;
+  __asm__ volatile("ldrh %w0, [%1]" : "=r"(v) : "r"(addr) : "memory");
+  return (uint16_t)v;
+}
+
+static inline void mmio_write16(uintptr_t addr, uint16_t v) {
+  __asm__ volatile("strh %w0, [%1]" : : "rZ"((uint32_t)v), "r"(addr) : "memory");
+}
+
 // Semihosting call (Arm "Semihosting for AArch32 and AArch64", A64: HLT #0xF000, operation in W0, parameter
 // block address in X1, result in X0). Traps as UNDEFINED when no debugger/emulator services it.
 static inline uint64_t semihosting_call(uint64_t op, const void *block) {

@@ -1,39 +1,55 @@
-// serial.c (aarch64): the PL011 UART of QEMU's virt machine at 0x09000000, polled.
+// serial.c (aarch64): raw register access for the portable serial console (boot/serial_console.c), and the
+// fallback UART when the platform describes none.
 //
-// PL011 TRM (Arm DDI 0183): UARTDR at +0x00, UARTFR at +0x18; FR bit 5 TXFF = transmit FIFO full. The
-// firmware has already programmed baud rate, format and UARTCR, so nothing is reconfigured here.
+// AArch64 has no I/O port space: every device register is memory mapped. Accesses go through cpu_ops.h's
+// explicit LDR/STR forms (a hypervisor can emulate them) in the width asked for.
 #include "arch/aarch64/cpu_ops.h"
 #include "arch/arch.h"
 
-#define PL011_BASE 0x09000000u
-#define PL011_DR 0x00u
-#define PL011_FR 0x18u
-#define PL011_FR_TXFF ((uint32_t)1 << 5)
-#define TXFF_SPIN_LIMIT 1000000u  // never hang on a wedged UART
+#define QEMU_VIRT_PL011 0x09000000u  // QEMU hw/arm/virt.c memmap VIRT_UART
 
-// Nothing to do: the firmware initialized the PL011 (and reprogramming it would disturb its console).
-// Idempotent.
-void arch_serial_init(void) {}
-
-// Waits (bounded) while the transmit FIFO is full, then writes one byte.
-static void put_byte(uint8_t byte) {
-  for (uint32_t spin = 0; spin < TXFF_SPIN_LIMIT && (mmio_read32(PL011_BASE + PL011_FR) & PL011_FR_TXFF) != 0; spin++) {
-    cpu_relax();
+uint32_t arch_io_read(arch_io_space space, phys_addr_t addr, unsigned width) {
+  if (space != ARCH_IO_MMIO) return 0xFFFFFFFFu;
+  switch (width) {
+    case 1:
+      return mmio_read8((uintptr_t)addr);
+    case 2:
+      return mmio_read16((uintptr_t)addr);
+    case 4:
+      return mmio_read32((uintptr_t)addr);
   }
-  mmio_write32(PL011_BASE + PL011_DR, byte);
+  return 0xFFFFFFFFu;
 }
 
-// Writes `len` bytes of `text` as they are (line-ending policy belongs to the caller, boot/kernel_main.c).
-void arch_serial_write(const char *text, uint64_t len) {
-  for (uint64_t i = 0; i < len; i++) put_byte((uint8_t)text[i]);
+void arch_io_write(arch_io_space space, phys_addr_t addr, unsigned width, uint32_t value) {
+  if (space != ARCH_IO_MMIO) return;
+  switch (width) {
+    case 1:
+      mmio_write8((uintptr_t)addr, (uint8_t)value);
+      break;
+    case 2:
+      mmio_write16((uintptr_t)addr, (uint16_t)value);
+      break;
+    case 4:
+      mmio_write32((uintptr_t)addr, value);
+      break;
+  }
 }
 
-// The PL011 register page must stay mapped (Device, never executable) once the kernel's tables are active.
-// Writes it to out[0] when max >= 1 and returns 1.
+bool arch_has_port_io(void) { return false; }
+
+// QEMU virt's PL011 (already configured by the firmware), the last resort: nothing probes it first, since a read
+// of an address nothing decodes may be an external abort on real hardware.
+arch_uart arch_serial_default(bool *needs_probe) {
+  if (needs_probe) *needs_probe = false;
+  return (arch_uart){
+      .kind = ARCH_UART_PL011, .space = ARCH_IO_MMIO, .base = QEMU_VIRT_PL011, .reg_shift = 0, .width = 4};
+}
+
+// The console page comes from its description now (boot/serial_console.h); the arch code touches no MMIO of its
+// own. Returns 0 and writes nothing.
 uint64_t arch_identity_mmio(arch_map_range *out, uint64_t max) {
-  if (max >= 1 && out != NULL) {
-    out[0] = (arch_map_range){
-        .base = PL011_BASE, .end = PL011_BASE + MM_FRAME_SIZE, .type = ARCH_MEM_DEVICE, .executable = false};
-  }
-  return 1;
+  (void)out;
+  (void)max;
+  return 0;
 }

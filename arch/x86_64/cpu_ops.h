@@ -90,6 +90,20 @@ static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %
 
 static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
 
+static inline uint16_t inw(uint16_t port) {
+  uint16_t v;
+  __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+  return v;
+}
+
+static inline uint32_t inl(uint16_t port) {
+  uint32_t v;
+  __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+  return v;
+}
+
+static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
+
 // Control-register and descriptor-table helpers for trap.c (Intel SDM Vol. 3A 2.4, 2.5, 3.5.1, 6.10).
 static inline uint64_t read_cr2(void) {
   uint64_t v;

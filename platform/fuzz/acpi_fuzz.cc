@@ -1,7 +1,8 @@
 // libFuzzer target for the ACPI reader. The harness builds a valid RSDP and a one-entry XSDT in front of the
 // input and makes the input a table the checksum gate lets through: its signature is forced to one of the parsed
-// ones (chosen by byte 0) and byte 9 is set so the first min(Length, size) bytes sum to 0. Length, revisions and
-// every entry stay the fuzzer's. The parsers must never read outside the mapped bytes (build with
+// ones (kept when the input starts with one, else chosen by byte 0) and byte 9 is set so the first min(Length, size)
+// bytes sum to 0. Length, revisions and every entry stay the fuzzer's. The parsers must never read outside the mapped
+// bytes (build with
 // --config=asan to catch it) nor loop forever.
 //   bazel build //platform/fuzz:acpi_fuzz && bazel-bin/platform/fuzz/acpi_fuzz -max_total_time=600 /tmp/acpi
 #include <cstddef>
@@ -64,7 +65,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint8_t *table = mem.data() + kTableOff;
   memcpy(table, data, size);
   static const char *const kSigs[] = {"APIC", "SRAT", "SPCR", "FACP"};
-  memcpy(table, kSigs[data[0] % 4], 4);
+  // An input that already is one of the parsed tables (the seeds: QEMU's own, platform/testdata/qemu) keeps its
+  // signature; anything else gets one chosen by byte 0.
+  bool known = false;
+  for (const char *sig : kSigs) known |= size >= 4 && memcmp(data, sig, 4) == 0;
+  if (!known) memcpy(table, kSigs[data[0] % 4], 4);
   if (size >= 8) {
     uint32_t length = static_cast<uint32_t>(table[4] | table[5] << 8 | table[6] << 16 | (uint32_t)table[7] << 24);
     FixSum(table, length < size ? length : size, table + 9);

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -98,6 +99,8 @@ using boot_log::All;
 using boot_log::First;
 using boot_log::IndexOf;
 
+bool ExpectHandoffBoot() { return g_config.expect == "handoff"; }
+
 TEST(Boot, ExitsWithTheExpectedStatus) { EXPECT_EQ(g_status, g_config.expect_status) << LogTail(); }
 
 TEST(Boot, PrintsTheFirmwareMapWithOneDescLinePerDescriptor) {
@@ -148,6 +151,107 @@ TEST(Boot, FindsThePlatformDescriptionInTheConfigurationTable) {
   } else {
     EXPECT_EQ(fw->str("acpi_status"), "ok") << fw->line;
     EXPECT_FALSE(All(g_events, "acpi.table").empty()) << "debug boots list the XSDT's tables" << LogTail();
+  }
+}
+
+bool AcpiOff() {
+  bool off = false;
+  for (const auto& q : g_config.qemu) off |= q.find("acpi=off") != std::string::npos;
+  return off;
+}
+
+// Issue 10 item 4: the serial console comes from the firmware's description. AArch64 with ACPI (QEMU's SPCR
+// names the PL011), AArch64 `virt,acpi=off` (the devicetree's /chosen/stdout-path), x86 q35 (no SPCR: COM1 after
+// the scratch-register probe). An MMIO console's page is reserved and mapped as a device, nothing else is.
+TEST(Platform, SerialConsoleComesFromTheFirmwareDescription) {
+  auto con = First(g_events, "console.serial");
+  ASSERT_TRUE(con.has_value()) << "no console.serial line" << LogTail();
+  auto fw = First(g_events, "platform.firmware");
+  ASSERT_TRUE(fw.has_value()) << LogTail();
+  EXPECT_LT(con->line, fw->line) << "the console is chosen (and reported) before the platform line";
+  if (g_config.arch == "aarch64") {
+    EXPECT_EQ(con->str("source"), AcpiOff() ? "devicetree" : "spcr") << con->line;
+    EXPECT_EQ(con->str("kind"), "pl011");
+    EXPECT_EQ(con->num("base"), 0x9000000u);
+    EXPECT_EQ(con->str("space"), "mmio");
+    EXPECT_EQ(con->num("width"), 4u);
+    EXPECT_EQ(con->num("last_resort"), 0u);
+  } else {
+    EXPECT_EQ(con->str("source"), "default") << "q35 has no SPCR";
+    EXPECT_EQ(con->num("probed"), 1u) << "COM1 is used only after the scratch-register probe";
+    EXPECT_EQ(con->str("kind"), "16550");
+    EXPECT_EQ(con->num("base"), 0x3f8u);
+    EXPECT_EQ(con->str("space"), "io");
+  }
+  EXPECT_FALSE(First(g_events, "console.spcr").has_value()) << "QEMU's SPCR is well formed" << LogTail();
+  if (!ExpectHandoffBoot()) return;
+  std::vector<boot_log::Event> device;
+  for (const auto& r : All(g_events, "mm.reserve")) {
+    if (r.str("label") == "device_mmio") device.push_back(r);
+  }
+  if (con->str("space") == "mmio") {
+    ASSERT_FALSE(device.empty()) << "the console page must be reserved" << LogTail();
+    EXPECT_EQ(device[0].num("phys"), con->num("base") & ~0xfffull);
+    EXPECT_EQ(device[0].num("end"), (con->num("base") & ~0xfffull) + 0x1000);
+    bool mapped = false;
+    for (const auto& r : All(g_events, "paging.range")) {
+      mapped |= r.str("type") == "device" && r.num("exec") == 0 && r.num("base") <= con->num("base") &&
+                con->num("base") < r.num("end");
+    }
+    EXPECT_TRUE(mapped) << "the console's registers must be mapped as device memory, never executable" << LogTail();
+  } else {
+    EXPECT_TRUE(device.empty()) << "a port-I/O console needs no mapping: nothing undescribed is mapped";
+  }
+}
+
+// Issue 10 item 3: the PSCI conduit from the FADT (ACPI) or /psci (devicetree); at EL2 QEMU names SMC. x86's
+// FADT predates ARM_BOOT_ARCH (no conduit).
+TEST(Platform, PsciConduitIsTheOneThePlatformNames) {
+  auto psci = First(g_events, "platform.psci");
+  ASSERT_TRUE(psci.has_value()) << "no platform.psci line" << LogTail();
+  if (g_config.arch == "aarch64") {
+    EXPECT_EQ(psci->str("source"), AcpiOff() ? "devicetree" : "fadt") << psci->line;
+    EXPECT_EQ(psci->str("conduit"), g_config.expect_el == 2 ? "smc" : "hvc") << psci->line;
+  } else {
+    EXPECT_EQ(psci->str("conduit"), "unknown") << psci->line;
+  }
+}
+
+// Issue 10 item 3: with a devicetree, /memory is cross-checked against the EFI map (which wins); QEMU's agree.
+TEST(Platform, DevicetreeMemoryAgreesWithTheEfiMap) {
+  if (!AcpiOff()) GTEST_SKIP() << "only the devicetree boots have /memory";
+  if (!ExpectHandoffBoot()) GTEST_SKIP() << "this boot is expected to panic";
+  std::optional<boot_log::Event> summary;
+  for (const auto& e : All(g_events, "dt.memory")) {
+    if (e.has("ranges")) summary = e;
+  }
+  ASSERT_TRUE(summary.has_value()) << "no dt.memory summary" << LogTail();
+  EXPECT_GE(summary->num("ranges"), 1u);
+  EXPECT_EQ(summary->num("agree"), 1u) << LogTail();
+}
+
+// `acpi.dump` (tools/acpi_dump.py's input): the hex lines put back together give every valid table the XSDT
+// lists, each the Length it claims and with bytes that sum to 0 (ACPI 6.5 5.2.6).
+TEST(Platform, AcpiDumpReassemblesIntoTablesWithValidChecksums) {
+  if (g_config.cmdline.find("acpi.dump") == std::string::npos) GTEST_SKIP() << "only boots with acpi.dump";
+  std::map<uint64_t, std::vector<uint8_t>> tables;
+  for (const auto& e : All(g_events, "acpi.dump")) {
+    auto& t = tables[e.num("phys")];
+    t.resize(e.num("length"));
+    std::string hex = e.str("hex");
+    uint64_t off = e.num("offset");
+    ASSERT_LE(off + hex.size() / 2, t.size()) << e.line;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) t[off + i / 2] = std::stoi(hex.substr(i, 2), nullptr, 16);
+  }
+  size_t listed = 0;
+  for (const auto& e : All(g_events, "acpi.table")) listed += e.str("status") == "ok";
+  EXPECT_EQ(tables.size(), listed + 1) << "the XSDT and every table listed ok" << LogTail();
+  for (const auto& [phys, t] : tables) {
+    uint8_t sum = 0;
+    for (uint8_t b : t) sum = static_cast<uint8_t>(sum + b);
+    EXPECT_EQ(sum, 0) << "table at " << phys;
+    ASSERT_GE(t.size(), 8u);
+    EXPECT_EQ(t[4] | t[5] << 8 | t[6] << 16 | static_cast<uint32_t>(t[7]) << 24, t.size());
   }
 }
 
