@@ -2,7 +2,7 @@
 // design note (docs/memory-handoff.md):
 //   1 copy the firmware map   2 collect reservations   3-5 the hand-off (mm/handoff.h: runtime_storage_plan,
 //   carve_option_storage, initialize_runtime_allocator)   6 identity paging   7 self-test   8 reclaim
-//   9 summary
+//   9 summary   10 NUMA nodes (boot/numa_bringup.c)
 // Every stage logs its duration in cycles of the architecture's counter; any failure is one `panic` line
 // naming the stage and the reason, and the run ends with status 3. The work of each stage lives in its own
 // file: mm/ for the pipeline and the self-test, boot/identity_paging.c (policy: boot/identity_ranges.c) for
@@ -12,6 +12,7 @@
 #include "boot/bringup_log.h"
 #include "boot/identity_paging.h"
 #include "boot/kernel.h"
+#include "boot/numa_bringup.h"
 #include "boot/test_hooks.h"
 #include "mm/handoff.h"
 #include "mm/log.h"
@@ -154,5 +155,8 @@ uint32_t memory_bringup(const boot_handoff *handoff, const platform_info *platfo
 
   // 9. Summary.
   check("summary", with_runtime_allocator(bringup_log_summary, 0));
+
+  // 10. The NUMA node table beside the firmware map (never stops the boot).
+  numa_bringup(platform, &map);
   return 0;
 }

@@ -4,7 +4,7 @@
 // The firmware says which physical ranges belong to which proximity domain (ACPI 6.5 section 5.2.16.2 SRAT
 // Memory Affinity; Devicetree `numa-node-id` on /memory nodes, Linux Documentation/devicetree/bindings/numa.txt).
 // The platform layer (platform/numa.h) reads those and fills an mm_numa: this file only models the result.
-// Domains get dense node ids 0..N-1 in order of first appearance, the firmware's number is kept as `pxm`. The
+// Domains get dense node ids 0..N-1 in order of first appearance (mm_numa_add calls), the firmware's number is kept as `pxm`. The
 // table is kept beside the firmware map for provenance: it never changes the map or what is managed.
 //
 // Storage is the caller's: count the ranges first, then pass storage for exactly that many (no fixed maximum).

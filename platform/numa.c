@@ -25,16 +25,46 @@ static void dt_memory(void *arg, const fdt_memory_range *m) {
   add(c, m->node_id, m->range.base, m->range.size);
 }
 
+// Devicetree ranges are added in ascending numa-node-id order (one walk per id), so dense ids equal the tree's
+// ids whenever those are already 0..N-1, as Linux numbers its nodes (of_numa uses numa-node-id as the node id);
+// blobs often list memory nodes in reverse (QEMU's virt does).
+typedef struct dt_pick {
+  fill_ctx *c;
+  uint32_t want;
+  bool have_next;
+  uint32_t next;
+} dt_pick;
+
+static void dt_pick_fn(void *arg, const fdt_memory_range *m) {
+  dt_pick *p = arg;
+  if (m->node_id == p->want) {
+    add(p->c, m->node_id, m->range.base, m->range.size);
+  } else if (m->node_id > p->want && (!p->have_next || m->node_id < p->next)) {
+    p->have_next = true;
+    p->next = m->node_id;
+  }
+}
+
+static fdt_status dt_fill(const fdt_blob *blob, fill_ctx *c) {
+  dt_pick p = {c, 0, false, 0};
+  for (;;) {
+    fdt_status st = fdt_memory_numa(blob, dt_pick_fn, &p);
+    if (st != FDT_OK || !p.have_next) return st;
+    p.want = p.next;  // strictly increasing: ends after one walk per distinct id
+    p.have_next = false;
+  }
+}
+
 static const char *srat_refusal(acpi_status s) {
   switch (s) {
     case ACPI_ERR_BAD_ENTRY_LENGTH:
-      return "srat: bad entry length";
+      return "srat_bad_entry_length";
     case ACPI_ERR_RANGE_OVERFLOW:
-      return "srat: memory range wraps past 2^64";
+      return "srat_range_wraps";
     case ACPI_ERR_TRUNCATED:
-      return "srat: truncated";
+      return "srat_truncated";
     default:
-      return "srat: unreadable";
+      return "srat_unreadable";
   }
 }
 
@@ -60,10 +90,10 @@ void platform_numa_scan(const platform_info *info, platform_numa_count *out) {
   if (platform_has_devicetree(info)) {
     fill_ctx c = {0, 0, 0, MM_OK};
     if (fdt_memory_numa(&info->dt, dt_memory, &c) != FDT_OK) {
-      out->refused = "devicetree: bad memory node";
+      out->refused = "devicetree_bad_memory_node";
     } else if (c.with_id != 0 && c.with_id != c.count) {
       // Linux refuses such a tree too (of_numa: every memory node needs the property once one has it).
-      out->refused = "devicetree: memory node without numa-node-id";
+      out->refused = "devicetree_memory_node_without_numa_node_id";
     } else if (c.with_id != 0) {
       out->source = MM_NUMA_SOURCE_DEVICETREE;
       out->ranges = c.count;
@@ -86,7 +116,7 @@ mm_status platform_numa_fill(const platform_info *info, const platform_numa_coun
         acpi_srat_walk(&srat, srat_memory, &c) != ACPI_OK)
       return fail(numa, MM_ERR_INVALID_ARGUMENT);
   } else if (count->source == MM_NUMA_SOURCE_DEVICETREE) {
-    if (!platform_has_devicetree(info) || fdt_memory_numa(&info->dt, dt_memory, &c) != FDT_OK)
+    if (!platform_has_devicetree(info) || dt_fill(&info->dt, &c) != FDT_OK)
       return fail(numa, MM_ERR_INVALID_ARGUMENT);
   }
   if (c.status != MM_OK) return fail(numa, c.status);
