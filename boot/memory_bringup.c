@@ -2,7 +2,7 @@
 // design note (docs/memory-handoff.md):
 //   1 copy the firmware map   2 collect reservations   3-5 the hand-off (mm/handoff.h: runtime_storage_plan,
 //   carve_option_storage, initialize_runtime_allocator)   6 identity paging   7 self-test   8 reclaim
-//   9 summary   10 NUMA nodes (boot/numa_bringup.c)
+//   9 summary; 5b (after the hand-off) the NUMA node table (boot/numa_bringup.c)
 // Every stage logs its duration in cycles of the architecture's counter; any failure is one `panic` line
 // naming the stage and the reason, and the run ends with status 3. The work of each stage lives in its own
 // file: mm/ for the pipeline and the self-test, boot/identity_paging.c (policy: boot/identity_ranges.c) for
@@ -110,6 +110,9 @@ uint32_t memory_bringup(const boot_handoff *handoff, const platform_info *platfo
   mm_handoff_result handed;
   mm_status s = mm_handoff_to_runtime(&map, &reservations, &kernel_window, &options, &handed);
   if (s != MM_OK) stage_panic(mm_handoff_stage_name(handed.failed_stage), mm_status_name(s));
+  // 5b. The NUMA node table beside the firmware map (never stops the boot). Before the first mm.stats line and
+  // the self-test, so the table's storage is settled before the allocator's state is reported and checked.
+  numa_bringup(platform, &map);
   check("stats", with_runtime_allocator(bringup_log_allocator_state, 0));
 
   // 6. Identity paging with tables from the runtime allocator, then switch to it.
@@ -155,8 +158,5 @@ uint32_t memory_bringup(const boot_handoff *handoff, const platform_info *platfo
 
   // 9. Summary.
   check("summary", with_runtime_allocator(bringup_log_summary, 0));
-
-  // 10. The NUMA node table beside the firmware map (never stops the boot).
-  numa_bringup(platform, &map);
   return 0;
 }

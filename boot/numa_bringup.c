@@ -70,8 +70,8 @@ void numa_bringup(const platform_info *platform, const mm_firmware_map *map) {
       }
     }
   }
-  debug_structured(LOG_INFO, "mm.numa", KV_U("nodes", mm_numa_nodes(&numa)), KV_S("source", mm_numa_source_name(numa.source)),
-                   KV_U("ranges", numa.count));
+  debug_structured(LOG_INFO, "mm.numa", KV_U("nodes", mm_numa_nodes(&numa)),
+                   KV_S("source", mm_numa_source_name(numa.source)), KV_U("ranges", numa.count));
   for (uint32_t i = 0; i < numa.count; i++) {
     const mm_numa_range *r = &numa.ranges[i];
     debug_structured(LOG_INFO, "mm.node", KV_U("id", r->node), KV_U("pxm", r->pxm), KV_X("base", r->base),

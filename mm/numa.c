@@ -71,9 +71,7 @@ mm_status mm_numa_finish(mm_numa *numa, mm_numa_conflict *conflict) {
   return MM_OK;
 }
 
-uint32_t mm_numa_nodes(const mm_numa *numa) {
-  return (numa == 0 || numa->count == 0) ? 1 : numa->node_count;
-}
+uint32_t mm_numa_nodes(const mm_numa *numa) { return (numa == 0 || numa->count == 0) ? 1 : numa->node_count; }
 
 uint32_t mm_numa_node_of(const mm_numa *numa, phys_addr_t phys) {
   if (numa == 0) return MM_NODE_ANY;
@@ -95,8 +93,8 @@ const char *mm_numa_source_name(mm_numa_source source) {
   return "none";
 }
 
-mm_status mm_phys_alloc_node(mm_phys_allocator *alloc, const mm_numa *numa, uint32_t node,
-                             const mm_alloc_request *req, phys_addr_t *out) {
+mm_status mm_phys_alloc_node(mm_phys_allocator *alloc, const mm_numa *numa, uint32_t node, const mm_alloc_request *req,
+                             phys_addr_t *out) {
   if (alloc == 0 || numa == 0 || req == 0 || out == 0) return MM_ERR_INVALID_ARGUMENT;
   if (node == MM_NODE_ANY || (numa->count == 0 && node == 0)) return mm_phys_alloc(alloc, req, out);
   if (node >= mm_numa_nodes(numa)) return MM_ERR_INVALID_ARGUMENT;

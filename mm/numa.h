@@ -4,8 +4,8 @@
 // The firmware says which physical ranges belong to which proximity domain (ACPI 6.5 section 5.2.16.2 SRAT
 // Memory Affinity; Devicetree `numa-node-id` on /memory nodes, Linux Documentation/devicetree/bindings/numa.txt).
 // The platform layer (platform/numa.h) reads those and fills an mm_numa: this file only models the result.
-// Domains get dense node ids 0..N-1 in order of first appearance (mm_numa_add calls), the firmware's number is kept as `pxm`. The
-// table is kept beside the firmware map for provenance: it never changes the map or what is managed.
+// Domains get dense node ids 0..N-1 in order of first appearance (mm_numa_add calls), the firmware's number is kept as
+// `pxm`. The table is kept beside the firmware map for provenance: it never changes the map or what is managed.
 //
 // Storage is the caller's: count the ranges first, then pass storage for exactly that many (no fixed maximum).
 // Portable C11, no libc.
@@ -76,7 +76,7 @@ const char *mm_numa_source_name(mm_numa_source source);
 // empty table, is plain mm_phys_alloc. Errors, with no change of state: MM_ERR_INVALID_ARGUMENT (a NULL pointer,
 // a node id >= mm_numa_nodes, or a request mm_phys_alloc refuses as such), MM_ERR_ZERO_COUNT, MM_ERR_NO_MEMORY
 // (the node has no free run satisfying the request).
-mm_status mm_phys_alloc_node(mm_phys_allocator *alloc, const mm_numa *numa, uint32_t node,
-                             const mm_alloc_request *req, phys_addr_t *out);
+mm_status mm_phys_alloc_node(mm_phys_allocator *alloc, const mm_numa *numa, uint32_t node, const mm_alloc_request *req,
+                             phys_addr_t *out);
 
 #endif  // MM_NUMA_H

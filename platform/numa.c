@@ -116,8 +116,7 @@ mm_status platform_numa_fill(const platform_info *info, const platform_numa_coun
         acpi_srat_walk(&srat, srat_memory, &c) != ACPI_OK)
       return fail(numa, MM_ERR_INVALID_ARGUMENT);
   } else if (count->source == MM_NUMA_SOURCE_DEVICETREE) {
-    if (!platform_has_devicetree(info) || dt_fill(&info->dt, &c) != FDT_OK)
-      return fail(numa, MM_ERR_INVALID_ARGUMENT);
+    if (!platform_has_devicetree(info) || dt_fill(&info->dt, &c) != FDT_OK) return fail(numa, MM_ERR_INVALID_ARGUMENT);
   }
   if (c.status != MM_OK) return fail(numa, c.status);
   return mm_numa_finish(numa, conflict);

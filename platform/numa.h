@@ -4,8 +4,8 @@
 // and has an SRAT: enabled entries only (flags bit 0), hot-pluggable ones kept; else the devicetree's /memory
 // nodes when every one carries `numa-node-id` (Linux Documentation/devicetree/bindings/numa.txt section 2); else
 // none (one node). SRAT domains get dense node ids in table order of first appearance; devicetree ids in
-// ascending numa-node-id order (so a tree numbering its nodes 0..N-1 keeps its numbers, as in Linux). Counting and filling are two calls so the caller sizes the storage to the real number of
-// ranges. Portable C11 like the readers.
+// ascending numa-node-id order (so a tree numbering its nodes 0..N-1 keeps its numbers, as in Linux). Counting and
+// filling are two calls so the caller sizes the storage to the real number of ranges. Portable C11 like the readers.
 #ifndef PLATFORM_NUMA_H
 #define PLATFORM_NUMA_H
 
