@@ -110,9 +110,12 @@ uint32_t memory_bringup(const boot_handoff *handoff, const platform_info *platfo
   mm_handoff_result handed;
   mm_status s = mm_handoff_to_runtime(&map, &reservations, &kernel_window, &options, &handed);
   if (s != MM_OK) stage_panic(mm_handoff_stage_name(handed.failed_stage), mm_status_name(s));
-  // 5b. The NUMA node table beside the firmware map (never stops the boot). Before the first mm.stats line and
-  // the self-test, so the table's storage is settled before the allocator's state is reported and checked.
-  numa_bringup(platform, &map);
+  // 5b. The NUMA node table beside the firmware map (never stops the boot), in the unused tail of the early
+  // reservation storage (the set is not used after the hand-off; the storage stays reserved), so the allocator's
+  // state is what it would be without NUMA. Before the first mm.stats line and the self-test all the same, so a
+  // table too large for that tail takes its frames before the allocator's state is reported and checked.
+  numa_bringup(platform, &map, reservations.entries + reservations.count,
+               (reservations.capacity - reservations.count) * sizeof(mm_reservation));
   check("stats", with_runtime_allocator(bringup_log_allocator_state, 0));
 
   // 6. Identity paging with tables from the runtime allocator, then switch to it.

@@ -45,20 +45,30 @@ static uint64_t usable_bytes(const mm_firmware_map *map, phys_addr_t base, phys_
   return bytes;
 }
 
-void numa_bringup(const platform_info *platform, const mm_firmware_map *map) {
+void numa_bringup(const platform_info *platform, const mm_firmware_map *map, void *spare, uint64_t spare_bytes) {
   mm_numa_init(&numa, 0, 0, MM_NUMA_SOURCE_NONE);
   platform_numa_count count;
   platform_numa_scan(platform, &count);
   if (count.refused) debug_structured(LOG_WARN, "mm.numa_refused", KV_S("reason", count.refused));
   if (count.ranges > 0) {
     uint64_t bytes = (uint64_t)count.ranges * sizeof(mm_numa_range);
-    storage_req st = {(bytes + MM_FRAME_SIZE - 1) >> MM_FRAME_SHIFT, 0};
-    mm_status s = with_runtime_allocator(alloc_storage, &st);
+    mm_numa_range *storage = 0;
+    mm_status s = MM_OK;
+    if (spare != 0 && ((uintptr_t)spare & 7u) == 0 && bytes <= spare_bytes) {
+      storage = spare;
+    } else {
+      storage_req st = {(bytes + MM_FRAME_SIZE - 1) >> MM_FRAME_SHIFT, 0};
+      s = with_runtime_allocator(alloc_storage, &st);
+      // The kernel runs identity mapped: the physical address is the pointer.
+      if (s == MM_OK) {
+        storage = (mm_numa_range *)(uintptr_t)st.phys;
+        debug_structured(LOG_DEBUG, "mm.numa_storage", KV_U("frames", st.frames), KV_X("phys", st.phys));
+      }
+    }
     if (s != MM_OK) {
       debug_structured(LOG_WARN, "mm.numa_storage", KV_S("status", mm_status_name(s)));
     } else {
-      // The kernel runs identity mapped: the physical address is the pointer.
-      mm_numa_init(&numa, (mm_numa_range *)(uintptr_t)st.phys, count.ranges, count.source);
+      mm_numa_init(&numa, storage, count.ranges, count.source);
       mm_numa_conflict c;
       s = platform_numa_fill(platform, &count, &numa, &c);
       if (s == MM_ERR_BAD_MAP) {
