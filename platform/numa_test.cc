@@ -157,6 +157,26 @@ TEST(PlatformNuma, DevicetreeNumaNodeIdBecomesNodes) {
   EXPECT_EQ(s.numa.ranges[1].node, 1u);
 }
 
+TEST(PlatformNuma, SparseDevicetreeIdsBecomeDenseInAscendingOrderKeepingTheTreeId) {
+  FakePhys mem;
+  std::vector<uint8_t> dtb = ReadDtb("numa_sparse");
+  mem.Place(kDtb, dtb);
+  Scanned s = Scan(mem, platform_tables{0, kDtb, dtb.size(), 0});
+  EXPECT_EQ(s.count.source, MM_NUMA_SOURCE_DEVICETREE);
+  EXPECT_EQ(s.count.ranges, 3u);
+  ASSERT_EQ(s.fill, MM_OK);
+  ASSERT_EQ(s.numa.count, 3u);
+  EXPECT_EQ(mm_numa_nodes(&s.numa), 2u);
+  EXPECT_EQ(s.numa.ranges[0].base, 0x40000000u);
+  EXPECT_EQ(s.numa.ranges[0].node, 0u);
+  EXPECT_EQ(s.numa.ranges[0].pxm, 3u);
+  EXPECT_EQ(s.numa.ranges[1].base, 0x80000000u);
+  EXPECT_EQ(s.numa.ranges[1].node, 1u);
+  EXPECT_EQ(s.numa.ranges[1].pxm, 7u);
+  EXPECT_EQ(s.numa.ranges[2].base, 0x100000000u);
+  EXPECT_EQ(s.numa.ranges[2].node, 0u);
+}
+
 TEST(PlatformNuma, DevicetreeWithoutNumaNodeIdIsOneNode) {
   FakePhys mem;
   std::vector<uint8_t> dtb = ReadDtb("virt");
