@@ -1,8 +1,9 @@
 // memory_bringup.c: the memory bring-up after ExitBootServices, one stage after another in the order of the
 // design note (docs/memory-handoff.md):
 //   1 copy the firmware map   2 collect reservations   3-5 the hand-off (mm/handoff.h: runtime_storage_plan,
-//   carve_option_storage, initialize_runtime_allocator)   6 identity paging (with the EFI Memory Attributes
-//   table, when the firmware gave one)   7 self-test   8 reclaim   9 summary
+//   carve_option_storage, initialize_runtime_allocator)   5b (after the hand-off) the NUMA node table
+//   (boot/numa_bringup.c)   6 identity paging (with the EFI Memory Attributes table, when the firmware gave one)
+//   7 self-test   8 reclaim   9 summary
 // Every stage logs its duration in cycles of the architecture's counter; any failure is one `panic` line
 // naming the stage and the reason, and the run ends with status 3. The work of each stage lives in its own
 // file: mm/ for the pipeline and the self-test, boot/identity_paging.c (policy: boot/identity_ranges.c) for
@@ -13,6 +14,7 @@
 #include "boot/efi/mat.h"
 #include "boot/identity_paging.h"
 #include "boot/kernel.h"
+#include "boot/numa_bringup.h"
 #include "boot/test_hooks.h"
 #include "mm/handoff.h"
 #include "mm/log.h"
@@ -140,6 +142,12 @@ uint32_t memory_bringup(const boot_handoff *handoff, const platform_info *platfo
   mm_handoff_result handed;
   mm_status s = mm_handoff_to_runtime(&map, &reservations, &kernel_window, &options, &handed);
   if (s != MM_OK) stage_panic(mm_handoff_stage_name(handed.failed_stage), mm_status_name(s));
+  // 5b. The NUMA node table beside the firmware map (never stops the boot), in the unused tail of the early
+  // reservation storage (the set is not used after the hand-off; the storage stays reserved), so the allocator's
+  // state is what it would be without NUMA. Before the first mm.stats line and the self-test all the same, so a
+  // table too large for that tail takes its frames before the allocator's state is reported and checked.
+  numa_bringup(platform, &map, reservations.entries + reservations.count,
+               (reservations.capacity - reservations.count) * sizeof(mm_reservation));
   check("stats", with_runtime_allocator(bringup_log_allocator_state, 0));
 
   // 6. Identity paging with tables from the runtime allocator, then switch to it.

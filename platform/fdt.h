@@ -183,4 +183,18 @@ fdt_status fdt_cpus_walk(const fdt_blob *blob, fdt_cpu_fn fn, void *ctx, size_t 
 // *count set.
 fdt_status fdt_memory(const fdt_blob *blob, fdt_range *out, size_t cap, size_t *count);
 
+// One /memory `reg` range with its node's `numa-node-id` (a u32; Linux Documentation/devicetree/bindings/numa.txt
+// section 2), for the NUMA node table.
+typedef struct fdt_memory_range {
+  fdt_range range;
+  uint32_t node_id;  // 0 when absent
+  bool has_node_id;
+} fdt_memory_range;
+
+typedef void (*fdt_memory_range_fn)(void *arg, const fdt_memory_range *range);
+
+// Calls `fn` for each range fdt_memory gives, in blob order, with its node's numa-node-id. Everything is checked
+// before the first call: FDT_ERR_BAD_VALUE (a numa-node-id that is not one cell, a bad `reg`) means no call.
+fdt_status fdt_memory_numa(const fdt_blob *blob, fdt_memory_range_fn fn, void *arg);
+
 #endif  // PLATFORM_FDT_H

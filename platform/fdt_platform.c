@@ -223,3 +223,32 @@ fdt_status fdt_memory(const fdt_blob *blob, fdt_range *out, size_t cap, size_t *
   }
   return FDT_OK;
 }
+
+fdt_status fdt_memory_numa(const fdt_blob *blob, fdt_memory_range_fn fn, void *arg) {
+  if (blob == NULL || fn == NULL) return FDT_ERR_BAD_ARGUMENT;
+  fdt_node root = fdt_root(blob), mem;
+  uint32_t ac, sc;
+  fdt_status st = fdt_child_cells(blob, root, &ac, &sc);
+  if (st != FDT_OK) return st;
+  // Pass 0 checks every node, pass 1 calls `fn`: a broken node means no call at all.
+  for (int pass = 0; pass < 2; pass++) {
+    for (st = fdt_first_child(blob, root, &mem); st == FDT_OK; st = fdt_next_sibling(blob, mem, &mem)) {
+      if (!device_type_is(blob, mem, "memory") || !node_enabled(blob, mem)) continue;
+      // numa-node-id: one u32 cell (Linux Documentation/devicetree/bindings/numa.txt, section 2).
+      uint32_t id = 0;
+      fdt_status ist = fdt_get_u32(blob, mem, "numa-node-id", &id);
+      if (ist != FDT_OK && ist != FDT_ERR_NOT_FOUND) return ist;
+      fdt_range r;
+      fdt_status est;
+      for (size_t i = 0; (est = reg_entry(blob, mem, ac, sc, i, &r)) == FDT_OK; i++) {
+        if (pass == 1) {
+          fdt_memory_range m = {r, id, ist == FDT_OK};
+          fn(arg, &m);
+        }
+      }
+      if (est != FDT_ERR_NOT_FOUND) return est;
+    }
+    if (st != FDT_ERR_NOT_FOUND) return st;
+  }
+  return FDT_OK;
+}

@@ -571,3 +571,31 @@ TEST(FdtStatusTest, EveryStatusHasAName) {
 }
 
 }  // namespace
+
+namespace {
+void CountMemoryRange(void *arg, const fdt_memory_range *) { ++*static_cast<int *>(arg); }
+}  // namespace
+
+TEST(FdtConsumerErrorsTest, NumaNodeIdNotOneCellIsBadValueBeforeAnyCallback) {
+  auto bytes = BlobBuilder()
+                   .Begin("")
+                   .Begin("memory@0")
+                   .Str("device_type", "memory")
+                   .Prop("reg", std::string(12, '\1'))
+                   .Prop("numa-node-id", std::string(4, '\0'))
+                   .End()
+                   .Begin("memory@1")
+                   .Str("device_type", "memory")
+                   .Prop("reg", std::string(12, '\2'))
+                   .Prop("numa-node-id", std::string(8, '\0'))  // two cells: not a u32
+                   .End()
+                   .End()
+                   .Word(9)
+                   .Blob();
+  fdt_blob b;
+  ASSERT_EQ(fdt_open(&b, bytes.data(), bytes.size()), FDT_OK);
+  int calls = 0;
+  EXPECT_EQ(fdt_memory_numa(&b, CountMemoryRange, &calls), FDT_ERR_BAD_VALUE);
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(fdt_memory_numa(&b, nullptr, nullptr), FDT_ERR_BAD_ARGUMENT);
+}

@@ -296,7 +296,10 @@ INSTANTIATE_TEST_SUITE_P(
                       Golden{"testdata/memmaps/efi-dell-poweredge-r740.txt", "efi-dell-poweredge-r740.report"},
                       Golden{"testdata/memmaps/e820-dell-poweredge-2850.txt", "e820-dell-poweredge-2850.report"},
                       Golden{"testdata/memmaps/e820-amd-volcano-genoa.txt", "e820-amd-volcano-genoa.report"},
-                      Golden{"tools/mmreplay/testdata/kernel_boot_x86_64.log", "kernel_boot_x86_64.report"}),
+                      Golden{"tools/mmreplay/testdata/kernel_boot_x86_64.log", "kernel_boot_x86_64.report"},
+                      Golden{"tools/mmreplay/testdata/numa/linux-two-nodes-dmesg.txt", "linux-two-nodes-dmesg.report"},
+                      Golden{"tools/mmreplay/testdata/numa/kernel_numa_boot_x86_64.log",
+                             "kernel_numa_boot_x86_64.report"}),
     [](const ::testing::TestParamInfo<Golden> &info) {
       std::string n = info.param.golden;
       for (char &c : n) c = isalnum(static_cast<unsigned char>(c)) ? c : '_';
@@ -334,12 +337,42 @@ INSTANTIATE_TEST_SUITE_P(
                       Malformed{"kernel-desc-overflow.log", 3, "overflows 2^64"},
                       Malformed{"garbage-in-map-line.txt", 2, "unknown e820 type"},
                       Malformed{"no-map-at-all.txt", 0, "no kernel, linux-efi or e820 memory map lines"},
-                      Malformed{"no-usable-memory.txt", 0, "no usable"}),
+                      Malformed{"no-usable-memory.txt", 0, "no usable"},
+                      Malformed{"numa-srat-reversed.txt", 3, "malformed NUMA line: reversed range"}),
     [](const ::testing::TestParamInfo<Malformed> &info) {
       std::string n = info.param.file;
       for (char &c : n) c = isalnum(static_cast<unsigned char>(c)) ? c : '_';
       return n;
     });
+
+// Issue 10 item 7: Linux's SRAT lines become nodes in the text and JSON; nodes that overlap are reported and
+// dropped (the kernel would run as one node), never a failure of the replay.
+TEST(Numa, LinuxSratLinesAreNodesInTextAndJson) {
+  std::string in = std::string(kTestdata) + "numa/linux-two-nodes-dmesg.txt";
+  ToolRun t = RunTool(in);
+  ASSERT_EQ(t.status, 0) << t.err;
+  EXPECT_NE(t.out.find("NUMA nodes (linux-srat"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("node 1   pxm 1   0x0000000100000000-0x0000000180000000"), std::string::npos) << t.out;
+  ToolRun j = RunTool("--json " + in);
+  ASSERT_EQ(j.status, 0) << j.err;
+  EXPECT_NE(j.out.find("\"numa\": {\"source\": \"linux-srat\", \"nodes\": 2"), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find("{\"node\": 1, \"pxm\": 1, \"base\": \"0x100000000\", \"end\": \"0x180000000\""),
+            std::string::npos)
+      << j.out;
+}
+
+TEST(Numa, OverlappingNodesAreReportedAndDropped) {
+  ToolRun t = RunTool(std::string(kTestdata) + "numa/linux-overlapping-nodes-dmesg.txt");
+  ASSERT_EQ(t.status, 0) << t.err;
+  EXPECT_NE(t.out.find("overlap: dropped, one node"), std::string::npos) << t.out;
+  EXPECT_EQ(t.out.find("NUMA nodes ("), std::string::npos) << t.out;
+}
+
+TEST(Numa, MapsWithoutNumaLinesReportNoNodes) {
+  ToolRun j = RunTool("--json " + std::string(kMemmaps) + "e820-dell-poweredge-2850.txt");
+  ASSERT_EQ(j.status, 0) << j.err;
+  EXPECT_EQ(j.out.find("\"numa\""), std::string::npos) << j.out;
+}
 
 TEST(Mmreplay, OneBadInputMeansNoReportForAny) {
   ToolRun r = RunTool(std::string(kMemmaps) + "e820-dell-poweredge-2850.txt " + kTestdata +

@@ -122,6 +122,7 @@ int main(int argc, char **argv) {
 
   // Parse everything first: a malformed input means no report at all.
   memmap *maps = calloc((size_t)nfiles, sizeof(memmap));
+  replay_numa *numas = calloc((size_t)nfiles, sizeof(replay_numa));
   int status = 0;
   for (int i = 0; i < nfiles; i++) {
     const char *name = files[i];
@@ -147,11 +148,26 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: %s\n", name, err.message);
       }
       status = 2;
+    } else {
+      unsigned line = 0;
+      char msg[160];
+      if (!numa_text_parse(text, len, &numas[i], &line, msg, sizeof msg)) {
+        if (line) {
+          fprintf(stderr, "%s:%u: %s\n", name, line, msg);
+        } else {
+          fprintf(stderr, "%s: %s\n", name, msg);
+        }
+        status = 2;
+      }
     }
     free(text);
   }
   if (status != 0) {
-    for (int i = 0; i < nfiles; i++) memmap_free(&maps[i]);
+    for (int i = 0; i < nfiles; i++) {
+      memmap_free(&maps[i]);
+      numa_text_free(&numas[i]);
+    }
+    free(numas);
     free(maps);
     free(files);
     return status;
@@ -161,6 +177,7 @@ int main(int argc, char **argv) {
     const char *source = strcmp(files[i], "-") == 0 ? "stdin" : files[i];
     replay_result r;
     replay_run(&maps[i], &opt, &r);
+    r.numa = &numas[i];
     if (r.verdict == REPLAY_BAD_INPUT) {
       fprintf(stderr, "%s: cannot replay: %s\n", source, r.message);
     } else {
@@ -186,7 +203,9 @@ int main(int argc, char **argv) {
     if ((int)r.verdict > status) status = (int)r.verdict;
     replay_result_free(&r);
     memmap_free(&maps[i]);
+    numa_text_free(&numas[i]);
   }
+  free(numas);
   free(maps);
   free(files);
   fflush(stdout);

@@ -24,6 +24,7 @@
 #include "mm/plan.h"
 #include "tools/hostlib/memmap_text.h"
 #include "tools/hostlib/sim_physmem.h"
+#include "tools/mmreplay/numa_text.h"
 
 typedef struct replay_options {
   unsigned phys_addr_bits;   // CPU physical address width given to mm/ (default 52)
@@ -92,6 +93,10 @@ typedef struct replay_result {
   // mm/'s own log lines during the replay (every level), one per line, NUL-terminated.
   char *log;
   uint64_t log_len;
+
+  // NUMA nodes read from the same log (numa_text.h), set by the caller after replay_run; NULL or an empty table
+  // when the log has none. Not owned.
+  const replay_numa *numa;
 
   // Owned storage
   void *map_storage_;

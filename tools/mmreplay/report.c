@@ -40,6 +40,21 @@ static void json_string(FILE *out, const char *s) {
   fputc('"', out);
 }
 
+// True when the log gave NUMA ranges that mm/numa accepted (an overlap between nodes leaves none).
+static bool has_numa(const replay_result *r) { return r->numa != NULL && r->numa->table.count > 0; }
+
+// Bytes of [base, end) inside the normalized map's usable regions.
+static uint64_t usable_in(const replay_result *r, uint64_t base, uint64_t end) {
+  uint64_t bytes = 0;
+  for (uint64_t i = 0; i < r->map.region_count; i++) {
+    const mm_region *g = &r->map.regions[i];
+    if (g->type != MM_REGION_USABLE) continue;
+    uint64_t lo = g->base > base ? g->base : base, hi = g->end < end ? g->end : end;
+    if (lo < hi) bytes += hi - lo;
+  }
+  return bytes;
+}
+
 void report_json(FILE *out, const char *source, const replay_result *r) {
   fputs("{\"source\": ", out);
   json_string(out, source);
@@ -113,6 +128,19 @@ void report_json(FILE *out, const char *source, const replay_result *r) {
             r->kernel.pending_from_log, r->kernel.skipped_from_log,
             !r->kernel.has_plan ? "absent" : (r->kernel.plan_matches ? "match" : "differs"),
             !r->kernel.has_stats ? "absent" : (r->kernel.stats_matches ? "match" : "differs"));
+  }
+  if (has_numa(r)) {
+    const mm_numa *n = &r->numa->table;
+    fprintf(out, ", \"numa\": {\"source\": \"%s\", \"nodes\": %" PRIu32 ", \"ranges\": [", r->numa->source,
+            mm_numa_nodes(n));
+    for (uint32_t i = 0; i < n->count; i++) {
+      const mm_numa_range *g = &n->ranges[i];
+      fprintf(out,
+              "%s{\"node\": %" PRIu32 ", \"pxm\": %" PRIu32 ", \"base\": \"0x%" PRIx64 "\", \"end\": \"0x%" PRIx64
+              "\", \"usable_bytes\": %" PRIu64 "}",
+              i ? ", " : "", g->node, g->pxm, g->base, g->end, usable_in(r, g->base, g->end));
+    }
+    fputs("]}", out);
   }
   fprintf(out, ", \"simulated_bytes\": %" PRIu64, r->sim_peak_bytes);
   if (r->verdict != REPLAY_OK) {
@@ -215,6 +243,25 @@ void report_text(FILE *out, const char *source, const replay_result *r, bool ver
             r->kernel.pending_from_log, r->kernel.skipped_from_log,
             !r->kernel.has_plan ? "not logged" : (r->kernel.plan_matches ? "matches" : "DIFFERS"),
             !r->kernel.has_stats ? "not logged" : (r->kernel.stats_matches ? "matches" : "DIFFERS"));
+  }
+  if (r->numa != NULL && r->numa->finish == MM_ERR_BAD_MAP) {
+    const mm_numa_conflict *c = &r->numa->conflict;
+    fprintf(out,
+            "NUMA (%s): nodes %" PRIu32 " [0x%" PRIx64 "-0x%" PRIx64 ") and %" PRIu32 " [0x%" PRIx64 "-0x%" PRIx64
+            ") overlap: dropped, one node\n",
+            r->numa->source, c->a.node, c->a.base, c->a.end, c->b.node, c->b.base, c->b.end);
+  }
+  if (has_numa(r)) {
+    const mm_numa *n = &r->numa->table;
+    fprintf(out, "\nNUMA nodes (%s, kept beside the map; usable = clipped to the normalized map): %" PRIu32 "\n",
+            r->numa->source, mm_numa_nodes(n));
+    for (uint32_t i = 0; i < n->count; i++) {
+      const mm_numa_range *g = &n->ranges[i];
+      fprintf(out, "  node %-3" PRIu32 " pxm %-3" PRIu32 " 0x%016" PRIx64 "-0x%016" PRIx64 "  %10s  usable %s\n",
+              g->node, g->pxm, g->base, g->end, report_human_size(g->end - g->base, h, sizeof h),
+              report_human_size(usable_in(r, g->base, g->end), h2, sizeof h2));
+    }
+    fputc('\n', out);
   }
   fprintf(out, "Simulated memory: %s of host memory, %" PRIu64 " map calls, %" PRIu64 " refused\n",
           report_human_size(r->sim_peak_bytes, h, sizeof h), r->sim_map_calls, r->sim_refused);

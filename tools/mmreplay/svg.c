@@ -340,6 +340,35 @@ static void emit_row(FILE *out, const replay_result *r, const layout *L, int row
     fprintf(out, "<text class=\"addr\" transform=\"translate(%.2f %.2f) rotate(55)\">%s (end)</text>\n", x + 1,
             bottom + 6, addr_text(s->end, buf, sizeof buf));
   }
+  // NUMA nodes: a strip along the bottom of the band under every part of a node's ranges, one colour per node,
+  // named where it starts on the row when there is room.
+  if (r->numa != NULL) {
+    static const char *const node_colors[] = {"#6a1b9a", "#ef6c00", "#00838f", "#c62828", "#2e7d32", "#283593"};
+    const mm_numa *n = &r->numa->table;
+    for (uint32_t k = 0; k < n->count; k++) {
+      const mm_numa_range *g = &n->ranges[k];
+      const char *color = node_colors[g->node % (sizeof node_colors / sizeof node_colors[0])];
+      bool labelled = false;
+      for (size_t i = 0; i < L->seg_count; i++) {
+        const seg *sg = &L->segs[i];
+        if (sg->row != row || sg->end <= g->base || g->end <= sg->base) continue;
+        uint64_t lo = g->base > sg->base ? g->base : sg->base, hi = g->end < sg->end ? g->end : sg->end;
+        double span = (double)(sg->end - sg->base);
+        double x0 = MARGIN + sg->x + sg->w * (double)(lo - sg->base) / span;
+        double x1 = MARGIN + sg->x + sg->w * (double)(hi - sg->base) / span;
+        fprintf(out,
+                "<rect class=\"node\" data-node=\"%" PRIu32 "\" data-base=\"0x%" PRIx64 "\" data-end=\"0x%" PRIx64
+                "\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"5\" fill=\"%s\"><title>NUMA node %" PRIu32
+                " (pxm %" PRIu32 ") 0x%" PRIx64 "-0x%" PRIx64 "</title></rect>\n",
+                g->node, g->base, g->end, x0, bottom - 5, x1 - x0, color, g->node, g->pxm, g->base, g->end);
+        if (!labelled && x1 - x0 >= 7 * SMALL_CHAR_W) {
+          fprintf(out, "<text class=\"res\" x=\"%.2f\" y=\"%.2f\" fill=\"%s\">node %" PRIu32 "</text>\n", x0 + 2,
+                  bottom - 7, color, g->node);
+          labelled = true;
+        }
+      }
+    }
+  }
   // Reservation markers.
   for (size_t i = 0; i < L->marker_count; i++) {
     const marker *mk = &L->markers[i];

@@ -82,12 +82,28 @@ def check(path, tmp):
         errors.append("%d reservation overlays for %d reservations in the map" % (len(drawn), len(inside)))
     if not any(g.get("data-kind") == "bookkeeping" for g in drawn):
         errors.append("the carved bookkeeping is not drawn")
+    # NUMA (issue 10 item 7): every node range of the JSON is drawn as node strips covering exactly it.
+    numa = obj.get("numa")
+    strips = [e for e in root.iter(SVG_NS + "rect") if e.get("class") == "node"]
+    if "/numa/" in path and "overlapping" not in path and not (numa and numa["nodes"] >= 2):
+        errors.append("a NUMA fixture without two nodes in the JSON: %r" % (numa,))
+    if numa:
+        for r in numa["ranges"]:
+            mine = [e for e in strips if int(e.get("data-node")) == r["node"] and e.get("data-base") == r["base"]
+                    and e.get("data-end") == r["end"]]
+            drawable = any(int(e.get("data-base"), 16) < int(r["end"], 16) and int(r["base"], 16) <
+                           int(e.get("data-end"), 16) for e in regions)
+            if drawable and not mine:
+                errors.append("node %d range %s-%s is not drawn" % (r["node"], r["base"], r["end"]))
+    elif strips:
+        errors.append("node strips drawn without NUMA ranges")
     return errors
 
 
 def main():
     inputs = sorted(glob.glob("testdata/memmaps/*.txt") + glob.glob(TESTDATA + "/synthetic/*.txt"))
     inputs.append(TESTDATA + "/kernel_boot_x86_64.log")
+    inputs += sorted(glob.glob(TESTDATA + "/numa/*"))
     tmp = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp()
     passed = failed = 0
     for path in inputs:
