@@ -201,6 +201,7 @@ void phys_fs_add(phys_free_set *self, phys_addr_t x, phys_addr_t y) {
         mm_panic("phys_fs_add", "frame added to a bitmap span was already free");
       }
       phys_hint_after_gain(&self->spans, ch);
+      phys_huge_refresh(&self->spans, c);
       x = e;
       continue;
     }
@@ -219,6 +220,7 @@ uint64_t phys_fs_remove(phys_free_set *self, phys_addr_t x, phys_addr_t y) {
       phys_addr_t e = phys_span_end(ch->base) < y ? phys_span_end(ch->base) : y;
       removed += phys_bits_update(ch, phys_frame_index(ch, x), phys_frame_index(ch, e), false);
       phys_hint_after_loss(&self->spans);
+      phys_huge_refresh(&self->spans, c);
       x = e;
       continue;
     }
@@ -349,8 +351,56 @@ static phys_addr_t span_aligned_candidate(const phys_span *ch, phys_addr_t x, ui
   return phys_span_end(ch->base);
 }
 
+// The lowest 2 MiB-aligned address >= x, below `limit`, whose whole 2 MiB block lies inside one run, or
+// PHYS_NONE. Runs are few and coarse (a span with more than PHYS_SPAN_RUN_LIMIT of them becomes a bitmap), and
+// the scan stops at the first run that holds a block.
+static phys_addr_t runs_next_block(const phys_free_set *self, phys_addr_t x, phys_addr_t limit) {
+  for (uint64_t r = phys_run_lower(self, x); r < self->run_count && self->runs[r].base < limit; r++) {
+    phys_addr_t b = self->runs[r].base > x ? self->runs[r].base : x;
+    phys_addr_t c = align_up(b, PHYS_HUGE_BYTES);
+    if (c != PHYS_NONE && c < self->runs[r].end && self->runs[r].end - c >= PHYS_HUGE_BYTES) {
+      return c < limit ? c : PHYS_NONE;
+    }
+  }
+  return PHYS_NONE;
+}
+
+// phys_fs_find for whole 2 MiB blocks (frames >= 512, align >= 2 MiB) with nothing parked: every fit starts
+// with a fully free 2 MiB block, so candidates come from the block index of the bitmap spans (phys_huge.h)
+// and from the runs, never from a scan of fragmented spans. Same result as the general search (lowest fit).
+static phys_addr_t find_blocks(const phys_free_set *self, uint64_t size, uint64_t align, phys_addr_t x,
+                               phys_addr_t hi) {
+  for (;;) {
+    phys_addr_t f = phys_huge_next(&self->spans, x);
+    phys_addr_t r = runs_next_block(self, x, f);
+    if (r != PHYS_NONE) {
+      f = r;
+    }
+    if (f == PHYS_NONE) {
+      return PHYS_NONE;
+    }
+    phys_addr_t c = align_up(f, align);
+    if (c == PHYS_NONE || c >= hi || hi - c < size) {
+      return PHYS_NONE;
+    }
+    if (c != f) {
+      x = c;  // a fit must start with a fully free block at c itself
+      continue;
+    }
+    phys_addr_t e = phys_fs_extent(self, c, c + size);
+    if (e >= c + size) {
+      return c;
+    }
+    x = e;
+  }
+}
+
 phys_addr_t phys_fs_find(const phys_free_set *self, uint64_t frames, uint64_t align, phys_addr_t lo, phys_addr_t hi) {
   uint64_t size = frames << MM_FRAME_SHIFT;
+  if (frames >= PHYS_HUGE_FRAMES && align >= PHYS_HUGE_BYTES && self->parked.ranges == 0) {
+    phys_addr_t x = align_up(lo, align);
+    return x == PHYS_NONE ? PHYS_NONE : find_blocks(self, size, align, x, hi);
+  }
   bool accelerate = frames >= 64 && (align >> MM_FRAME_SHIFT) >= 64;
   phys_addr_t x = align_up(lo, align);  // an unaligned lo must not round down to its frame in a bitmap
   if (x == PHYS_NONE) {
@@ -393,8 +443,12 @@ phys_addr_t phys_fs_find(const phys_free_set *self, uint64_t frames, uint64_t al
 bool phys_fs_add_one(phys_free_set *self, phys_addr_t f) {
   uint64_t c = phys_span_lower(&self->spans, f);
   if (c < self->spans.count && self->spans.items[c].base == phys_span_base(f)) {
-    if (!phys_span_set_one(&self->spans, c, phys_frame_index(&self->spans.items[c], f))) {
+    uint64_t i = phys_frame_index(&self->spans.items[c], f);
+    if (!phys_span_set_one(&self->spans, c, i)) {
       return false;
+    }
+    if (self->spans.items[c].bits[i >> 6] == ~(uint64_t)0) {
+      phys_huge_after_word_full(&self->spans, c, i >> 6);
     }
     self->free_frames++;
     return true;
@@ -413,9 +467,13 @@ bool phys_fs_add_one(phys_free_set *self, phys_addr_t f) {
 }
 // Stores bitmap word `w` of `ch` after one frame in it was taken (`v` is the word's new value): the single-frame
 // fast paths share this.
-static inline void span_store_taken(phys_free_set *self, phys_span *ch, uint64_t w, uint64_t v) {
+// `old` is the word's value before, for the 2 MiB block index (phys_huge.h).
+static inline void span_store_taken(phys_free_set *self, phys_span *ch, uint64_t w, uint64_t old, uint64_t v) {
   phys_span_store_taken(&self->spans, ch, w, v);
   self->free_frames--;
+  if (old == ~(uint64_t)0) {
+    phys_huge_after_word_broken(&self->spans, (uint64_t)(ch - self->spans.items));
+  }
 }
 
 bool phys_fs_take_one(phys_free_set *self, phys_addr_t f) {
@@ -427,7 +485,7 @@ bool phys_fs_take_one(phys_free_set *self, phys_addr_t f) {
     if ((v & bit) == 0) {
       return false;
     }
-    span_store_taken(self, ch, w, v & ~bit);
+    span_store_taken(self, ch, w, v, v & ~bit);
     return true;
   }
   if (phys_fs_count_free(self, f, f + MM_FRAME_SIZE) == 0) {
@@ -446,7 +504,7 @@ phys_addr_t phys_fs_take_lowest(phys_free_set *self) {
     uint64_t i = (w << 6) + (uint64_t)__builtin_ctzll(v);
     phys_addr_t f = ch->base + (i << MM_FRAME_SHIFT);
     if (f < run_low && f < self->parked.head) {
-      span_store_taken(self, ch, w, v & (v - 1));
+      span_store_taken(self, ch, w, v, v & (v - 1));
       return f;
     }
   }
@@ -498,6 +556,7 @@ void phys_fs_convert_span(phys_free_set *self, phys_addr_t w, const phys_frame_s
   }
   // The bitmap frame left the free set through the frame source; the span holds exactly what was free.
   phys_hint_reset(&self->spans);
+  phys_huge_refresh(&self->spans, (uint64_t)(ch - self->spans.items));
 }
 
 void phys_fs_drain_parked(phys_free_set *self) {

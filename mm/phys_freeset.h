@@ -6,6 +6,7 @@
 #ifndef MM_PHYS_FREESET_H
 #define MM_PHYS_FREESET_H
 
+#include "mm/phys_huge.h"
 #include "mm/phys_parked.h"
 #include "mm/phys_span.h"
 

@@ -35,13 +35,23 @@ typedef struct phys_span {
 
 _Static_assert(sizeof(phys_span) == MM_PHYS_SPAN_DESCRIPTOR_BYTES, "phys_alloc.h states the span descriptor size");
 
+// The table's storage holds `cap` descriptors followed by phys_span_mark_words(cap) words of marks: one bit per
+// span index, which the layer above (phys_huge.h) sets and clears and this layer keeps aligned with the spans
+// when one is inserted or the table grows. Bits at and above `count` are always clear.
 typedef struct phys_span_table {
   phys_span *items;  // sorted by base
   uint64_t count;
-  uint64_t cap;
+  uint64_t cap;      // descriptors that fit before the marks
   uint64_t hint;     // every span below this index has no free frame
   phys_block block;  // the storage of `items` (a MM_RES_BOOKKEEPING "phys.spans" entry once grown)
 } phys_span_table;
+
+static inline uint64_t phys_span_mark_words(uint64_t cap) { return (cap + 63) / 64; }
+// The mark words (bit i = span i), right after the `cap` descriptors in the table's storage.
+static inline uint64_t *phys_span_marks(const phys_span_table *self) { return (uint64_t *)(self->items + self->cap); }
+static inline bool phys_span_marked(const phys_span_table *self, uint64_t idx) {
+  return (phys_span_marks(self)[idx >> 6] >> (idx & 63)) & 1;
+}
 
 // The searches and the span hint are static inline so every layer above (free set, allocation paths) gets them
 // without a call: measured as extern calls they cost ~40% on BM_Aligned2MiB (bench/mm_bench.cc).
@@ -68,11 +78,11 @@ static inline phys_span *phys_span_at(const phys_span_table *self, phys_addr_t x
   }
   return 0;
 }
-// Inserts an empty span (no bit set) at `base` using bitmap frame `bits` (mapped) / `bits_phys`, keeping the
-// table sorted, and returns it. The caller guarantees a free slot and that no span holds `base` (panics).
+// Inserts an empty span (no bit set, mark clear) at `base` using bitmap frame `bits` (mapped) / `bits_phys`,
+// keeping the table sorted (and the marks of the spans above moving up with them), and returns it. The caller guarantees a free slot and that no span holds `base` (panics).
 phys_span *phys_span_table_insert(phys_span_table *self, phys_addr_t base, uint64_t *bits, phys_addr_t bits_phys);
-// Moves the table into storage twice as large (at least one frame), taken from `src` as "phys.spans"; the old
-// block goes back to `src`. False, nothing changed, when `src` has no frames.
+// Moves the table (descriptors and marks) into storage twice as large (at least one frame), taken from `src` as
+// "phys.spans"; the old block goes back to `src`. False, nothing changed, when `src` has no frames.
 bool phys_span_table_grow(phys_span_table *self, const phys_frame_source *src);
 // Keep the hint (every span below it has no free frame) after `c` gained frames / after a loss; reset scans
 // from the first span.

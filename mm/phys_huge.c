@@ -1,0 +1,39 @@
+// phys_huge.c: the search of the index of fully free 2 MiB blocks (phys_huge.h): find-first-set over the span
+// marks, then one mask.
+#include "mm/phys_huge.h"
+
+// First span index >= from whose mark is set, or t->count.
+static uint64_t next_marked(const phys_span_table *t, uint64_t from) {
+  const uint64_t *marks = phys_span_marks(t);
+  uint64_t words = phys_span_mark_words(t->count);
+  uint64_t k = from >> 6;
+  if (k >= words) {
+    return t->count;
+  }
+  uint64_t v = marks[k] & (~(uint64_t)0 << (from & 63));
+  while (v == 0) {
+    if (++k >= words) {
+      return t->count;
+    }
+    v = marks[k];
+  }
+  return (k << 6) + (uint64_t)__builtin_ctzll(v);  // bits at and above count are clear
+}
+
+phys_addr_t phys_huge_next(const phys_span_table *t, phys_addr_t x) {
+  if (t->count == 0) {
+    return PHYS_NONE;
+  }
+  for (uint64_t idx = next_marked(t, phys_span_lower(t, x)); idx < t->count; idx = next_marked(t, idx + 1)) {
+    const phys_span *c = &t->items[idx];
+    uint64_t mask = phys_huge_span_mask(c);
+    if (c->base < x) {  // only the span holding x is cut: blocks starting at or above x
+      uint64_t first = (x - c->base + PHYS_HUGE_BYTES - 1) / PHYS_HUGE_BYTES;
+      mask = first >= PHYS_HUGE_PER_SPAN ? 0 : mask & (~(uint64_t)0 << first);
+    }
+    if (mask != 0) {
+      return c->base + (uint64_t)__builtin_ctzll(mask) * PHYS_HUGE_BYTES;
+    }
+  }
+  return PHYS_NONE;
+}
