@@ -354,11 +354,13 @@ static phys_addr_t span_aligned_candidate(const phys_span *ch, phys_addr_t x, ui
 // The lowest 2 MiB-aligned address >= x, below `limit`, whose whole 2 MiB block lies inside one run, or
 // PHYS_NONE. Runs are few and coarse (a span with more than PHYS_SPAN_RUN_LIMIT of them becomes a bitmap), and
 // the scan stops at the first run that holds a block.
-static phys_addr_t runs_next_block(const phys_free_set *self, phys_addr_t x, phys_addr_t limit) {
+// *run_end receives the end of that run.
+static phys_addr_t runs_next_block(const phys_free_set *self, phys_addr_t x, phys_addr_t limit, phys_addr_t *run_end) {
   for (uint64_t r = phys_run_lower(self, x); r < self->run_count && self->runs[r].base < limit; r++) {
     phys_addr_t b = self->runs[r].base > x ? self->runs[r].base : x;
     phys_addr_t c = align_up(b, PHYS_HUGE_BYTES);
     if (c != PHYS_NONE && c < self->runs[r].end && self->runs[r].end - c >= PHYS_HUGE_BYTES) {
+      *run_end = self->runs[r].end;
       return c < limit ? c : PHYS_NONE;
     }
   }
@@ -372,7 +374,8 @@ static phys_addr_t find_blocks(const phys_free_set *self, uint64_t size, uint64_
                                phys_addr_t hi) {
   for (;;) {
     phys_addr_t f = phys_huge_next(&self->spans, x);
-    phys_addr_t r = runs_next_block(self, x, f);
+    phys_addr_t run_end = 0;
+    phys_addr_t r = runs_next_block(self, x, f, &run_end);
     if (r != PHYS_NONE) {
       f = r;
     }
@@ -386,6 +389,9 @@ static phys_addr_t find_blocks(const phys_free_set *self, uint64_t size, uint64_
     if (c != f) {
       x = c;  // a fit must start with a fully free block at c itself
       continue;
+    }
+    if (c == r && run_end - c >= size) {
+      return c;  // inside one run: no need to look further
     }
     phys_addr_t e = phys_fs_extent(self, c, c + size);
     if (e >= c + size) {

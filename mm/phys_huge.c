@@ -24,7 +24,13 @@ phys_addr_t phys_huge_next(const phys_span_table *t, phys_addr_t x) {
   if (t->count == 0) {
     return PHYS_NONE;
   }
-  for (uint64_t idx = next_marked(t, phys_span_lower(t, x)); idx < t->count; idx = next_marked(t, idx + 1)) {
+  // The first marked span at all, before any binary search: with no whole block anywhere (a fragmented
+  // machine) the search ends here.
+  uint64_t idx = next_marked(t, 0);
+  if (idx < t->count && phys_span_end(t->items[idx].base) <= x) {
+    idx = next_marked(t, phys_span_lower(t, x));
+  }
+  for (; idx < t->count; idx = next_marked(t, idx + 1)) {
     const phys_span *c = &t->items[idx];
     uint64_t mask = phys_huge_span_mask(c);
     if (c->base < x) {  // only the span holding x is cut: blocks starting at or above x

@@ -59,6 +59,9 @@ static inline bool phys_span_marked(const phys_span_table *self, uint64_t idx) {
 // Index of the first span whose span contains x or lies above it (first span with span end > x).
 static inline uint64_t phys_span_lower(const phys_span_table *self, phys_addr_t x) {
   phys_addr_t w = phys_span_base(x);
+  if (self->count == 0 || self->items[self->count - 1].base < w) {
+    return self->count;  // above every span (high memory kept as runs): no search
+  }
   uint64_t lo = 0, hi = self->count;
   while (lo < hi) {
     uint64_t mid = lo + (hi - lo) / 2;
