@@ -62,16 +62,24 @@ static inline uint64_t phys_span_lower(const phys_span_table *self, phys_addr_t 
   if (self->count == 0 || self->items[self->count - 1].base < w) {
     return self->count;  // above every span (high memory kept as runs): no search
   }
-  uint64_t lo = 0, hi = self->count;
-  while (lo < hi) {
-    uint64_t mid = lo + (hi - lo) / 2;
-    if (self->items[mid].base >= w) {
-      hi = mid;
-    } else {
-      lo = mid + 1;
-    }
+  if (w <= self->items[0].base) {
+    return 0;
   }
-  return lo;
+  // Spans are distinct and aligned, so the one at `w` (if any) has index <= (w - first base) / span size, with
+  // equality when the spans below it are contiguous (fragmented memory usually is): one probe, no search.
+  uint64_t guess = (w - self->items[0].base) >> (PHYS_SPAN_SHIFT + MM_FRAME_SHIFT);
+  if (guess < self->count && self->items[guess].base == w) {
+    return guess;
+  }
+  // Branch-free lower bound: random addresses make a branching search mispredict at every step.
+  const phys_span *b = self->items;
+  uint64_t n = self->count;
+  while (n > 1) {
+    uint64_t half = n / 2;
+    b = b[half - 1].base < w ? b + half : b;
+    n -= half;
+  }
+  return (uint64_t)(b - self->items) + (b->base < w);
 }
 // The span containing x, or NULL.
 static inline phys_span *phys_span_at(const phys_span_table *self, phys_addr_t x) {
