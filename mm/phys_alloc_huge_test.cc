@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "mm/testing/reference_model.h"
+
 #include "gtest/gtest.h"
 #include "mm/testing/phys_alloc_fixture.h"
 
@@ -75,6 +77,64 @@ TEST_F(PhysAllocHuge, OneGiBFrameFromWholeBitmapSpansAndRuns) {
   ASSERT_EQ(mm_phys_free(a(), kGiB, kGiB / kF), MM_OK);
   ASSERT_EQ(mm_phys_alloc_fixed(a(), kGiB + 300 * kMiB, 1), MM_OK);  // one frame in the middle breaks it
   EXPECT_EQ(Alloc(kGiB / kF, kGiB), ~0ull);
+  EXPECT_EQ(h_.Check(), "");
+}
+
+// Fully free 2 MiB blocks inside maximal free runs.
+uint64_t WholeBlocks(const std::vector<mm_range> &runs) {
+  uint64_t n = 0;
+  for (const mm_range &r : runs) {
+    uint64_t first = (r.base + kBlock - 1) / kBlock, last = r.end / kBlock;
+    n += last > first ? last - first : 0;
+  }
+  return n;
+}
+bool HasBrokenBlockWithRoom(const std::vector<mm_range> &runs) {
+  for (const mm_range &r : runs) {
+    if (r.base % kBlock != 0 || r.end % kBlock != 0) return true;
+  }
+  return false;
+}
+
+// Anti-fragmentation (phys_alloc.h, mm_phys_alloc_frame): after frees leave holes in broken blocks high up and
+// whole blocks low down, single frames fill the holes and the whole blocks stay whole; the lowest-first rule
+// (played on the reference model from the same state) breaks the low whole blocks instead.
+TEST_F(PhysAllocHuge, SingleFramesFillBrokenBlocksAndLeaveWholeBlocksWhole) {
+  mm_testing::ReferenceModel lowest_first(h_.map(), 128 * kMiB, (2 * kGiB) / kF);
+  lowest_first.AddInitialReservations(h_.set());
+  ASSERT_EQ(lowest_first.Sync(a()), "");
+  for (int i = 0; i < 12000; i++) {
+    phys_addr_t f;
+    ASSERT_EQ(mm_phys_alloc_frame(a(), &f), MM_OK);
+    lowest_first.MarkAllocated(f, 1);
+  }
+  for (phys_addr_t f = 130 * kMiB; f < 140 * kMiB; f += kF) {  // five whole blocks
+    ASSERT_EQ(mm_phys_free(a(), f, 1), MM_OK);
+    lowest_first.MarkFreed(f, 1);
+  }
+  for (phys_addr_t f = 150 * kMiB; f < 170 * kMiB; f += 7 * kF) {  // holes in ten broken blocks
+    ASSERT_EQ(mm_phys_free(a(), f, 1), MM_OK);
+    lowest_first.MarkFreed(f, 1);
+  }
+  ASSERT_EQ(h_.Check(), "");
+  ASSERT_EQ(lowest_first.Sync(a()), "");  // the bitmap frame the span conversion took
+  const uint64_t whole_before = WholeBlocks(FreeRuns());
+  ASSERT_EQ(whole_before, WholeBlocks(lowest_first.FreeRuns()));
+  for (int i = 0; i < 600; i++) {
+    std::vector<mm_range> before = FreeRuns();
+    phys_addr_t f, g;
+    ASSERT_EQ(mm_phys_alloc_frame(a(), &f), MM_OK);
+    if (HasBrokenBlockWithRoom(before)) {
+      ASSERT_EQ(WholeBlocks(FreeRuns()), WholeBlocks(before)) << "step " << i << " broke a whole block at " << f;
+    }
+    ASSERT_EQ(lowest_first.PredictAlloc(1, 0, 0, 0, &g), MM_OK);
+    lowest_first.MarkAllocated(g, 1);
+  }
+  EXPECT_EQ(WholeBlocks(FreeRuns()), whole_before);
+  ASSERT_EQ(lowest_first.Sync(a()), "");
+  // Lowest first takes its 600 frames from 130 MiB up (the first of those blocks may already hold the bitmap
+  // frame): at least one whole block fewer.
+  EXPECT_LT(WholeBlocks(lowest_first.FreeRuns()), whole_before);
   EXPECT_EQ(h_.Check(), "");
 }
 

@@ -453,9 +453,7 @@ bool phys_fs_add_one(phys_free_set *self, phys_addr_t f) {
     if (!phys_span_set_one(&self->spans, c, i)) {
       return false;
     }
-    if (self->spans.items[c].bits[i >> 6] == ~(uint64_t)0) {
-      phys_huge_after_word_full(&self->spans, c, i >> 6);
-    }
+    phys_huge_after_set(&self->spans, c, i >> 6);
     self->free_frames++;
     return true;
   }
@@ -475,11 +473,10 @@ bool phys_fs_add_one(phys_free_set *self, phys_addr_t f) {
 // fast paths share this.
 // `old` is the word's value before, for the 2 MiB block index (phys_huge.h).
 static inline void span_store_taken(phys_free_set *self, phys_span *ch, uint64_t w, uint64_t old, uint64_t v) {
+  bool was_whole = old == ~(uint64_t)0 && phys_huge_block_whole(ch, w);
   phys_span_store_taken(&self->spans, ch, w, v);
   self->free_frames--;
-  if (old == ~(uint64_t)0) {
-    phys_huge_after_word_broken(&self->spans, (uint64_t)(ch - self->spans.items));
-  }
+  phys_huge_after_take(&self->spans, (uint64_t)(ch - self->spans.items), w, was_whole);
 }
 
 bool phys_fs_take_one(phys_free_set *self, phys_addr_t f) {
@@ -517,6 +514,59 @@ phys_addr_t phys_fs_take_lowest(phys_free_set *self) {
   phys_addr_t f = phys_fs_lowest(self);
   if (f != PHYS_NONE) {
     phys_fs_remove(self, f, f + MM_FRAME_SIZE);
+  }
+  return f;
+}
+
+// The frame mm_phys_alloc_frame hands out (phys_alloc.h states the policy): the lowest free frame of a broken
+// 2 MiB block, else the lowest free frame. In maximal free runs, a broken block with room holds a run edge that
+// is not 2 MiB aligned, so the first maximal run with an unaligned base (its base) or an unaligned end (the
+// start of its last block) gives it. Without parked ranges every block lies in one representation: bitmap
+// spans answer from their broken marks (phys_huge.h), runs by that edge rule; with parked ranges, which may
+// touch a run, the maximal runs are walked (slow, and rare: parking is the last resort).
+typedef struct broken_ctx {
+  phys_addr_t found;
+} broken_ctx;
+
+static phys_addr_t broken_edge(phys_addr_t b, phys_addr_t e) {
+  if ((b & (PHYS_HUGE_BYTES - 1)) != 0) {
+    return b;
+  }
+  if ((e & (PHYS_HUGE_BYTES - 1)) != 0) {
+    return e & ~(PHYS_HUGE_BYTES - 1);  // >= b: b is aligned and below e
+  }
+  return PHYS_NONE;
+}
+
+static bool first_broken_edge(void *ctx, mm_range r) {
+  ((broken_ctx *)ctx)->found = broken_edge(r.base, r.end);
+  return ((broken_ctx *)ctx)->found == PHYS_NONE;
+}
+
+phys_addr_t phys_fs_take_frame(phys_free_set *self) {
+  phys_addr_t f = PHYS_NONE;
+  if (self->parked.ranges != 0) {
+    broken_ctx ctx = {PHYS_NONE};
+    phys_fs_for_each(self, first_broken_edge, &ctx);
+    f = ctx.found;
+  } else {
+    uint64_t idx, i;
+    if (phys_huge_first_broken(&self->spans, &idx, &i)) {
+      f = self->spans.items[idx].base + (i << MM_FRAME_SHIFT);
+    }
+    for (uint64_t r = 0; r < self->run_count && self->runs[r].base < f; r++) {
+      phys_addr_t g = broken_edge(self->runs[r].base, self->runs[r].end);
+      if (g != PHYS_NONE) {
+        f = g < f ? g : f;
+        break;
+      }
+    }
+  }
+  if (f == PHYS_NONE) {
+    return phys_fs_take_lowest(self);  // every free frame lies in a fully free block
+  }
+  if (!phys_fs_take_one(self, f)) {
+    mm_panic("phys_fs_take_frame", "chosen frame was not free");
   }
   return f;
 }

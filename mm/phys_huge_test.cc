@@ -17,7 +17,8 @@ constexpr uint64_t kBlock = PHYS_HUGE_FRAMES;  // frames per 2 MiB block
 
 // A span table of `cap` slots in host memory (descriptors, then marks), as phys_span_table_grow lays it out.
 struct Table {
-  explicit Table(uint64_t cap) : storage(cap * sizeof(phys_span) / 8 + phys_span_mark_words(cap), 0) {
+  explicit Table(uint64_t cap)
+      : storage(cap * sizeof(phys_span) / 8 + PHYS_SPAN_MARK_SETS * phys_span_mark_words(cap), 0) {
     std::memset(&t, 0, sizeof(t));
     t.items = reinterpret_cast<phys_span *>(storage.data());
     t.cap = cap;
@@ -61,21 +62,54 @@ TEST(PhysHuge, MarkFollowsRangeUpdates) {
   EXPECT_FALSE(phys_span_marked(&tb.t, 0));
 }
 
-TEST(PhysHuge, SingleFrameHelpersSetAndClearTheMark) {
+bool Broken(const Table &tb, uint64_t idx) { return phys_span_marked_in(&tb.t, PHYS_HUGE_MARK_BROKEN, idx); }
+
+TEST(PhysHuge, SpanBrokenMaskHasOneBitPerBlockWithRoomThatIsNotWhole) {
   Table tb(2);
   tb.Insert(0);
-  tb.Update(0, 9 * kBlock, 10 * kBlock - 1, true);  // block 9 misses its last frame
+  tb.Update(0, 0, kBlock, true);                  // block 0 whole: not broken
+  tb.Update(0, 2 * kBlock + 3, 2 * kBlock + 4, true);  // one free frame in block 2
+  tb.Update(0, 5 * kBlock, 6 * kBlock - 1, true);     // block 5 misses one frame
+  EXPECT_EQ(phys_huge_span_broken(&tb.t.items[0]), (uint64_t{1} << 5) | (uint64_t{1} << 2));
+  EXPECT_TRUE(Broken(tb, 0));
+  uint64_t idx = 99, frame = 0;
+  ASSERT_TRUE(phys_huge_first_broken(&tb.t, &idx, &frame));
+  EXPECT_EQ(idx, 0u);
+  EXPECT_EQ(frame, 2 * kBlock + 3);
+}
+
+TEST(PhysHuge, SingleFrameHelpersKeepBothMarks) {
+  Table tb(2);
+  tb.Insert(0);
+  tb.Update(0, 9 * kBlock, 10 * kBlock - 1, true);  // block 9 misses its last frame: broken, not whole
   EXPECT_FALSE(phys_span_marked(&tb.t, 0));
+  EXPECT_TRUE(Broken(tb, 0));
   uint64_t last = 10 * kBlock - 1, w = last >> 6;
   ASSERT_TRUE(phys_span_set_one(&tb.t, 0, last));
-  ASSERT_EQ(tb.t.items[0].bits[w], ~uint64_t{0});
-  phys_huge_after_word_full(&tb.t, 0, w);
-  EXPECT_TRUE(phys_span_marked(&tb.t, 0));
-  // Taking one frame of the now whole block breaks it: the span has no other whole block, the mark goes.
+  phys_huge_after_set(&tb.t, 0, w);
+  EXPECT_TRUE(phys_span_marked(&tb.t, 0));  // whole now, and the span's only broken block is gone
+  EXPECT_FALSE(Broken(tb, 0));
+  // Taking one frame of the now whole block breaks it again.
   uint64_t old = tb.t.items[0].bits[w];
+  bool was_whole = phys_huge_block_whole(&tb.t.items[0], w);
+  EXPECT_TRUE(was_whole);
   phys_span_store_taken(&tb.t, &tb.t.items[0], w, old & (old - 1));
-  phys_huge_after_word_broken(&tb.t, 0);
+  phys_huge_after_take(&tb.t, 0, w, was_whole);
   EXPECT_FALSE(phys_span_marked(&tb.t, 0));
+  EXPECT_TRUE(Broken(tb, 0));
+  // A lone free frame in an empty block makes it broken; taking it back empties the block.
+  tb.Update(0, 20 * kBlock, 21 * kBlock, false);
+  ASSERT_TRUE(phys_span_set_one(&tb.t, 0, 20 * kBlock + 70));
+  phys_huge_after_set(&tb.t, 0, (20 * kBlock + 70) >> 6);
+  uint64_t w2 = (20 * kBlock + 70) >> 6, v2 = tb.t.items[0].bits[w2];
+  tb.Update(0, 9 * kBlock, 10 * kBlock, false);  // block 9 empty: only block 20 is broken now
+  EXPECT_TRUE(Broken(tb, 0));
+  phys_span_store_taken(&tb.t, &tb.t.items[0], w2, v2 & (v2 - 1));
+  phys_huge_after_take(&tb.t, 0, w2, false);
+  EXPECT_FALSE(Broken(tb, 0));
+  EXPECT_EQ(tb.t.items[0].free, 0u);
+  uint64_t idx, frame;
+  EXPECT_FALSE(phys_huge_first_broken(&tb.t, &idx, &frame));
 }
 
 TEST(PhysHuge, InsertionMovesTheMarksOfTheSpansAbove) {
@@ -92,6 +126,7 @@ TEST(PhysHuge, InsertionMovesTheMarksOfTheSpansAbove) {
   EXPECT_EQ(tb.Index(126), 64u);
   for (uint64_t i = 0; i < tb.t.count; i++) {
     EXPECT_EQ(phys_span_marked(&tb.t, i), phys_huge_span_mask(&tb.t.items[i]) != 0) << i;
+    EXPECT_EQ(Broken(tb, i), phys_huge_span_broken(&tb.t.items[i]) != 0) << i;
   }
   EXPECT_EQ(phys_span_marks(&tb.t)[2], 0u);  // nothing past the last span
 }

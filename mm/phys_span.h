@@ -35,9 +35,9 @@ typedef struct phys_span {
 
 _Static_assert(sizeof(phys_span) == MM_PHYS_SPAN_DESCRIPTOR_BYTES, "phys_alloc.h states the span descriptor size");
 
-// The table's storage holds `cap` descriptors followed by phys_span_mark_words(cap) words of marks: one bit per
-// span index, which the layer above (phys_huge.h) sets and clears and this layer keeps aligned with the spans
-// when one is inserted or the table grows. Bits at and above `count` are always clear.
+// The table's storage holds `cap` descriptors followed by PHYS_SPAN_MARK_SETS sets of phys_span_mark_words(cap)
+// words of marks: one bit per span index, which the layer above (phys_huge.h) sets and clears and this layer
+// keeps aligned with the spans when one is inserted or the table grows. Bits at and above `count` are clear.
 typedef struct phys_span_table {
   phys_span *items;  // sorted by base
   uint64_t count;
@@ -46,11 +46,19 @@ typedef struct phys_span_table {
   phys_block block;  // the storage of `items` (a MM_RES_BOOKKEEPING "phys.spans" entry once grown)
 } phys_span_table;
 
+#define PHYS_SPAN_MARK_SETS 2u  // mark bitmaps per table (phys_huge.h: whole blocks, broken blocks)
+// Words of one mark set for `cap` spans; the storage holds PHYS_SPAN_MARK_SETS of them.
 static inline uint64_t phys_span_mark_words(uint64_t cap) { return (cap + 63) / 64; }
-// The mark words (bit i = span i), right after the `cap` descriptors in the table's storage.
-static inline uint64_t *phys_span_marks(const phys_span_table *self) { return (uint64_t *)(self->items + self->cap); }
+// Mark set `set` (bit i = span i), after the `cap` descriptors and the sets before it.
+static inline uint64_t *phys_span_marks_of(const phys_span_table *self, uint32_t set) {
+  return (uint64_t *)(self->items + self->cap) + set * phys_span_mark_words(self->cap);
+}
+static inline uint64_t *phys_span_marks(const phys_span_table *self) { return phys_span_marks_of(self, 0); }
+static inline bool phys_span_marked_in(const phys_span_table *self, uint32_t set, uint64_t idx) {
+  return (phys_span_marks_of(self, set)[idx >> 6] >> (idx & 63)) & 1;
+}
 static inline bool phys_span_marked(const phys_span_table *self, uint64_t idx) {
-  return (phys_span_marks(self)[idx >> 6] >> (idx & 63)) & 1;
+  return phys_span_marked_in(self, 0, idx);
 }
 
 // The searches and the span hint are static inline so every layer above (free set, allocation paths) gets them

@@ -96,7 +96,7 @@ class OpsDriver {
     std::string what;
     if (op < 25) {  // single frame
       phys_addr_t want = 0, got = 0;
-      mm_status ws = m.PredictAlloc(1, 0, 0, 0, &want);
+      mm_status ws = m.PredictFrame(&want);
       mm_status gs = mm_phys_alloc_frame(a, &got);
       what = "alloc_frame";
       if (gs != ws) return what + ": status " + mm_status_name(gs) + " want " + mm_status_name(ws);
