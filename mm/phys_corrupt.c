@@ -291,8 +291,8 @@ bool mm_phys_corrupt(mm_phys_allocator *a, mm_phys_corruption what) {
       return true;
     }
     case MM_CORRUPT_HUGE_BROKEN_MARK_FLIPPED:
-      if (c0 == 0) return false;
-      phys_span_marks_of(&a->fs.spans, 1)[0] ^= 1;  // set 1: broken blocks (phys_huge.h)
+      if (c0 == 0 || !phys_huge_span_has_broken(c0)) return false;
+      phys_span_marks_of(&a->fs.spans, 1)[0] &= ~(uint64_t)1;  // set 1: broken blocks (phys_huge.h)
       return true;
     case MM_CORRUPT_COUNT:
       break;

@@ -550,16 +550,23 @@ phys_addr_t phys_fs_take_frame(phys_free_set *self) {
     phys_fs_for_each(self, first_broken_edge, &ctx);
     f = ctx.found;
   } else {
-    uint64_t idx, i;
+    uint64_t idx = 0, i = 0;
     if (phys_huge_first_broken(&self->spans, &idx, &i)) {
       f = self->spans.items[idx].base + (i << MM_FRAME_SHIFT);
     }
+    phys_addr_t in_span = f;
     for (uint64_t r = 0; r < self->run_count && self->runs[r].base < f; r++) {
       phys_addr_t g = broken_edge(self->runs[r].base, self->runs[r].end);
       if (g != PHYS_NONE) {
         f = g < f ? g : f;
         break;
       }
+    }
+    if (f != PHYS_NONE && f == in_span) {  // the span's frame: take it where the search found it
+      phys_span *ch = &self->spans.items[idx];
+      uint64_t w = i >> 6, v = ch->bits[w];
+      span_store_taken(self, ch, w, v, v & ~((uint64_t)1 << (i & 63)));
+      return f;
     }
   }
   if (f == PHYS_NONE) {

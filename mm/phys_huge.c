@@ -2,8 +2,6 @@
 // marks, then one mask.
 #include "mm/phys_huge.h"
 
-#include "mm/log.h"
-
 // First span index >= from whose mark in `set` is set, or t->count.
 static uint64_t next_marked_in(const phys_span_table *t, uint32_t set, uint64_t from) {
   const uint64_t *marks = phys_span_marks_of(t, set);
@@ -50,27 +48,26 @@ phys_addr_t phys_huge_next(const phys_span_table *t, phys_addr_t x) {
   return PHYS_NONE;
 }
 
-bool phys_huge_first_broken(const phys_span_table *t, uint64_t *idx, uint64_t *frame) {
+bool phys_huge_first_broken(phys_span_table *t, uint64_t *idx, uint64_t *frame) {
   if (t->count == 0) {
     return false;
   }
-  uint64_t i = next_marked_in(t, PHYS_HUGE_MARK_BROKEN, 0);
-  if (i >= t->count) {
-    return false;
-  }
-  const phys_span *c = &t->items[i];
-  for (uint64_t j = 0; j < PHYS_SUMMARY_WORDS; j++) {
-    uint64_t cand = phys_huge_bytes_any(c->nonzero[j]) & ~phys_huge_bytes_full(c->full[j]);
-    if (cand == 0) {
-      continue;
+  for (uint64_t i = next_marked_in(t, PHYS_HUGE_MARK_BROKEN, 0); i < t->count;
+       i = next_marked_in(t, PHYS_HUGE_MARK_BROKEN, i + 1)) {
+    const phys_span *c = &t->items[i];
+    for (uint64_t j = 0; j < PHYS_SUMMARY_WORDS; j++) {
+      uint64_t cand = phys_huge_bytes_any(c->nonzero[j]) & ~phys_huge_bytes_full(c->full[j]);
+      if (cand == 0) {
+        continue;
+      }
+      uint64_t shift = (uint64_t)__builtin_ctzll(cand);  // 8 * the block's byte
+      uint64_t words = (c->nonzero[j] >> shift) & 0xff;   // non-empty words of that block
+      uint64_t w = j * 64 + shift + (uint64_t)__builtin_ctzll(words);
+      *idx = i;
+      *frame = (w << 6) + (uint64_t)__builtin_ctzll(c->bits[w]);
+      return true;
     }
-    uint64_t shift = (uint64_t)__builtin_ctzll(cand);  // 8 * the block's byte
-    uint64_t words = (c->nonzero[j] >> shift) & 0xff;   // non-empty words of that block
-    uint64_t w = j * 64 + shift + (uint64_t)__builtin_ctzll(words);
-    *idx = i;
-    *frame = (w << 6) + (uint64_t)__builtin_ctzll(c->bits[w]);
-    return true;
+    phys_huge_set_mark(t, PHYS_HUGE_MARK_BROKEN, i, false);  // stale: no broken block left in this span
   }
-  mm_panic("phys_huge_first_broken", "broken mark set on a span without a broken block");
   return false;
 }

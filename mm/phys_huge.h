@@ -52,8 +52,10 @@ static inline uint64_t phys_huge_bytes_any(uint64_t s) {
   return s & 0x0101010101010101ull;
 }
 
-// Mark sets in the span table: whole = the span holds a fully free block; broken = it holds a broken block
-// with room (a block with free frames that is not fully free).
+// Mark sets in the span table: whole = the span holds a fully free block (exact); broken = set whenever the
+// span holds a broken block with room (a block with free frames that is not fully free), and possibly for a
+// while after it no longer does (cleared lazily by the search, so the single-frame paths never rescan a span
+// when a block fills or empties).
 #define PHYS_HUGE_MARK_WHOLE 0u
 #define PHYS_HUGE_MARK_BROKEN 1u
 _Static_assert(PHYS_SPAN_MARK_SETS == 2, "the span table stores both mark sets");
@@ -68,6 +70,23 @@ static inline uint64_t phys_huge_span_broken(const phys_span *c) {
   return mask;
 }
 
+// Whether span `c` holds a whole block / a broken block with room: the masks above without gathering bits
+// (the single-frame paths ask this when a block changes state).
+static inline bool phys_huge_span_has_whole(const phys_span *c) {
+  uint64_t any = 0;
+  for (uint64_t j = 0; j < PHYS_SUMMARY_WORDS; j++) {
+    any |= phys_huge_bytes_full(c->full[j]);
+  }
+  return any != 0;
+}
+static inline bool phys_huge_span_has_broken(const phys_span *c) {
+  uint64_t any = 0;
+  for (uint64_t j = 0; j < PHYS_SUMMARY_WORDS; j++) {
+    any |= phys_huge_bytes_any(c->nonzero[j]) & ~phys_huge_bytes_full(c->full[j]);
+  }
+  return any != 0;
+}
+
 static inline void phys_huge_set_mark(phys_span_table *t, uint32_t set, uint64_t idx, bool on) {
   uint64_t bit = (uint64_t)1 << (idx & 63);
   if (on) {
@@ -77,10 +96,10 @@ static inline void phys_huge_set_mark(phys_span_table *t, uint32_t set, uint64_t
   }
 }
 
-// Recomputes both marks of span idx from its summaries: after a range update of its bits.
+// Recomputes both marks of span idx from its summaries (exactly): after a range update of its bits.
 static inline void phys_huge_refresh(phys_span_table *t, uint64_t idx) {
-  phys_huge_set_mark(t, PHYS_HUGE_MARK_WHOLE, idx, phys_huge_span_mask(&t->items[idx]) != 0);
-  phys_huge_set_mark(t, PHYS_HUGE_MARK_BROKEN, idx, phys_huge_span_broken(&t->items[idx]) != 0);
+  phys_huge_set_mark(t, PHYS_HUGE_MARK_WHOLE, idx, phys_huge_span_has_whole(&t->items[idx]));
+  phys_huge_set_mark(t, PHYS_HUGE_MARK_BROKEN, idx, phys_huge_span_has_broken(&t->items[idx]));
 }
 
 // Byte of a summary for the block holding bitmap word w (one bit per word of the block).
@@ -92,35 +111,32 @@ static inline bool phys_huge_block_whole(const phys_span *c, uint64_t w) {
   return phys_huge_summary_byte(c->full, w) == 0xff;
 }
 
-// One frame was set in word w of span idx (phys_span_set_one). The block either became fully free (whole
-// mark set; the broken mark recomputed, since this may have been the span's only broken block) or has room
-// and is not whole (broken mark set).
+// One frame was set in word w of span idx (phys_span_set_one): the block either became fully free (whole mark
+// set) or has room and is not whole (broken mark set).
 static inline void phys_huge_after_set(phys_span_table *t, uint64_t idx, uint64_t w) {
   const phys_span *c = &t->items[idx];
   if (c->bits[w] == ~(uint64_t)0 && phys_huge_block_whole(c, w)) {
     phys_huge_set_mark(t, PHYS_HUGE_MARK_WHOLE, idx, true);
-    phys_huge_set_mark(t, PHYS_HUGE_MARK_BROKEN, idx, phys_huge_span_broken(c) != 0);
   } else {
     phys_huge_set_mark(t, PHYS_HUGE_MARK_BROKEN, idx, true);
   }
 }
 
 // One frame was taken from word w of span idx; `was_whole` is phys_huge_block_whole from before. A whole block
-// is broken now (broken mark set, whole mark recomputed); a broken one that lost its last free frame may have
-// been the span's only broken block (broken mark recomputed). Otherwise nothing changes.
+// is broken now (broken mark set, whole mark recomputed). A broken block that lost its last free frame leaves
+// the broken mark as it is: phys_huge_first_broken clears it when it finds no broken block behind it.
 static inline void phys_huge_after_take(phys_span_table *t, uint64_t idx, uint64_t w, bool was_whole) {
-  const phys_span *c = &t->items[idx];
+  (void)w;
   if (was_whole) {
     phys_huge_set_mark(t, PHYS_HUGE_MARK_BROKEN, idx, true);
-    phys_huge_set_mark(t, PHYS_HUGE_MARK_WHOLE, idx, phys_huge_span_mask(c) != 0);
-  } else if (phys_huge_summary_byte(c->nonzero, w) == 0) {
-    phys_huge_set_mark(t, PHYS_HUGE_MARK_BROKEN, idx, phys_huge_span_broken(c) != 0);
+    phys_huge_set_mark(t, PHYS_HUGE_MARK_WHOLE, idx, phys_huge_span_has_whole(&t->items[idx]));
   }
 }
 
 // The lowest free frame of a broken block in the bitmap spans: its span index in *idx and frame index in
-// *frame. False when no span holds a broken block with room.
-bool phys_huge_first_broken(const phys_span_table *t, uint64_t *idx, uint64_t *frame);
+// *frame. False when no span holds a broken block with room. Clears the broken marks of the spans it passes
+// that hold none (single-frame paths leave them set, see phys_huge_after_take).
+bool phys_huge_first_broken(phys_span_table *t, uint64_t *idx, uint64_t *frame);
 
 // The lowest address >= x of a fully free 2 MiB block in a bitmap span, or PHYS_NONE.
 phys_addr_t phys_huge_next(const phys_span_table *t, phys_addr_t x);
