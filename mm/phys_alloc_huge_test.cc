@@ -22,7 +22,9 @@ constexpr uint64_t kBlock = 2 * kMiB;
 class PhysAllocHuge : public PhysAlloc {
  protected:
   // Usable [128 MiB, 2 GiB + 128 MiB), carved arrays at its bottom.
-  void SetUp() override { ASSERT_EQ(h_.Build({{128 * kMiB, 2 * kGiB + 128 * kMiB, MM_REGION_USABLE}}, {}, 128 * kMiB), MM_OK); }
+  void SetUp() override {
+    ASSERT_EQ(h_.Build({{128 * kMiB, 2 * kGiB + 128 * kMiB, MM_REGION_USABLE}}, {}, 128 * kMiB), MM_OK);
+  }
   // Allocates every other frame of [b, e) except those inside [keep_b, keep_e): the span becomes a bitmap.
   void Fragment(phys_addr_t b, phys_addr_t e, phys_addr_t keep_b = 0, phys_addr_t keep_e = 0) {
     for (phys_addr_t f = b; f < e; f += 2 * kF) {

@@ -149,8 +149,7 @@ TEST_F(PhysCheck, HugeBlockMarkFlipped) {
   EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_HUGE_MARK_FLIPPED), "2 MiB block mark disagrees with its span's bits");
 }
 TEST_F(PhysCheck, BrokenBlockMarkFlipped) {
-  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_HUGE_BROKEN_MARK_FLIPPED),
-            "broken 2 MiB block not marked in its span");
+  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_HUGE_BROKEN_MARK_FLIPPED), "broken 2 MiB block not marked in its span");
 }
 TEST_F(PhysCheck, HugeBlockMarkPastTheLastSpan) {
   EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_HUGE_MARK_PAST_END), "2 MiB block mark set past the last span");

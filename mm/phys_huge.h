@@ -7,8 +7,8 @@
 // marks per span in the span table (phys_span_marks_of): "holds a fully free block" and "holds a broken block
 // with room". "The lowest fully free 2 MiB block at or above x" is then a find-first-set over the marks plus
 // one mask, never a look at a span without a whole free block; "the lowest frame of a broken block" (the
-// anti-fragmentation policy of mm_phys_alloc_frame) is the same over the other marks. The free set calls the update helpers after every change to a
-// span's bits; the marks are checked against the summaries by mm_phys_check_invariants.
+// anti-fragmentation policy of mm_phys_alloc_frame) is the same over the other marks. The free set calls the update
+// helpers after every change to a span's bits; the marks are checked against the summaries by mm_phys_check_invariants.
 //
 // Layer: above phys_span.h, below phys_freeset.h. Runs keep no index: the free set scans its (few, coarse)
 // runs itself (phys_fs_find).

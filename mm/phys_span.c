@@ -90,8 +90,8 @@ phys_span *phys_span_table_insert(phys_span_table *self, phys_addr_t base, uint6
 bool phys_span_table_grow(phys_span_table *self, const phys_frame_source *src) {
   uint64_t min = MM_FRAME_SIZE / sizeof(phys_span);
   uint64_t want = self->cap * 2 > min ? self->cap * 2 : min;
-  uint64_t frames =
-      phys_frames_for(want * sizeof(phys_span) + PHYS_SPAN_MARK_SETS * phys_span_mark_words(want) * sizeof(uint64_t));
+  uint64_t frames = phys_frames_for(want * sizeof(phys_span) +
+                                    PHYS_SPAN_MARK_SETS * phys_span_mark_words(want) * sizeof(uint64_t));
   phys_addr_t phys;
   void *ptr;
   if (!src->take(src->ctx, frames, "phys.spans", &phys, &ptr)) {

@@ -98,7 +98,8 @@ static inline phys_span *phys_span_at(const phys_span_table *self, phys_addr_t x
   return 0;
 }
 // Inserts an empty span (no bit set, mark clear) at `base` using bitmap frame `bits` (mapped) / `bits_phys`,
-// keeping the table sorted (and the marks of the spans above moving up with them), and returns it. The caller guarantees a free slot and that no span holds `base` (panics).
+// keeping the table sorted (and the marks of the spans above moving up with them), and returns it. The caller
+// guarantees a free slot and that no span holds `base` (panics).
 phys_span *phys_span_table_insert(phys_span_table *self, phys_addr_t base, uint64_t *bits, phys_addr_t bits_phys);
 // Moves the table (descriptors and marks) into storage twice as large (at least one frame), taken from `src` as
 // "phys.spans"; the old block goes back to `src`. False, nothing changed, when `src` has no frames.
