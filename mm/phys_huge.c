@@ -56,6 +56,9 @@ bool phys_huge_first_broken(phys_span_table *t, uint64_t *idx, uint64_t *frame) 
        i = next_marked_in(t, PHYS_HUGE_MARK_BROKEN, i + 1)) {
     const phys_span *c = &t->items[i];
     for (uint64_t j = 0; j < PHYS_SUMMARY_WORDS; j++) {
+      if (c->nonzero[j] == 0) {
+        continue;  // 8 blocks without a free frame (most of a busy span): no need for the byte masks
+      }
       uint64_t cand = phys_huge_bytes_any(c->nonzero[j]) & ~phys_huge_bytes_full(c->full[j]);
       if (cand == 0) {
         continue;

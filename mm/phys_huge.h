@@ -17,8 +17,8 @@
 
 #include "mm/phys_span.h"
 
-#define PHYS_HUGE_SHIFT 9u                                  // frames per block, log2
-#define PHYS_HUGE_FRAMES ((uint64_t)1 << PHYS_HUGE_SHIFT)   // 512 frames
+#define PHYS_HUGE_SHIFT 9u  // frames per block, log2
+#define PHYS_HUGE_FRAMES ((uint64_t)1 << PHYS_HUGE_SHIFT)  // 512 frames
 #define PHYS_HUGE_BYTES (PHYS_HUGE_FRAMES << MM_FRAME_SHIFT)  // 2 MiB
 #define PHYS_HUGE_PER_SPAN (PHYS_SPAN_FRAMES / PHYS_HUGE_FRAMES)  // 64 blocks per span: one 64-bit mask
 
@@ -124,12 +124,15 @@ static inline void phys_huge_after_set(phys_span_table *t, uint64_t idx, uint64_
 
 // One frame was taken from word w of span idx; `was_whole` is phys_huge_block_whole from before. A whole block
 // is broken now (broken mark set, whole mark recomputed). A broken block that lost its last free frame leaves
-// the broken mark as it is: phys_huge_first_broken clears it when it finds no broken block behind it.
+// the broken mark as it is unless the span has no free frame at all: phys_huge_first_broken clears it when it
+// finds no broken block behind it.
 static inline void phys_huge_after_take(phys_span_table *t, uint64_t idx, uint64_t w, bool was_whole) {
   (void)w;
   if (was_whole) {
     phys_huge_set_mark(t, PHYS_HUGE_MARK_BROKEN, idx, true);
     phys_huge_set_mark(t, PHYS_HUGE_MARK_WHOLE, idx, phys_huge_span_has_whole(&t->items[idx]));
+  } else if (t->items[idx].free == 0) {
+    phys_huge_set_mark(t, PHYS_HUGE_MARK_BROKEN, idx, false);  // no free frame left: no broken block, exactly
   }
 }
 
