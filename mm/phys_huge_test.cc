@@ -100,19 +100,29 @@ TEST(PhysHuge, SingleFrameHelpersKeepBothMarks) {
   phys_huge_after_take(&tb.t, 0, w, was_whole);
   EXPECT_FALSE(phys_span_marked(&tb.t, 0));
   EXPECT_TRUE(Broken(tb, 0));
-  // A lone free frame in an empty block makes it broken; taking it back empties the block.
-  tb.Update(0, 20 * kBlock, 21 * kBlock, false);
-  ASSERT_TRUE(phys_span_set_one(&tb.t, 0, 20 * kBlock + 70));
-  phys_huge_after_set(&tb.t, 0, (20 * kBlock + 70) >> 6);
-  uint64_t w2 = (20 * kBlock + 70) >> 6, v2 = tb.t.items[0].bits[w2];
-  tb.Update(0, 9 * kBlock, 10 * kBlock, false);  // block 9 empty: only block 20 is broken now
-  EXPECT_TRUE(Broken(tb, 0));
-  phys_span_store_taken(&tb.t, &tb.t.items[0], w2, v2 & (v2 - 1));
-  phys_huge_after_take(&tb.t, 0, w2, false);
-  EXPECT_TRUE(Broken(tb, 0));  // stale until the search passes
-  EXPECT_EQ(tb.t.items[0].free, 0u);
-  EXPECT_FALSE(phys_huge_first_broken(&tb.t, &idx, &frame));
-  EXPECT_FALSE(Broken(tb, 0));
+  // A lone free frame in an empty block makes it broken; taking it back empties the block. With a whole block
+  // elsewhere the span keeps free frames and the mark stays (stale) until the search passes; with no free
+  // frame left at all it goes at once.
+  tb.Update(0, 9 * kBlock, 10 * kBlock, false);   // block 9 empty
+  tb.Update(0, 30 * kBlock, 31 * kBlock, true);   // block 30 whole
+  for (int round = 0; round < 2; round++) {
+    uint64_t i2 = 20 * kBlock + 70, w2 = i2 >> 6;
+    ASSERT_TRUE(phys_span_set_one(&tb.t, 0, i2));
+    phys_huge_after_set(&tb.t, 0, w2);
+    EXPECT_TRUE(Broken(tb, 0));
+    uint64_t v2 = tb.t.items[0].bits[w2];
+    phys_span_store_taken(&tb.t, &tb.t.items[0], w2, v2 & ~(uint64_t{1} << (i2 & 63)));
+    phys_huge_after_take(&tb.t, 0, w2, false);
+    if (round == 0) {
+      EXPECT_TRUE(Broken(tb, 0));  // stale: block 30 keeps free frames in the span
+      EXPECT_FALSE(phys_huge_first_broken(&tb.t, &idx, &frame));
+      EXPECT_FALSE(Broken(tb, 0));
+      tb.Update(0, 30 * kBlock, 31 * kBlock, false);
+    } else {
+      EXPECT_EQ(tb.t.items[0].free, 0u);
+      EXPECT_FALSE(Broken(tb, 0));  // exact: nothing free
+    }
+  }
 }
 
 TEST(PhysHuge, InsertionMovesTheMarksOfTheSpansAbove) {
