@@ -192,7 +192,7 @@ mm_status mm_phys_alloc_frame(mm_phys_allocator *alloc, phys_addr_t *out) {
   if (alloc == 0 || out == 0) {
     return MM_ERR_INVALID_ARGUMENT;
   }
-  phys_addr_t f = phys_fs_take_lowest_fast(&alloc->fs);
+  phys_addr_t f = phys_fs_take_frame_fast(&alloc->fs);
   if (f == PHYS_NONE) {
     return MM_ERR_NO_MEMORY;
   }

@@ -60,11 +60,17 @@ uint64_t mm_phys_run_slot_bytes(void);
 uint64_t mm_phys_reservation_slot_bytes(void);
 uint64_t mm_phys_storage_bytes(uint64_t free_slots, uint64_t reserved_slots);
 
-// Allocates one frame (lowest address first). Errors: MM_ERR_NO_MEMORY.
+// Allocates one frame. Anti-fragmentation policy (LLFree keeps whole trees for huge frames the same way): the
+// lowest free frame inside a broken 2 MiB block, i.e. a 2 MiB-aligned block holding both free frames and
+// frames that are not free (allocated, reserved or unmanaged); only when every free frame lies in a fully
+// free block, the lowest free frame. So a single frame never breaks a whole 2 MiB block while a broken one has
+// room, and 2 MiB requests keep finding whole blocks. Errors: MM_ERR_NO_MEMORY.
 mm_status mm_phys_alloc_frame(mm_phys_allocator *alloc, phys_addr_t *out);
 
 // Allocates req->count contiguous frames honouring alignment and address window: lowest fit, i.e. the lowest
-// suitably aligned base inside [min_addr, max_addr) whose frames are all free. Errors: MM_ERR_ZERO_COUNT,
+// suitably aligned base inside [min_addr, max_addr) whose frames are all free. Requests of whole 2 MiB blocks
+// (count >= 512, align >= 2 MiB, e.g. a 2 MiB or 1 GiB frame) get the same lowest fit from an index of fully
+// free 2 MiB blocks, without scanning fragmented memory. Errors: MM_ERR_ZERO_COUNT,
 // MM_ERR_INVALID_ARGUMENT (NULL, alignment not a power of two, min_addr >= max_addr), MM_ERR_NO_MEMORY.
 // State unchanged on error.
 mm_status mm_phys_alloc(mm_phys_allocator *alloc, const mm_alloc_request *req, phys_addr_t *out);
@@ -107,7 +113,8 @@ mm_phys_stats mm_phys_get_stats(const mm_phys_allocator *alloc);
 //   bookkeeping_bytes == mm_phys_allocator_size() + carved bytes (both arrays, reserved forever)
 //                        + S * MM_FRAME_SIZE                  one bitmap frame per span
 //                        + span table bytes                   <= max(MM_FRAME_SIZE, round_up_to_frames(2 * S *
-//                                                                MM_PHYS_SPAN_DESCRIPTOR_BYTES)) (doubling)
+//                                                                MM_PHYS_SPAN_DESCRIPTOR_BYTES + S / 2 + 16))
+//                                                                (doubling; 2 mark bits per slot in whole words)
 //                        + run array and reservation table, when outgrown: the doubled array that holds the
 //                          current entries plus spare slots, rounded up to whole frames.
 // The worst case per managed byte is therefore a map whose 128 MiB spans hold only a few usable frames each:

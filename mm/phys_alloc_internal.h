@@ -3,6 +3,7 @@
 // itself. Layers, bottom up, each header including only what lies below it:
 //   phys_types.h     shared vocabulary: PHYS_NONE, phys_block, phys_frame_source
 //   phys_span.h      bitmap spans and the span table (phys_span_table)
+//   phys_huge.h      the index of fully free 2 MiB blocks in bitmap spans (marks in the span table)
 //   phys_parked.h    parked ranges (phys_parked_list)
 //   phys_freeset.h   the free set (phys_free_set: runs + span table + parked list)
 //   phys_restable.h  the reservation table (phys_res)       phys_managed.h  managed memory (phys_managed)
@@ -13,6 +14,7 @@
 
 #include "mm/phys_freeset.h"
 #include "mm/phys_grow.h"
+#include "mm/phys_huge.h"
 #include "mm/phys_managed.h"
 #include "mm/phys_parked.h"
 #include "mm/phys_restable.h"

@@ -276,7 +276,9 @@ TEST_F(PhysAlloc, BookkeepingBoundHoldsForTheWorstCasePerSpan) {
   ASSERT_TRUE(a()->fs.runs_block.carved);  // the carved arrays were large enough: no grown run/reservation array
   ASSERT_TRUE(a()->res.block.carved);
   const uint64_t span_table = a()->fs.spans.block.bytes;
-  const uint64_t span_table_bound = std::max<uint64_t>(kF, (2 * s * MM_PHYS_SPAN_DESCRIPTOR_BYTES + kF - 1) / kF * kF);
+  const uint64_t span_table_bound = std::max<uint64_t>(kF,
+                                                       (2 * s * MM_PHYS_SPAN_DESCRIPTOR_BYTES + s / 2 + 16 + kF - 1) /
+                                                           kF * kF);
   EXPECT_LE(span_table, span_table_bound);
   mm_phys_stats st = Stats();
   EXPECT_EQ(st.bookkeeping_bytes, mm_phys_allocator_size() + 4 * kF + s * kF + span_table);

@@ -139,6 +139,33 @@ static mm_status check_spans(const mm_phys_allocator *a, uint64_t *frames, const
       FAIL("span hint points at a full span");
     }
   }
+  // The 2 MiB block index (phys_huge.h): each span's whole mark says exactly whether it holds a fully free
+  // block, and a span holding a broken block with room has its broken mark, re-derived here from the bits
+  // themselves; no mark is set past the last span.
+  for (uint64_t i = 0; i < a->fs.spans.count; i++) {
+    const phys_span *c = &a->fs.spans.items[i];
+    bool whole = false, broken = false;
+    for (uint64_t blk = 0; blk < PHYS_HUGE_PER_SPAN; blk++) {
+      uint64_t n = phys_bits_count(c, blk * PHYS_HUGE_FRAMES, (blk + 1) * PHYS_HUGE_FRAMES);
+      whole = whole || n == PHYS_HUGE_FRAMES;
+      broken = broken || (n != 0 && n != PHYS_HUGE_FRAMES);
+    }
+    if (phys_span_marked_in(&a->fs.spans, PHYS_HUGE_MARK_WHOLE, i) != whole) {
+      FAIL("2 MiB block mark disagrees with its span's bits");
+    }
+    if (broken && !phys_span_marked_in(&a->fs.spans, PHYS_HUGE_MARK_BROKEN, i)) {
+      FAIL("broken 2 MiB block not marked in its span");  // (a mark without one is allowed: cleared lazily)
+    }
+  }
+  for (uint32_t set = 0; set < PHYS_SPAN_MARK_SETS && a->fs.spans.cap != 0; set++) {
+    const uint64_t *marks = phys_span_marks_of(&a->fs.spans, set);
+    for (uint64_t k = a->fs.spans.count >> 6; k < phys_span_mark_words(a->fs.spans.cap); k++) {
+      uint64_t past = k == (a->fs.spans.count >> 6) ? ~(uint64_t)0 << (a->fs.spans.count & 63) : ~(uint64_t)0;
+      if ((marks[k] & past) != 0) {
+        FAIL("2 MiB block mark set past the last span");
+      }
+    }
+  }
   return MM_OK;
 }
 

@@ -145,6 +145,16 @@ TEST_F(PhysCheck, HintAtFullSpan) {
 }
 
 // ---- parked ranges ----
+TEST_F(PhysCheck, HugeBlockMarkFlipped) {
+  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_HUGE_MARK_FLIPPED), "2 MiB block mark disagrees with its span's bits");
+}
+TEST_F(PhysCheck, BrokenBlockMarkFlipped) {
+  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_HUGE_BROKEN_MARK_FLIPPED), "broken 2 MiB block not marked in its span");
+}
+TEST_F(PhysCheck, HugeBlockMarkPastTheLastSpan) {
+  EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_HUGE_MARK_PAST_END), "2 MiB block mark set past the last span");
+}
+
 TEST_F(PhysCheck, ParkedNodeMagic) {
   Park();
   EXPECT_EQ(CorruptAndCheck(MM_CORRUPT_PARKED_MAGIC), "parked node corrupted");

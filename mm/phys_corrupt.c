@@ -280,6 +280,20 @@ bool mm_phys_corrupt(mm_phys_allocator *a, mm_phys_corruption what) {
       a->fs.runs_block.bytes = MM_FRAME_SIZE;
       return true;
     }
+    case MM_CORRUPT_HUGE_MARK_FLIPPED:
+      if (c0 == 0) return false;
+      phys_span_marks(&a->fs.spans)[0] ^= 1;
+      return true;
+    case MM_CORRUPT_HUGE_MARK_PAST_END: {
+      uint64_t n = a->fs.spans.count;
+      if (c0 == 0 || n >= a->fs.spans.cap) return false;
+      phys_span_marks(&a->fs.spans)[n >> 6] |= (uint64_t)1 << (n & 63);
+      return true;
+    }
+    case MM_CORRUPT_HUGE_BROKEN_MARK_FLIPPED:
+      if (c0 == 0 || !phys_huge_span_has_broken(c0)) return false;
+      phys_span_marks_of(&a->fs.spans, 1)[0] &= ~(uint64_t)1;  // set 1: broken blocks (phys_huge.h)
+      return true;
     case MM_CORRUPT_COUNT:
       break;
   }

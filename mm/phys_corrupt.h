@@ -57,6 +57,9 @@ typedef enum mm_phys_corruption {
   MM_CORRUPT_BITMAP_TABLE_SHIFTED,     // the span table's block moved by one frame
   MM_CORRUPT_OWN_BYTES,                // own bookkeeping byte counter off by one frame
   MM_CORRUPT_CARVED_BLOCK_MOVED,       // the carved run array's address moved to the lowest free frame
+  MM_CORRUPT_HUGE_MARK_FLIPPED,        // the first span's 2 MiB block mark flipped
+  MM_CORRUPT_HUGE_MARK_PAST_END,       // the mark of the first unused span slot set
+  MM_CORRUPT_HUGE_BROKEN_MARK_FLIPPED, // the first span's broken-block mark cleared (it has a broken block)
   MM_CORRUPT_COUNT,
 } mm_phys_corruption;
 

@@ -201,6 +201,7 @@ void phys_fs_add(phys_free_set *self, phys_addr_t x, phys_addr_t y) {
         mm_panic("phys_fs_add", "frame added to a bitmap span was already free");
       }
       phys_hint_after_gain(&self->spans, ch);
+      phys_huge_refresh(&self->spans, c);
       x = e;
       continue;
     }
@@ -219,6 +220,7 @@ uint64_t phys_fs_remove(phys_free_set *self, phys_addr_t x, phys_addr_t y) {
       phys_addr_t e = phys_span_end(ch->base) < y ? phys_span_end(ch->base) : y;
       removed += phys_bits_update(ch, phys_frame_index(ch, x), phys_frame_index(ch, e), false);
       phys_hint_after_loss(&self->spans);
+      phys_huge_refresh(&self->spans, c);
       x = e;
       continue;
     }
@@ -349,8 +351,62 @@ static phys_addr_t span_aligned_candidate(const phys_span *ch, phys_addr_t x, ui
   return phys_span_end(ch->base);
 }
 
+// The lowest 2 MiB-aligned address >= x, below `limit`, whose whole 2 MiB block lies inside one run, or
+// PHYS_NONE. Runs are few and coarse (a span with more than PHYS_SPAN_RUN_LIMIT of them becomes a bitmap), and
+// the scan stops at the first run that holds a block.
+// *run_end receives the end of that run.
+static phys_addr_t runs_next_block(const phys_free_set *self, phys_addr_t x, phys_addr_t limit, phys_addr_t *run_end) {
+  for (uint64_t r = phys_run_lower(self, x); r < self->run_count && self->runs[r].base < limit; r++) {
+    phys_addr_t b = self->runs[r].base > x ? self->runs[r].base : x;
+    phys_addr_t c = align_up(b, PHYS_HUGE_BYTES);
+    if (c != PHYS_NONE && c < self->runs[r].end && self->runs[r].end - c >= PHYS_HUGE_BYTES) {
+      *run_end = self->runs[r].end;
+      return c < limit ? c : PHYS_NONE;
+    }
+  }
+  return PHYS_NONE;
+}
+
+// phys_fs_find for whole 2 MiB blocks (frames >= 512, align >= 2 MiB) with nothing parked: every fit starts
+// with a fully free 2 MiB block, so candidates come from the block index of the bitmap spans (phys_huge.h)
+// and from the runs, never from a scan of fragmented spans. Same result as the general search (lowest fit).
+static phys_addr_t find_blocks(const phys_free_set *self, uint64_t size, uint64_t align, phys_addr_t x,
+                               phys_addr_t hi) {
+  for (;;) {
+    phys_addr_t f = phys_huge_next(&self->spans, x);
+    phys_addr_t run_end = 0;
+    phys_addr_t r = runs_next_block(self, x, f, &run_end);
+    if (r != PHYS_NONE) {
+      f = r;
+    }
+    if (f == PHYS_NONE) {
+      return PHYS_NONE;
+    }
+    phys_addr_t c = align_up(f, align);
+    if (c == PHYS_NONE || c >= hi || hi - c < size) {
+      return PHYS_NONE;
+    }
+    if (c != f) {
+      x = c;  // a fit must start with a fully free block at c itself
+      continue;
+    }
+    if (c == r && run_end - c >= size) {
+      return c;  // inside one run: no need to look further
+    }
+    phys_addr_t e = phys_fs_extent(self, c, c + size);
+    if (e >= c + size) {
+      return c;
+    }
+    x = e;
+  }
+}
+
 phys_addr_t phys_fs_find(const phys_free_set *self, uint64_t frames, uint64_t align, phys_addr_t lo, phys_addr_t hi) {
   uint64_t size = frames << MM_FRAME_SHIFT;
+  if (frames >= PHYS_HUGE_FRAMES && align >= PHYS_HUGE_BYTES && self->parked.ranges == 0) {
+    phys_addr_t x = align_up(lo, align);
+    return x == PHYS_NONE ? PHYS_NONE : find_blocks(self, size, align, x, hi);
+  }
   bool accelerate = frames >= 64 && (align >> MM_FRAME_SHIFT) >= 64;
   phys_addr_t x = align_up(lo, align);  // an unaligned lo must not round down to its frame in a bitmap
   if (x == PHYS_NONE) {
@@ -393,9 +449,11 @@ phys_addr_t phys_fs_find(const phys_free_set *self, uint64_t frames, uint64_t al
 bool phys_fs_add_one(phys_free_set *self, phys_addr_t f) {
   uint64_t c = phys_span_lower(&self->spans, f);
   if (c < self->spans.count && self->spans.items[c].base == phys_span_base(f)) {
-    if (!phys_span_set_one(&self->spans, c, phys_frame_index(&self->spans.items[c], f))) {
+    uint64_t i = phys_frame_index(&self->spans.items[c], f);
+    if (!phys_span_set_one(&self->spans, c, i)) {
       return false;
     }
+    phys_huge_after_set(&self->spans, c, i >> 6);
     self->free_frames++;
     return true;
   }
@@ -413,9 +471,12 @@ bool phys_fs_add_one(phys_free_set *self, phys_addr_t f) {
 }
 // Stores bitmap word `w` of `ch` after one frame in it was taken (`v` is the word's new value): the single-frame
 // fast paths share this.
-static inline void span_store_taken(phys_free_set *self, phys_span *ch, uint64_t w, uint64_t v) {
+// `old` is the word's value before, for the 2 MiB block index (phys_huge.h).
+static inline void span_store_taken(phys_free_set *self, phys_span *ch, uint64_t w, uint64_t old, uint64_t v) {
+  bool was_whole = old == ~(uint64_t)0 && phys_huge_block_whole(ch, w);
   phys_span_store_taken(&self->spans, ch, w, v);
   self->free_frames--;
+  phys_huge_after_take(&self->spans, (uint64_t)(ch - self->spans.items), w, was_whole);
 }
 
 bool phys_fs_take_one(phys_free_set *self, phys_addr_t f) {
@@ -427,7 +488,7 @@ bool phys_fs_take_one(phys_free_set *self, phys_addr_t f) {
     if ((v & bit) == 0) {
       return false;
     }
-    span_store_taken(self, ch, w, v & ~bit);
+    span_store_taken(self, ch, w, v, v & ~bit);
     return true;
   }
   if (phys_fs_count_free(self, f, f + MM_FRAME_SIZE) == 0) {
@@ -446,13 +507,73 @@ phys_addr_t phys_fs_take_lowest(phys_free_set *self) {
     uint64_t i = (w << 6) + (uint64_t)__builtin_ctzll(v);
     phys_addr_t f = ch->base + (i << MM_FRAME_SHIFT);
     if (f < run_low && f < self->parked.head) {
-      span_store_taken(self, ch, w, v & (v - 1));
+      span_store_taken(self, ch, w, v, v & (v - 1));
       return f;
     }
   }
   phys_addr_t f = phys_fs_lowest(self);
   if (f != PHYS_NONE) {
     phys_fs_remove(self, f, f + MM_FRAME_SIZE);
+  }
+  return f;
+}
+
+// The frame mm_phys_alloc_frame hands out (phys_alloc.h states the policy): the lowest free frame of a broken
+// 2 MiB block, else the lowest free frame. In maximal free runs, a broken block with room holds a run edge that
+// is not 2 MiB aligned, so the first maximal run with an unaligned base (its base) or an unaligned end (the
+// start of its last block) gives it. Without parked ranges every block lies in one representation: bitmap
+// spans answer from their broken marks (phys_huge.h), runs by that edge rule; with parked ranges, which may
+// touch a run, the maximal runs are walked (slow, and rare: parking is the last resort).
+typedef struct broken_ctx {
+  phys_addr_t found;
+} broken_ctx;
+
+static phys_addr_t broken_edge(phys_addr_t b, phys_addr_t e) {
+  if ((b & (PHYS_HUGE_BYTES - 1)) != 0) {
+    return b;
+  }
+  if ((e & (PHYS_HUGE_BYTES - 1)) != 0) {
+    return e & ~(PHYS_HUGE_BYTES - 1);  // >= b: b is aligned and below e
+  }
+  return PHYS_NONE;
+}
+
+static bool first_broken_edge(void *ctx, mm_range r) {
+  ((broken_ctx *)ctx)->found = broken_edge(r.base, r.end);
+  return ((broken_ctx *)ctx)->found == PHYS_NONE;
+}
+
+phys_addr_t phys_fs_take_frame(phys_free_set *self) {
+  phys_addr_t f = PHYS_NONE;
+  if (self->parked.ranges != 0) {
+    broken_ctx ctx = {PHYS_NONE};
+    phys_fs_for_each(self, first_broken_edge, &ctx);
+    f = ctx.found;
+  } else {
+    uint64_t idx = 0, i = 0;
+    if (phys_huge_first_broken(&self->spans, &idx, &i)) {
+      f = self->spans.items[idx].base + (i << MM_FRAME_SHIFT);
+    }
+    phys_addr_t in_span = f;
+    for (uint64_t r = 0; r < self->run_count && self->runs[r].base < f; r++) {
+      phys_addr_t g = broken_edge(self->runs[r].base, self->runs[r].end);
+      if (g != PHYS_NONE) {
+        f = g < f ? g : f;
+        break;
+      }
+    }
+    if (f != PHYS_NONE && f == in_span) {  // the span's frame: take it where the search found it
+      phys_span *ch = &self->spans.items[idx];
+      uint64_t w = i >> 6, v = ch->bits[w];
+      span_store_taken(self, ch, w, v, v & ~((uint64_t)1 << (i & 63)));
+      return f;
+    }
+  }
+  if (f == PHYS_NONE) {
+    return phys_fs_take_lowest(self);  // every free frame lies in a fully free block
+  }
+  if (!phys_fs_take_one(self, f)) {
+    mm_panic("phys_fs_take_frame", "chosen frame was not free");
   }
   return f;
 }
@@ -498,6 +619,7 @@ void phys_fs_convert_span(phys_free_set *self, phys_addr_t w, const phys_frame_s
   }
   // The bitmap frame left the free set through the frame source; the span holds exactly what was free.
   phys_hint_reset(&self->spans);
+  phys_huge_refresh(&self->spans, (uint64_t)(ch - self->spans.items));
 }
 
 void phys_fs_drain_parked(phys_free_set *self) {

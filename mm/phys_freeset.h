@@ -6,6 +6,7 @@
 #ifndef MM_PHYS_FREESET_H
 #define MM_PHYS_FREESET_H
 
+#include "mm/phys_huge.h"
 #include "mm/phys_parked.h"
 #include "mm/phys_span.h"
 
@@ -47,6 +48,9 @@ bool phys_fs_add_one(phys_free_set *self, phys_addr_t frame);
 // take_one removes one free frame; false (nothing changed) when it is not free.
 bool phys_fs_take_one(phys_free_set *self, phys_addr_t frame);
 phys_addr_t phys_fs_take_lowest(phys_free_set *self);
+// Removes and returns the frame mm_phys_alloc_frame hands out: the lowest free frame of a broken 2 MiB block
+// (one with free frames that is not fully free), else the lowest free frame; PHYS_NONE when there is none.
+phys_addr_t phys_fs_take_frame(phys_free_set *self);
 // Adds [base, end) (no frame of it free) to the free set. Never fails: parks what it cannot index.
 void phys_fs_add(phys_free_set *self, phys_addr_t base, phys_addr_t end);
 // Removes every free frame of [base, end) from the free set; returns how many were free. Never fails.
@@ -88,11 +92,12 @@ static inline bool phys_fs_append_run(phys_free_set *self, phys_addr_t b, phys_a
 // Initialization only: sets free_frames to the frames of the runs appended so far.
 void phys_fs_count_initial(phys_free_set *self);
 
-// phys_fs_take_lowest with the hot path inline: when no bitmap span has a free frame and nothing is parked,
-// the lowest free frame is the first run's.
-static inline phys_addr_t phys_fs_take_lowest_fast(phys_free_set *self) {
-  if (self->run_count == 0 || self->spans.hint < self->spans.count || self->parked.ranges != 0) {
-    return phys_fs_take_lowest(self);
+// phys_fs_take_frame with the hot path inline: when no bitmap span has a free frame, nothing is parked and the
+// first run starts inside a 2 MiB block (so that block is broken), the frame is the first run's base.
+static inline phys_addr_t phys_fs_take_frame_fast(phys_free_set *self) {
+  if (self->run_count == 0 || self->spans.hint < self->spans.count || self->parked.ranges != 0 ||
+      (self->runs[0].base & ((MM_FRAME_SIZE << PHYS_HUGE_SHIFT) - 1)) == 0) {
+    return phys_fs_take_frame(self);
   }
   phys_run *r = &self->runs[0];
   phys_addr_t f = r->base;

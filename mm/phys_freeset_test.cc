@@ -165,7 +165,7 @@ TEST_F(PhysFreeSet, SingleFrameFastPathsRefuseWhatTheyCannotDo) {
   EXPECT_FALSE(phys_fs_add_one(&fs_, 11 * kF));   // already free
   EXPECT_FALSE(phys_fs_take_one(&fs_, 20 * kF));  // not free
   EXPECT_TRUE(phys_fs_take_one(&fs_, 11 * kF));
-  EXPECT_EQ(phys_fs_take_lowest_fast(&fs_), 10 * kF);
+  EXPECT_EQ(phys_fs_take_frame_fast(&fs_), 10 * kF);
   EXPECT_EQ(phys_fs_take_lowest(&fs_), PHYS_NONE);  // empty
   EXPECT_EQ(fs_.free_frames, 0u);
   EXPECT_FALSE(phys_fs_pop_pending(&fs_, nullptr));
@@ -227,7 +227,7 @@ TEST_F(PhysFreeSet, AParkedRangeBelowEveryRunIsTheLowestFreeFrame) {
   phys_fs_add(&fs_, 20 * kMiB, 21 * kMiB);
   phys_fs_add(&fs_, 1 * kMiB, 2 * kMiB);  // no slot: parked, below both runs
   EXPECT_EQ(phys_fs_lowest(&fs_), 1 * kMiB);
-  EXPECT_EQ(phys_fs_take_lowest_fast(&fs_), 1 * kMiB);
+  EXPECT_EQ(phys_fs_take_frame_fast(&fs_), 1 * kMiB);
   EXPECT_EQ(phys_fs_next_free(&fs_, 0), 1 * kMiB + kF);
 }
 

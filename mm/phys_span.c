@@ -64,6 +64,16 @@ phys_span *phys_span_table_insert(phys_span_table *self, phys_addr_t base, uint6
     mm_panic("phys_span_table_insert", "no free slot, or the span exists");
   }
   mm_memmove(&self->items[ci + 1], &self->items[ci], (self->count - ci) * sizeof(phys_span));
+  // Marks [ci, count) move up one bit; the new span's mark is clear. Bit `count` is clear and count < cap, so
+  // nothing is shifted out of the last word.
+  for (uint32_t set = 0; set < PHYS_SPAN_MARK_SETS; set++) {
+    uint64_t *marks = phys_span_marks_of(self, set);
+    for (uint64_t k = self->count >> 6; k > (ci >> 6); k--) {
+      marks[k] = (marks[k] << 1) | (marks[k - 1] >> 63);
+    }
+    uint64_t low = ((uint64_t)1 << (ci & 63)) - 1, word = marks[ci >> 6];
+    marks[ci >> 6] = (word & low) | ((word & ~low) << 1);
+  }
   self->count++;
   phys_span *ch = &self->items[ci];
   mm_memset(ch, 0, sizeof(*ch));
@@ -80,16 +90,28 @@ phys_span *phys_span_table_insert(phys_span_table *self, phys_addr_t base, uint6
 bool phys_span_table_grow(phys_span_table *self, const phys_frame_source *src) {
   uint64_t min = MM_FRAME_SIZE / sizeof(phys_span);
   uint64_t want = self->cap * 2 > min ? self->cap * 2 : min;
-  uint64_t frames = phys_frames_for(want * sizeof(phys_span));
+  uint64_t frames = phys_frames_for(want * sizeof(phys_span) +
+                                    PHYS_SPAN_MARK_SETS * phys_span_mark_words(want) * sizeof(uint64_t));
   phys_addr_t phys;
   void *ptr;
   if (!src->take(src->ctx, frames, "phys.spans", &phys, &ptr)) {
     return false;
   }
+  uint64_t bytes = frames << MM_FRAME_SHIFT;
+  uint64_t cap = bytes / sizeof(phys_span);
+  while (cap * sizeof(phys_span) + PHYS_SPAN_MARK_SETS * phys_span_mark_words(cap) * sizeof(uint64_t) > bytes) {
+    cap--;
+  }
   mm_memcpy(ptr, self->items, self->count * sizeof(phys_span));
+  uint64_t *marks = (uint64_t *)((phys_span *)ptr + cap);
+  mm_memset(marks, 0, PHYS_SPAN_MARK_SETS * phys_span_mark_words(cap) * sizeof(uint64_t));
+  for (uint32_t set = 0; set < PHYS_SPAN_MARK_SETS && self->count != 0; set++) {
+    mm_memcpy(marks + set * phys_span_mark_words(cap), phys_span_marks_of(self, set),
+              phys_span_mark_words(self->count) * sizeof(uint64_t));
+  }
   phys_block old = self->block;
   self->items = (phys_span *)ptr;
-  self->cap = (frames << MM_FRAME_SHIFT) / sizeof(phys_span);
+  self->cap = cap;
   self->block = (phys_block){phys, frames << MM_FRAME_SHIFT, false};
   debug_structured(LOG_DEBUG, "mm.phys_grow", KV_S("table", "spans"), KV_U("capacity", self->cap), KV_X("phys", phys),
                    KV_U("bytes", frames << MM_FRAME_SHIFT));

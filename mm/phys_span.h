@@ -35,13 +35,31 @@ typedef struct phys_span {
 
 _Static_assert(sizeof(phys_span) == MM_PHYS_SPAN_DESCRIPTOR_BYTES, "phys_alloc.h states the span descriptor size");
 
+// The table's storage holds `cap` descriptors followed by PHYS_SPAN_MARK_SETS sets of phys_span_mark_words(cap)
+// words of marks: one bit per span index, which the layer above (phys_huge.h) sets and clears and this layer
+// keeps aligned with the spans when one is inserted or the table grows. Bits at and above `count` are clear.
 typedef struct phys_span_table {
   phys_span *items;  // sorted by base
   uint64_t count;
-  uint64_t cap;
+  uint64_t cap;      // descriptors that fit before the marks
   uint64_t hint;     // every span below this index has no free frame
   phys_block block;  // the storage of `items` (a MM_RES_BOOKKEEPING "phys.spans" entry once grown)
 } phys_span_table;
+
+#define PHYS_SPAN_MARK_SETS 2u  // mark bitmaps per table (phys_huge.h: whole blocks, broken blocks)
+// Words of one mark set for `cap` spans; the storage holds PHYS_SPAN_MARK_SETS of them.
+static inline uint64_t phys_span_mark_words(uint64_t cap) { return (cap + 63) / 64; }
+// Mark set `set` (bit i = span i), after the `cap` descriptors and the sets before it.
+static inline uint64_t *phys_span_marks_of(const phys_span_table *self, uint32_t set) {
+  return (uint64_t *)(self->items + self->cap) + set * phys_span_mark_words(self->cap);
+}
+static inline uint64_t *phys_span_marks(const phys_span_table *self) { return phys_span_marks_of(self, 0); }
+static inline bool phys_span_marked_in(const phys_span_table *self, uint32_t set, uint64_t idx) {
+  return (phys_span_marks_of(self, set)[idx >> 6] >> (idx & 63)) & 1;
+}
+static inline bool phys_span_marked(const phys_span_table *self, uint64_t idx) {
+  return phys_span_marked_in(self, 0, idx);
+}
 
 // The searches and the span hint are static inline so every layer above (free set, allocation paths) gets them
 // without a call: measured as extern calls they cost ~40% on BM_Aligned2MiB (bench/mm_bench.cc).
@@ -49,16 +67,27 @@ typedef struct phys_span_table {
 // Index of the first span whose span contains x or lies above it (first span with span end > x).
 static inline uint64_t phys_span_lower(const phys_span_table *self, phys_addr_t x) {
   phys_addr_t w = phys_span_base(x);
-  uint64_t lo = 0, hi = self->count;
-  while (lo < hi) {
-    uint64_t mid = lo + (hi - lo) / 2;
-    if (self->items[mid].base >= w) {
-      hi = mid;
-    } else {
-      lo = mid + 1;
-    }
+  if (self->count == 0 || self->items[self->count - 1].base < w) {
+    return self->count;  // above every span (high memory kept as runs): no search
   }
-  return lo;
+  if (w <= self->items[0].base) {
+    return 0;
+  }
+  // Spans are distinct and aligned, so the one at `w` (if any) has index <= (w - first base) / span size, with
+  // equality when the spans below it are contiguous (fragmented memory usually is): one probe, no search.
+  uint64_t guess = (w - self->items[0].base) >> (PHYS_SPAN_SHIFT + MM_FRAME_SHIFT);
+  if (guess < self->count && self->items[guess].base == w) {
+    return guess;
+  }
+  // Branch-free lower bound: random addresses make a branching search mispredict at every step.
+  const phys_span *b = self->items;
+  uint64_t n = self->count;
+  while (n > 1) {
+    uint64_t half = n / 2;
+    b = b[half - 1].base < w ? b + half : b;
+    n -= half;
+  }
+  return (uint64_t)(b - self->items) + (b->base < w);
 }
 // The span containing x, or NULL.
 static inline phys_span *phys_span_at(const phys_span_table *self, phys_addr_t x) {
@@ -68,11 +97,12 @@ static inline phys_span *phys_span_at(const phys_span_table *self, phys_addr_t x
   }
   return 0;
 }
-// Inserts an empty span (no bit set) at `base` using bitmap frame `bits` (mapped) / `bits_phys`, keeping the
-// table sorted, and returns it. The caller guarantees a free slot and that no span holds `base` (panics).
+// Inserts an empty span (no bit set, mark clear) at `base` using bitmap frame `bits` (mapped) / `bits_phys`,
+// keeping the table sorted (and the marks of the spans above moving up with them), and returns it. The caller
+// guarantees a free slot and that no span holds `base` (panics).
 phys_span *phys_span_table_insert(phys_span_table *self, phys_addr_t base, uint64_t *bits, phys_addr_t bits_phys);
-// Moves the table into storage twice as large (at least one frame), taken from `src` as "phys.spans"; the old
-// block goes back to `src`. False, nothing changed, when `src` has no frames.
+// Moves the table (descriptors and marks) into storage twice as large (at least one frame), taken from `src` as
+// "phys.spans"; the old block goes back to `src`. False, nothing changed, when `src` has no frames.
 bool phys_span_table_grow(phys_span_table *self, const phys_frame_source *src);
 // Keep the hint (every span below it has no free frame) after `c` gained frames / after a loss; reset scans
 // from the first span.

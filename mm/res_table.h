@@ -60,6 +60,9 @@ static inline const mm_reservation *mm_res_table_find(const mm_res_table *t, phy
     }
     return 0;
   }
+  if (t->count == 0 || t->maxend[t->count - 1] <= base) {
+    return 0;  // every entry ends at or below base (memory above all reservations): no search
+  }
   uint64_t lo = 0, hi = t->count;
   while (lo < hi) {  // first index whose prefix maximum of ends passes base: the first entry ending after it
     uint64_t mid = lo + (hi - lo) / 2;

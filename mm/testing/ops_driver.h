@@ -96,7 +96,7 @@ class OpsDriver {
     std::string what;
     if (op < 25) {  // single frame
       phys_addr_t want = 0, got = 0;
-      mm_status ws = m.PredictAlloc(1, 0, 0, 0, &want);
+      mm_status ws = m.PredictFrame(&want);
       mm_status gs = mm_phys_alloc_frame(a, &got);
       what = "alloc_frame";
       if (gs != ws) return what + ": status " + mm_status_name(gs) + " want " + mm_status_name(ws);
@@ -108,6 +108,11 @@ class OpsDriver {
       static const uint64_t aligns[] = {0, F, 2 * F, 8 * F, 64 * F, 2 * M, 3 * F};
       uint64_t count = next(8) == 0 ? next(1200) : next(24);
       uint64_t align = aligns[next(7)];
+      if (next(4) == 0) {  // whole 2 MiB blocks (the block index's path, phys_huge.h), sometimes a 1 GiB frame
+        static const uint64_t block_aligns[] = {2 * M, 2 * M, 4 * M, 1024 * M};
+        align = block_aligns[next(4)];
+        count = align == 1024 * M ? (1024 * M) / F : 512 * (1 + next(2)) + (next(2) ? next(512) : 0);
+      }
       phys_addr_t lo = next(3) == 0 ? addr() + (next(4) == 0 ? next(F) : 0) : 0;  // sometimes unaligned
       phys_addr_t hi = next(3) == 0 ? addr() + (next(4) == 0 ? next(F) : 0) : 0;
       mm_alloc_request req{count, align, lo, hi};

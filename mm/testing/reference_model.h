@@ -71,6 +71,29 @@ class ReferenceModel {
     return MM_ERR_NO_MEMORY;
   }
 
+  // mm_phys_alloc_frame's policy (phys_alloc.h): the lowest free frame of a broken 2 MiB block (one holding
+  // both free and non-free frames; frames outside the model are not free), else the lowest free frame.
+  mm_status PredictFrame(phys_addr_t *out) const {
+    const uint64_t block = (2ull << 20) >> MM_FRAME_SHIFT;
+    phys_addr_t lowest = UINT64_MAX;
+    for (uint64_t i = 0; i < state_.size(); i++) {
+      phys_addr_t f = Addr(i);
+      if (!IsFree(f)) continue;
+      if (lowest == UINT64_MAX) lowest = f;
+      phys_addr_t b = f & ~((block << MM_FRAME_SHIFT) - 1);
+      bool whole = true;
+      for (uint64_t k = 0; k < block && whole; k++) whole = IsFree(b + (k << MM_FRAME_SHIFT));
+      if (!whole) {
+        *out = f;
+        return MM_OK;
+      }
+      i = Index(b) + block - 1;  // the rest of a fully free block cannot be broken
+    }
+    if (lowest == UINT64_MAX) return MM_ERR_NO_MEMORY;
+    *out = lowest;
+    return MM_OK;
+  }
+
   mm_status PredictRange(phys_addr_t base, uint64_t count, bool fixed) const {
     if (count == 0) return MM_ERR_ZERO_COUNT;
     if (base & MM_FRAME_MASK) return MM_ERR_MISALIGNED;
