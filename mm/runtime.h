@@ -12,8 +12,11 @@ mm_status initialize_runtime_allocator(const mm_firmware_map *map, const mm_rese
 
 // Runs fn(allocator, ctx) with exclusive access and returns what fn returns. Before initialization it does not
 // call fn and returns MM_ERR_NOT_INITIALIZED: callers that can run before the hand-off handle that case.
-// Re-entering from inside fn returns MM_ERR_BUSY. Access is serialized by a spinlock (C11 atomics), so an SMP
-// kernel can use it as is.
+// Access is serialized by a fair ticket lock (first come, first served) on a cache line of its own. The rule
+// for a held lock, decided by the owner id (mm_runtime_set_owner_fn): the same owner (re-entry from inside fn)
+// gets MM_ERR_BUSY at once; a different owner waits its turn, calling the relax function
+// (mm_runtime_set_relax_fn) while it spins. With the default owner function every caller is the same owner,
+// so a second CPU would get MM_ERR_BUSY: an SMP kernel installs its CPU-number owner first.
 typedef mm_status (*mm_runtime_fn)(mm_phys_allocator *alloc, void *ctx);
 mm_status with_runtime_allocator(mm_runtime_fn fn, void *ctx);
 
@@ -24,6 +27,12 @@ mm_status with_runtime_allocator(mm_runtime_fn fn, void *ctx);
 // the default.
 typedef uint64_t (*mm_runtime_owner_fn)(void);
 void mm_runtime_set_owner_fn(mm_runtime_owner_fn owner);
+
+// The spin-wait hint called once per iteration while waiting for the lock (the kernel installs arch_cpu_relax:
+// x86 PAUSE, AArch64 YIELD; host tests may install a thread yield). NULL (the default) spins without a hint.
+// Install before other CPUs start.
+typedef void (*mm_runtime_relax_fn)(void);
+void mm_runtime_set_relax_fn(mm_runtime_relax_fn relax);
 
 // True once initialize_runtime_allocator has succeeded.
 bool runtime_allocator_ready(void);

@@ -49,6 +49,10 @@ static inline void wrmsr(uint32_t msr, uint64_t value) {
   __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)) : "memory");
 }
 
+// PAUSE (Intel SDM Vol. 2B, PAUSE): a spin-wait hint that saves power and avoids the memory-order
+// mis-speculation penalty when the loop exits.
+static inline void cpu_pause(void) { __asm__ volatile("pause" ::: "memory"); }
+
 static inline uint64_t rdtsc(void) {
   uint32_t lo, hi;
   __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
