@@ -10,6 +10,7 @@
 #include "mm/runtime.h"
 
 #include "mm/log.h"
+#include "mm/phys_pcpu.h"
 
 #define RUNTIME_STORAGE_BYTES 1024u
 #define RUNTIME_DEFAULT_OWNER 1u
@@ -122,6 +123,71 @@ mm_status with_runtime_allocator(mm_runtime_fn fn, void *ctx) {
   mm_status status = fn(runtime_allocator(), ctx);
   runtime_lock_release();
   return status;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Per-CPU frame caches (mm/phys_pcpu.h does the work; this composes it with the lock).
+
+typedef struct enable_ctx {
+  uint32_t cpu_count;
+} enable_ctx;
+
+static mm_status enable_caches(mm_phys_allocator *a, void *ctx) {
+  return phys_pcpu_enable(a, ((enable_ctx *)ctx)->cpu_count);
+}
+
+mm_status mm_runtime_enable_cpu_caches(uint32_t cpu_count) {
+  enable_ctx ctx = {cpu_count};
+  return with_runtime_allocator(enable_caches, &ctx);
+}
+
+typedef struct frame_ctx {
+  uint32_t cpu;
+  phys_addr_t frame;
+} frame_ctx;
+
+static mm_status alloc_locked(mm_phys_allocator *a, void *ctx) {
+  frame_ctx *f = ctx;
+  return phys_pcpu_alloc_locked(a, f->cpu, &f->frame);
+}
+
+static mm_status free_locked(mm_phys_allocator *a, void *ctx) {
+  frame_ctx *f = ctx;
+  return phys_pcpu_free_locked(a, f->cpu, f->frame);
+}
+
+mm_status mm_runtime_alloc_frame(phys_addr_t *out) {
+  if (out == 0) {
+    return MM_ERR_INVALID_ARGUMENT;
+  }
+  if (__atomic_load_n(&runtime_state, __ATOMIC_ACQUIRE) != RUNTIME_READY) {
+    return MM_ERR_NOT_INITIALIZED;
+  }
+  frame_ctx f = {(uint32_t)(runtime_current_owner() - 1u), 0};
+  mm_phys_allocator *a = runtime_allocator();
+  if (!phys_pcpu_has(a, f.cpu) || phys_pcpu_alloc_fast(a, f.cpu, out) != MM_OK) {
+    mm_status s = with_runtime_allocator(alloc_locked, &f);
+    if (s != MM_OK) {
+      return s;
+    }
+    *out = f.frame;
+  }
+  return MM_OK;
+}
+
+mm_status mm_runtime_free_frame(phys_addr_t frame) {
+  if (__atomic_load_n(&runtime_state, __ATOMIC_ACQUIRE) != RUNTIME_READY) {
+    return MM_ERR_NOT_INITIALIZED;
+  }
+  frame_ctx f = {(uint32_t)(runtime_current_owner() - 1u), frame};
+  mm_phys_allocator *a = runtime_allocator();
+  if (phys_pcpu_has(a, f.cpu)) {
+    mm_status s = phys_pcpu_free_fast(a, f.cpu, frame);
+    if (s != MM_ERR_BUSY) {
+      return s;
+    }
+  }
+  return with_runtime_allocator(free_locked, &f);
 }
 
 // True once initialize_runtime_allocator has succeeded.
