@@ -499,8 +499,8 @@ mm_phys_stats mm_phys_get_stats(const mm_phys_allocator *alloc) {
   st.allocated_frames = alloc->allocated_frames - st.cached_frames;
   phys_fs_for_each(&alloc->fs, count_run, &st.free_runs);
   st.reservations = phys_res_count(&alloc->res);
-  st.bookkeeping_bytes =
-      sizeof(mm_phys_allocator) + alloc->carved_bytes + alloc->grow.own_bytes + alloc->cache.block.bytes;
+  st.bookkeeping_bytes = sizeof(mm_phys_allocator) + alloc->carved_bytes + alloc->grow.own_bytes +
+                         alloc->cache.block.bytes;
   return st;
 }
 

@@ -127,8 +127,8 @@ void mm_phys_for_each_reservation(const mm_phys_allocator *alloc, mm_reservation
 // The invariant checker: verifies every structural invariant (runs sorted, disjoint, merged, inside managed
 // memory, never overlapping a reservation; bitmap spans consistent with their counters; free + reserved +
 // allocated == managed; with per-CPU caches, cached frames lie in the caches' state map as cached, in no
-// reservation, not free, and free + cached + reserved + allocated == managed). Returns MM_OK, or MM_ERR_INVARIANT with a static description in *why (may be NULL).
-// O(size of the bookkeeping).
+// reservation, not free, and free + cached + reserved + allocated == managed). Returns MM_OK, or MM_ERR_INVARIANT with
+// a static description in *why (may be NULL). O(size of the bookkeeping).
 mm_status mm_phys_check_invariants(const mm_phys_allocator *alloc, const char **why);
 
 #endif  // MM_PHYS_ALLOC_H

@@ -1,7 +1,6 @@
 // phys_cache.c: per-CPU frame caches and their frame-state map (phys_cache.h).
 #include "mm/phys_cache.h"
 
-
 static uint64_t state_words(phys_addr_t base, phys_addr_t end) {
   return (((end - base) >> MM_FRAME_SHIFT) + 31u) / 32u;
 }

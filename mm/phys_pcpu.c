@@ -12,13 +12,13 @@
 
 #define PAIR_LOW_BITS 0x5555555555555555ull  // the low bit of each 2-bit frame state
 
-static void lock_all(mm_phys_allocator *a) {
+void phys_pcpu_lock_all(mm_phys_allocator *a) {
   for (uint32_t i = 0; i < phys_cache_cpus(&a->cache); i++) {
     phys_cpu_cache_lock(&a->cache.cpus[i]);
   }
 }
 
-static void unlock_all(mm_phys_allocator *a) {
+void phys_pcpu_unlock_all(mm_phys_allocator *a) {
   for (uint32_t i = phys_cache_cpus(&a->cache); i > 0; i--) {
     phys_cpu_cache_unlock(&a->cache.cpus[i - 1]);
   }
@@ -255,7 +255,7 @@ void phys_pcpu_evict(mm_phys_allocator *a, phys_addr_t base, phys_addr_t end) {
   if (phys_pcpu_count_state(a, base, end, PHYS_FRAME_CACHED) == 0) {
     return;
   }
-  lock_all(a);
+  phys_pcpu_lock_all(a);
   for (uint32_t i = 0; i < phys_cache_cpus(&a->cache); i++) {
     phys_cpu_cache *c = &a->cache.cpus[i];
     for (uint32_t k = c->count; k > 0; k--) {
@@ -266,7 +266,7 @@ void phys_pcpu_evict(mm_phys_allocator *a, phys_addr_t base, phys_addr_t end) {
       }
     }
   }
-  unlock_all(a);
+  phys_pcpu_unlock_all(a);
 }
 
 void phys_pcpu_forget_out(mm_phys_allocator *a, phys_addr_t base, phys_addr_t end) {

@@ -51,6 +51,10 @@ uint64_t phys_pcpu_count_state(const mm_phys_allocator *a, phys_addr_t base, phy
 void phys_pcpu_evict(mm_phys_allocator *a, phys_addr_t base, phys_addr_t end);
 // Forgets that caches handed out the frames of [base, end) (OUT -> PLAIN): the locked path freed or reserved them.
 void phys_pcpu_forget_out(mm_phys_allocator *a, phys_addr_t base, phys_addr_t end);
+// Every cache's lock in ascending CPU order (and back): with the global lock, no frame state or cache changes
+// meanwhile (the checker and eviction).
+void phys_pcpu_lock_all(mm_phys_allocator *a);
+void phys_pcpu_unlock_all(mm_phys_allocator *a);
 // Frames in all caches (atomic reads; exact while no CPU runs a fast path).
 uint64_t phys_pcpu_cached_frames(const mm_phys_allocator *a);
 

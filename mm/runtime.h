@@ -22,10 +22,10 @@ mm_status with_runtime_allocator(mm_runtime_fn fn, void *ctx);
 
 // Identifies the caller (CPU or thread) to the lock so re-entry can be told from contention. The id must be
 // nonzero, and it is the CPU number plus one: owner id 1 is CPU 0, id N + 1 is CPU N, the index of the
-// caller's per-CPU frame cache (mm_runtime_enable_cpu_caches). Without one (the default, and right for a single CPU) every caller is the same owner, so a held
-// lock always means re-entry and with_runtime_allocator returns MM_ERR_BUSY instead of spinning; an SMP
-// kernel installs its CPU-number function before starting other CPUs, host tests a thread id. NULL restores
-// the default.
+// caller's per-CPU frame cache (mm_runtime_enable_cpu_caches). Without one (the default, and right for a single CPU)
+// every caller is the same owner, so a held lock always means re-entry and with_runtime_allocator returns MM_ERR_BUSY
+// instead of spinning; an SMP kernel installs its CPU-number function before starting other CPUs, host tests a thread
+// id. NULL restores the default.
 typedef uint64_t (*mm_runtime_owner_fn)(void);
 void mm_runtime_set_owner_fn(mm_runtime_owner_fn owner);
 
