@@ -199,8 +199,7 @@ TEST_F(RuntimeCache, FramesNoCacheHandedOutAreCheckedByTheLockedPath) {
   phys_addr_t f;
   ASSERT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_alloc_frame(a, &f); }), MM_OK);
   EXPECT_EQ(mm_runtime_free_frame(f), MM_OK);  // allocated under the lock, freed through the cache API
-  EXPECT_TRUE(With([&](mm_phys_allocator* a) { return mm_phys_is_free(a, f) ? MM_OK : MM_ERR_NOT_FREE; }) ==
-              MM_OK);
+  EXPECT_TRUE(With([&](mm_phys_allocator* a) { return mm_phys_is_free(a, f) ? MM_OK : MM_ERR_NOT_FREE; }) == MM_OK);
   EXPECT_EQ(mm_runtime_free_frame(f), MM_ERR_DOUBLE_FREE);      // free in the free set
   EXPECT_EQ(mm_runtime_free_frame(0x100000), MM_ERR_RESERVED);  // the kernel image
   EXPECT_EQ(mm_runtime_free_frame(0x200000), MM_ERR_NOT_OWNED); // the firmware hole
@@ -225,8 +224,7 @@ TEST_F(RuntimeCache, ALateReservationTakesACachedFrameOutForGood) {
   ASSERT_EQ(mm_runtime_alloc_frame(&victim), MM_OK);
   ASSERT_EQ(mm_runtime_free_frame(victim), MM_OK);  // sits in CPU 0's cache
   uint64_t cached = Stats().cached_frames;
-  ASSERT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_reserve(a, victim, kFrame, MM_RES_TEST, "late"); }),
-            MM_OK);
+  ASSERT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_reserve(a, victim, kFrame, MM_RES_TEST, "late"); }), MM_OK);
   EXPECT_EQ(Stats().cached_frames, cached - 1);
   ExpectExactAccounting();
   // Every frame the allocator still has, from both CPUs: the reserved one never comes out.
