@@ -140,7 +140,8 @@ SpinBarrier g_barrier;
 // Thread 0 builds the cell, the others wait for it; every thread gets its CPU index.
 void Enter(benchmark::State &state, uint64_t bytes, bool fragment, bool caches) {
   bench_cpu = static_cast<uint64_t>(state.thread_index());
-  if (state.thread_index() == 0) g_cell = new Cell(bytes, fragment, caches ? static_cast<uint32_t>(state.threads()) : 0);
+  if (state.thread_index() == 0)
+    g_cell = new Cell(bytes, fragment, caches ? static_cast<uint32_t>(state.threads()) : 0);
   g_barrier.Wait(state.threads());
 }
 
