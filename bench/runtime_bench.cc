@@ -154,6 +154,16 @@ void Leave(benchmark::State &state) {
         [](mm_phys_allocator *a, void *ctx) { return mm_phys_check_invariants(a, static_cast<const char **>(ctx)); },
         &why);
     if (s != MM_OK) state.SkipWithError(why ? why : "invariant check failed");
+    mm_phys_stats st{};
+    with_runtime_allocator(
+        [](mm_phys_allocator *a, void *ctx) {
+          *static_cast<mm_phys_stats *>(ctx) = mm_phys_get_stats(a);
+          return MM_OK;
+        },
+        &st);
+    state.counters["bookkeeping_bytes"] = static_cast<double>(st.bookkeeping_bytes);
+    state.counters["bookkeeping_ppm_of_managed"] = 1e6 * static_cast<double>(st.bookkeeping_bytes) /
+                                                   static_cast<double>(st.managed_frames * kF);
     delete g_cell;
     g_cell = nullptr;
   }

@@ -30,7 +30,8 @@ typedef uint64_t (*mm_runtime_owner_fn)(void);
 void mm_runtime_set_owner_fn(mm_runtime_owner_fn owner);
 
 // The spin-wait hint called once per iteration while waiting for the lock (the kernel installs arch_cpu_relax:
-// x86 PAUSE, AArch64 YIELD; host tests may install a thread yield). NULL (the default) spins without a hint.
+// x86 PAUSE, AArch64 YIELD). Host threads, unlike a kernel's CPUs, can be preempted while they hold the next
+// ticket, so host tests and benchmarks install one that yields the host CPU. NULL (the default) spins without a hint.
 // Install before other CPUs start.
 typedef void (*mm_runtime_relax_fn)(void);
 void mm_runtime_set_relax_fn(mm_runtime_relax_fn relax);
