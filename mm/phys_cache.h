@@ -29,12 +29,15 @@
 
 enum { PHYS_FRAME_PLAIN = 0u, PHYS_FRAME_CACHED = 1u, PHYS_FRAME_OUT = 2u };
 
-// One CPU's cache, on cache lines of its own (no false sharing between CPUs).
+// One CPU's cache, a whole number of 64-byte lines: the storage is frame aligned, so no two CPUs' caches share
+// a line. (Padded rather than _Alignas: a host test's simulated memory maps frames at any 16-byte address.)
 typedef struct phys_cpu_cache {
-  _Alignas(PHYS_CACHE_LINE) uint32_t lock;  // 0 free, 1 held; atomic
+  uint32_t lock;                            // 0 free, 1 held; atomic
   uint32_t count;                           // frames held; written under the lock, read atomically by stats
   phys_addr_t frames[PHYS_CACHE_CAPACITY];  // [0, count) valid, most recently cached last
+  uint8_t pad[PHYS_CACHE_LINE - (8u + 8u * PHYS_CACHE_CAPACITY) % PHYS_CACHE_LINE];
 } phys_cpu_cache;
+_Static_assert(sizeof(phys_cpu_cache) % PHYS_CACHE_LINE == 0, "CPU caches must not share cache lines");
 
 typedef struct phys_cache {
   phys_cpu_cache *cpus;   // cpu_count caches; NULL while disabled
