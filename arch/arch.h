@@ -83,6 +83,11 @@ _Noreturn void arch_exit(uint32_t status);
 // ticks, CNTFRQ_EL0 per second). The unit differs between architectures; compare values of one architecture only.
 uint64_t arch_cycles(void);
 
+// A spin-wait hint for one iteration of a busy-wait loop (x86: PAUSE; AArch64: YIELD). No memory effect
+// beyond a compiler barrier; the kernel installs it as the runtime allocator's relax function
+// (mm_runtime_set_relax_fn).
+void arch_cpu_relax(void);
+
 // The CPU's physical address width in bits (x86: CPUID 0x80000008 EAX[7:0]; AArch64: ID_AA64MMFR0_EL1.PARange),
 // capped at what the kernel's identity tables can map, so it is the bound arch_paging_build enforces: x86 47 bits
 // with 4-level paging, 56 with CR4.LA57; AArch64 48 bits. The firmware map is clipped to it (a counted

@@ -138,6 +138,9 @@ uint32_t memory_bringup(const boot_handoff *handoff, const platform_info *platfo
   debug_structured(LOG_INFO, "mm.reservations", KV_U("count", reservations.count), KV_U("cycles", arch_cycles() - t));
 
   // 3-5. Plan, carve, hand over to the global cell: from here on memory comes only from the runtime allocator.
+  // The cell's lock spins with the CPU's wait hint; the owner id stays the default (one CPU runs) until SMP
+  // bring-up installs the CPU-number owner function (mm/runtime.h).
+  mm_runtime_set_relax_fn(arch_cpu_relax);
   mm_handoff_options options = {arch_cycles, 0};
   mm_handoff_result handed;
   mm_status s = mm_handoff_to_runtime(&map, &reservations, &kernel_window, &options, &handed);

@@ -210,9 +210,12 @@ void smp_bringup(const platform_info *platform, const kernel_options *opt) {
   uint64_t t = arch_cycles();
   discover_cpus(platform);
   // Before the first secondary runs: from here a held lock is another CPU's, to be waited for (mm/runtime.h).
-  // SWITCH POINT (issue 12, branch percpu): mm_runtime_set_relax_fn(arch_cpu_relax) and
-  // mm_runtime_enable_cpu_caches(g_smp.count) go here once they exist (owner id = CPU number + 1 = cache index).
+  // The owner id is the CPU number + 1, which is also each CPU's frame-cache index (mm/runtime.h); the caches are
+  // sized to the CPUs found, before any of them runs. Without them (no memory for their storage) single frames
+  // take the locked path: slower, same results.
   mm_runtime_set_owner_fn(cpu_owner);
+  mm_status caches = mm_runtime_enable_cpu_caches(g_smp.count);
+  if (caches != MM_OK) debug_structured(LOG_WARN, "smp.cpu_caches", KV_S("status", mm_status_name(caches)));
   uint32_t online = start_secondaries();
   debug_structured(LOG_INFO, "smp.online", KV_U("cpus", online), KV_U("expected", g_smp.count),
                    KV_U("cycles", arch_cycles() - t));

@@ -8,8 +8,6 @@
 
 // ---- The runtime path ----
 
-static mm_status cell_alloc_frame(mm_phys_allocator *a, void *ctx) { return mm_phys_alloc_frame(a, ctx); }
-
 typedef struct alloc_args {
   const mm_alloc_request *req;
   phys_addr_t *out;
@@ -30,14 +28,10 @@ static mm_status cell_free(mm_phys_allocator *a, void *ctx) {
   return mm_phys_free(a, args->base, args->count);
 }
 
-// SWITCH POINT (issue 12, branch percpu): once mm_runtime_alloc_frame / mm_runtime_free_frame exist, these two
-// call them, so single frames go through the per-CPU caches; smp_stress_finish then also counts the frames left
-// in the caches (mm_phys_stats.cached_frames: free + cached + reserved is what must be unchanged).
-static mm_status runtime_alloc_frame(phys_addr_t *out) { return with_runtime_allocator(cell_alloc_frame, out); }
-static mm_status runtime_free_frame(phys_addr_t frame) {
-  free_args args = {frame, 1};
-  return with_runtime_allocator(cell_free, &args);
-}
+// Single frames go through the per-CPU caches (mm/runtime.h: no global lock on the hot path, once
+// mm_runtime_enable_cpu_caches ran); runs and blocks through the cell's lock.
+static mm_status runtime_alloc_frame(phys_addr_t *out) { return mm_runtime_alloc_frame(out); }
+static mm_status runtime_free_frame(phys_addr_t frame) { return mm_runtime_free_frame(frame); }
 
 static mm_status runtime_alloc(const mm_alloc_request *req, phys_addr_t *out) {
   alloc_args args = {req, out};
@@ -246,10 +240,11 @@ mm_status smp_stress_finish(smp_stress *s, smp_stress_result *out) {
   if (st == MM_ERR_INVARIANT) return finish_fail(s, out, "invariant", c.why);
   if (st != MM_OK) return finish_fail(s, out, "stats_unavailable", mm_status_name(st));
   const mm_phys_stats *b = &s->before, *a = &c.after;
-  // Bookkeeping may have grown (a free frame became reserved), so free + reserved is what must be unchanged.
+  // Bookkeeping may have grown (a free frame became reserved) and frames the CPUs gave back may sit in their
+  // caches (cached, neither free nor allocated), so free + cached + reserved is what must be unchanged.
   if (a->allocated_frames != b->allocated_frames) return finish_fail(s, out, "allocated_total_changed", 0);
-  if (a->managed_frames != b->managed_frames ||
-      a->free_frames + a->reserved_frames != b->free_frames + b->reserved_frames) {
+  if (a->managed_frames != b->managed_frames || a->free_frames + a->cached_frames + a->reserved_frames !=
+                                                    b->free_frames + b->cached_frames + b->reserved_frames) {
     return finish_fail(s, out, "free_total_changed", 0);
   }
   return MM_OK;

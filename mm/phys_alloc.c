@@ -187,18 +187,33 @@ uint64_t mm_phys_storage_bytes(uint64_t free_slots, uint64_t reserved_slots) {
 // ---------------------------------------------------------------------------------------------------------
 // Allocation.
 
-// Allocates the lowest free frame. Errors: MM_ERR_NO_MEMORY (state unchanged).
+// True once per-CPU caches are enabled: the hooks below cost one load while they are not.
+static inline bool caches_on(const mm_phys_allocator *a) { return phys_cache_cpus(&a->cache) != 0; }
+
+// One frame by the single-frame policy of phys_alloc.h (a broken 2 MiB block first), accounted as allocated.
+phys_addr_t phys_take_frame(mm_phys_allocator *a) {
+  phys_addr_t f = phys_fs_take_frame_fast(&a->fs);
+  if (f != PHYS_NONE) {
+    a->allocated_frames++;
+    phys_finish(a);
+  }
+  return f;
+}
+
+// Allocates one frame by the single-frame policy (phys_alloc.h); when there is none, drains the per-CPU caches
+// (phys_pcpu.h) and tries again. Errors: MM_ERR_NO_MEMORY (state unchanged but for the drained caches).
 mm_status mm_phys_alloc_frame(mm_phys_allocator *alloc, phys_addr_t *out) {
   if (alloc == 0 || out == 0) {
     return MM_ERR_INVALID_ARGUMENT;
   }
-  phys_addr_t f = phys_fs_take_frame_fast(&alloc->fs);
+  phys_addr_t f = phys_take_frame(alloc);
+  if (f == PHYS_NONE && phys_pcpu_drain_all(alloc) != 0) {
+    f = phys_take_frame(alloc);
+  }
   if (f == PHYS_NONE) {
     return MM_ERR_NO_MEMORY;
   }
-  alloc->allocated_frames++;
   *out = f;
-  phys_finish(alloc);
   return MM_OK;
 }
 
@@ -227,6 +242,9 @@ mm_status mm_phys_alloc(mm_phys_allocator *alloc, const mm_alloc_request *req, p
     return MM_ERR_NO_MEMORY;
   }
   phys_addr_t at = phys_fs_find(&alloc->fs, req->count, align, req->min_addr, hi);
+  if (at == PHYS_NONE && phys_pcpu_drain_all(alloc) != 0) {
+    at = phys_fs_find(&alloc->fs, req->count, align, req->min_addr, hi);
+  }
   if (at == PHYS_NONE) {
     return MM_ERR_NO_MEMORY;
   }
@@ -270,6 +288,14 @@ mm_status mm_phys_alloc_fixed(mm_phys_allocator *alloc, phys_addr_t base, uint64
   if (s != MM_OK) {
     return s;
   }
+  // Cached frames are free memory: out of their caches first, when that makes the whole range free.
+  uint64_t cached = caches_on(alloc) ? phys_pcpu_count_state(alloc, base, end, PHYS_FRAME_CACHED) : 0;
+  if (cached != 0) {
+    if (phys_fs_count_free(&alloc->fs, base, end) + cached != count) {
+      return MM_ERR_NOT_FREE;
+    }
+    phys_pcpu_evict(alloc, base, end);
+  }
   if (count == 1) {
     if (!phys_fs_take_one(&alloc->fs, base)) {
       return MM_ERR_NOT_FREE;
@@ -296,6 +322,9 @@ mm_status mm_phys_free(mm_phys_allocator *alloc, phys_addr_t base, uint64_t coun
   if (s != MM_OK) {
     return s;
   }
+  if (caches_on(alloc) && phys_pcpu_count_state(alloc, base, end, PHYS_FRAME_CACHED) != 0) {
+    return MM_ERR_DOUBLE_FREE;  // a frame sitting in a CPU cache is free already
+  }
   if (count == 1) {
     if (!phys_fs_add_one(&alloc->fs, base)) {
       return MM_ERR_DOUBLE_FREE;
@@ -305,6 +334,9 @@ mm_status mm_phys_free(mm_phys_allocator *alloc, phys_addr_t base, uint64_t coun
       return MM_ERR_DOUBLE_FREE;
     }
     phys_fs_add(&alloc->fs, base, end);
+  }
+  if (caches_on(alloc)) {
+    phys_pcpu_forget_out(alloc, base, end);
   }
   alloc->allocated_frames -= count;
   phys_finish(alloc);
@@ -352,6 +384,10 @@ mm_status mm_phys_reserve(mm_phys_allocator *alloc, phys_addr_t base, uint64_t b
   if (!phys_ensure_res_slot(alloc)) {
     return MM_ERR_NO_MEMORY;
   }
+  // Frames a CPU cache handed out stay allocated (their holder's later free fails MM_ERR_RESERVED); cached
+  // frames leave their caches for the free set, from which the walk below takes them.
+  phys_pcpu_forget_out(alloc, base, end);
+  phys_pcpu_evict(alloc, base, end);
   // Walk the managed regions the range meets; inside each, the pieces no reservation covers yet.
   reserve_ctx ctx = {alloc, 0};
   const mm_firmware_map *map = alloc->managed.map;
@@ -459,10 +495,12 @@ mm_phys_stats mm_phys_get_stats(const mm_phys_allocator *alloc) {
   st.managed_frames = alloc->managed.frames;
   st.free_frames = alloc->fs.free_frames;
   st.reserved_frames = alloc->reserved_frames;
-  st.allocated_frames = alloc->allocated_frames;
+  st.cached_frames = phys_pcpu_cached_frames(alloc);
+  st.allocated_frames = alloc->allocated_frames - st.cached_frames;
   phys_fs_for_each(&alloc->fs, count_run, &st.free_runs);
   st.reservations = phys_res_count(&alloc->res);
-  st.bookkeeping_bytes = sizeof(mm_phys_allocator) + alloc->carved_bytes + alloc->grow.own_bytes;
+  st.bookkeeping_bytes = sizeof(mm_phys_allocator) + alloc->carved_bytes + alloc->grow.own_bytes +
+                         alloc->cache.block.bytes;
   return st;
 }
 

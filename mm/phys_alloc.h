@@ -24,7 +24,8 @@ typedef struct mm_phys_stats {
   uint64_t managed_frames;    // usable frames (+ reclaimed frames) the allocator owns
   uint64_t free_frames;
   uint64_t reserved_frames;   // frames of managed memory covered by reservations (union)
-  uint64_t allocated_frames;  // handed out and not yet freed
+  uint64_t allocated_frames;  // handed out and not yet freed (cached frames not included)
+  uint64_t cached_frames;     // sitting in per-CPU caches (runtime.h): free memory, not in the free set
   uint64_t free_runs;         // maximal free runs, whatever the representation
   uint64_t reservations;      // entries in the reservation table
   uint64_t bookkeeping_bytes; // every byte of memory the allocator's own structures occupy
@@ -132,8 +133,9 @@ void mm_phys_for_each_reservation(const mm_phys_allocator *alloc, mm_reservation
 
 // The invariant checker: verifies every structural invariant (runs sorted, disjoint, merged, inside managed
 // memory, never overlapping a reservation; bitmap spans consistent with their counters; free + reserved +
-// allocated == managed). Returns MM_OK, or MM_ERR_INVARIANT with a static description in *why (may be NULL).
-// O(size of the bookkeeping).
+// allocated == managed; with per-CPU caches, cached frames lie in the caches' state map as cached, in no
+// reservation, not free, and free + cached + reserved + allocated == managed). Returns MM_OK, or MM_ERR_INVARIANT with
+// a static description in *why (may be NULL). O(size of the bookkeeping).
 mm_status mm_phys_check_invariants(const mm_phys_allocator *alloc, const char **why);
 
 #endif  // MM_PHYS_ALLOC_H

@@ -268,6 +268,66 @@ static mm_status check_records(const mm_phys_allocator *a, const char **why) {
   return MM_OK;
 }
 
+// The per-CPU caches (phys_cache.h), with every cache lock held so fast paths stand still: each cache within
+// its capacity; each cached frame in state cached, managed, not free, in no reservation; the states count
+// exactly the cached frames; every frame a cache handed out is allocated (neither free nor reserved); the
+// storage recorded as its bookkeeping reservation.
+static mm_status check_cache_frames(const mm_phys_allocator *a, const char **why) {
+  const phys_cache *c = &a->cache;
+  uint64_t cached = 0;
+  for (uint32_t i = 0; i < c->cpu_count; i++) {
+    const phys_cpu_cache *cpu = &c->cpus[i];
+    if (cpu->count > PHYS_CACHE_CAPACITY) {
+      FAIL("a CPU cache holds more frames than its capacity");
+    }
+    for (uint32_t k = 0; k < cpu->count; k++) {
+      phys_addr_t f = cpu->frames[k];
+      if ((f & MM_FRAME_MASK) != 0 || !phys_cache_covers(c, f) || phys_cache_state(c, f) != PHYS_FRAME_CACHED) {
+        FAIL("a frame in a CPU cache is not in state cached");
+      }
+      if (phys_fs_is_free(&a->fs, f)) {
+        FAIL("a frame in a CPU cache is also in the free set");
+      }
+      if (phys_res_touches(&a->res, f, f + MM_FRAME_SIZE)) {
+        FAIL("a frame in a CPU cache lies inside a reservation");
+      }
+    }
+    cached += cpu->count;
+  }
+  if (phys_pcpu_count_state(a, c->base, c->end, PHYS_FRAME_CACHED) != cached) {
+    FAIL("frame states count other cached frames than the CPU caches hold");
+  }
+  if (cached > a->allocated_frames) {
+    FAIL("cached frames exceed the allocated frame counter");
+  }
+  const uint64_t pair_low = 0x5555555555555555ull, words = (((c->end - c->base) >> MM_FRAME_SHIFT) + 31u) / 32u;
+  for (uint64_t wi = 0; wi < words; wi++) {
+    uint64_t w = __atomic_load_n(&c->states[wi], __ATOMIC_RELAXED);
+    for (uint64_t out = (w >> 1) & ~w & pair_low; out != 0; out &= out - 1u) {
+      phys_addr_t f = c->base + ((wi * 32u + (uint64_t)__builtin_ctzll(out) / 2u) << MM_FRAME_SHIFT);
+      if (phys_fs_is_free(&a->fs, f) || phys_res_touches(&a->res, f, f + MM_FRAME_SIZE)) {
+        FAIL("a frame a CPU cache handed out is free or reserved");
+      }
+    }
+  }
+  if (!res_has_exact(a, c->block.phys, c->block.phys + c->block.bytes, MM_RES_BOOKKEEPING, "phys.cpu_caches")) {
+    FAIL("CPU cache storage is not recorded as its phys.cpu_caches bookkeeping reservation");
+  }
+  return MM_OK;
+}
+
+static mm_status check_caches(const mm_phys_allocator *a, const char **why) {
+  if (phys_cache_cpus(&a->cache) == 0) {
+    return MM_OK;
+  }
+  // The locks are synchronization, not allocator state: taking them leaves the allocator as it was.
+  mm_phys_allocator *locked = (mm_phys_allocator *)(uintptr_t)a;
+  phys_pcpu_lock_all(locked);
+  mm_status s = check_cache_frames(a, why);
+  phys_pcpu_unlock_all(locked);
+  return s;
+}
+
 // Verifies every structural invariant (see phys_alloc.h). Returns MM_OK or MM_ERR_INVARIANT with a static
 // description in *why. O(size of the bookkeeping).
 mm_status mm_phys_check_invariants(const mm_phys_allocator *alloc, const char **why) {
@@ -276,7 +336,7 @@ mm_status mm_phys_check_invariants(const mm_phys_allocator *alloc, const char **
   }
   const mm_phys_allocator *a = alloc;
   mm_status s = check_reservations(a, why);
-  if (s != MM_OK) {
+  if (s != MM_OK || (s = check_caches(a, why)) != MM_OK) {
     return s;
   }
   uint64_t free_frames = 0;

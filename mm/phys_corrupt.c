@@ -299,3 +299,56 @@ bool mm_phys_corrupt(mm_phys_allocator *a, mm_phys_corruption what) {
   }
   return false;
 }
+
+// Sets a covered frame's 2-bit state directly (no transition rules).
+static void set_state(phys_cache *c, phys_addr_t f, uint32_t state) {
+  uint64_t i = (f - c->base) >> MM_FRAME_SHIFT;
+  unsigned shift = (unsigned)(i & 31u) * 2u;
+  c->states[i >> 5] = (c->states[i >> 5] & ~((uint64_t)3u << shift)) | ((uint64_t)state << shift);
+}
+
+bool mm_phys_corrupt_cache(mm_phys_allocator *a, mm_phys_cache_corruption what) {
+  phys_cache *c = &a->cache;
+  if (c->cpu_count == 0) return false;
+  phys_cpu_cache *cpu0 = &c->cpus[0];
+  phys_addr_t top = cpu0->count != 0 ? cpu0->frames[cpu0->count - 1] : PHYS_NONE;
+  switch (what) {
+    case MM_CORRUPT_CACHE_OVER_CAPACITY:
+      cpu0->count = PHYS_CACHE_CAPACITY + 1u;
+      return true;
+    case MM_CORRUPT_CACHE_STATE_PLAIN:
+      if (top == PHYS_NONE) return false;
+      set_state(c, top, PHYS_FRAME_PLAIN);
+      return true;
+    case MM_CORRUPT_CACHE_FRAME_FREE:
+      if (top == PHYS_NONE) return false;
+      return phys_fs_add_one(&a->fs, top);
+    case MM_CORRUPT_CACHE_FRAME_RESERVED:
+      if (top == PHYS_NONE) return false;
+      phys_res_insert(&a->res, top, top + MM_FRAME_SIZE, MM_RES_TEST, "corrupt");
+      return true;
+    case MM_CORRUPT_CACHE_FRAME_DROPPED:
+      if (top == PHYS_NONE) return false;
+      cpu0->count--;
+      return true;
+    case MM_CORRUPT_CACHE_ALLOCATED_LOW:
+      if (top == PHYS_NONE) return false;
+      a->allocated_frames = 0;
+      return true;
+    case MM_CORRUPT_CACHE_OUT_FREE: {
+      phys_addr_t f = phys_fs_lowest(&a->fs);
+      if (f == PHYS_NONE || !phys_cache_covers(c, f)) return false;
+      set_state(c, f, PHYS_FRAME_OUT);
+      return true;
+    }
+    case MM_CORRUPT_CACHE_RECORD_RELABELLED: {
+      mm_reservation *r = record_of(a, c->block.phys, c->block.bytes, "phys.cpu_caches");
+      if (r == 0) return false;
+      relabel(r, "phys.runs");
+      return true;
+    }
+    case MM_CORRUPT_CACHE_COUNT:
+      break;
+  }
+  return false;
+}

@@ -66,4 +66,21 @@ typedef enum mm_phys_corruption {
 // Applies `what`. Returns false (nothing changed) when `a` lacks the structure it damages.
 bool mm_phys_corrupt(mm_phys_allocator *a, mm_phys_corruption what);
 
+// One corruption per invariant of the per-CPU caches (mm_runtime_enable_cpu_caches; phys_cache.h). Each needs
+// the caches enabled and, where it names CPU 0's top frame, a frame in CPU 0's cache.
+typedef enum mm_phys_cache_corruption {
+  MM_CORRUPT_CACHE_OVER_CAPACITY = 0,  // CPU 0's frame count set one past the capacity
+  MM_CORRUPT_CACHE_STATE_PLAIN,        // CPU 0's top frame's state set to plain
+  MM_CORRUPT_CACHE_FRAME_FREE,         // CPU 0's top frame also added to the free set
+  MM_CORRUPT_CACHE_FRAME_RESERVED,     // a reservation inserted over CPU 0's top frame
+  MM_CORRUPT_CACHE_FRAME_DROPPED,      // CPU 0's top frame dropped from the cache, its state left cached
+  MM_CORRUPT_CACHE_ALLOCATED_LOW,      // the allocated counter set below the cached frames
+  MM_CORRUPT_CACHE_OUT_FREE,           // the lowest free frame's state set to handed out
+  MM_CORRUPT_CACHE_RECORD_RELABELLED,  // the "phys.cpu_caches" reservation relabelled
+  MM_CORRUPT_CACHE_COUNT,
+} mm_phys_cache_corruption;
+
+// Applies `what`. Returns false (nothing changed) when the caches are disabled or CPU 0's cache is empty.
+bool mm_phys_corrupt_cache(mm_phys_allocator *a, mm_phys_cache_corruption what);
+
 #endif  // MM_PHYS_CORRUPT_H

@@ -139,6 +139,8 @@ uint64_t ThreadOwner() {
 TEST_F(Runtime, ThreadsAreSerializedAndReentryIsStillBusyPerThread) {
   ASSERT_EQ(Init(), MM_OK);
   mm_runtime_set_owner_fn(&ThreadOwner);
+  // Host threads can be preempted while they hold the next ticket: waiters yield the CPU to them.
+  mm_runtime_set_relax_fn([] { std::this_thread::yield(); });
   constexpr int kThreads = 4;
   constexpr int kIterations = 2000;
   uint64_t counter = 0;  // deliberately not atomic: the lock must protect it
@@ -243,6 +245,64 @@ TEST_F(RuntimeOwner, ResetForgetsTheOwnerFunction) {
   ASSERT_EQ(initialize_runtime_allocator(&map_.map, &set_, &carved_, phys_.window()), MM_OK);
   // ZeroOwner would panic if it were still installed.
   EXPECT_EQ(With([](mm_phys_allocator*) { return MM_OK; }), MM_OK);
+}
+
+// The relax hook records which owner spun; a waiter's first call proves it holds a ticket.
+std::atomic<uint64_t> relax_seen_mask{0};
+void RecordRelax() { relax_seen_mask.fetch_or(uint64_t{1} << current_owner); }
+
+TEST_F(RuntimeOwner, WaitersGetTheLockInArrivalOrderAndSpinWithTheRelaxHook) {
+  mm_runtime_set_owner_fn(&CurrentOwner);
+  mm_runtime_set_relax_fn(&RecordRelax);
+  relax_seen_mask = 0;
+  current_owner = 1;
+  std::vector<uint64_t> order;  // written inside the callbacks only, so the lock serializes it
+  std::thread first, second;
+  auto waiter = [&](uint64_t id) {
+    current_owner = id;
+    EXPECT_EQ(With([&](mm_phys_allocator*) {
+                order.push_back(id);
+                return MM_OK;
+              }),
+              MM_OK);
+  };
+  auto wait_for_spin = [](uint64_t id) {
+    while ((relax_seen_mask.load() & (uint64_t{1} << id)) == 0) std::this_thread::yield();
+  };
+  EXPECT_EQ(With([&](mm_phys_allocator*) {
+              first = std::thread(waiter, 2);
+              wait_for_spin(2);
+              second = std::thread(waiter, 3);
+              wait_for_spin(3);
+              order.push_back(1);
+              return MM_OK;
+            }),
+            MM_OK);
+  first.join();
+  second.join();
+  EXPECT_EQ(order, (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(relax_seen_mask.load() & 2u, 0u);  // the holder itself never spun
+}
+
+TEST_F(RuntimeOwner, ResetForgetsTheRelaxFunction) {
+  mm_runtime_set_relax_fn(&RecordRelax);
+  mm_runtime_reset_for_tests();
+  ASSERT_EQ(Init(), MM_OK);
+  mm_runtime_set_owner_fn(&CurrentOwner);
+  relax_seen_mask = 0;
+  current_owner = 1;
+  std::thread t;
+  EXPECT_EQ(With([&](mm_phys_allocator*) {
+              t = std::thread([] {
+                current_owner = 2;
+                EXPECT_EQ(With([](mm_phys_allocator*) { return MM_OK; }), MM_OK);
+              });
+              std::this_thread::sleep_for(std::chrono::milliseconds(50));  // t spins meanwhile
+              return MM_OK;
+            }),
+            MM_OK);
+  t.join();
+  EXPECT_EQ(relax_seen_mask.load(), 0u);
 }
 
 using RuntimeOwnerDeathTest = RuntimeOwner;

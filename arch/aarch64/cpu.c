@@ -10,6 +10,7 @@ const char *arch_name(void) { return "aarch64"; }
 // Returns the virtual counter CNTVCT_EL0 (ticks at CNTFRQ_EL0, 62.5 MHz on QEMU virt).
 uint64_t arch_cycles(void) { return r_cntvct_el0(); }
 
+// YIELD: the spin-wait hint (installed as the runtime allocator cell's relax function).
 // Returns the physical address width the kernel uses: ID_AA64MMFR0_EL1.PARange [3:0] (0 -> 32, 1 -> 36,
 // 2 -> 40, 3 -> 42, 4 -> 44, 5 -> 48, 6 -> 52; reserved values are read as 48) capped at what the identity
 // tables map (aarch64_mappable_phys_bits: 48 bits), so RAM above 256 TiB is a firmware map repair and never

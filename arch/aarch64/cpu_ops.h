@@ -37,6 +37,9 @@ AARCH64_SYSREG_READER(r_spsr_el2, SPSR_EL2)
 
 // CNTVCT_EL0 with an ISB first so the read is not hoisted above earlier instructions
 // (DDI 0487 D12 "Generic Timer": reads of the counter can occur speculatively and out of order).
+// YIELD (Arm ARM DDI 0487 C6.2, YIELD): a hint that this PE is spinning, so a multithreaded core or a
+// hypervisor may run something else. No event protocol to honour (unlike WFE).
+
 static inline uint64_t r_cntvct_el0(void) {
   uint64_t v;
   __asm__ volatile("isb\n\tmrs %0, CNTVCT_EL0" : "=r"(v)::"memory");

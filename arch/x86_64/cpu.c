@@ -23,6 +23,7 @@ const char *arch_name(void) { return "x86_64"; }
 // Returns the time-stamp counter (RDTSC): monotonic on every CPU QEMU models, not calibrated to seconds.
 uint64_t arch_cycles(void) { return rdtsc(); }
 
+// PAUSE: the spin-wait hint (installed as the runtime allocator cell's relax function).
 static uint32_t highest_extended_leaf(void) { return cpuid(CPUID_EXT_MAX, 0).eax; }
 
 // MAXPHYADDR from CPUID 0x80000008 EAX[7:0], or 36 if the leaf does not exist.

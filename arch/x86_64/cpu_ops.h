@@ -49,6 +49,9 @@ static inline void wrmsr(uint32_t msr, uint64_t value) {
   __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)) : "memory");
 }
 
+// PAUSE (Intel SDM Vol. 2B, PAUSE): a spin-wait hint that saves power and avoids the memory-order
+// mis-speculation penalty when the loop exits.
+
 static inline uint64_t rdtsc(void) {
   uint32_t lo, hi;
   __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
@@ -157,7 +160,7 @@ static inline void cli(void) { __asm__ volatile("cli" : : : "memory"); }
 
 static inline void hlt(void) { __asm__ volatile("hlt" : : : "memory"); }
 
-static inline void cpu_relax(void) { __asm__ volatile("pause"); }
+static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 
 // ---- Local APIC and per-CPU helpers (arch/x86_64/apic.c, smp.c) ----
 

@@ -1,0 +1,345 @@
+// Tests for the per-CPU frame caches (mm_runtime_enable_cpu_caches, mm_runtime_alloc_frame,
+// mm_runtime_free_frame; phys_cache.c, phys_pcpu.c): the locked path without caches, exact accounting,
+// bounded caches, double frees of cached frames on any CPU, late reservations and fixed allocations over
+// cached frames, no frame stranded when memory runs out, and every checker reason the caches added.
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "mm/testing/efi_map_builder.h"
+#include "mm/testing/log_capture.h"
+#include "mm/testing/sim_phys.h"
+
+extern "C" {
+#include "mm/carve.h"
+#include "mm/phys_corrupt.h"
+#include "mm/runtime.h"
+}
+
+namespace {
+
+using mm_testing::Desc;
+using mm_testing::LogCapture;
+using mm_testing::Normalize;
+using mm_testing::NormalizedMap;
+using mm_testing::SimPhys;
+
+constexpr uint64_t kFrame = MM_FRAME_SIZE;
+
+// The owner id is the CPU number + 1 (runtime.h); each test thread names its CPU.
+thread_local uint64_t current_cpu = 0;
+uint64_t CpuOwner() { return current_cpu + 1; }
+
+using Body = std::function<mm_status(mm_phys_allocator*)>;
+mm_status CallBody(mm_phys_allocator* alloc, void* ctx) { return (*static_cast<Body*>(ctx))(alloc); }
+mm_status With(Body body) { return with_runtime_allocator(&CallBody, &body); }
+
+// 512 usable frames in two regions around a firmware-reserved hole, handed to the global cell.
+class RuntimeCache : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    mm_runtime_reset_for_tests();
+    map_ = Normalize({Desc(MM_EFI_CONVENTIONAL_MEMORY, 0x100000, 256), Desc(MM_EFI_RESERVED_MEMORY, 0x200000, 16),
+                      Desc(MM_EFI_CONVENTIONAL_MEMORY, 0x210000, 256)});
+    ASSERT_EQ(map_.status, MM_OK);
+    mm_reservation_set_init(&set_, storage_, 32);
+    ASSERT_EQ(mm_reservation_add(&set_, 0x100000, 4 * kFrame, MM_RES_KERNEL_IMAGE, "kernel"), MM_OK);
+    mm_early_init(&early_, &map_.map, &set_);
+    plan_ = runtime_storage_plan(&map_.map, set_.count);
+    ASSERT_EQ(carve_option_storage(&early_, &plan_, phys_.window(), &carved_), MM_OK);
+    ASSERT_EQ(initialize_runtime_allocator(&map_.map, &set_, &carved_, phys_.window()), MM_OK);
+    mm_runtime_set_owner_fn(&CpuOwner);
+    current_cpu = 0;
+  }
+  void TearDown() override { mm_runtime_reset_for_tests(); }
+
+  mm_phys_stats Stats() {
+    mm_phys_stats st{};
+    EXPECT_EQ(With([&](mm_phys_allocator* a) {
+                st = mm_phys_get_stats(a);
+                return MM_OK;
+              }),
+              MM_OK);
+    return st;
+  }
+  std::string Check() {
+    const char* why = "unset";
+    With([&](mm_phys_allocator* a) { return mm_phys_check_invariants(a, &why); });
+    return why;
+  }
+  void ExpectExactAccounting() {
+    mm_phys_stats st = Stats();
+    EXPECT_EQ(st.free_frames + st.cached_frames + st.reserved_frames + st.allocated_frames, st.managed_frames);
+    EXPECT_EQ(Check(), "ok");
+  }
+
+  SimPhys phys_;
+  NormalizedMap map_;
+  mm_reservation storage_[32];
+  mm_reservation_set set_;
+  mm_early_allocator early_;
+  mm_storage_plan plan_;
+  mm_carved_storage carved_;
+};
+
+TEST_F(RuntimeCache, WithoutCachesBothCallsTakeTheLockedPathWithItsResults) {
+  phys_addr_t expected = 0;
+  ASSERT_EQ(With([&](mm_phys_allocator* a) {
+              mm_status s = mm_phys_alloc_frame(a, &expected);
+              if (s == MM_OK) s = mm_phys_free(a, expected, 1);
+              return s;
+            }),
+            MM_OK);
+  phys_addr_t f = 0;
+  ASSERT_EQ(mm_runtime_alloc_frame(&f), MM_OK);
+  EXPECT_EQ(f, expected);  // the lowest free frame, as mm_phys_alloc_frame gives it
+  EXPECT_EQ(Stats().cached_frames, 0u);
+  EXPECT_EQ(mm_runtime_free_frame(f), MM_OK);
+  EXPECT_EQ(mm_runtime_free_frame(f), MM_ERR_DOUBLE_FREE);
+  EXPECT_EQ(mm_runtime_free_frame(f + 1), MM_ERR_MISALIGNED);
+  EXPECT_EQ(mm_runtime_alloc_frame(nullptr), MM_ERR_INVALID_ARGUMENT);
+  ExpectExactAccounting();
+}
+
+TEST_F(RuntimeCache, BeforeTheHandOffBothCallsAreNotInitialized) {
+  mm_runtime_reset_for_tests();
+  phys_addr_t f;
+  EXPECT_EQ(mm_runtime_alloc_frame(&f), MM_ERR_NOT_INITIALIZED);
+  EXPECT_EQ(mm_runtime_free_frame(0x300000), MM_ERR_NOT_INITIALIZED);
+  EXPECT_EQ(mm_runtime_enable_cpu_caches(2), MM_ERR_NOT_INITIALIZED);
+}
+
+TEST_F(RuntimeCache, EnableTakesItsStorageAsBookkeepingOnceAndLogsIt) {
+  mm_phys_stats before = Stats();
+  LogCapture log;
+  EXPECT_EQ(mm_runtime_enable_cpu_caches(0), MM_ERR_INVALID_ARGUMENT);
+  ASSERT_EQ(mm_runtime_enable_cpu_caches(3), MM_OK);
+  std::vector<std::string> lines = log.Events("mm.cpu_caches");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].rfind("mm.cpu_caches cpus=3 phys=", 0), 0u) << lines[0];
+  EXPECT_NE(lines[0].find(" capacity=64 batch=32"), std::string::npos) << lines[0];
+  EXPECT_EQ(mm_runtime_enable_cpu_caches(3), MM_ERR_ALREADY_INITIALIZED);
+  mm_phys_stats after = Stats();
+  EXPECT_EQ(after.reservations, before.reservations + 1);
+  // 3 caches of 576 bytes and 2 bits for each of the 528 frames of the span fit one frame.
+  EXPECT_EQ(after.reserved_frames, before.reserved_frames + 1);
+  EXPECT_EQ(after.bookkeeping_bytes, before.bookkeeping_bytes + kFrame);
+  bool found = false;
+  With([&](mm_phys_allocator* a) {
+    mm_phys_for_each_reservation(
+        a,
+        [](void* ctx, const mm_reservation* r) {
+          if (r->kind == MM_RES_BOOKKEEPING && std::string(r->label) == "phys.cpu_caches") *(bool*)ctx = true;
+          return true;
+        },
+        &found);
+    return MM_OK;
+  });
+  EXPECT_TRUE(found);
+  ExpectExactAccounting();
+}
+
+TEST_F(RuntimeCache, ARefillMovesOneBatchAndTheAccountingStaysExact) {
+  ASSERT_EQ(mm_runtime_enable_cpu_caches(2), MM_OK);
+  mm_phys_stats before = Stats();
+  phys_addr_t f;
+  ASSERT_EQ(mm_runtime_alloc_frame(&f), MM_OK);
+  mm_phys_stats st = Stats();
+  EXPECT_EQ(st.cached_frames, 31u);  // a batch of 32, one handed out
+  EXPECT_EQ(st.allocated_frames, before.allocated_frames + 1);
+  EXPECT_EQ(st.free_frames, before.free_frames - 32);
+  ExpectExactAccounting();
+  ASSERT_EQ(mm_runtime_free_frame(f), MM_OK);
+  EXPECT_EQ(Stats().cached_frames, 32u);
+  ExpectExactAccounting();
+}
+
+TEST_F(RuntimeCache, TheCacheIsBoundedAndDrainsABatchWhenFull) {
+  ASSERT_EQ(mm_runtime_enable_cpu_caches(1), MM_OK);
+  std::vector<phys_addr_t> held;
+  for (int i = 0; i < 200; i++) {
+    phys_addr_t f;
+    ASSERT_EQ(mm_runtime_alloc_frame(&f), MM_OK);
+    held.push_back(f);
+  }
+  uint64_t max_cached = 0;
+  for (phys_addr_t f : held) {
+    ASSERT_EQ(mm_runtime_free_frame(f), MM_OK);
+    max_cached = std::max(max_cached, Stats().cached_frames);
+  }
+  EXPECT_EQ(max_cached, 64u);  // the capacity, never more
+  EXPECT_EQ(Stats().allocated_frames, 0u);
+  ExpectExactAccounting();
+}
+
+TEST_F(RuntimeCache, DoubleFreeOfACachedFrameIsDetectedOnEveryCpuAndPath) {
+  ASSERT_EQ(mm_runtime_enable_cpu_caches(2), MM_OK);
+  phys_addr_t f;
+  ASSERT_EQ(mm_runtime_alloc_frame(&f), MM_OK);
+  ASSERT_EQ(mm_runtime_free_frame(f), MM_OK);  // into CPU 0's cache
+  mm_phys_stats st = Stats();
+  EXPECT_EQ(mm_runtime_free_frame(f), MM_ERR_DOUBLE_FREE);
+  current_cpu = 1;
+  EXPECT_EQ(mm_runtime_free_frame(f), MM_ERR_DOUBLE_FREE);
+  current_cpu = 7;  // no cache: the locked path
+  EXPECT_EQ(mm_runtime_free_frame(f), MM_ERR_DOUBLE_FREE);
+  EXPECT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_free(a, f, 1); }), MM_ERR_DOUBLE_FREE);
+  EXPECT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_free(a, f - kFrame, 2); }), MM_ERR_DOUBLE_FREE);
+  mm_phys_stats after = Stats();
+  EXPECT_EQ(after.cached_frames, st.cached_frames);  // nothing changed
+  EXPECT_EQ(after.free_frames, st.free_frames);
+  ExpectExactAccounting();
+}
+
+TEST_F(RuntimeCache, FramesNoCacheHandedOutAreCheckedByTheLockedPath) {
+  ASSERT_EQ(mm_runtime_enable_cpu_caches(1), MM_OK);
+  phys_addr_t f;
+  ASSERT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_alloc_frame(a, &f); }), MM_OK);
+  EXPECT_EQ(mm_runtime_free_frame(f), MM_OK);  // allocated under the lock, freed through the cache API
+  EXPECT_TRUE(With([&](mm_phys_allocator* a) { return mm_phys_is_free(a, f) ? MM_OK : MM_ERR_NOT_FREE; }) == MM_OK);
+  EXPECT_EQ(mm_runtime_free_frame(f), MM_ERR_DOUBLE_FREE);      // free in the free set
+  EXPECT_EQ(mm_runtime_free_frame(0x100000), MM_ERR_RESERVED);  // the kernel image
+  EXPECT_EQ(mm_runtime_free_frame(0x200000), MM_ERR_NOT_OWNED); // the firmware hole
+  EXPECT_EQ(mm_runtime_free_frame(0x100001), MM_ERR_MISALIGNED);
+  ExpectExactAccounting();
+}
+
+TEST_F(RuntimeCache, ACpuIndexBeyondTheCountTakesTheLockedPath) {
+  ASSERT_EQ(mm_runtime_enable_cpu_caches(2), MM_OK);
+  current_cpu = 2;
+  phys_addr_t f;
+  ASSERT_EQ(mm_runtime_alloc_frame(&f), MM_OK);
+  EXPECT_EQ(Stats().cached_frames, 0u);
+  ASSERT_EQ(mm_runtime_free_frame(f), MM_OK);
+  EXPECT_EQ(Stats().cached_frames, 0u);
+  ExpectExactAccounting();
+}
+
+TEST_F(RuntimeCache, ALateReservationTakesACachedFrameOutForGood) {
+  ASSERT_EQ(mm_runtime_enable_cpu_caches(2), MM_OK);
+  phys_addr_t victim;
+  ASSERT_EQ(mm_runtime_alloc_frame(&victim), MM_OK);
+  ASSERT_EQ(mm_runtime_free_frame(victim), MM_OK);  // sits in CPU 0's cache
+  uint64_t cached = Stats().cached_frames;
+  ASSERT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_reserve(a, victim, kFrame, MM_RES_TEST, "late"); }), MM_OK);
+  EXPECT_EQ(Stats().cached_frames, cached - 1);
+  ExpectExactAccounting();
+  // Every frame the allocator still has, from both CPUs: the reserved one never comes out.
+  std::set<phys_addr_t> seen;
+  for (uint64_t cpu : {0, 1}) {
+    current_cpu = cpu;
+    phys_addr_t f;
+    while (mm_runtime_alloc_frame(&f) == MM_OK) {
+      EXPECT_NE(f, victim);
+      EXPECT_TRUE(seen.insert(f).second) << "handed out twice: " << f;
+    }
+  }
+  mm_phys_stats st = Stats();
+  EXPECT_EQ(st.free_frames + st.cached_frames, 0u);
+  EXPECT_EQ(st.allocated_frames, seen.size());
+  ExpectExactAccounting();
+}
+
+TEST_F(RuntimeCache, ALateReservationOverAHandedOutFrameMakesItsFreeReserved) {
+  ASSERT_EQ(mm_runtime_enable_cpu_caches(1), MM_OK);
+  phys_addr_t f;
+  ASSERT_EQ(mm_runtime_alloc_frame(&f), MM_OK);
+  ASSERT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_reserve(a, f, kFrame, MM_RES_TEST, "late"); }), MM_OK);
+  EXPECT_EQ(mm_runtime_free_frame(f), MM_ERR_RESERVED);
+  ExpectExactAccounting();
+}
+
+TEST_F(RuntimeCache, NoFrameIsStrandedInACacheWhenMemoryRunsOut) {
+  ASSERT_EQ(mm_runtime_enable_cpu_caches(2), MM_OK);
+  // CPU 1 fills its cache, then CPU 0 takes everything: it gets CPU 1's cached frames too.
+  current_cpu = 1;
+  phys_addr_t f;
+  ASSERT_EQ(mm_runtime_alloc_frame(&f), MM_OK);
+  ASSERT_EQ(mm_runtime_free_frame(f), MM_OK);
+  ASSERT_GT(Stats().cached_frames, 0u);
+  uint64_t available = Stats().free_frames + Stats().cached_frames;
+  current_cpu = 0;
+  uint64_t got = 0;
+  while (mm_runtime_alloc_frame(&f) == MM_OK) got++;
+  EXPECT_EQ(got, available);
+  EXPECT_EQ(mm_runtime_alloc_frame(&f), MM_ERR_NO_MEMORY);
+  ExpectExactAccounting();
+}
+
+TEST_F(RuntimeCache, AContiguousRequestDrainsTheCachesBeforeNoMemory) {
+  ASSERT_EQ(mm_runtime_enable_cpu_caches(1), MM_OK);
+  phys_addr_t f;
+  ASSERT_EQ(mm_runtime_alloc_frame(&f), MM_OK);
+  ASSERT_EQ(mm_runtime_free_frame(f), MM_OK);
+  mm_phys_stats st = Stats();
+  ASSERT_GT(st.cached_frames, 0u);
+  // Every free and cached frame at once (page-aligned pieces): possible only after the drain.
+  mm_alloc_request whole{st.free_frames + st.cached_frames, kFrame, 0, 0};
+  phys_addr_t got;
+  EXPECT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_alloc(a, &whole, &got); }), MM_ERR_NO_MEMORY);
+  EXPECT_EQ(Stats().cached_frames, 0u);  // drained, even though the request was too large anyway
+  ExpectExactAccounting();
+}
+
+TEST_F(RuntimeCache, AFixedAllocationTakesCachedFramesOutOfTheirCaches) {
+  ASSERT_EQ(mm_runtime_enable_cpu_caches(1), MM_OK);
+  phys_addr_t f;
+  ASSERT_EQ(mm_runtime_alloc_frame(&f), MM_OK);
+  ASSERT_EQ(mm_runtime_free_frame(f), MM_OK);
+  uint64_t cached = Stats().cached_frames;
+  // A refill caches the 32 lowest frames and hands out the highest: f and the frame below it are cached.
+  ASSERT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_alloc_fixed(a, f - kFrame, 2); }), MM_OK);
+  EXPECT_EQ(Stats().cached_frames, cached - 2);
+  ExpectExactAccounting();
+  EXPECT_EQ(mm_runtime_free_frame(f), MM_OK);  // locked path: it came from the fixed allocation
+  ExpectExactAccounting();
+}
+
+// Every reason the caches added to the checker, each made to fire by one corruption.
+struct CacheCorruption {
+  mm_phys_cache_corruption what;
+  const char* why;
+};
+
+class RuntimeCacheCheck : public RuntimeCache, public ::testing::WithParamInterface<CacheCorruption> {};
+
+TEST_P(RuntimeCacheCheck, TheCheckerNamesTheDamage) {
+  ASSERT_EQ(mm_runtime_enable_cpu_caches(2), MM_OK);
+  phys_addr_t f;
+  ASSERT_EQ(mm_runtime_alloc_frame(&f), MM_OK);
+  ASSERT_EQ(Check(), "ok");
+  ASSERT_EQ(With([&](mm_phys_allocator* a) {
+              return mm_phys_corrupt_cache(a, GetParam().what) ? MM_OK : MM_ERR_INVARIANT;
+            }),
+            MM_OK);
+  EXPECT_EQ(Check(), GetParam().why);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Reasons, RuntimeCacheCheck,
+    ::testing::Values(
+        CacheCorruption{MM_CORRUPT_CACHE_OVER_CAPACITY, "a CPU cache holds more frames than its capacity"},
+        CacheCorruption{MM_CORRUPT_CACHE_STATE_PLAIN, "a frame in a CPU cache is not in state cached"},
+        CacheCorruption{MM_CORRUPT_CACHE_FRAME_FREE, "a frame in a CPU cache is also in the free set"},
+        CacheCorruption{MM_CORRUPT_CACHE_FRAME_RESERVED, "a frame in a CPU cache lies inside a reservation"},
+        CacheCorruption{MM_CORRUPT_CACHE_FRAME_DROPPED,
+                        "frame states count other cached frames than the CPU caches hold"},
+        CacheCorruption{MM_CORRUPT_CACHE_ALLOCATED_LOW, "cached frames exceed the allocated frame counter"},
+        CacheCorruption{MM_CORRUPT_CACHE_OUT_FREE, "a frame a CPU cache handed out is free or reserved"},
+        CacheCorruption{MM_CORRUPT_CACHE_RECORD_RELABELLED,
+                        "CPU cache storage is not recorded as its phys.cpu_caches bookkeeping reservation"}));
+
+TEST_F(RuntimeCache, CacheCorruptionsNeedEnabledCaches) {
+  for (int w = 0; w < MM_CORRUPT_CACHE_COUNT; w++) {
+    EXPECT_EQ(With([&](mm_phys_allocator* a) {
+                return mm_phys_corrupt_cache(a, static_cast<mm_phys_cache_corruption>(w)) ? MM_ERR_INVARIANT : MM_OK;
+              }),
+              MM_OK)
+        << w;
+  }
+}
+
+}  // namespace
