@@ -200,6 +200,19 @@ phys_addr_t phys_take_frame(mm_phys_allocator *a) {
   return f;
 }
 
+phys_addr_t phys_take_run(mm_phys_allocator *a, uint64_t count, uint64_t align) {
+  phys_addr_t at = phys_fs_find(&a->fs, count, align, 0, UINT64_MAX);
+  if (at == PHYS_NONE) {
+    return PHYS_NONE;
+  }
+  if (phys_fs_remove(&a->fs, at, at + (count << MM_FRAME_SHIFT)) != count) {
+    mm_panic("phys_take_run", "found range was not entirely free");
+  }
+  a->allocated_frames += count;
+  phys_finish(a);
+  return at;
+}
+
 // Allocates one frame by the single-frame policy (phys_alloc.h); when there is none, drains the per-CPU caches
 // (phys_pcpu.h) and tries again. Errors: MM_ERR_NO_MEMORY (state unchanged but for the drained caches).
 mm_status mm_phys_alloc_frame(mm_phys_allocator *alloc, phys_addr_t *out) {

@@ -25,6 +25,9 @@
 
 #define PHYS_CACHE_CAPACITY 64u
 #define PHYS_CACHE_BATCH 32u
+// An empty cache refills from a run starting on this boundary: 64 bytes of the 2-bit state map cover 256
+// frames (1 MiB), so batches of different CPUs never share a state-map cache line (phys_pcpu.c).
+#define PHYS_CACHE_REFILL_ALIGN ((uint64_t)1 << 20)
 #define PHYS_CACHE_LINE 64u
 
 enum { PHYS_FRAME_PLAIN = 0u, PHYS_FRAME_CACHED = 1u, PHYS_FRAME_OUT = 2u };
