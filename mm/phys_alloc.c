@@ -200,8 +200,8 @@ phys_addr_t phys_take_frame(mm_phys_allocator *a) {
   return f;
 }
 
-phys_addr_t phys_take_run(mm_phys_allocator *a, uint64_t count, uint64_t align) {
-  phys_addr_t at = phys_fs_find(&a->fs, count, align, 0, UINT64_MAX);
+phys_addr_t phys_take_run(mm_phys_allocator *a, uint64_t count, uint64_t align, phys_addr_t lo, phys_addr_t hi) {
+  phys_addr_t at = phys_fs_find(&a->fs, count, align, lo, hi);
   if (at == PHYS_NONE) {
     return PHYS_NONE;
   }

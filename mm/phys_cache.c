@@ -21,6 +21,9 @@ void phys_cache_init(phys_cache *self, void *storage, phys_block block, uint32_t
                      phys_addr_t end) {
   mm_memset(storage, 0, block.bytes);
   self->cpus = (phys_cpu_cache *)storage;
+  for (uint32_t i = 0; i < cpu_count; i++) {
+    self->cpus[i].region = PHYS_NONE;
+  }
   self->states = (uint64_t *)(void *)((uint8_t *)storage + (uint64_t)cpu_count * sizeof(phys_cpu_cache));
   self->base = base;
   self->end = end;

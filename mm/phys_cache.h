@@ -38,7 +38,10 @@ typedef struct phys_cpu_cache {
   uint32_t lock;                            // 0 free, 1 held; atomic
   uint32_t count;                           // frames held; written under the lock, read atomically by stats
   phys_addr_t frames[PHYS_CACHE_CAPACITY];  // [0, count) valid, most recently cached last
-  uint8_t pad[PHYS_CACHE_LINE - (8u + 8u * PHYS_CACHE_CAPACITY) % PHYS_CACHE_LINE];
+  // The PHYS_CACHE_REFILL_ALIGN region this CPU refills from (PHYS_NONE: none yet); written and read under the
+  // global lock only (phys_pcpu.c: no two CPUs share one, so their frames' states never share a line).
+  phys_addr_t region;
+  uint8_t pad[PHYS_CACHE_LINE - (16u + 8u * PHYS_CACHE_CAPACITY) % PHYS_CACHE_LINE];
 } phys_cpu_cache;
 _Static_assert(sizeof(phys_cpu_cache) % PHYS_CACHE_LINE == 0, "CPU caches must not share cache lines");
 

@@ -129,30 +129,76 @@ static void give_back(mm_phys_allocator *a, phys_addr_t f) {
   }
 }
 
+// True when `region` is the refill region of a CPU other than `cpu`.
+static bool region_taken(const mm_phys_allocator *a, uint32_t cpu, phys_addr_t region) {
+  for (uint32_t i = 0; i < phys_cache_cpus(&a->cache); i++) {
+    if (i != cpu && a->cache.cpus[i].region == region) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// One free frame for `cpu`'s refill (counted allocated), from its region when that has one, else from a region
+// it claims (see phys_pcpu_alloc_locked). PHYS_NONE when the free set is empty.
+static phys_addr_t refill_one(mm_phys_allocator *a, uint32_t cpu, phys_cpu_cache *c, uint32_t wanted) {
+  const uint64_t size = PHYS_CACHE_REFILL_ALIGN;
+  if (c->region != PHYS_NONE) {
+    phys_addr_t hi = c->region + size < c->region ? UINT64_MAX : c->region + size;
+    phys_addr_t f = phys_take_run(a, 1, MM_FRAME_SIZE, c->region, hi);
+    if (f != PHYS_NONE) {
+      return f;
+    }
+  }
+  // A fresh region: a whole aligned batch when there is one (nothing else of the region is free then).
+  if (wanted == PHYS_CACHE_BATCH) {
+    phys_addr_t lo = 0;
+    for (uint32_t tries = 0; tries <= phys_cache_cpus(&a->cache); tries++) {
+      phys_addr_t at = phys_fs_find(&a->fs, PHYS_CACHE_BATCH, size, lo, UINT64_MAX);
+      if (at == PHYS_NONE) {
+        break;
+      }
+      if (!region_taken(a, cpu, at)) {
+        c->region = at;
+        return phys_take_run(a, 1, MM_FRAME_SIZE, at, at + MM_FRAME_SIZE);
+      }
+      lo = at + size;
+    }
+  }
+  phys_addr_t f = phys_take_frame(a);
+  for (uint32_t tries = 0; f != PHYS_NONE && tries < phys_cache_cpus(&a->cache); tries++) {
+    phys_addr_t region = f & ~(size - 1);
+    if (!region_taken(a, cpu, region)) {
+      c->region = region;
+      return f;
+    }
+    // Another CPU refills from there: give the frame back and look above that region.
+    if (mm_phys_free(a, f, 1) != MM_OK) {
+      mm_panic("phys_pcpu", "a frame just taken could not be given back");
+    }
+    f = region + size < region ? PHYS_NONE : phys_take_run(a, 1, MM_FRAME_SIZE, region + size, UINT64_MAX);
+  }
+  if (f != PHYS_NONE) {
+    c->region = f & ~(size - 1);
+  }
+  return f;
+}
+
 mm_status phys_pcpu_alloc_locked(mm_phys_allocator *a, uint32_t cpu, phys_addr_t *out) {
   if (!phys_pcpu_has(a, cpu)) {
     return mm_phys_alloc_frame(a, out);
   }
   phys_cpu_cache *c = &a->cache.cpus[cpu];
   phys_cpu_cache_lock(c);
-  // An empty cache refills with one contiguous batch starting on a boundary of PHYS_CACHE_REFILL_ALIGN: the
-  // batch's state bits then lie in a 64-byte line of the state map that no other CPU's batch shares, so the
-  // fast paths of two CPUs never write the same cache line (measured: without it the 2-thread hot pair cost
-  // 4x the 1-thread CPU time, the line bouncing between the cores). Only when no such run exists does it fall
-  // back to single frames by the single-frame policy.
-  if (c->count == 0) {
-    phys_addr_t run = phys_take_run(a, PHYS_CACHE_BATCH, PHYS_CACHE_REFILL_ALIGN);
-    for (uint32_t i = 0; run != PHYS_NONE && i < PHYS_CACHE_BATCH; i++) {
-      phys_addr_t f = run + ((phys_addr_t)i << MM_FRAME_SHIFT);
-      uint32_t seen;
-      if (!phys_cache_transition(&a->cache, f, PHYS_FRAME_PLAIN, PHYS_FRAME_CACHED, &seen)) {
-        mm_panic("phys_pcpu_alloc_locked", "a frame from the free set is not in state plain");
-      }
-      phys_cpu_cache_push(c, f);
-    }
-  }
+  // Refills keep each CPU's frames apart from every other CPU's: the 2-bit state map puts 256 frames on one
+  // 64-byte line, so two CPUs holding neighbouring frames would write the same line on every fast-path operation
+  // (measured: the 2-thread hot pair cost 4x the 1-thread CPU time, the 2-thread random churn 5x). Each CPU
+  // refills from a PHYS_CACHE_REFILL_ALIGN region of its own (cache->region): first a whole aligned batch, then
+  // single frames inside its region, and when the region has no free frame left it claims another: the region
+  // of the frame the single-frame policy (phys_alloc.h) would give, unless another CPU holds that region, then the
+  // next free frame above it. Regions are read and written under the global lock only.
   for (uint32_t i = c->count; i < PHYS_CACHE_BATCH; i++) {
-    phys_addr_t f = phys_take_frame(a);
+    phys_addr_t f = refill_one(a, cpu, c, PHYS_CACHE_BATCH - i);
     if (f == PHYS_NONE) {
       break;
     }

@@ -61,8 +61,8 @@ uint64_t phys_pcpu_cached_frames(const mm_phys_allocator *a);
 // One free frame by the single-frame policy, counted allocated, without draining caches (phys_alloc.c).
 phys_addr_t phys_take_frame(mm_phys_allocator *a);
 
-// The lowest `count` contiguous free frames aligned to `align` bytes, counted allocated, without draining
-// caches (phys_alloc.c); PHYS_NONE when there is no such run.
-phys_addr_t phys_take_run(mm_phys_allocator *a, uint64_t count, uint64_t align);
+// The lowest `count` contiguous free frames aligned to `align` bytes inside [lo, hi), counted allocated, without
+// draining caches (phys_alloc.c); PHYS_NONE when there is no such run.
+phys_addr_t phys_take_run(mm_phys_allocator *a, uint64_t count, uint64_t align, phys_addr_t lo, phys_addr_t hi);
 
 #endif  // MM_PHYS_PCPU_H
