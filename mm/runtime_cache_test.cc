@@ -157,6 +157,33 @@ TEST_F(RuntimeCache, ARefillMovesOneBatchAndTheAccountingStaysExact) {
   ExpectExactAccounting();
 }
 
+// Each CPU refills from a 1 MiB region of its own (PHYS_CACHE_REFILL_ALIGN): 64 bytes of the 2-bit frame-state
+// map cover 1 MiB, so frames of two CPUs never share a state-map cache line that both fast paths would write.
+TEST_F(RuntimeCache, TwoCpusRefillFromDifferentMegabyteRegions) {
+  ASSERT_EQ(mm_runtime_enable_cpu_caches(2), MM_OK);
+  phys_addr_t f0, f1;
+  current_cpu = 0;
+  ASSERT_EQ(mm_runtime_alloc_frame(&f0), MM_OK);
+  current_cpu = 1;
+  ASSERT_EQ(mm_runtime_alloc_frame(&f1), MM_OK);
+  EXPECT_NE(f0 >> 20, f1 >> 20) << std::hex << f0 << " " << f1;
+  // CPU 0 keeps refilling (past its first batches) without entering CPU 1's region while its own has frames.
+  current_cpu = 0;
+  std::vector<phys_addr_t> held;
+  for (int i = 0; i < 150; i++) {
+    phys_addr_t f;
+    ASSERT_EQ(mm_runtime_alloc_frame(&f), MM_OK);
+    EXPECT_NE(f >> 20, f1 >> 20) << "CPU 0 refilled from CPU 1's region: " << std::hex << f;
+    held.push_back(f);
+  }
+  ExpectExactAccounting();
+  for (phys_addr_t f : held) ASSERT_EQ(mm_runtime_free_frame(f), MM_OK);
+  ASSERT_EQ(mm_runtime_free_frame(f0), MM_OK);
+  current_cpu = 1;
+  ASSERT_EQ(mm_runtime_free_frame(f1), MM_OK);
+  ExpectExactAccounting();
+}
+
 TEST_F(RuntimeCache, TheCacheIsBoundedAndDrainsABatchWhenFull) {
   ASSERT_EQ(mm_runtime_enable_cpu_caches(1), MM_OK);
   std::vector<phys_addr_t> held;
