@@ -190,29 +190,6 @@ uint64_t mm_phys_storage_bytes(uint64_t free_slots, uint64_t reserved_slots) {
 // True once per-CPU caches are enabled: the hooks below cost one load while they are not.
 static inline bool caches_on(const mm_phys_allocator *a) { return phys_cache_cpus(&a->cache) != 0; }
 
-// One frame by the single-frame policy of phys_alloc.h (a broken 2 MiB block first), accounted as allocated.
-phys_addr_t phys_take_frame(mm_phys_allocator *a) {
-  phys_addr_t f = phys_fs_take_frame_fast(&a->fs);
-  if (f != PHYS_NONE) {
-    a->allocated_frames++;
-    phys_finish(a);
-  }
-  return f;
-}
-
-phys_addr_t phys_take_run(mm_phys_allocator *a, uint64_t count, uint64_t align, phys_addr_t lo, phys_addr_t hi) {
-  phys_addr_t at = phys_fs_find(&a->fs, count, align, lo, hi);
-  if (at == PHYS_NONE) {
-    return PHYS_NONE;
-  }
-  if (phys_fs_remove(&a->fs, at, at + (count << MM_FRAME_SHIFT)) != count) {
-    mm_panic("phys_take_run", "found range was not entirely free");
-  }
-  a->allocated_frames += count;
-  phys_finish(a);
-  return at;
-}
-
 // Allocates one frame by the single-frame policy (phys_alloc.h); when there is none, drains the per-CPU caches
 // (phys_pcpu.h) and tries again. Errors: MM_ERR_NO_MEMORY (state unchanged but for the drained caches).
 mm_status mm_phys_alloc_frame(mm_phys_allocator *alloc, phys_addr_t *out) {

@@ -1,6 +1,8 @@
 // phys_pcpu.h: the allocator's per-CPU front end (phys_pcpu.c), moving frames between the per-CPU caches
 // (phys_cache.h) and the free set. Private to //mm: the runtime cell (runtime.c) composes it with its global
 // lock into mm_runtime_alloc_frame / mm_runtime_free_frame, and phys_alloc.c calls the hooks at the end.
+// phys_pcpu.c (fast paths, hooks) sits below phys_alloc.c; phys_pcpu_locked.c (enable and the locked paths,
+// which fall back on the public mm_phys_* calls) sits above it, beside runtime.c.
 //
 // Accounting: a cached frame is out of the free set and inside allocator->allocated_frames; the stats report
 // it as cached_frames and subtract it from allocated_frames, so free + cached + reserved + allocated ==
@@ -58,11 +60,17 @@ void phys_pcpu_unlock_all(mm_phys_allocator *a);
 // Frames in all caches (atomic reads; exact while no CPU runs a fast path).
 uint64_t phys_pcpu_cached_frames(const mm_phys_allocator *a);
 
-// One free frame by the single-frame policy, counted allocated, without draining caches (phys_alloc.c).
+// ---- Frames leaving and re-entering the free set with the accounting (phys_take.c; global lock held) ----
+
+// One free frame by the single-frame policy, counted allocated, without draining caches.
 phys_addr_t phys_take_frame(mm_phys_allocator *a);
 
 // The lowest `count` contiguous free frames aligned to `align` bytes inside [lo, hi), counted allocated, without
-// draining caches (phys_alloc.c); PHYS_NONE when there is no such run.
+// draining caches; PHYS_NONE when there is no such run.
 phys_addr_t phys_take_run(mm_phys_allocator *a, uint64_t count, uint64_t align, phys_addr_t lo, phys_addr_t hi);
+// Puts back one frame taken above (allocated, in state PLAIN, under no reservation); panics if it is free.
+void phys_untake_frame(mm_phys_allocator *a, phys_addr_t frame);
+// A cached frame (its cache's lock or lock_all held) back into the free set: CACHED -> PLAIN, then untaken.
+void phys_pcpu_give_back(mm_phys_allocator *a, phys_addr_t frame);
 
 #endif  // MM_PHYS_PCPU_H
