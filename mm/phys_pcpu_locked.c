@@ -180,4 +180,3 @@ mm_status phys_pcpu_free_locked(mm_phys_allocator *a, uint32_t cpu, phys_addr_t 
   phys_cpu_cache_unlock(c);
   return MM_OK;
 }
-
