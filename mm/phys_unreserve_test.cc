@@ -184,11 +184,14 @@ TEST_F(PhysUnreserve, OnlyFramesNoOtherReservationCoversReturn) {
   EXPECT_EQ(r->kind, MM_RES_PAGE_TABLES);
 }
 
-TEST_F(PhysUnreserve, TwoEqualEntriesReleaseNothingUntilTheSecondEnds) {
+TEST_F(PhysUnreserve, OfTwoEqualEntriesTheLatestEndsFirstAndTheFrameStaysReservedUntilBothEnd) {
   phys_addr_t t = TakeTrampoline();
   ASSERT_EQ(mm_phys_reserve(a(), t, kF, MM_RES_AP_TRAMPOLINE, "again"), MM_OK);
   ASSERT_EQ(mm_phys_unreserve(a(), t, kF, MM_RES_AP_TRAMPOLINE), MM_OK);
   EXPECT_FALSE(mm_phys_is_free(a(), t));  // the other entry still covers it
+  auto left = ResAt(a(), t);
+  ASSERT_NE(left, nullptr);
+  EXPECT_STREQ(left->label, "ap_trampoline") << "the most recently made equal entry ends first";
   EXPECT_EQ(h_.Check(), "");
   ASSERT_EQ(mm_phys_unreserve(a(), t, kF, MM_RES_AP_TRAMPOLINE), MM_OK);
   EXPECT_TRUE(mm_phys_is_free(a(), t));
