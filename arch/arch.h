@@ -228,7 +228,8 @@ typedef struct arch_secondary_start {
 
 // Starts one secondary CPU and waits (bounded, by the architecture's counter, never forever) until it has reached
 // the kernel. Returns NULL once it has, else one word naming why not (e.g. "timeout", "psci_denied",
-// "psci_already_on", "invalid_parameters"); the CPU is then not used. Call after arch_paging_activate, one CPU
+// "psci_already_on", "psci_invalid_parameters" for an MPIDR PSCI does not know, "invalid_parameters" for a bad
+// `start`); the CPU is then not used. Call after arch_paging_activate, one CPU
 // at a time, from the boot CPU.
 const char *arch_cpu_start(const arch_secondary_start *start);
 

@@ -12,6 +12,7 @@ typedef struct kernel_options {
   bool fault_null;           // `selftest.fault_null`: test builds only, reads page 0 after paging is on
   bool exit_qemu;            // `exit=qemu`: end the run through QEMU's exit device (arch_exit_set_mode)
   bool fault_secondary;      // `selftest.fault_secondary`: test builds only, CPU 1 reads page 0 after smp.online
+  bool ap_absent;            // `selftest.ap_absent`: test builds only, CPU 1 is started at a hardware id no CPU has
   bool raise_paging_levels;  // `selftest.paging_levels`: test builds only, 5-level paging before the bring-up
   bool hold_screen;          // `selftest.hold_screen`: test builds only, wait after boot.done for a screenshot
   bool acpi_dump;            // `acpi.dump`: hex-dump the ACPI tables into the log (platform_dump_acpi)

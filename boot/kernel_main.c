@@ -117,6 +117,8 @@ kernel_options kernel_parse_cmdline(const char *cmdline) {
       opt.fault_null = true;
     } else if (word_eq(w, len, "selftest.fault_secondary")) {
       opt.fault_secondary = true;
+    } else if (word_eq(w, len, "selftest.ap_absent")) {
+      opt.ap_absent = true;
     } else if (word_eq(w, len, "selftest.paging_levels")) {
       opt.raise_paging_levels = true;
     } else if (word_eq(w, len, "selftest.hold_screen")) {

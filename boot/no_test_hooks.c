@@ -22,6 +22,13 @@ void test_hooks_after_smp_online(const kernel_options *opt, uint32_t online) {
 
 void test_hooks_secondary_waiting(uint32_t cpu) { (void)cpu; }
 
+uint64_t test_hooks_start_hw_id(const kernel_options *opt, uint32_t cpu, uint64_t hw_id) {
+  if (opt->ap_absent && cpu == 1) {
+    debug_structured(LOG_WARN, "boot.cmdline", KV_S("ignored", "selftest.ap_absent"), KV_S("why", "test_builds_only"));
+  }
+  return hw_id;
+}
+
 mm_selftest_hook test_hooks_selftest_hook(const kernel_options *opt) {
   if (opt->corrupt_reservation) {
     debug_structured(LOG_WARN, "boot.cmdline", KV_S("ignored", "selftest.corrupt_reservation"),

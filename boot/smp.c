@@ -136,27 +136,47 @@ static void secondary_main(void *arg) {
 }
 
 // The page a secondary starts at on x86 (arch.h: arch_secondary_start.trampoline: real mode, so below 1 MiB,
-// 4 KiB aligned; never page 0). Taken from the runtime allocator with an address window, held (allocated) while
-// CPUs start and given back afterwards: arch_cpu_start sends a CPU it gave up on back to wait-for-SIPI, so no
-// CPU runs from it later. 0 where there is no RAM below 1 MiB (AArch64 virt), which only x86 would refuse.
-static mm_status alloc_low_frame(mm_phys_allocator *a, void *ctx) {
+// 4 KiB aligned; never page 0). Taken from the runtime allocator with an address window and, while CPUs start,
+// held as a reservation of its own kind (MM_RES_AP_TRAMPOLINE, label "ap_trampoline": the one kind the
+// allocator lets end, mm_reservation_kind_releasable), so the table says who owns it and nothing hands it out;
+// given back with mm_phys_unreserve after the starts. Freeing it then is safe: arch_cpu_start returns only once
+// the new CPU has left the page for the kernel image (x86 "arrived" flag), and sends a CPU it gave up on an INIT,
+// back to wait-for-SIPI (SDM Vol. 3A 8.4.1, arch/x86_64/smp.c), so no CPU runs from the page later. 0 where there
+// is no RAM below 1 MiB (AArch64 virt), which only x86 would refuse.
+static mm_status take_trampoline(mm_phys_allocator *a, void *ctx) {
+  phys_addr_t *out = ctx;
   mm_alloc_request req = {1, MM_FRAME_SIZE, MM_FRAME_SIZE, SMP_TRAMPOLINE_LIMIT};
-  return mm_phys_alloc(a, &req, (phys_addr_t *)ctx);
+  mm_status s = mm_phys_alloc(a, &req, out);
+  if (s != MM_OK) return s;
+  s = mm_phys_reserve(a, *out, MM_FRAME_SIZE, MM_RES_AP_TRAMPOLINE, "ap_trampoline");
+  if (s != MM_OK) mm_phys_free(a, *out, 1);
+  return s;
 }
 
-static mm_status free_low_frame(mm_phys_allocator *a, void *ctx) { return mm_phys_free(a, *(phys_addr_t *)ctx, 1); }
+static mm_status release_trampoline(mm_phys_allocator *a, void *ctx) {
+  return mm_phys_unreserve(a, *(phys_addr_t *)ctx, MM_FRAME_SIZE, MM_RES_AP_TRAMPOLINE);
+}
 
-static uint32_t start_secondaries(void) {
+static uint32_t start_secondaries(const kernel_options *opt) {
   uint32_t online = 1;
   phys_addr_t trampoline = 0;
-  if (g_smp.count > 1 && with_runtime_allocator(alloc_low_frame, &trampoline) != MM_OK) trampoline = 0;
+  if (g_smp.count > 1) {
+    mm_status s = with_runtime_allocator(take_trampoline, &trampoline);
+    if (s == MM_OK) {
+      debug_structured(LOG_INFO, "smp.trampoline", KV_X("base", trampoline),
+                       KV_S("kind", mm_reservation_kind_name(MM_RES_AP_TRAMPOLINE)));
+    } else {
+      trampoline = 0;
+      debug_structured(LOG_INFO, "smp.trampoline", KV_U("none", 1), KV_S("reason", mm_status_name(s)));
+    }
+  }
   debug_structured(LOG_INFO, "smp.cpu", KV_U("id", 0), KV_X("hwid", g_smp.cpus[0].hw.hw_id), KV_U("online", 1),
                    KV_S("boot", "yes"));
   for (uint32_t i = 1; i < g_smp.count; i++) {
     smp_cpu *c = &g_smp.cpus[i];
     stack_label(c->label, i);
     c->stack_base = take_frames(SMP_STACK_FRAMES, MM_RES_STACK, c->label);
-    arch_secondary_start start = {.hw_id = c->hw.hw_id,
+    arch_secondary_start start = {.hw_id = test_hooks_start_hw_id(opt, i, c->hw.hw_id),
                                   .cpu_number = i,
                                   .stack_top = c->stack_base + ((uint64_t)SMP_STACK_FRAMES << MM_FRAME_SHIFT),
                                   .trampoline = trampoline,
@@ -175,8 +195,9 @@ static uint32_t start_secondaries(void) {
     }
   }
   if (trampoline != 0) {
-    mm_status s = with_runtime_allocator(free_low_frame, &trampoline);
+    mm_status s = with_runtime_allocator(release_trampoline, &trampoline);
     if (s != MM_OK) smp_panic(mm_status_name(s));
+    debug_structured(LOG_INFO, "smp.trampoline", KV_U("released", 1), KV_X("base", trampoline));
   }
   return online;
 }
@@ -216,7 +237,7 @@ void smp_bringup(const platform_info *platform, const kernel_options *opt) {
   mm_runtime_set_owner_fn(cpu_owner);
   mm_status caches = mm_runtime_enable_cpu_caches(g_smp.count);
   if (caches != MM_OK) debug_structured(LOG_WARN, "smp.cpu_caches", KV_S("status", mm_status_name(caches)));
-  uint32_t online = start_secondaries();
+  uint32_t online = start_secondaries(opt);
   debug_structured(LOG_INFO, "smp.online", KV_U("cpus", online), KV_U("expected", g_smp.count),
                    KV_U("cycles", arch_cycles() - t));
   test_hooks_after_smp_online(opt, online);

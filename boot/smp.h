@@ -12,7 +12,11 @@
 // Log lines (INFO unless said):
 //   smp.cpus source=madt|devicetree|none entries=N usable=N disabled=N online_capable=N duplicates=N [reason=..]
 //   smp.cpu_skipped hwid=0x.. uid=N reason=disabled|online_capable|duplicate       (one per skipped entry)
+//   smp.trampoline base=0x.. kind=ap_trampoline   (x86, more than one CPU: the start page, reserved while CPUs start)
+//   smp.trampoline none=1 reason=<mm status>      (more than one CPU and no frame below 1 MiB: AArch64, or an x86
+//                                                  without one, whose starts then fail with bad_trampoline)
 //   smp.cpu id=N hwid=0x.. online=1 stack=0x..   or   smp.cpu id=N hwid=0x.. online=0 reason=<arch_cpu_start's word>
+//   smp.trampoline released=1 base=0x..           (after the last start: the reservation ended, the page free again)
 //   smp.online cpus=N expected=M cycles=N        (N: CPUs running the kernel; M: usable entries of the list)
 //   smp.stress cpus=N ops=N result=ok rounds=N block_misses=N cycles=N
 //   smp.stress cpus=N ops=N result=fail reason=<word> [detail=..] cpu=N   then `panic stage=smp ...`, status 3

@@ -46,6 +46,13 @@ void test_hooks_secondary_waiting(uint32_t cpu) {
   arch_exit(3);
 }
 
+uint64_t test_hooks_start_hw_id(const kernel_options *opt, uint32_t cpu, uint64_t hw_id) {
+  if (!opt->ap_absent || cpu != 1) return hw_id;
+  debug_structured(LOG_INFO, "selftest.ap_absent", KV_U("cpu", cpu), KV_X("hwid", TEST_HOOKS_ABSENT_HW_ID),
+                   KV_X("listed", hw_id));
+  return TEST_HOOKS_ABSENT_HW_ID;
+}
+
 // Corrupts a reservation behind the allocator's back (through the helper made for it) so the boot test can
 // prove that the invariant checker stops the boot.
 static void corrupt_a_reservation(mm_phys_allocator *a, void *ctx) {

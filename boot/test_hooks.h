@@ -22,6 +22,18 @@ void test_hooks_after_paging(const kernel_options *opt);
 // vectors as one `panic stage=exception ... cpu=1` line. Returns when the word is absent or CPU 1 is not online.
 void test_hooks_after_smp_online(const kernel_options *opt, uint32_t online);
 
+// The hardware id start_secondaries (boot/smp.c) passes to arch_cpu_start for CPU `cpu`, listed at `hw_id`: with
+// `selftest.ap_absent`, CPU 1 is started at TEST_HOOKS_ABSENT_HW_ID, an id no CPU of the test machines has, and one
+// `selftest.ap_absent cpu=1 hwid=0x.. listed=0x..` line says so; the start must then fail without a hang (x86: the
+// INIT and Start-Up IPIs reach no CPU, so the wait ends in `timeout`; AArch64: PSCI CPU_ON refuses the MPIDR).
+// Otherwise returns `hw_id`.
+uint64_t test_hooks_start_hw_id(const kernel_options *opt, uint32_t cpu, uint64_t hw_id);
+
+// 0xFE: not 0xFF, which an xAPIC physical destination treats as broadcast to every CPU (Intel SDM Vol. 3A
+// 11.6.2.1), nor 0xFFFFFFFF, x2APIC's broadcast (11.12.9); the QEMU machines the boot tests run number their CPUs
+// from 0 (x86 APIC IDs, AArch64 MPIDR Aff0), far below it. As an MPIDR it names Aff0 = 0xFE, which no virt CPU has.
+#define TEST_HOOKS_ABSENT_HW_ID 0xFEu
+
 // On every secondary CPU while it waits for the concurrent self-test: CPU 1 makes the read once told to.
 void test_hooks_secondary_waiting(uint32_t cpu);
 

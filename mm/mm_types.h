@@ -42,6 +42,7 @@ typedef enum mm_status {
   MM_ERR_NOT_INITIALIZED,    // with_runtime_allocator called before the hand-off
   MM_ERR_BUSY,               // with_runtime_allocator re-entered from its own callback
   MM_ERR_INVARIANT,          // the invariant checker found a broken invariant
+  MM_ERR_NOT_RESERVED,       // no reservation of that kind covers exactly that range (mm_phys_unreserve)
 } mm_status;
 
 // Stable lowercase name of a status, e.g. "double_free", for logs and test messages.

@@ -401,6 +401,60 @@ mm_status mm_phys_reserve(mm_phys_allocator *alloc, phys_addr_t base, uint64_t b
   return MM_OK;
 }
 
+typedef struct unreserve_ctx {
+  mm_phys_allocator *alloc;
+  uint64_t released;
+} unreserve_ctx;
+
+// [base, end) is managed and, with the entry gone, under no reservation: back to the free set.
+static void unreserve_piece(void *ctx, phys_addr_t base, phys_addr_t end) {
+  unreserve_ctx *u = (unreserve_ctx *)ctx;
+  phys_fs_add(&u->alloc->fs, base, end);
+  u->released += (end - base) >> MM_FRAME_SHIFT;
+}
+
+// Ends one reservation of a releasable kind (phys_alloc.h). Errors (state unchanged) in the documented order.
+mm_status mm_phys_unreserve(mm_phys_allocator *alloc, phys_addr_t base, uint64_t bytes, mm_reservation_kind kind) {
+  if (alloc == 0 || (uint32_t)kind >= (uint32_t)MM_RES_KIND_COUNT || !mm_reservation_kind_releasable(kind)) {
+    return MM_ERR_INVALID_ARGUMENT;
+  }
+  if (bytes == 0) {
+    return MM_ERR_ZERO_COUNT;
+  }
+  phys_addr_t end;
+  if (mm_reservation_round(base, bytes, &base, &end) != MM_OK) {
+    return MM_ERR_OVERFLOW;
+  }
+  uint64_t i = mm_res_table_index_of(&alloc->res.table, base, end, kind, 0);
+  if (i == phys_res_count(&alloc->res)) {
+    return MM_ERR_NOT_RESERVED;
+  }
+  char label[MM_LABEL_MAX];
+  mm_memcpy(label, alloc->res.table.entries[i].label, MM_LABEL_MAX);
+  mm_res_table_remove_at(&alloc->res.table, i);
+  // A reserved frame is neither cached nor handed out by a cache (mm_phys_reserve took it out of both), so the
+  // frames go straight to the free set; only managed pieces, and of those only what no other entry covers.
+  unreserve_ctx ctx = {alloc, 0};
+  const mm_firmware_map *map = alloc->managed.map;
+  uint64_t r = phys_region_at_or_below(map, base);
+  if (r >= map->region_count) {
+    r = 0;
+  }
+  for (; r < map->region_count && map->regions[r].base < end; r++) {
+    const mm_region *reg = &map->regions[r];
+    if (!phys_region_managed(&alloc->managed, reg) || reg->end <= base) {
+      continue;
+    }
+    phys_addr_t b = reg->base > base ? reg->base : base, e = reg->end < end ? reg->end : end;
+    phys_for_each_unreserved(&alloc->res, b, e, unreserve_piece, &ctx);
+  }
+  alloc->reserved_frames -= ctx.released;
+  debug_structured(LOG_DEBUG, "mm.phys_unreserve", KV_X("base", base), KV_X("end", end),
+                   KV_S("kind", mm_reservation_kind_name(kind)), KV_S("label", label), KV_U("frames", ctx.released));
+  phys_finish(alloc);
+  return MM_OK;
+}
+
 typedef struct reclaim_ctx {
   mm_phys_allocator *alloc;
   uint64_t gained;

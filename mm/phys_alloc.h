@@ -96,6 +96,19 @@ mm_status mm_phys_free(mm_phys_allocator *alloc, phys_addr_t base, uint64_t coun
 mm_status mm_phys_reserve(mm_phys_allocator *alloc, phys_addr_t base, uint64_t bytes, mm_reservation_kind kind,
                           const char *label);
 
+// Ends a reservation of a transient kind (mm_reservation_kind_releasable: only MM_RES_AP_TRAMPOLINE), the one
+// exception to "reserved stays out of allocation forever". [base, base+bytes) is rounded outward to frames as
+// mm_phys_reserve does and must equal a table entry of `kind` (same rounded base and end; the label is not
+// compared; of several equal ones, the most recently made). That entry leaves the table; its frames that are managed
+// and that no OTHER reservation covers go to the FREE set (not back to "allocated": whoever reserved them gives them
+// up, even if they were allocated before the reservation), and reserved_frames drops by exactly those. Frames another
+// reservation covers stay reserved. The free set's 2 MiB index and the per-CPU caches stay consistent (the same path
+// mm_phys_free takes). Errors, checked in this order, state unchanged: MM_ERR_INVALID_ARGUMENT (alloc NULL, kind out of
+// range, or kind not releasable), MM_ERR_ZERO_COUNT (bytes == 0), MM_ERR_OVERFLOW (the rounded end passes 2^64),
+// MM_ERR_NOT_RESERVED (no entry of `kind` at exactly that range: partial, larger, shifted, another kind, or
+// already ended). Logs `mm.phys_unreserve base= end= kind= label= frames=` at debug level. O(count + pieces).
+mm_status mm_phys_unreserve(mm_phys_allocator *alloc, phys_addr_t base, uint64_t bytes, mm_reservation_kind kind);
+
 // Reclaims every normalized map region of a reclaimable type (boot services, loader) into the free set,
 // minus every reservation. Idempotent. *reclaimed_frames (may be NULL) receives the frames gained.
 mm_status mm_phys_reclaim(mm_phys_allocator *alloc, uint64_t *reclaimed_frames);

@@ -19,6 +19,7 @@ static const char *const reservation_kind_names[] = {
     [MM_RES_STACK] = "stack",
     [MM_RES_FIRMWARE_MAP] = "firmware_map",
     [MM_RES_FIRMWARE_RESERVED] = "firmware_reserved",
+    [MM_RES_AP_TRAMPOLINE] = "ap_trampoline",
     [MM_RES_LATE] = "late",
     [MM_RES_TEST] = "test",
 };
@@ -32,6 +33,9 @@ const char *mm_reservation_kind_name(mm_reservation_kind kind) {
   }
   return reservation_kind_names[(uint32_t)kind];
 }
+
+// Transient kinds (reservations.h): only the AP trampoline, given back once the secondaries have started.
+bool mm_reservation_kind_releasable(mm_reservation_kind kind) { return kind == MM_RES_AP_TRAMPOLINE; }
 
 // Starts an empty set over `storage` (`capacity` entries; storage may be NULL when capacity is 0).
 void mm_reservation_set_init(mm_reservation_set *set, mm_reservation *storage, uint64_t capacity) {

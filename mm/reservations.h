@@ -20,6 +20,7 @@ typedef enum mm_reservation_kind {
   MM_RES_STACK,             // the stack the kernel runs on
   MM_RES_FIRMWARE_MAP,      // the kernel-owned copy of the firmware memory map
   MM_RES_FIRMWARE_RESERVED, // reserved by the platform description (devicetree /reserved-memory, /memreserve/)
+  MM_RES_AP_TRAMPOLINE,     // the x86 real-mode start page of secondary CPUs, while they start (releasable)
   MM_RES_LATE,              // reserved after hand-off by a caller
   MM_RES_TEST,              // tests only
   MM_RES_KIND_COUNT,
@@ -27,6 +28,11 @@ typedef enum mm_reservation_kind {
 
 // Stable lowercase name, e.g. "page_tables", for logs and JSON.
 const char *mm_reservation_kind_name(mm_reservation_kind kind);
+
+// True only for kinds that are transient by contract and may be ended with mm_phys_unreserve (phys_alloc.h):
+// MM_RES_AP_TRAMPOLINE. Every other kind, and every kind out of range, is false: what bring-up reserved stays
+// out of allocation forever.
+bool mm_reservation_kind_releasable(mm_reservation_kind kind);
 
 #define MM_LABEL_MAX 24  // including the terminating NUL; longer labels are truncated
 

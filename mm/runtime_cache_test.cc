@@ -262,6 +262,46 @@ TEST_F(RuntimeCache, ALateReservationOverAHandedOutFrameMakesItsFreeReserved) {
   ExpectExactAccounting();
 }
 
+TEST_F(RuntimeCache, AnEndedTrampolineReservationReturnsItsFrameToTheFreeSetNotACache) {
+  ASSERT_EQ(mm_runtime_enable_cpu_caches(2), MM_OK);
+  // One frame a cache handed out (OUT) and one sitting in a cache (CACHED), both reserved as ap_trampoline.
+  phys_addr_t out, cached;
+  ASSERT_EQ(mm_runtime_alloc_frame(&out), MM_OK);
+  ASSERT_EQ(mm_runtime_alloc_frame(&cached), MM_OK);
+  ASSERT_EQ(mm_runtime_free_frame(cached), MM_OK);
+  mm_phys_stats before = Stats();
+  for (phys_addr_t f : {out, cached}) {
+    ASSERT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_reserve(a, f, kFrame, MM_RES_AP_TRAMPOLINE, "t"); }),
+              MM_OK);
+  }
+  ExpectExactAccounting();
+  for (phys_addr_t f : {out, cached}) {
+    ASSERT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_unreserve(a, f, kFrame, MM_RES_AP_TRAMPOLINE); }), MM_OK);
+    ExpectExactAccounting();
+  }
+  mm_phys_stats after = Stats();
+  EXPECT_EQ(after.reserved_frames, before.reserved_frames);
+  EXPECT_EQ(after.cached_frames, before.cached_frames - 1);  // the cached one left its cache for good
+  EXPECT_EQ(after.free_frames, before.free_frames + 2);
+  EXPECT_EQ(after.allocated_frames, before.allocated_frames - 1);  // the handed-out one was given up
+  bool both_free = false;
+  With([&](mm_phys_allocator* a) {
+    both_free = mm_phys_is_free(a, out) && mm_phys_is_free(a, cached);
+    return MM_OK;
+  });
+  EXPECT_TRUE(both_free);
+  // Its former holder can no longer free it: it is free memory now.
+  EXPECT_EQ(mm_runtime_free_frame(out), MM_ERR_DOUBLE_FREE);
+  ExpectExactAccounting();
+  // Both come out again: every frame the allocator has, each once.
+  std::set<phys_addr_t> seen;
+  phys_addr_t f;
+  while (mm_runtime_alloc_frame(&f) == MM_OK) EXPECT_TRUE(seen.insert(f).second) << "handed out twice: " << f;
+  EXPECT_EQ(seen.count(out), 1u);
+  EXPECT_EQ(seen.count(cached), 1u);
+  ExpectExactAccounting();
+}
+
 TEST_F(RuntimeCache, NoFrameIsStrandedInACacheWhenMemoryRunsOut) {
   ASSERT_EQ(mm_runtime_enable_cpu_caches(2), MM_OK);
   // CPU 1 fills its cache, then CPU 0 takes everything: it gets CPU 1's cached frames too.

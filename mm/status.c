@@ -20,6 +20,7 @@ static const char *const status_names[] = {
     [MM_ERR_NOT_INITIALIZED] = "not_initialized",
     [MM_ERR_BUSY] = "busy",
     [MM_ERR_INVARIANT] = "invariant",
+    [MM_ERR_NOT_RESERVED] = "not_reserved",
 };
 
 // Returns the lowercase name of `status`, or "unknown" for a value outside the enum. Never NULL.

@@ -139,12 +139,14 @@ uint32_t arch_cpu_number(void) { return (uint32_t)(current_el() == 2u ? r_tpidr_
 
 void arch_cpu_relax(void) { cpu_relax(); }
 
+// CPU_ON's return values (Arm DEN0022 PSCI, 5.6 "CPU_ON"): each its own word, prefixed psci_ so that PSCI's
+// INVALID_PARAMETERS (the target MPIDR names no CPU) is not mistaken for arch_cpu_start's own argument check.
 static const char *psci_reason(int64_t ret) {
   switch (ret) {
     case PSCI_RET_NOT_SUPPORTED:
       return "psci_not_supported";
     case PSCI_RET_INVALID_PARAMETERS:
-      return "invalid_parameters";
+      return "psci_invalid_parameters";
     case PSCI_RET_DENIED:
       return "psci_denied";
     case PSCI_RET_ALREADY_ON:

@@ -3,9 +3,10 @@
 // Input: byte 0 picks the scene (bit 0: carved arrays exactly full, so growth and parking run early); every
 // later choice (operation, address, count, alignment, window, kind) is read from the following bytes by
 // OpsDriver (mm/testing/ops_driver.h): alloc frame, alloc aligned/windowed, fixed, free of allocated frames,
-// arbitrary (mostly invalid) free, late reservation, reclaim. After each operation the allocator and the
-// byte-per-frame model must agree on status, address, free runs and counters, and mm_phys_check_invariants
-// must pass; any disagreement aborts with the operation that caused it.
+// arbitrary (mostly invalid) free, late reservation (kinds late and ap_trampoline), ending an ap_trampoline
+// reservation (mm_phys_unreserve: exact, partial, larger, shifted, wrong kind), reclaim. After each operation the
+// allocator and the byte-per-frame model must agree on status, address, free runs and counters, and
+// mm_phys_check_invariants must pass; any disagreement aborts with the operation that caused it.
 // The model, the driver, the harness and the C++ library are the oracle, not the code under test: no coverage
 // feedback (and no comparison tracing, which made them most of the run time) from them, only from mm/.
 #pragma clang attribute push(__attribute__((no_sanitize("coverage"))), apply_to = function)

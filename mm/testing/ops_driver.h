@@ -155,12 +155,45 @@ class OpsDriver {
       what = "free? " + ReferenceModel::Hex(base) + " x" + std::to_string(count);
       if (gs != ws) return what + ": status " + mm_status_name(gs) + " want " + mm_status_name(ws);
       if (gs == MM_OK) m.MarkFreed(base, count);
+    } else if (op < 99 && next(5) == 0) {  // ending a reservation: only ap_trampoline entries, exact range
+      phys_addr_t base = addr();
+      uint64_t bytes = 1 + next(4 * F);
+      mm_reservation_kind kind = next(4) == 0 ? MM_RES_LATE : MM_RES_AP_TRAMPOLINE;
+      if (m.ReleasableCount() != 0 && next(4) != 0) {
+        const mm_reservation &r = m.Releasable(next(m.ReleasableCount()));
+        base = r.base;
+        bytes = r.end - r.base;
+        kind = r.kind;
+        switch (next(6)) {  // mostly exact; else partial, larger, shifted, not frame aligned (rounds to the same)
+          case 0:
+            bytes = bytes > F ? bytes - F : bytes + F;
+            break;
+          case 1:
+            bytes += F;
+            break;
+          case 2:
+            base += F;
+            break;
+          case 3:
+            base += 1 + next(F - 1), bytes -= F - 1;
+            break;
+          default:
+            break;
+        }
+      }
+      if (next(32) == 0) bytes = 0;
+      mm_status ws = m.PredictUnreserve(base, bytes, kind);
+      mm_status gs = mm_phys_unreserve(a, base, bytes, kind);
+      what = "unreserve " + ReferenceModel::Hex(base) + " +" + std::to_string(bytes) + " " +
+             mm_reservation_kind_name(kind);
+      if (gs != ws) return what + ": status " + mm_status_name(gs) + " want " + mm_status_name(ws);
+      if (gs == MM_OK) m.MarkUnreserved(base, bytes, kind);
     } else if (op < 99) {  // late reservation
       phys_addr_t base = addr() + (next(4) == 0 ? next(4096) : 0);
       uint64_t bytes = next(10) == 0 ? 0 : 1 + next(next(4) == 0 ? 64 * F : 4 * F);
       static const char *labels[] = {"late", "pt", "dma"};
       const char *label = labels[next(3)];
-      mm_reservation_kind kind = next(50) == 0 ? MM_RES_KIND_COUNT : MM_RES_LATE;
+      mm_reservation_kind kind = next(50) == 0 ? MM_RES_KIND_COUNT : next(4) == 0 ? MM_RES_AP_TRAMPOLINE : MM_RES_LATE;
       mm_status gs = mm_phys_reserve(a, base, bytes, kind, label);
       what = "reserve " + ReferenceModel::Hex(base) + " +" + std::to_string(bytes);
       mm_status ws = bytes == 0 ? MM_ERR_ZERO_COUNT : kind == MM_RES_KIND_COUNT ? MM_ERR_INVALID_ARGUMENT : MM_OK;

@@ -128,7 +128,39 @@ class ReferenceModel {
     std::strncpy(r.label, label ? label : "", MM_LABEL_MAX - 1);
     expected_.push_back(Key(r));
     pending_covered_.push_back({base, end});
+    if (mm_reservation_kind_releasable(kind)) releasable_.push_back(r);
   }
+  // mm_phys_unreserve's outcome (phys_alloc.h): argument errors in order, then MM_ERR_NOT_RESERVED unless a caller
+  // entry of `kind` spans exactly the rounded range.
+  mm_status PredictUnreserve(phys_addr_t base, uint64_t bytes, mm_reservation_kind kind) const {
+    if ((uint32_t)kind >= (uint32_t)MM_RES_KIND_COUNT || !mm_reservation_kind_releasable(kind))
+      return MM_ERR_INVALID_ARGUMENT;
+    if (bytes == 0) return MM_ERR_ZERO_COUNT;
+    phys_addr_t b = base & ~MM_FRAME_MASK;
+    if (bytes > UINT64_MAX - base || base + bytes > UINT64_MAX - MM_FRAME_MASK) return MM_ERR_OVERFLOW;
+    phys_addr_t e = (base + bytes + MM_FRAME_MASK) & ~MM_FRAME_MASK;
+    for (const auto &r : releasable_)
+      if (r.base == b && r.end == e && r.kind == kind) return MM_OK;
+    return MM_ERR_NOT_RESERVED;
+  }
+  // After a successful mm_phys_unreserve: one caller entry of that range and kind is gone. Its frames that no
+  // other entry covers become free at the next Sync (covered -> not covered; they were not allocated since the
+  // reservation took them out of the allocated count).
+  void MarkUnreserved(phys_addr_t base, uint64_t bytes, mm_reservation_kind kind) {
+    phys_addr_t b = base & ~MM_FRAME_MASK, e = (base + bytes + MM_FRAME_MASK) & ~MM_FRAME_MASK;
+    for (size_t i = releasable_.size(); i-- > 0;) {
+      const mm_reservation &r = releasable_[i];
+      if (r.base != b || r.end != e || r.kind != kind) continue;
+      // The allocator removes the most recently made entry of that range and kind, whatever its label (equal
+      // ranges keep their insertion order in the table, as they do here), so it is the last match.
+      auto it = std::find(expected_.begin(), expected_.end(), Key(r));
+      if (it != expected_.end()) expected_.erase(it);
+      releasable_.erase(releasable_.begin() + (long)i);
+      return;
+    }
+  }
+  size_t ReleasableCount() const { return releasable_.size(); }
+  const mm_reservation &Releasable(size_t i) const { return releasable_[i]; }
   // Reclaim: returns the frames that become free (reclaimable regions minus covered frames).
   uint64_t Reclaim() {
     if (reclaimed_) return 0;
@@ -250,6 +282,7 @@ class ReferenceModel {
   std::vector<uint8_t> state_;
   std::vector<std::string> expected_;
   std::vector<std::pair<phys_addr_t, phys_addr_t>> pending_covered_;
+  std::vector<mm_reservation> releasable_;  // caller entries of a releasable kind still in the table
   bool reclaimed_ = false;
 };
 
