@@ -33,7 +33,8 @@
 enum { PHYS_FRAME_PLAIN = 0u, PHYS_FRAME_CACHED = 1u, PHYS_FRAME_OUT = 2u };
 
 // One CPU's cache, a whole number of 64-byte lines: the storage is frame aligned, so no two CPUs' caches share
-// a line. (Padded rather than _Alignas: a host test's simulated memory maps frames at any 16-byte address.)
+// a line. (Padded rather than _Alignas: where the storage lands is decided by its mapping, frame aligned in the kernel
+// and in the host tests' simulated memory, tools/hostlib/sim_physmem.h, not by the C type.)
 typedef struct phys_cpu_cache {
   uint32_t lock;                            // 0 free, 1 held; atomic
   uint32_t count;                           // frames held; written under the lock, read atomically by stats
