@@ -16,7 +16,8 @@
 //               lock, and what lets the fast free path accept only frames a cache handed out.
 //
 // Bound: PHYS_CACHE_CAPACITY frames per CPU (refill and drain move PHYS_CACHE_BATCH at a time), so at most
-// cpu_count * 256 KiB of memory sits in caches. Storage: cpu_count * sizeof(phys_cpu_cache) plus 2 bits per
+// cpu_count * 256 KiB of memory sits in caches. Storage: cpu_count * sizeof(phys_cpu_cache) (rounded up to a
+// PHYS_CACHE_PAIR, where the state map starts) plus 2 bits per
 // 4 KiB frame of [base, end) (64 KiB per GiB of span, 0.006%), taken from the allocator as bookkeeping.
 #ifndef MM_PHYS_CACHE_H
 #define MM_PHYS_CACHE_H
@@ -25,10 +26,17 @@
 
 #define PHYS_CACHE_CAPACITY 64u
 #define PHYS_CACHE_BATCH 32u
-// An empty cache refills from a run starting on this boundary: 64 bytes of the 2-bit state map cover 256
-// frames (1 MiB), so batches of different CPUs never share a state-map cache line (phys_pcpu.c).
-#define PHYS_CACHE_REFILL_ALIGN ((uint64_t)1 << 20)
+// Each CPU refills from a region of this size and alignment of its own (phys_pcpu_locked.c): its 512 frames'
+// 2-bit states fill one aligned PHYS_CACHE_PAIR of the state map, so two CPUs' fast paths never write the same
+// cache line, nor the two halves of one 128-byte pair. Hardware prefetchers fetch such pairs together (Intel
+// 64 and IA-32 Architectures Optimization Reference Manual, "L2 spatial prefetcher": completes each line to
+// its 128-byte aligned chunk; AMD Software Optimization Guide for Family 19h, L2 up/down prefetcher), so with
+// 1 MiB regions (one line each) a neighbour CPU's region still cost coherence misses: the 2-thread random churn
+// benchmark varied run to run with how the two CPUs' regions interleaved. A region is also one 2 MiB block,
+// so each CPU breaks at most the one block it refills from (phys_alloc.h, anti-fragmentation).
+#define PHYS_CACHE_REFILL_ALIGN ((uint64_t)2 << 20)
 #define PHYS_CACHE_LINE 64u
+#define PHYS_CACHE_PAIR 128u
 
 enum { PHYS_FRAME_PLAIN = 0u, PHYS_FRAME_CACHED = 1u, PHYS_FRAME_OUT = 2u };
 
