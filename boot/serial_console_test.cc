@@ -2,8 +2,6 @@
 // of bad SPCR, the default's probe, and what the driver writes to a model UART.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <string>
 #include <utility>
@@ -13,8 +11,12 @@ extern "C" {
 #include "boot/serial_console.h"
 }
 #include "platform/acpi_test_util.h"
+#include "platform/test_files.h"
 
 namespace {
+
+using platform_testing::ReadDtb;
+using platform_testing::ReadQemuFile;
 
 using namespace acpi_testing;
 
@@ -22,12 +24,6 @@ constexpr uint64_t kRsdp = 0x7f000000;
 constexpr uint64_t kXsdt = 0x7f001000;
 constexpr uint64_t kSpcr = 0x7f002000;
 constexpr uint64_t kDtb = 0x48000000;
-
-std::vector<uint8_t> ReadDtb(const std::string &name) {
-  std::ifstream in("platform/testdata/" + name + ".dtb", std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot read " << name << ".dtb";
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 // An SPCR (revision 2, 80 bytes): interface type, then the Base Address GAS, baud code 7 (115200).
 Table Spcr(uint8_t interface_type, uint8_t space, uint8_t bit_width, uint8_t access_size, uint64_t address) {
@@ -161,14 +157,8 @@ TEST(SerialConsoleChoose, Spcr16550WithDwordAccessHasRegistersFourBytesApart) {
   EXPECT_EQ(c.uart.reg_shift, 2u);
 }
 
-std::vector<uint8_t> ReadQemu(const std::string &path) {
-  std::ifstream in("platform/testdata/qemu/" + path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot read " << path;
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 TEST(SerialConsoleChoose, QemuVirtsOwnSpcrNamesItsPl011) {
-  auto spcr = ReadQemu("aarch64_virt_numa/SPCR.dat");
+  auto spcr = ReadQemuFile("aarch64_virt_numa/SPCR.dat");
   Firmware fw(&spcr, "");
   Bus bus;
   serial_console c = Choose(&fw.info, bus, kVirtPl011, false, false);
@@ -180,7 +170,7 @@ TEST(SerialConsoleChoose, QemuVirtsOwnSpcrNamesItsPl011) {
 
 TEST(SerialConsoleChoose, QemuVirtsOwnDevicetreeNamesItsPl011) {
   FakePhys mem;
-  auto blob = ReadQemu("aarch64_virt.dtb");
+  auto blob = ReadQemuFile("aarch64_virt.dtb");
   mem.Place(kDtb, blob);
   platform_tables tables{0, kDtb, blob.size(), 0};
   platform_info info;

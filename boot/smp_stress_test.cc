@@ -8,8 +8,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "mm/testing/efi_map_builder.h"
-#include "mm/testing/sim_phys.h"
+#include "mm/testing/runtime_fixture.h"
 
 extern "C" {
 #include "boot/smp_stress.h"
@@ -20,9 +19,7 @@ extern "C" {
 namespace {
 
 using mm_testing::Desc;
-using mm_testing::Normalize;
-using mm_testing::NormalizedMap;
-using mm_testing::SimPhys;
+using mm_testing::RuntimeFixture;
 
 constexpr uint64_t kBase = 0x100000;
 constexpr uint64_t kFrames = 8192;  // 32 MiB: room for every thread's 2 MiB block at once
@@ -43,27 +40,17 @@ struct StampMemory {
   }
 };
 
-class SmpStress : public ::testing::Test {
+// One region of kFrames from kBase, the kernel image in its first four frames, handed to the global cell.
+class SmpStress : public RuntimeFixture {
  protected:
   void SetUp() override {
-    mm_runtime_reset_for_tests();
-    map_ = Normalize({Desc(MM_EFI_CONVENTIONAL_MEMORY, kBase, kFrames)});
-    ASSERT_EQ(map_.status, MM_OK);
-    mm_reservation_set_init(&set_, storage_, 32);
-    ASSERT_EQ(mm_reservation_add(&set_, kBase, 4 * MM_FRAME_SIZE, MM_RES_KERNEL_IMAGE, "kernel"), MM_OK);
-    mm_early_init(&early_, &map_.map, &set_);
-    plan_ = runtime_storage_plan(&map_.map, set_.count);
-    ASSERT_EQ(carve_option_storage(&early_, &plan_, phys_.window(), &carved_), MM_OK);
-    ASSERT_EQ(initialize_runtime_allocator(&map_.map, &set_, &carved_, phys_.window()), MM_OK);
+    ASSERT_NO_FATAL_FAILURE(BuildPipeline({Desc(MM_EFI_CONVENTIONAL_MEMORY, kBase, kFrames)}, kBase, 4));
+    ASSERT_EQ(Initialize(), MM_OK);
     mm_runtime_set_owner_fn(&ThreadOwner);
     // Host threads can be preempted while holding the next ticket of the fair lock: yield while waiting.
     mm_runtime_set_relax_fn([] { std::this_thread::yield(); });
   }
-  void TearDown() override {
-    mm_runtime_set_relax_fn(nullptr);
-    mm_runtime_set_owner_fn(nullptr);
-    mm_runtime_reset_for_tests();
-  }
+  // RuntimeFixture::TearDown forgets the owner and relax functions with the cell.
 
   smp_stress_config Config(uint32_t cpus, uint32_t rounds) {
     smp_stress_config c{};
@@ -92,14 +79,7 @@ class SmpStress : public ::testing::Test {
     return st;
   }
 
-  SimPhys phys_;
   StampMemory stamps_;
-  NormalizedMap map_;
-  mm_reservation storage_[32];
-  mm_reservation_set set_;
-  mm_early_allocator early_;
-  mm_storage_plan plan_;
-  mm_carved_storage carved_;
   smp_stress s_;
 };
 

@@ -9,9 +9,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "mm/testing/efi_map_builder.h"
 #include "mm/testing/log_capture.h"
-#include "mm/testing/sim_phys.h"
+#include "mm/testing/runtime_fixture.h"
 
 extern "C" {
 #include "mm/carve.h"
@@ -23,9 +22,8 @@ namespace {
 
 using mm_testing::Desc;
 using mm_testing::LogCapture;
-using mm_testing::Normalize;
-using mm_testing::NormalizedMap;
-using mm_testing::SimPhys;
+using mm_testing::RuntimeFixture;
+using mm_testing::WithRuntime;
 
 constexpr uint64_t kFrame = MM_FRAME_SIZE;
 
@@ -33,32 +31,22 @@ constexpr uint64_t kFrame = MM_FRAME_SIZE;
 thread_local uint64_t current_cpu = 0;
 uint64_t CpuOwner() { return current_cpu + 1; }
 
-using Body = std::function<mm_status(mm_phys_allocator*)>;
-mm_status CallBody(mm_phys_allocator* alloc, void* ctx) { return (*static_cast<Body*>(ctx))(alloc); }
-mm_status With(Body body) { return with_runtime_allocator(&CallBody, &body); }
-
 // 512 usable frames in two regions around a firmware-reserved hole, handed to the global cell.
-class RuntimeCache : public ::testing::Test {
+class RuntimeCache : public RuntimeFixture {
  protected:
   void SetUp() override {
-    mm_runtime_reset_for_tests();
-    map_ = Normalize({Desc(MM_EFI_CONVENTIONAL_MEMORY, 0x100000, 256), Desc(MM_EFI_RESERVED_MEMORY, 0x200000, 16),
-                      Desc(MM_EFI_CONVENTIONAL_MEMORY, 0x210000, 256)});
-    ASSERT_EQ(map_.status, MM_OK);
-    mm_reservation_set_init(&set_, storage_, 32);
-    ASSERT_EQ(mm_reservation_add(&set_, 0x100000, 4 * kFrame, MM_RES_KERNEL_IMAGE, "kernel"), MM_OK);
-    mm_early_init(&early_, &map_.map, &set_);
-    plan_ = runtime_storage_plan(&map_.map, set_.count);
-    ASSERT_EQ(carve_option_storage(&early_, &plan_, phys_.window(), &carved_), MM_OK);
-    ASSERT_EQ(initialize_runtime_allocator(&map_.map, &set_, &carved_, phys_.window()), MM_OK);
+    ASSERT_NO_FATAL_FAILURE(BuildPipeline({Desc(MM_EFI_CONVENTIONAL_MEMORY, 0x100000, 256),
+                                           Desc(MM_EFI_RESERVED_MEMORY, 0x200000, 16),
+                                           Desc(MM_EFI_CONVENTIONAL_MEMORY, 0x210000, 256)},
+                                          0x100000, 4));
+    ASSERT_EQ(Initialize(), MM_OK);
     mm_runtime_set_owner_fn(&CpuOwner);
     current_cpu = 0;
   }
-  void TearDown() override { mm_runtime_reset_for_tests(); }
 
   mm_phys_stats Stats() {
     mm_phys_stats st{};
-    EXPECT_EQ(With([&](mm_phys_allocator* a) {
+    EXPECT_EQ(WithRuntime([&](mm_phys_allocator* a) {
                 st = mm_phys_get_stats(a);
                 return MM_OK;
               }),
@@ -67,7 +55,7 @@ class RuntimeCache : public ::testing::Test {
   }
   std::string Check() {
     const char* why = "unset";
-    With([&](mm_phys_allocator* a) { return mm_phys_check_invariants(a, &why); });
+    WithRuntime([&](mm_phys_allocator* a) { return mm_phys_check_invariants(a, &why); });
     return why;
   }
   void ExpectExactAccounting() {
@@ -75,19 +63,11 @@ class RuntimeCache : public ::testing::Test {
     EXPECT_EQ(st.free_frames + st.cached_frames + st.reserved_frames + st.allocated_frames, st.managed_frames);
     EXPECT_EQ(Check(), "ok");
   }
-
-  SimPhys phys_;
-  NormalizedMap map_;
-  mm_reservation storage_[32];
-  mm_reservation_set set_;
-  mm_early_allocator early_;
-  mm_storage_plan plan_;
-  mm_carved_storage carved_;
 };
 
 TEST_F(RuntimeCache, WithoutCachesBothCallsTakeTheLockedPathWithItsResults) {
   phys_addr_t expected = 0;
-  ASSERT_EQ(With([&](mm_phys_allocator* a) {
+  ASSERT_EQ(WithRuntime([&](mm_phys_allocator* a) {
               mm_status s = mm_phys_alloc_frame(a, &expected);
               if (s == MM_OK) s = mm_phys_free(a, expected, 1);
               return s;
@@ -128,7 +108,7 @@ TEST_F(RuntimeCache, EnableTakesItsStorageAsBookkeepingOnceAndLogsIt) {
   EXPECT_EQ(after.reserved_frames, before.reserved_frames + 1);
   EXPECT_EQ(after.bookkeeping_bytes, before.bookkeeping_bytes + kFrame);
   bool found = false;
-  With([&](mm_phys_allocator* a) {
+  WithRuntime([&](mm_phys_allocator* a) {
     mm_phys_for_each_reservation(
         a,
         [](void* ctx, const mm_reservation* r) {
@@ -249,8 +229,8 @@ TEST_F(RuntimeCache, DoubleFreeOfACachedFrameIsDetectedOnEveryCpuAndPath) {
   EXPECT_EQ(mm_runtime_free_frame(f), MM_ERR_DOUBLE_FREE);
   current_cpu = 7;  // no cache: the locked path
   EXPECT_EQ(mm_runtime_free_frame(f), MM_ERR_DOUBLE_FREE);
-  EXPECT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_free(a, f, 1); }), MM_ERR_DOUBLE_FREE);
-  EXPECT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_free(a, f - kFrame, 2); }), MM_ERR_DOUBLE_FREE);
+  EXPECT_EQ(WithRuntime([&](mm_phys_allocator* a) { return mm_phys_free(a, f, 1); }), MM_ERR_DOUBLE_FREE);
+  EXPECT_EQ(WithRuntime([&](mm_phys_allocator* a) { return mm_phys_free(a, f - kFrame, 2); }), MM_ERR_DOUBLE_FREE);
   mm_phys_stats after = Stats();
   EXPECT_EQ(after.cached_frames, st.cached_frames);  // nothing changed
   EXPECT_EQ(after.free_frames, st.free_frames);
@@ -260,9 +240,10 @@ TEST_F(RuntimeCache, DoubleFreeOfACachedFrameIsDetectedOnEveryCpuAndPath) {
 TEST_F(RuntimeCache, FramesNoCacheHandedOutAreCheckedByTheLockedPath) {
   ASSERT_EQ(mm_runtime_enable_cpu_caches(1), MM_OK);
   phys_addr_t f;
-  ASSERT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_alloc_frame(a, &f); }), MM_OK);
+  ASSERT_EQ(WithRuntime([&](mm_phys_allocator* a) { return mm_phys_alloc_frame(a, &f); }), MM_OK);
   EXPECT_EQ(mm_runtime_free_frame(f), MM_OK);  // allocated under the lock, freed through the cache API
-  EXPECT_TRUE(With([&](mm_phys_allocator* a) { return mm_phys_is_free(a, f) ? MM_OK : MM_ERR_NOT_FREE; }) == MM_OK);
+  EXPECT_TRUE(WithRuntime([&](mm_phys_allocator* a) { return mm_phys_is_free(a, f) ? MM_OK : MM_ERR_NOT_FREE; }) ==
+              MM_OK);
   EXPECT_EQ(mm_runtime_free_frame(f), MM_ERR_DOUBLE_FREE);      // free in the free set
   EXPECT_EQ(mm_runtime_free_frame(0x100000), MM_ERR_RESERVED);  // the kernel image
   EXPECT_EQ(mm_runtime_free_frame(0x200000), MM_ERR_NOT_OWNED); // the firmware hole
@@ -287,7 +268,8 @@ TEST_F(RuntimeCache, ALateReservationTakesACachedFrameOutForGood) {
   ASSERT_EQ(mm_runtime_alloc_frame(&victim), MM_OK);
   ASSERT_EQ(mm_runtime_free_frame(victim), MM_OK);  // sits in CPU 0's cache
   uint64_t cached = Stats().cached_frames;
-  ASSERT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_reserve(a, victim, kFrame, MM_RES_TEST, "late"); }), MM_OK);
+  ASSERT_EQ(WithRuntime([&](mm_phys_allocator* a) { return mm_phys_reserve(a, victim, kFrame, MM_RES_TEST, "late"); }),
+            MM_OK);
   EXPECT_EQ(Stats().cached_frames, cached - 1);
   ExpectExactAccounting();
   // Every frame the allocator still has, from both CPUs: the reserved one never comes out.
@@ -310,7 +292,8 @@ TEST_F(RuntimeCache, ALateReservationOverAHandedOutFrameMakesItsFreeReserved) {
   ASSERT_EQ(mm_runtime_enable_cpu_caches(1), MM_OK);
   phys_addr_t f;
   ASSERT_EQ(mm_runtime_alloc_frame(&f), MM_OK);
-  ASSERT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_reserve(a, f, kFrame, MM_RES_TEST, "late"); }), MM_OK);
+  ASSERT_EQ(WithRuntime([&](mm_phys_allocator* a) { return mm_phys_reserve(a, f, kFrame, MM_RES_TEST, "late"); }),
+            MM_OK);
   EXPECT_EQ(mm_runtime_free_frame(f), MM_ERR_RESERVED);
   ExpectExactAccounting();
 }
@@ -342,7 +325,7 @@ TEST_F(RuntimeCache, AContiguousRequestDrainsTheCachesBeforeNoMemory) {
   // Every free and cached frame at once (page-aligned pieces): possible only after the drain.
   mm_alloc_request whole{st.free_frames + st.cached_frames, kFrame, 0, 0};
   phys_addr_t got;
-  EXPECT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_alloc(a, &whole, &got); }), MM_ERR_NO_MEMORY);
+  EXPECT_EQ(WithRuntime([&](mm_phys_allocator* a) { return mm_phys_alloc(a, &whole, &got); }), MM_ERR_NO_MEMORY);
   EXPECT_EQ(Stats().cached_frames, 0u);  // drained, even though the request was too large anyway
   ExpectExactAccounting();
 }
@@ -354,7 +337,7 @@ TEST_F(RuntimeCache, AFixedAllocationTakesCachedFramesOutOfTheirCaches) {
   ASSERT_EQ(mm_runtime_free_frame(f), MM_OK);
   uint64_t cached = Stats().cached_frames;
   // A refill caches the 32 lowest frames and hands out the highest: f and the frame below it are cached.
-  ASSERT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_alloc_fixed(a, f - kFrame, 2); }), MM_OK);
+  ASSERT_EQ(WithRuntime([&](mm_phys_allocator* a) { return mm_phys_alloc_fixed(a, f - kFrame, 2); }), MM_OK);
   EXPECT_EQ(Stats().cached_frames, cached - 2);
   ExpectExactAccounting();
   EXPECT_EQ(mm_runtime_free_frame(f), MM_OK);  // locked path: it came from the fixed allocation
@@ -374,7 +357,7 @@ TEST_P(RuntimeCacheCheck, TheCheckerNamesTheDamage) {
   phys_addr_t f;
   ASSERT_EQ(mm_runtime_alloc_frame(&f), MM_OK);
   ASSERT_EQ(Check(), "ok");
-  ASSERT_EQ(With([&](mm_phys_allocator* a) {
+  ASSERT_EQ(WithRuntime([&](mm_phys_allocator* a) {
               return mm_phys_corrupt_cache(a, GetParam().what) ? MM_OK : MM_ERR_INVARIANT;
             }),
             MM_OK);
@@ -397,7 +380,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST_F(RuntimeCache, CacheCorruptionsNeedEnabledCaches) {
   for (int w = 0; w < MM_CORRUPT_CACHE_COUNT; w++) {
-    EXPECT_EQ(With([&](mm_phys_allocator* a) {
+    EXPECT_EQ(WithRuntime([&](mm_phys_allocator* a) {
                 return mm_phys_corrupt_cache(a, static_cast<mm_phys_cache_corruption>(w)) ? MM_ERR_INVARIANT : MM_OK;
               }),
               MM_OK)

@@ -20,9 +20,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "mm/testing/efi_map_builder.h"
 #include "mm/testing/reference_model.h"
-#include "mm/testing/sim_phys.h"
+#include "mm/testing/runtime_fixture.h"
 
 extern "C" {
 #include "mm/carve.h"
@@ -32,10 +31,8 @@ extern "C" {
 namespace {
 
 using mm_testing::Desc;
-using mm_testing::Normalize;
-using mm_testing::NormalizedMap;
 using mm_testing::ReferenceModel;
-using mm_testing::SimPhys;
+using mm_testing::RuntimeFixture;
 
 constexpr uint64_t kFrame = MM_FRAME_SIZE;
 constexpr phys_addr_t kBase = 0x100000;
@@ -66,30 +63,14 @@ struct Held {
 
 using Body = mm_status (*)(mm_phys_allocator*, void*);
 
-class RuntimeMt : public ::testing::Test {
+class RuntimeMt : public RuntimeFixture {
  protected:
   void SetUp() override {
-    mm_runtime_reset_for_tests();
-    map_ = Normalize({Desc(MM_EFI_CONVENTIONAL_MEMORY, kBase, kFrames)});
-    ASSERT_EQ(map_.status, MM_OK);
-    mm_reservation_set_init(&set_, storage_, 32);
-    ASSERT_EQ(mm_reservation_add(&set_, kBase, 16 * kFrame, MM_RES_KERNEL_IMAGE, "kernel"), MM_OK);
-    mm_early_init(&early_, &map_.map, &set_);
-    plan_ = runtime_storage_plan(&map_.map, set_.count);
-    ASSERT_EQ(carve_option_storage(&early_, &plan_, phys_.window(), &carved_), MM_OK);
-    ASSERT_EQ(initialize_runtime_allocator(&map_.map, &set_, &carved_, phys_.window()), MM_OK);
+    ASSERT_NO_FATAL_FAILURE(BuildPipeline({Desc(MM_EFI_CONVENTIONAL_MEMORY, kBase, kFrames)}, kBase, 16));
+    ASSERT_EQ(Initialize(), MM_OK);
     mm_runtime_set_owner_fn(&MtOwner);
     mm_runtime_set_relax_fn(&MtRelax);
   }
-  void TearDown() override { mm_runtime_reset_for_tests(); }
-
-  SimPhys phys_;
-  NormalizedMap map_;
-  mm_reservation storage_[32];
-  mm_reservation_set set_;
-  mm_early_allocator early_;
-  mm_storage_plan plan_;
-  mm_carved_storage carved_;
 };
 
 struct RunCtx {

@@ -9,9 +9,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "mm/testing/efi_map_builder.h"
 #include "mm/testing/log_capture.h"
-#include "mm/testing/sim_phys.h"
+#include "mm/testing/runtime_fixture.h"
 
 extern "C" {
 #include "mm/carve.h"
@@ -22,48 +21,26 @@ namespace {
 
 using mm_testing::Desc;
 using mm_testing::LogCapture;
-using mm_testing::Normalize;
-using mm_testing::NormalizedMap;
-using mm_testing::SimPhys;
+using mm_testing::RuntimeFixture;
+using mm_testing::WithRuntime;
 
 constexpr uint64_t kFrame = MM_FRAME_SIZE;
 
-// The bring-up pipeline up to the hand-off: map -> reservations -> plan -> carve.
-class Runtime : public ::testing::Test {
+// The bring-up pipeline up to the hand-off (map -> reservations -> plan -> carve); each test hands it over.
+class Runtime : public RuntimeFixture {
  protected:
   void SetUp() override {
-    mm_runtime_reset_for_tests();
-    map_ = Normalize({Desc(MM_EFI_CONVENTIONAL_MEMORY, 0x100000, 256), Desc(MM_EFI_RESERVED_MEMORY, 0x200000, 16),
-                      Desc(MM_EFI_CONVENTIONAL_MEMORY, 0x210000, 256)});
-    ASSERT_EQ(map_.status, MM_OK);
-    mm_reservation_set_init(&set_, storage_, 32);
-    ASSERT_EQ(mm_reservation_add(&set_, 0x100000, 4 * kFrame, MM_RES_KERNEL_IMAGE, "kernel"), MM_OK);
-    mm_early_init(&early_, &map_.map, &set_);
-    plan_ = runtime_storage_plan(&map_.map, set_.count);
-    ASSERT_EQ(carve_option_storage(&early_, &plan_, phys_.window(), &carved_), MM_OK);
+    ASSERT_NO_FATAL_FAILURE(BuildPipeline({Desc(MM_EFI_CONVENTIONAL_MEMORY, 0x100000, 256),
+                                           Desc(MM_EFI_RESERVED_MEMORY, 0x200000, 16),
+                                           Desc(MM_EFI_CONVENTIONAL_MEMORY, 0x210000, 256)},
+                                          0x100000, 4));
   }
-  void TearDown() override { mm_runtime_reset_for_tests(); }
-
-  mm_status Init() { return initialize_runtime_allocator(&map_.map, &set_, &carved_, phys_.window()); }
-
-  SimPhys phys_;
-  NormalizedMap map_;
-  mm_reservation storage_[32];
-  mm_reservation_set set_;
-  mm_early_allocator early_;
-  mm_storage_plan plan_;
-  mm_carved_storage carved_;
 };
-
-// Adapts a std::function to mm_runtime_fn.
-using Body = std::function<mm_status(mm_phys_allocator*)>;
-mm_status CallBody(mm_phys_allocator* alloc, void* ctx) { return (*static_cast<Body*>(ctx))(alloc); }
-mm_status With(Body body) { return with_runtime_allocator(&CallBody, &body); }
 
 TEST_F(Runtime, BeforeTheHandOffTheCallbackIsNotCalled) {
   EXPECT_FALSE(runtime_allocator_ready());
   bool called = false;
-  EXPECT_EQ(With([&](mm_phys_allocator*) {
+  EXPECT_EQ(WithRuntime([&](mm_phys_allocator*) {
               called = true;
               return MM_OK;
             }),
@@ -73,11 +50,11 @@ TEST_F(Runtime, BeforeTheHandOffTheCallbackIsNotCalled) {
 
 TEST_F(Runtime, InitializeSucceedsOnceAndLogsTheHandOff) {
   LogCapture cap(LOG_INFO);
-  ASSERT_EQ(Init(), MM_OK);
+  ASSERT_EQ(Initialize(), MM_OK);
   EXPECT_TRUE(runtime_allocator_ready());
   ASSERT_EQ(cap.Events("runtime").size(), 1u);
   EXPECT_EQ(cap.Events("runtime")[0], "runtime allocator initialized");
-  EXPECT_EQ(Init(), MM_ERR_ALREADY_INITIALIZED);
+  EXPECT_EQ(Initialize(), MM_ERR_ALREADY_INITIALIZED);
   EXPECT_EQ(cap.Events("runtime").size(), 1u);
 }
 
@@ -85,23 +62,23 @@ TEST_F(Runtime, FailedInitializationLeavesTheCellEmptyAndRetryable) {
   mm_status s = initialize_runtime_allocator(nullptr, &set_, &carved_, phys_.window());
   EXPECT_EQ(s, MM_ERR_INVALID_ARGUMENT);
   EXPECT_FALSE(runtime_allocator_ready());
-  EXPECT_EQ(With([](mm_phys_allocator*) { return MM_OK; }), MM_ERR_NOT_INITIALIZED);
-  EXPECT_EQ(Init(), MM_OK);
+  EXPECT_EQ(WithRuntime([](mm_phys_allocator*) { return MM_OK; }), MM_ERR_NOT_INITIALIZED);
+  EXPECT_EQ(Initialize(), MM_OK);
 }
 
 TEST_F(Runtime, CallbackGetsTheAllocatorAndItsResultIsReturned) {
-  ASSERT_EQ(Init(), MM_OK);
+  ASSERT_EQ(Initialize(), MM_OK);
   phys_addr_t frame = 0;
-  EXPECT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_alloc_frame(a, &frame); }), MM_OK);
+  EXPECT_EQ(WithRuntime([&](mm_phys_allocator* a) { return mm_phys_alloc_frame(a, &frame); }), MM_OK);
   EXPECT_NE(frame, 0u);
   EXPECT_FALSE(mm_reservation_set_overlaps(&set_, frame, frame + kFrame));
-  EXPECT_EQ(With([](mm_phys_allocator*) { return MM_ERR_DOUBLE_FREE; }), MM_ERR_DOUBLE_FREE);
-  EXPECT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_check_invariants(a, nullptr); }), MM_OK);
+  EXPECT_EQ(WithRuntime([](mm_phys_allocator*) { return MM_ERR_DOUBLE_FREE; }), MM_ERR_DOUBLE_FREE);
+  EXPECT_EQ(WithRuntime([&](mm_phys_allocator* a) { return mm_phys_check_invariants(a, nullptr); }), MM_OK);
 }
 
 TEST_F(Runtime, ReservationsMadeBeforeTheHandOffAreEnforced) {
-  ASSERT_EQ(Init(), MM_OK);
-  EXPECT_EQ(With([&](mm_phys_allocator* a) {
+  ASSERT_EQ(Initialize(), MM_OK);
+  EXPECT_EQ(WithRuntime([&](mm_phys_allocator* a) {
               for (uint64_t i = 0; i < set_.count; i++) {
                 for (phys_addr_t f = set_.entries[i].base; f < set_.entries[i].end; f += kFrame) {
                   if (mm_phys_is_free(a, f)) return MM_ERR_INVARIANT;
@@ -113,20 +90,20 @@ TEST_F(Runtime, ReservationsMadeBeforeTheHandOffAreEnforced) {
 }
 
 TEST_F(Runtime, ReentryFromTheCallbackIsBusy) {
-  ASSERT_EQ(Init(), MM_OK);
+  ASSERT_EQ(Initialize(), MM_OK);
   mm_status inner = MM_OK;
-  EXPECT_EQ(With([&](mm_phys_allocator*) {
-              inner = With([](mm_phys_allocator*) { return MM_OK; });
+  EXPECT_EQ(WithRuntime([&](mm_phys_allocator*) {
+              inner = WithRuntime([](mm_phys_allocator*) { return MM_OK; });
               return MM_OK;
             }),
             MM_OK);
   EXPECT_EQ(inner, MM_ERR_BUSY);
   // The lock was released: the next call goes through.
-  EXPECT_EQ(With([](mm_phys_allocator*) { return MM_OK; }), MM_OK);
+  EXPECT_EQ(WithRuntime([](mm_phys_allocator*) { return MM_OK; }), MM_OK);
 }
 
 TEST_F(Runtime, NullCallbackIsInvalidArgument) {
-  ASSERT_EQ(Init(), MM_OK);
+  ASSERT_EQ(Initialize(), MM_OK);
   EXPECT_EQ(with_runtime_allocator(nullptr, nullptr), MM_ERR_INVALID_ARGUMENT);
 }
 
@@ -137,7 +114,7 @@ uint64_t ThreadOwner() {
 }
 
 TEST_F(Runtime, ThreadsAreSerializedAndReentryIsStillBusyPerThread) {
-  ASSERT_EQ(Init(), MM_OK);
+  ASSERT_EQ(Initialize(), MM_OK);
   mm_runtime_set_owner_fn(&ThreadOwner);
   // Host threads can be preempted while they hold the next ticket: waiters yield the CPU to them.
   mm_runtime_set_relax_fn([] { std::this_thread::yield(); });
@@ -151,11 +128,11 @@ TEST_F(Runtime, ThreadsAreSerializedAndReentryIsStillBusyPerThread) {
   for (int t = 0; t < kThreads; t++) {
     threads.emplace_back([&] {
       for (int i = 0; i < kIterations; i++) {
-        mm_status s = With([&](mm_phys_allocator* a) {
+        mm_status s = WithRuntime([&](mm_phys_allocator* a) {
           if (inside.fetch_add(1) != 0) overlaps++;
           counter++;
           if (i % 100 == 0) {
-            if (With([](mm_phys_allocator*) { return MM_OK; }) == MM_ERR_BUSY) busy++;
+            if (WithRuntime([](mm_phys_allocator*) { return MM_OK; }) == MM_ERR_BUSY) busy++;
             phys_addr_t f;
             if (mm_phys_alloc_frame(a, &f) == MM_OK) mm_phys_free(a, f, 1);
           }
@@ -170,14 +147,14 @@ TEST_F(Runtime, ThreadsAreSerializedAndReentryIsStillBusyPerThread) {
   EXPECT_EQ(counter, static_cast<uint64_t>(kThreads) * kIterations);
   EXPECT_EQ(overlaps.load(), 0);
   EXPECT_EQ(busy.load(), kThreads * (kIterations / 100));
-  EXPECT_EQ(With([](mm_phys_allocator* a) { return mm_phys_check_invariants(a, nullptr); }), MM_OK);
+  EXPECT_EQ(WithRuntime([](mm_phys_allocator* a) { return mm_phys_check_invariants(a, nullptr); }), MM_OK);
 }
 
 TEST_F(Runtime, ResetForgetsTheAllocator) {
-  ASSERT_EQ(Init(), MM_OK);
+  ASSERT_EQ(Initialize(), MM_OK);
   mm_runtime_reset_for_tests();
   EXPECT_FALSE(runtime_allocator_ready());
-  EXPECT_EQ(With([](mm_phys_allocator*) { return MM_OK; }), MM_ERR_NOT_INITIALIZED);
+  EXPECT_EQ(WithRuntime([](mm_phys_allocator*) { return MM_OK; }), MM_ERR_NOT_INITIALIZED);
 }
 
 // The global cell initialized, for the owner-id tests.
@@ -185,7 +162,7 @@ class RuntimeOwner : public Runtime {
  protected:
   void SetUp() override {
     Runtime::SetUp();
-    ASSERT_EQ(Init(), MM_OK);
+    ASSERT_EQ(Initialize(), MM_OK);
   }
 };
 
@@ -202,11 +179,11 @@ TEST_F(RuntimeOwner, AnotherOwnerWaitsForTheHolderAndThenGetsIn) {
   std::atomic<bool> waiter_entered_early{false};
   mm_status waiter_status = MM_ERR_INVARIANT;
   std::thread waiter;
-  EXPECT_EQ(With([&](mm_phys_allocator*) {
+  EXPECT_EQ(WithRuntime([&](mm_phys_allocator*) {
               holder_inside = true;
               waiter = std::thread([&] {
                 current_owner = 2;
-                waiter_status = With([&](mm_phys_allocator*) {
+                waiter_status = WithRuntime([&](mm_phys_allocator*) {
                   if (!holder_done) waiter_entered_early = true;
                   return MM_OK;
                 });
@@ -227,10 +204,10 @@ TEST_F(RuntimeOwner, WithoutAnOwnerFunctionAHeldLockIsBusyForEveryCaller) {
   mm_runtime_set_owner_fn(&CurrentOwner);
   mm_runtime_set_owner_fn(nullptr);  // back to the single default owner
   mm_status other_thread = MM_OK;
-  EXPECT_EQ(With([&](mm_phys_allocator*) {
+  EXPECT_EQ(WithRuntime([&](mm_phys_allocator*) {
               std::thread t([&] {
                 current_owner = 2;  // ignored: no owner function is installed
-                other_thread = With([](mm_phys_allocator*) { return MM_OK; });
+                other_thread = WithRuntime([](mm_phys_allocator*) { return MM_OK; });
               });
               t.join();
               return MM_OK;
@@ -244,7 +221,7 @@ TEST_F(RuntimeOwner, ResetForgetsTheOwnerFunction) {
   mm_runtime_reset_for_tests();
   ASSERT_EQ(initialize_runtime_allocator(&map_.map, &set_, &carved_, phys_.window()), MM_OK);
   // ZeroOwner would panic if it were still installed.
-  EXPECT_EQ(With([](mm_phys_allocator*) { return MM_OK; }), MM_OK);
+  EXPECT_EQ(WithRuntime([](mm_phys_allocator*) { return MM_OK; }), MM_OK);
 }
 
 // The relax hook records which owner spun; a waiter's first call proves it holds a ticket.
@@ -260,7 +237,7 @@ TEST_F(RuntimeOwner, WaitersGetTheLockInArrivalOrderAndSpinWithTheRelaxHook) {
   std::thread first, second;
   auto waiter = [&](uint64_t id) {
     current_owner = id;
-    EXPECT_EQ(With([&](mm_phys_allocator*) {
+    EXPECT_EQ(WithRuntime([&](mm_phys_allocator*) {
                 order.push_back(id);
                 return MM_OK;
               }),
@@ -269,7 +246,7 @@ TEST_F(RuntimeOwner, WaitersGetTheLockInArrivalOrderAndSpinWithTheRelaxHook) {
   auto wait_for_spin = [](uint64_t id) {
     while ((relax_seen_mask.load() & (uint64_t{1} << id)) == 0) std::this_thread::yield();
   };
-  EXPECT_EQ(With([&](mm_phys_allocator*) {
+  EXPECT_EQ(WithRuntime([&](mm_phys_allocator*) {
               first = std::thread(waiter, 2);
               wait_for_spin(2);
               second = std::thread(waiter, 3);
@@ -287,15 +264,15 @@ TEST_F(RuntimeOwner, WaitersGetTheLockInArrivalOrderAndSpinWithTheRelaxHook) {
 TEST_F(RuntimeOwner, ResetForgetsTheRelaxFunction) {
   mm_runtime_set_relax_fn(&RecordRelax);
   mm_runtime_reset_for_tests();
-  ASSERT_EQ(Init(), MM_OK);
+  ASSERT_EQ(Initialize(), MM_OK);
   mm_runtime_set_owner_fn(&CurrentOwner);
   relax_seen_mask = 0;
   current_owner = 1;
   std::thread t;
-  EXPECT_EQ(With([&](mm_phys_allocator*) {
+  EXPECT_EQ(WithRuntime([&](mm_phys_allocator*) {
               t = std::thread([] {
                 current_owner = 2;
-                EXPECT_EQ(With([](mm_phys_allocator*) { return MM_OK; }), MM_OK);
+                EXPECT_EQ(WithRuntime([](mm_phys_allocator*) { return MM_OK; }), MM_OK);
               });
               std::this_thread::sleep_for(std::chrono::milliseconds(50));  // t spins meanwhile
               return MM_OK;
@@ -309,13 +286,13 @@ using RuntimeOwnerDeathTest = RuntimeOwner;
 
 TEST_F(RuntimeOwnerDeathTest, OwnerIdZeroPanics) {
   mm_runtime_set_owner_fn(&ZeroOwner);
-  EXPECT_DEATH(With([](mm_phys_allocator*) { return MM_OK; }),
+  EXPECT_DEATH(WithRuntime([](mm_phys_allocator*) { return MM_OK; }),
                "panic: with_runtime_allocator: owner id 0 is reserved for a free lock");
   mm_runtime_set_owner_fn(nullptr);
 }
 
 TEST_F(RuntimeOwnerDeathTest, ResetFromInsideTheCallbackPanics) {
-  EXPECT_DEATH(With([](mm_phys_allocator*) {
+  EXPECT_DEATH(WithRuntime([](mm_phys_allocator*) {
                  mm_runtime_reset_for_tests();
                  return MM_OK;
                }),

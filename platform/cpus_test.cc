@@ -3,8 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,8 +11,11 @@ extern "C" {
 #include "platform/cpus.h"
 }
 #include "platform/acpi_test_util.h"
+#include "platform/test_files.h"
 
 namespace {
+
+using platform_testing::ReadDtb;
 
 using namespace acpi_testing;
 
@@ -195,12 +196,6 @@ TEST(PlatformCpus, NoAcpiAndNoDevicetreeIsNoSource) {
   uint32_t n = 0;
   EXPECT_EQ(platform_cpus_count(&info, &n), PLATFORM_CPUS_NO_SOURCE);
   EXPECT_STREQ(platform_cpus_status_name(PLATFORM_CPUS_NO_SOURCE), "no_source");
-}
-
-std::vector<uint8_t> ReadDtb(const std::string& name) {
-  std::ifstream in("platform/testdata/" + name + ".dtb", std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot read " << name << ".dtb (cwd must be the runfiles root)";
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 // testdata/virt.dts: cpu@0, cpu@1, cpu@2 (status "disabled"), cpu@100 (status "okay"); no ACPI.

@@ -2,8 +2,6 @@
 // reason and never used.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -11,8 +9,11 @@ extern "C" {
 #include "platform/discover.h"
 }
 #include "platform/acpi_test_util.h"
+#include "platform/test_files.h"
 
 namespace {
+
+using platform_testing::ReadDtb;
 
 using namespace acpi_testing;
 
@@ -20,12 +21,6 @@ constexpr uint64_t kRsdp = 0x7f000000;
 constexpr uint64_t kXsdt = 0x7f001000;
 constexpr uint64_t kSpcr = 0x7f002000;
 constexpr uint64_t kDtb = 0x48000000;
-
-std::vector<uint8_t> ReadDtb(const std::string &name) {
-  std::ifstream in("platform/testdata/" + name + ".dtb", std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot read " << name << ".dtb (cwd must be the runfiles root)";
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 platform_info Discover(FakePhys &mem, const platform_tables &tables) {
   platform_info info;

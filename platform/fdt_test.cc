@@ -4,23 +4,17 @@
 
 #include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
 extern "C" {
 #include "platform/fdt.h"
 }
+#include "platform/test_files.h"
 
 namespace {
 
-std::vector<uint8_t> ReadDtb(const std::string &name) {
-  std::string path = "platform/testdata/" + name + ".dtb";
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot read " << path << " (cwd must be the runfiles root)";
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+using platform_testing::ReadDtb;
 
 uint32_t Get32(const std::vector<uint8_t> &b, size_t at) {
   return uint32_t{b[at]} << 24 | uint32_t{b[at + 1]} << 16 | uint32_t{b[at + 2]} << 8 | b[at + 3];

@@ -2,8 +2,6 @@
 // their nodes, whatever else is there; /memory is checked against the EFI map and only reported.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -12,17 +10,15 @@ extern "C" {
 }
 #include "mm/testing/efi_map_builder.h"
 #include "mm/testing/log_capture.h"
+#include "platform/test_files.h"
 
 namespace {
 
+using platform_testing::ReadDtb;
+using platform_testing::ReadQemuFile;
+
 constexpr uint64_t kDtb = 0x48000000;
 constexpr uint32_t kConventional = 7, kBootServicesData = 4, kMmio = 11, kReserved = 0;
-
-std::vector<uint8_t> ReadDtb(const std::string &name) {
-  std::ifstream in("platform/testdata/" + name + ".dtb", std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot read " << name << ".dtb";
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 void *Identity(void *ctx, phys_addr_t phys, uint64_t bytes) {
   auto *blob = static_cast<std::vector<uint8_t> *>(ctx);
@@ -143,9 +139,8 @@ TEST(PlatformDtMemory, AgreesWhenTheEfiMapCoversEveryMemoryNode) {
 
 TEST(PlatformDtMemory, QemuNumaDevicetreeAgreesWithAnAavmfLikeMap) {
   // QEMU's own tree for two 256 MiB nodes (platform/testdata/qemu): /memory@50000000 comes first in the blob.
-  std::ifstream in("platform/testdata/qemu/aarch64_virt_numa.dtb", std::ios::binary);
-  ASSERT_TRUE(in.good());
-  std::vector<uint8_t> blob((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<uint8_t> blob = ReadQemuFile("aarch64_virt_numa.dtb");
+  ASSERT_FALSE(blob.empty());  // ReadQemuFile failed the test, naming the file
   platform_tables t{0, kDtb, blob.size(), 0};
   platform_info info{};
   platform_discover(&info, &t, mm_phys_window{Identity, &blob});

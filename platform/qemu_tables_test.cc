@@ -4,8 +4,6 @@
 // never a read outside the bytes.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -15,18 +13,15 @@ extern "C" {
 #include "platform/discover.h"
 }
 #include "platform/acpi_test_util.h"
+#include "platform/test_files.h"
 
 namespace {
+
+using platform_testing::ReadQemuFile;
 
 using namespace acpi_testing;
 
 constexpr uint64_t kRsdp = 0x7f000000, kXsdt = 0x7f001000, kTables = 0x7f010000;
-
-std::vector<uint8_t> ReadFile(const std::string &path) {
-  std::ifstream in("platform/testdata/qemu/" + path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot read " << path;
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 // The dumped tables (not the XSDT: its addresses were the guest's) behind a fresh RSDP and XSDT, in dump order.
 struct Dump {
@@ -39,7 +34,7 @@ struct Dump {
     std::vector<uint64_t> entries;
     for (size_t i = 0; i < sigs.size(); i++) {
       auto it = replace.find(sigs[i]);
-      std::vector<uint8_t> t = it != replace.end() ? it->second : ReadFile(dir + "/" + sigs[i] + ".dat");
+      std::vector<uint8_t> t = it != replace.end() ? it->second : ReadQemuFile(dir + "/" + sigs[i] + ".dat");
       tables[sigs[i]] = t;
       uint64_t at = kTables + 0x1000 * i;
       mem.Place(at, t);
@@ -60,7 +55,7 @@ const char *const kQ35Dir = "x86_64_q35_numa", *const kVirtDir = "aarch64_virt_n
 TEST(QemuAcpiDump, DumpedXsdtsPassTheirOwnChecks) {
   for (const char *dir : {kQ35Dir, kVirtDir}) {
     FakePhys mem;
-    mem.Place(0x1000, ReadFile(std::string(dir) + "/XSDT.dat"));
+    mem.Place(0x1000, ReadQemuFile(std::string(dir) + "/XSDT.dat"));
     acpi_table t;
     ASSERT_EQ(acpi_table_load(mem.Window(), 0x1000, &t), ACPI_OK) << dir;
     EXPECT_EQ(std::string(t.signature, 4), "XSDT");
@@ -178,7 +173,7 @@ TEST(QemuAcpiDump, PsciConduitFromTheRealFadts) {
     FakePhys mem;
     mem.Place(kRsdp, Rsdp(2, kXsdt));
     mem.Place(kXsdt, Xsdt({kTables}));
-    mem.Place(kTables, ReadFile(std::string(dir) + "/FACP.dat"));
+    mem.Place(kTables, ReadQemuFile(std::string(dir) + "/FACP.dat"));
     platform_tables tables{kRsdp, 0, 0, 0};
     platform_info info;
     platform_discover(&info, &tables, mem.Window());
@@ -191,7 +186,7 @@ TEST(QemuAcpiDump, PsciConduitFromTheRealFadts) {
 // ---- Broken copies of the real tables ----
 
 TEST(QemuAcpiBroken, ABadChecksumSkipsTheTableAndNothingElse) {
-  auto madt = ReadFile(std::string(kVirtDir) + "/APIC.dat");
+  auto madt = ReadQemuFile(std::string(kVirtDir) + "/APIC.dat");
   madt[50] ^= 0x40;
   Dump d(kVirtDir, kVirt, {{"APIC", madt}});
   acpi_table t;
@@ -203,7 +198,7 @@ TEST(QemuAcpiBroken, ABadChecksumSkipsTheTableAndNothingElse) {
 }
 
 TEST(QemuAcpiBroken, ALengthPastTheTableIsUnmapped) {
-  auto spcr = ReadFile(std::string(kVirtDir) + "/SPCR.dat");
+  auto spcr = ReadQemuFile(std::string(kVirtDir) + "/SPCR.dat");
   Put(spcr, 4, spcr.size() + 0x100, 4);
   Dump d(kVirtDir, kVirt, {{"SPCR", spcr}});
   acpi_table t;
@@ -219,7 +214,7 @@ std::vector<uint8_t> Resum(std::vector<uint8_t> t) {
 }
 
 TEST(QemuAcpiBroken, AnOlderFadtRevisionHasNoArmBootFlags) {
-  auto fadt = ReadFile(std::string(kVirtDir) + "/FACP.dat");
+  auto fadt = ReadQemuFile(std::string(kVirtDir) + "/FACP.dat");
   fadt[8] = 4;  // FADT major 4: ARM_BOOT_ARCH came with 5.1
   Dump d(kVirtDir, kVirt, {{"FACP", Resum(fadt)}});
   acpi_table t;
@@ -230,11 +225,11 @@ TEST(QemuAcpiBroken, AnOlderFadtRevisionHasNoArmBootFlags) {
 
 TEST(QemuAcpiBroken, TruncatedTablesAreRefused) {
   // A MADT cut inside its last GICC entry (Length and checksum fixed up, so only the entry is short).
-  auto madt = ReadFile(std::string(kVirtDir) + "/APIC.dat");
+  auto madt = ReadQemuFile(std::string(kVirtDir) + "/APIC.dat");
   madt.resize(madt.size() - 20);
   Put(madt, 4, madt.size(), 4);
   // An SPCR shorter than revision 2's 80 bytes.
-  auto spcr = ReadFile(std::string(kVirtDir) + "/SPCR.dat");
+  auto spcr = ReadQemuFile(std::string(kVirtDir) + "/SPCR.dat");
   spcr.resize(60);
   Put(spcr, 4, spcr.size(), 4);
   Dump d(kVirtDir, kVirt, {{"APIC", Resum(madt)}, {"SPCR", Resum(spcr)}});
@@ -260,7 +255,7 @@ struct Blob {
 };
 
 TEST(QemuDtbDump, VirtConsolePsciCpusAndMemory) {
-  Blob b(ReadFile("aarch64_virt.dtb"));
+  Blob b(ReadQemuFile("aarch64_virt.dtb"));
   ASSERT_EQ(b.status, FDT_OK);
   fdt_console con;
   ASSERT_EQ(fdt_stdout_console(&b.dt, &con), FDT_OK);
@@ -284,7 +279,7 @@ TEST(QemuDtbDump, VirtConsolePsciCpusAndMemory) {
 }
 
 TEST(QemuDtbDump, NumaVirtHasTwoMemoryNodesAndFourCpus) {
-  Blob b(ReadFile("aarch64_virt_numa.dtb"));
+  Blob b(ReadQemuFile("aarch64_virt_numa.dtb"));
   ASSERT_EQ(b.status, FDT_OK);
   fdt_range mem[4];
   size_t n = 0;
@@ -298,7 +293,7 @@ TEST(QemuDtbDump, NumaVirtHasTwoMemoryNodesAndFourCpus) {
 }
 
 TEST(QemuDtbBroken, BadMagicTruncationAndOversizedTotalsize) {
-  auto good = ReadFile("aarch64_virt.dtb");
+  auto good = ReadQemuFile("aarch64_virt.dtb");
   auto magic = good;
   magic[0] ^= 0xff;
   EXPECT_EQ(Blob(magic).status, FDT_ERR_BAD_MAGIC);
@@ -311,7 +306,7 @@ TEST(QemuDtbBroken, BadMagicTruncationAndOversizedTotalsize) {
 }
 
 TEST(QemuDtbBroken, APropertyLongerThanItsBlockIsRefused) {
-  auto dtb = ReadFile("aarch64_virt.dtb");
+  auto dtb = ReadQemuFile("aarch64_virt.dtb");
   Blob ok(dtb);
   ASSERT_EQ(ok.status, FDT_OK);
   // The first FDT_PROP token (0x00000003) in the structure block: give its value a length past the block.

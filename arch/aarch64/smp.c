@@ -26,6 +26,7 @@
 #include "arch/aarch64/cpu_ops.h"
 #include "arch/aarch64/psci.h"
 #include "arch/arch.h"
+#include "arch/spin_wait.h"
 
 // MPIDR_EL1 affinity fields (D17.2 MPIDR_EL1): Aff3 [39:32], Aff2 [23:16], Aff1 [15:8], Aff0 [7:0]. PSCI CPU_ON's
 // target_cpu takes the same layout (DEN0022 5.1.4).
@@ -185,10 +186,6 @@ const char *arch_cpu_start(const arch_secondary_start *start) {
   dc_cvac_range(stub, (uint64_t)(uintptr_t)aarch64_secondary_entry_end - stub);
   int64_t ret = (int64_t)psci_call(PSCI_FN_CPU_ON_64, start->hw_id, stub, (uint64_t)(uintptr_t)b);
   if (ret != PSCI_RET_SUCCESS) return psci_reason(ret);
-  uint64_t t0 = r_cntvct_el0(), limit = r_cntfrq_el0() * START_TIMEOUT_SECONDS;
-  while (__atomic_load_n(&b->arrived, __ATOMIC_ACQUIRE) == 0) {
-    if (r_cntvct_el0() - t0 > limit) return "timeout";
-    cpu_relax();
-  }
-  return 0;
+  // arch_cycles is CNTVCT_EL0, CNTFRQ_EL0 ticks per second.
+  return arch_spin_wait_flag(&b->arrived, r_cntfrq_el0() * START_TIMEOUT_SECONDS) ? 0 : "timeout";
 }

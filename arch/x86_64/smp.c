@@ -37,6 +37,7 @@
 // Interrupts stay masked throughout: the trampoline starts with CLI, the boot CPU ran arch_trap_init.
 #include "arch/x86_64/smp.h"
 #include "arch/arch.h"
+#include "arch/spin_wait.h"
 #include "arch/x86_64/ap_boot.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu_ops.h"
@@ -106,7 +107,7 @@ typedef struct x86_ap_boot {
   void (*entry)(void *arg);
   void *arg;
   uint32_t cpu_number;
-  uint32_t arrived;  // 0 -> 1 by the new CPU once it no longer reads this block (atomics)
+  uint64_t arrived;  // 0 -> 1 by the new CPU once it no longer reads this block (atomics; arch_spin_wait_flag)
 } x86_ap_boot;
 
 _Static_assert(__builtin_offsetof(x86_ap_boot, cr3) == 0, "x86_ap_long_entry's offsets");
@@ -256,7 +257,7 @@ _Noreturn void x86_ap_main(void) {
   if ((b->cr4 & X86_CR4_OSXSAVE) != 0) xsetbv0(b->xcr0);
   void (*entry)(void *) = b->entry;
   void *arg = b->arg;
-  __atomic_store_n(&b->arrived, 1u, __ATOMIC_RELEASE);
+  __atomic_store_n(&b->arrived, 1, __ATOMIC_RELEASE);
   entry(arg);
   for (;;) {
     cli();
@@ -290,14 +291,9 @@ static void install_trampoline(phys_addr_t page, uint64_t root_entry) {
 
 static bool arrived(void) { return __atomic_load_n(&x86_ap_boot_block.arrived, __ATOMIC_ACQUIRE) != 0; }
 
-// Waits up to `us` microseconds for the new CPU's flag.
+// Waits up to `us` microseconds for the new CPU's flag (arch_cycles is the TSC).
 static bool wait_arrival(uint64_t us) {
-  uint64_t limit = us * x86_tsc_ticks_per_us(), start = rdtsc();
-  while (!arrived()) {
-    if (rdtsc() - start > limit) return false;
-    cpu_relax();
-  }
-  return true;
+  return arch_spin_wait_flag(&x86_ap_boot_block.arrived, us * x86_tsc_ticks_per_us());
 }
 
 const char *arch_cpu_start(const arch_secondary_start *start) {
@@ -329,7 +325,7 @@ const char *arch_cpu_start(const arch_secondary_start *start) {
   b->entry = start->entry;
   b->arg = start->arg;
   b->cpu_number = start->cpu_number;
-  __atomic_store_n(&b->arrived, 0u, __ATOMIC_RELEASE);
+  __atomic_store_n(&b->arrived, 0, __ATOMIC_RELEASE);
   // The regions touched before the kernel's root is loaded: the trampoline page, x86_ap_long_entry's first
   // instructions (16-byte aligned, under 16 bytes up to the CR3 load) and the boot block's cr3 field.
   const uint64_t transit[] = {page, (uint64_t)(uintptr_t)x86_ap_long_entry, (uint64_t)(uintptr_t)&b->cr3};
