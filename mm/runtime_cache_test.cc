@@ -169,14 +169,8 @@ TEST_F(RuntimeCache, TwoCpusRefillFromDifferent2MiBRegions) {
 // ever serves both CPUs: with 1 MiB regions CPU 1 took the megabyte next to CPU 0's, whose states share a
 // 128-byte pair of state-map lines with CPU 0's (phys_cache.h, PHYS_CACHE_REFILL_ALIGN).
 TEST_F(RuntimeCache, InterleavedRefillsOfTwoCpusNeverShareA2MiBBlock) {
-  mm_runtime_reset_for_tests();
-  map_ = Normalize({Desc(MM_EFI_CONVENTIONAL_MEMORY, 0x1000000, 4096)});
-  ASSERT_EQ(map_.status, MM_OK);
-  mm_reservation_set_init(&set_, storage_, 32);
-  mm_early_init(&early_, &map_.map, &set_);
-  plan_ = runtime_storage_plan(&map_.map, set_.count);
-  ASSERT_EQ(carve_option_storage(&early_, &plan_, phys_.window(), &carved_), MM_OK);
-  ASSERT_EQ(initialize_runtime_allocator(&map_.map, &set_, &carved_, phys_.window()), MM_OK);
+  ASSERT_NO_FATAL_FAILURE(BuildPipeline({Desc(MM_EFI_CONVENTIONAL_MEMORY, 0x1000000, 4096)}, 0x1000000, 4));
+  ASSERT_EQ(Initialize(), MM_OK);
   mm_runtime_set_owner_fn(&CpuOwner);
   ASSERT_EQ(mm_runtime_enable_cpu_caches(2), MM_OK);
   std::vector<phys_addr_t> held[2];
