@@ -40,9 +40,10 @@
 
 enum { PHYS_FRAME_PLAIN = 0u, PHYS_FRAME_CACHED = 1u, PHYS_FRAME_OUT = 2u };
 
-// One CPU's cache, a whole number of 64-byte lines: the storage is frame aligned, so no two CPUs' caches share
-// a line. (Padded rather than _Alignas: where the storage lands is decided by its mapping, frame aligned in the kernel
-// and in the host tests' simulated memory, tools/hostlib/sim_physmem.h, not by the C type.)
+// One CPU's cache, a whole number of 128-byte line pairs: the storage is frame aligned, so no two CPUs' caches
+// share a line or a pair (see PHYS_CACHE_REFILL_ALIGN on pairs). (Padded rather than _Alignas: where the storage
+// lands is decided by its mapping, frame aligned in the kernel and in the host tests' simulated memory,
+// tools/hostlib/sim_physmem.h, not by the C type.)
 typedef struct phys_cpu_cache {
   uint32_t lock;                            // 0 free, 1 held; atomic
   uint32_t count;                           // frames held; written under the lock, read atomically by stats
@@ -50,9 +51,9 @@ typedef struct phys_cpu_cache {
   // The PHYS_CACHE_REFILL_ALIGN region this CPU refills from (PHYS_NONE: none yet); written and read under the
   // global lock only (phys_pcpu.c: no two CPUs share one, so their frames' states never share a line).
   phys_addr_t region;
-  uint8_t pad[PHYS_CACHE_LINE - (16u + 8u * PHYS_CACHE_CAPACITY) % PHYS_CACHE_LINE];
+  uint8_t pad[PHYS_CACHE_PAIR - (16u + 8u * PHYS_CACHE_CAPACITY) % PHYS_CACHE_PAIR];
 } phys_cpu_cache;
-_Static_assert(sizeof(phys_cpu_cache) % PHYS_CACHE_LINE == 0, "CPU caches must not share cache lines");
+_Static_assert(sizeof(phys_cpu_cache) % PHYS_CACHE_PAIR == 0, "CPU caches must not share cache lines or pairs");
 
 typedef struct phys_cache {
   phys_cpu_cache *cpus;   // cpu_count caches; NULL while disabled

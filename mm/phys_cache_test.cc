@@ -24,8 +24,8 @@ struct Storage {
 };
 
 // For every CPU count, each refill region's 2-bit states fill exactly one aligned 128-byte pair of lines of
-// the storage: the map starts on a pair boundary after the caches (576 bytes each, so an odd count of caches
-// ends in the middle of a pair) and a region is 512 frames = 128 bytes of states.
+// the storage: the map starts on a pair boundary after the caches (each a whole number of pairs) and a region is
+// 512 frames = 128 bytes of states; each CPU's cache starts a pair of its own.
 TEST(PhysCacheLayout, EachRefillRegionsStatesFillOneAligned128BytePair) {
   static_assert(kFramesPerRegion * 2 / 8 == PHYS_CACHE_PAIR, "a region's states are one pair");
   const phys_addr_t base = 64 * kRegion, end = base + 16 * kRegion;
@@ -42,7 +42,7 @@ TEST(PhysCacheLayout, EachRefillRegionsStatesFillOneAligned128BytePair) {
     EXPECT_GE(states - at, uint64_t{cpus} * sizeof(phys_cpu_cache)) << "states overlap the caches";
     EXPECT_LE(states - at + (end - base) / MM_FRAME_SIZE / 4, bytes) << "states pass the storage";
     for (uint32_t i = 0; i < cpus; i++) {
-      EXPECT_EQ(reinterpret_cast<uintptr_t>(&c.cpus[i]) % PHYS_CACHE_LINE, 0u) << "cache " << i;
+      EXPECT_EQ((reinterpret_cast<uintptr_t>(&c.cpus[i]) - at) % PHYS_CACHE_PAIR, 0u) << "cache " << i;
       EXPECT_EQ(c.cpus[i].count, 0u);
       EXPECT_EQ(c.cpus[i].region, PHYS_NONE);
     }
