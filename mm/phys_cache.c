@@ -5,12 +5,18 @@ static uint64_t state_words(phys_addr_t base, phys_addr_t end) {
   return (((end - base) >> MM_FRAME_SHIFT) + 31u) / 32u;
 }
 
-// Caches first (their alignment is the block's frame alignment), then the state words.
+// Caches first (their alignment is the block's frame alignment), then the state words from the next
+// PHYS_CACHE_PAIR boundary, so each refill region's states fill one aligned pair of lines.
+static uint64_t states_offset(uint32_t cpu_count) {
+  uint64_t b = (uint64_t)cpu_count * sizeof(phys_cpu_cache);
+  return (b + PHYS_CACHE_PAIR - 1u) & ~(uint64_t)(PHYS_CACHE_PAIR - 1u);
+}
+
 uint64_t phys_cache_storage_bytes(uint32_t cpu_count, phys_addr_t base, phys_addr_t end) {
   if (base >= end) {
     return 0;
   }
-  uint64_t bytes = (uint64_t)cpu_count * sizeof(phys_cpu_cache) + state_words(base, end) * sizeof(uint64_t);
+  uint64_t bytes = states_offset(cpu_count) + state_words(base, end) * sizeof(uint64_t);
   if (bytes > (UINT64_MAX >> 1)) {
     return 0;
   }
@@ -24,7 +30,7 @@ void phys_cache_init(phys_cache *self, void *storage, phys_block block, uint32_t
   for (uint32_t i = 0; i < cpu_count; i++) {
     self->cpus[i].region = PHYS_NONE;
   }
-  self->states = (uint64_t *)(void *)((uint8_t *)storage + (uint64_t)cpu_count * sizeof(phys_cpu_cache));
+  self->states = (uint64_t *)(void *)((uint8_t *)storage + states_offset(cpu_count));
   self->base = base;
   self->end = end;
   self->block = block;

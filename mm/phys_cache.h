@@ -16,7 +16,8 @@
 //               lock, and what lets the fast free path accept only frames a cache handed out.
 //
 // Bound: PHYS_CACHE_CAPACITY frames per CPU (refill and drain move PHYS_CACHE_BATCH at a time), so at most
-// cpu_count * 256 KiB of memory sits in caches. Storage: cpu_count * sizeof(phys_cpu_cache) plus 2 bits per
+// cpu_count * 256 KiB of memory sits in caches. Storage: cpu_count * sizeof(phys_cpu_cache) (rounded up to a
+// PHYS_CACHE_PAIR, where the state map starts) plus 2 bits per
 // 4 KiB frame of [base, end) (64 KiB per GiB of span, 0.006%), taken from the allocator as bookkeeping.
 #ifndef MM_PHYS_CACHE_H
 #define MM_PHYS_CACHE_H
@@ -25,15 +26,24 @@
 
 #define PHYS_CACHE_CAPACITY 64u
 #define PHYS_CACHE_BATCH 32u
-// An empty cache refills from a run starting on this boundary: 64 bytes of the 2-bit state map cover 256
-// frames (1 MiB), so batches of different CPUs never share a state-map cache line (phys_pcpu.c).
-#define PHYS_CACHE_REFILL_ALIGN ((uint64_t)1 << 20)
+// Each CPU refills from a region of this size and alignment of its own (phys_pcpu_locked.c): its 512 frames'
+// 2-bit states fill one aligned PHYS_CACHE_PAIR of the state map, so two CPUs' fast paths never write the same
+// cache line, nor the two halves of one 128-byte pair. Hardware prefetchers fetch such pairs together (Intel
+// 64 and IA-32 Architectures Optimization Reference Manual, "L2 spatial prefetcher": completes each line to
+// its 128-byte aligned chunk; AMD Software Optimization Guide for Family 19h, L2 up/down prefetcher), so with
+// 1 MiB regions (one line each) a neighbour CPU's region still cost coherence misses: the 2-thread random churn
+// benchmark varied run to run with how the two CPUs' regions interleaved. A region is also one 2 MiB block,
+// so each CPU breaks at most the one block it refills from (phys_alloc.h, anti-fragmentation).
+#define PHYS_CACHE_REFILL_ALIGN ((uint64_t)2 << 20)
 #define PHYS_CACHE_LINE 64u
+#define PHYS_CACHE_PAIR 128u
 
 enum { PHYS_FRAME_PLAIN = 0u, PHYS_FRAME_CACHED = 1u, PHYS_FRAME_OUT = 2u };
 
-// One CPU's cache, a whole number of 64-byte lines: the storage is frame aligned, so no two CPUs' caches share
-// a line. (Padded rather than _Alignas: a host test's simulated memory maps frames at any 16-byte address.)
+// One CPU's cache, a whole number of 128-byte line pairs: the storage is frame aligned, so no two CPUs' caches
+// share a line or a pair (see PHYS_CACHE_REFILL_ALIGN on pairs). (Padded rather than _Alignas: where the storage
+// lands is decided by its mapping, frame aligned in the kernel and in the host tests' simulated memory,
+// tools/hostlib/sim_physmem.h, not by the C type.)
 typedef struct phys_cpu_cache {
   uint32_t lock;                            // 0 free, 1 held; atomic
   uint32_t count;                           // frames held; written under the lock, read atomically by stats
@@ -41,9 +51,9 @@ typedef struct phys_cpu_cache {
   // The PHYS_CACHE_REFILL_ALIGN region this CPU refills from (PHYS_NONE: none yet); written and read under the
   // global lock only (phys_pcpu.c: no two CPUs share one, so their frames' states never share a line).
   phys_addr_t region;
-  uint8_t pad[PHYS_CACHE_LINE - (16u + 8u * PHYS_CACHE_CAPACITY) % PHYS_CACHE_LINE];
+  uint8_t pad[PHYS_CACHE_PAIR - (16u + 8u * PHYS_CACHE_CAPACITY) % PHYS_CACHE_PAIR];
 } phys_cpu_cache;
-_Static_assert(sizeof(phys_cpu_cache) % PHYS_CACHE_LINE == 0, "CPU caches must not share cache lines");
+_Static_assert(sizeof(phys_cpu_cache) % PHYS_CACHE_PAIR == 0, "CPU caches must not share cache lines or pairs");
 
 typedef struct phys_cache {
   phys_cpu_cache *cpus;   // cpu_count caches; NULL while disabled

@@ -36,8 +36,8 @@ mm_status phys_pcpu_enable(mm_phys_allocator *a, uint32_t cpu_count) {
   if (!managed_span(a, &base, &end)) {
     return MM_ERR_NO_MEMORY;
   }
-  // The state map starts on a refill-region boundary, so each region's 2-bit states fill exactly one 64-byte
-  // line (the map itself is line aligned: it follows the line-sized CPU caches) and never straddle two.
+  // The state map starts on a refill-region boundary, so each region's 2-bit states fill exactly one aligned
+  // 128-byte pair of lines (phys_cache.c starts the map on a pair boundary) and never straddle two pairs.
   base &= ~(PHYS_CACHE_REFILL_ALIGN - 1);
   uint64_t bytes = phys_cache_storage_bytes(cpu_count, base, end);
   if (bytes == 0) {

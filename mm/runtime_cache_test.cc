@@ -137,23 +137,24 @@ TEST_F(RuntimeCache, ARefillMovesOneBatchAndTheAccountingStaysExact) {
   ExpectExactAccounting();
 }
 
-// Each CPU refills from a 1 MiB region of its own (PHYS_CACHE_REFILL_ALIGN): 64 bytes of the 2-bit frame-state
-// map cover 1 MiB, so frames of two CPUs never share a state-map cache line that both fast paths would write.
-TEST_F(RuntimeCache, TwoCpusRefillFromDifferentMegabyteRegions) {
+// Each CPU refills from a 2 MiB region of its own (PHYS_CACHE_REFILL_ALIGN): 128 bytes of the 2-bit frame-state
+// map cover 2 MiB, so frames of two CPUs never share a state-map cache line, nor a 128-byte pair of lines that
+// the hardware prefetchers fetch together. With 1 MiB regions CPU 1 refilled from the 1 MiB next to CPU 0's.
+TEST_F(RuntimeCache, TwoCpusRefillFromDifferent2MiBRegions) {
   ASSERT_EQ(mm_runtime_enable_cpu_caches(2), MM_OK);
   phys_addr_t f0, f1;
   current_cpu = 0;
   ASSERT_EQ(mm_runtime_alloc_frame(&f0), MM_OK);
   current_cpu = 1;
   ASSERT_EQ(mm_runtime_alloc_frame(&f1), MM_OK);
-  EXPECT_NE(f0 >> 20, f1 >> 20) << std::hex << f0 << " " << f1;
+  EXPECT_NE(f0 >> 21, f1 >> 21) << std::hex << f0 << " " << f1;
   // CPU 0 keeps refilling (past its first batches) without entering CPU 1's region while its own has frames.
   current_cpu = 0;
   std::vector<phys_addr_t> held;
   for (int i = 0; i < 150; i++) {
     phys_addr_t f;
     ASSERT_EQ(mm_runtime_alloc_frame(&f), MM_OK);
-    EXPECT_NE(f >> 20, f1 >> 20) << "CPU 0 refilled from CPU 1's region: " << std::hex << f;
+    EXPECT_NE(f >> 21, f1 >> 21) << "CPU 0 refilled from CPU 1's region: " << std::hex << f;
     held.push_back(f);
   }
   ExpectExactAccounting();
@@ -161,6 +162,35 @@ TEST_F(RuntimeCache, TwoCpusRefillFromDifferentMegabyteRegions) {
   ASSERT_EQ(mm_runtime_free_frame(f0), MM_OK);
   current_cpu = 1;
   ASSERT_EQ(mm_runtime_free_frame(f1), MM_OK);
+  ExpectExactAccounting();
+}
+
+// Over many refills on a larger machine (16 MiB, so both CPUs claim several regions in turn), no 2 MiB block
+// ever serves both CPUs: with 1 MiB regions CPU 1 took the megabyte next to CPU 0's, whose states share a
+// 128-byte pair of state-map lines with CPU 0's (phys_cache.h, PHYS_CACHE_REFILL_ALIGN).
+TEST_F(RuntimeCache, InterleavedRefillsOfTwoCpusNeverShareA2MiBBlock) {
+  ASSERT_NO_FATAL_FAILURE(BuildPipeline({Desc(MM_EFI_CONVENTIONAL_MEMORY, 0x1000000, 4096)}, 0x1000000, 4));
+  ASSERT_EQ(Initialize(), MM_OK);
+  mm_runtime_set_owner_fn(&CpuOwner);
+  ASSERT_EQ(mm_runtime_enable_cpu_caches(2), MM_OK);
+  std::vector<phys_addr_t> held[2];
+  std::set<phys_addr_t> blocks[2];
+  for (int i = 0; i < 1200; i++) {
+    for (uint64_t cpu = 0; cpu < 2; cpu++) {
+      current_cpu = cpu;
+      phys_addr_t f;
+      ASSERT_EQ(mm_runtime_alloc_frame(&f), MM_OK) << i;
+      held[cpu].push_back(f);
+      blocks[cpu].insert(f >> 21);
+    }
+  }
+  EXPECT_GE(blocks[0].size(), 3u) << "CPU 0 claimed several regions";
+  for (phys_addr_t b : blocks[0]) EXPECT_EQ(blocks[1].count(b), 0u) << "both CPUs in block " << std::hex << (b << 21);
+  ExpectExactAccounting();
+  for (uint64_t cpu = 0; cpu < 2; cpu++) {
+    current_cpu = cpu;
+    for (phys_addr_t f : held[cpu]) ASSERT_EQ(mm_runtime_free_frame(f), MM_OK);
+  }
   ExpectExactAccounting();
 }
 

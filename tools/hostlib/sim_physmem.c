@@ -167,7 +167,10 @@ void *sim_physmem_map(sim_physmem *sim, phys_addr_t phys, uint64_t bytes) {
     sim->refused_budget++;
     return NULL;
   }
-  uint8_t *host = malloc((size_t)size);
+  // Frame aligned, like the kernel's mapping of real frames: a physical address and its host address share
+  // their low 12 bits, so which data shares a 64-byte cache line is the same here as in the kernel (malloc's
+  // 16-byte alignment made neighbouring CPUs' frame states share lines that never share one in the kernel).
+  uint8_t *host = aligned_alloc(MM_FRAME_SIZE, (size_t)size);
   if (host == NULL) {
     sim->refused_budget++;
     return NULL;

@@ -12,7 +12,9 @@
 //
 // A request that overlaps existing chunks only partly gets one new chunk covering all of them, with their
 // contents copied; the old buffers are retired, not freed, so a pointer handed out earlier stays valid memory
-// (stale, never dangling). Ranges are stored with inclusive last addresses, so the frame ending at 2^64 works.
+// (stale, never dangling). Host buffers are frame aligned, so a physical address and the host address it maps
+// to agree in their low 12 bits, as in the kernel: cache-line sharing in a host benchmark is the kernel's. Ranges are
+// stored with inclusive last addresses, so the frame ending at 2^64 works.
 //
 // Host only (C11 + libc). C++ tests use the RAII wrapper mm_testing::SimPhys (mm/testing/sim_phys.h).
 #ifndef TOOLS_HOSTLIB_SIM_PHYSMEM_H
