@@ -301,12 +301,15 @@ TEST_F(RuntimeCache, AnEndedTrampolineReservationReturnsItsFrameToTheFreeSetNotA
   ASSERT_EQ(mm_runtime_free_frame(cached), MM_OK);
   mm_phys_stats before = Stats();
   for (phys_addr_t f : {out, cached}) {
-    ASSERT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_reserve(a, f, kFrame, MM_RES_AP_TRAMPOLINE, "t"); }),
+    ASSERT_EQ(WithRuntime([&](mm_phys_allocator* a) {
+                return mm_phys_reserve(a, f, kFrame, MM_RES_AP_TRAMPOLINE, "t");
+              }),
               MM_OK);
   }
   ExpectExactAccounting();
   for (phys_addr_t f : {out, cached}) {
-    ASSERT_EQ(With([&](mm_phys_allocator* a) { return mm_phys_unreserve(a, f, kFrame, MM_RES_AP_TRAMPOLINE); }), MM_OK);
+    ASSERT_EQ(WithRuntime([&](mm_phys_allocator* a) { return mm_phys_unreserve(a, f, kFrame, MM_RES_AP_TRAMPOLINE); }),
+              MM_OK);
     ExpectExactAccounting();
   }
   mm_phys_stats after = Stats();
@@ -315,7 +318,7 @@ TEST_F(RuntimeCache, AnEndedTrampolineReservationReturnsItsFrameToTheFreeSetNotA
   EXPECT_EQ(after.free_frames, before.free_frames + 2);
   EXPECT_EQ(after.allocated_frames, before.allocated_frames - 1);  // the handed-out one was given up
   bool both_free = false;
-  With([&](mm_phys_allocator* a) {
+  WithRuntime([&](mm_phys_allocator* a) {
     both_free = mm_phys_is_free(a, out) && mm_phys_is_free(a, cached);
     return MM_OK;
   });
