@@ -8,7 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 reps="${1:-5}"
 json="$(mktemp /tmp/bench-issue12.XXXXXX.json)"
 trap 'rm -f "$json"' EXIT
-filter='BM_Cell|BM_AllocFreeFrame$|BM_RandomChurn4GiB$|BM_RandomChurn4GiBScattered|BM_Server384GiB'
+filter='BM_Cell|BM_ControlPrivateWork|BM_AllocFreeFrame$|BM_RandomChurn4GiB$|BM_RandomChurn4GiBScattered|BM_Server384GiB'
 ./bazelw run -c opt //bench:mm -- --benchmark_filter="$filter" --benchmark_repetitions="$reps" \
   --benchmark_enable_random_interleaving=true --benchmark_format=json --benchmark_out="$json" \
   --benchmark_out_format=json >/dev/null

@@ -11,6 +11,11 @@
 //                           back with mm_phys_alloc_fixed (threads work on disjoint halves), under the lock
 //   BM_CellAligned2MiB      512 frames 2 MiB-aligned + free on the fragmented 4 GiB (plus 1 GiB unfragmented
 //                           above it), under the lock
+//   BM_ControlPrivateWork   no allocator: each thread does work of the churn's shape on data of its own only (a
+//                           random index into 16 Ki words, an exchange and a compare-exchange on its own lines),
+//                           so its 2-thread/1-thread ratio is the machine's scaling in the same run. On the shared
+//                           2-vCPU machines it is bimodal (about 0.5 or about 1.0: the host sometimes runs both
+//                           vCPUs on one core), and every threaded figure here moves with it.
 //
 // The cell is a singleton: thread 0 builds it before the timed loop (the others wait at a barrier) and resets it
 // with mm_runtime_reset_for_tests after every thread has left the loop.
@@ -278,6 +283,32 @@ void BM_CellAligned2MiB(benchmark::State &state) {
   Leave(state);
 }
 
+void BM_ControlPrivateWork(benchmark::State &state) {
+  XorShift rng{0x1234567ull + static_cast<uint64_t>(state.thread_index())};
+  std::vector<uint64_t> words(1u << 14);
+  struct alignas(128) Line {
+    uint32_t lock;
+    uint64_t word;
+  } line{};
+  uint64_t i = rng.Below(words.size());
+  for (auto _ : state) {
+    uint64_t next = rng.Below(words.size());
+    while (__atomic_exchange_n(&line.lock, 1u, __ATOMIC_ACQUIRE) != 0) {
+    }
+    uint64_t w = __atomic_load_n(&words[i], __ATOMIC_RELAXED);
+    __atomic_compare_exchange_n(&words[i], &w, w + 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    __atomic_store_n(&line.lock, 0u, __ATOMIC_RELEASE);
+    while (__atomic_exchange_n(&line.lock, 1u, __ATOMIC_ACQUIRE) != 0) {
+    }
+    w = __atomic_load_n(&words[i], __ATOMIC_RELAXED);
+    __atomic_compare_exchange_n(&words[i], &w, w - 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    __atomic_store_n(&line.lock, 0u, __ATOMIC_RELEASE);
+    benchmark::DoNotOptimize(line);
+    i = next;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 // 1 and 2 threads, and every power of two up to the machine's cores beyond that.
 void ThreadCounts(benchmark::internal::Benchmark *b) {
   unsigned cores = std::thread::hardware_concurrency();
@@ -291,5 +322,6 @@ BENCHMARK(BM_CellHotPairLocked)->Apply(ThreadCounts);
 BENCHMARK(BM_CellRandomChurn)->Apply(ThreadCounts);
 BENCHMARK(BM_CellScatteredChurn)->Apply(ThreadCounts);
 BENCHMARK(BM_CellAligned2MiB)->Apply(ThreadCounts);
+BENCHMARK(BM_ControlPrivateWork)->Apply(ThreadCounts);
 
 }  // namespace

@@ -106,6 +106,28 @@ def table(doc, machine, date):
         if s is not None:
             extra.append(f"| {label} | {fmt(s[0])} ns | {fmt(s[1])}-{fmt(s[2])} |")
 
+    # The control: the same shape of work on private data only. Its 2-thread/1-thread ratio is what the machine
+    # gave in this run (0.5: the two threads ran in parallel; 1.0: they shared one core's time).
+    scaling = []
+    ctl1 = ns("BM_ControlPrivateWork/real_time/threads:1")
+    ctl2 = ns("BM_ControlPrivateWork/real_time/threads:2")
+    if ctl1 and ctl2:
+        scaling.append(f"| control: private work only (no shared data) | {fmt(ctl1[0])} ns | {fmt(ctl2[0])} ns | "
+                       f"{ctl2[0] / ctl1[0]:.2f} |")
+    for label, one, two in [("hot pair (per-CPU caches)", hot1, hot2), ("random churn (per-CPU caches)", churn1, churn2)]:
+        if one and two:
+            scaling.append(f"| {label} | {fmt(one[0])} ns | {fmt(two[0])} ns | {two[0] / one[0]:.2f} |")
+    if scaling:
+        scaling = [
+            "",
+            "Scaling in the same run (2-thread combined median / 1-thread median; 0.5 is perfect on 2 CPUs). The control "
+            "shares nothing, so its ratio is the machine's own: where it is near 1.0 the host gave the two vCPUs one "
+            "core's worth of time, and no allocator can scale past it.",
+            "",
+            "| workload | 1 thread | 2 threads combined | ratio |",
+            "|---|---|---|---|",
+        ] + scaling
+
     reps = max((len(v) for v in runs.values()), default=0)
     out = [
         "# Issue 12 benchmark table",
@@ -118,7 +140,7 @@ def table(doc, machine, date):
         "",
         "| workload | median | min-max | CPU time per op (median) | target | met? |",
         "|---|---|---|---|---|---|",
-    ] + rows + [
+    ] + rows + scaling + [
         "",
         "Other figures from the same run:",
         "",

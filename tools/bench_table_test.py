@@ -2,7 +2,7 @@
 """bench_table_test.py: tools/bench_table.py takes the median and min-max over the repetitions (skipping
 Google Benchmark's aggregate entries), turns threaded runs into combined ns per operation (1e9 /
 items_per_second), judges the 2-thread rows against 0.6x the 1-thread median, and says "not run" for a missing
-benchmark.
+benchmark, and sets the control's 2-thread/1-thread ratio beside the allocator's.
 
 Run by Bazel as //tools:bench_table_test from the runfiles tree."""
 import json
@@ -29,6 +29,8 @@ DOC = {"benchmarks": [
     rep("BM_CellHotPair/real_time/threads:2", 1e9 / 7.0),
     rep("BM_CellRandomChurn/real_time/threads:1", 1e9 / 50.0),
     rep("BM_CellRandomChurn/real_time/threads:2", 1e9 / 40.0, bookkeeping_ppm_of_managed=61.0),
+    rep("BM_ControlPrivateWork/real_time/threads:1", 1e9 / 10.0),
+    rep("BM_ControlPrivateWork/real_time/threads:2", 1e9 / 9.0),
 ]}
 
 
@@ -55,6 +57,9 @@ def main():
     expect("(30.0 ns) | no |")
     expect("| 61.0 ppm |")
     expect("| scattered churn, 1 thread (with_runtime_allocator) | not run |")
+    # the control's ratio (9 / 10) and the allocator's ratios beside it
+    expect("| control: private work only (no shared data) | 10.0 ns | 9.0 ns | 0.90 |")
+    expect("| random churn (per-CPU caches) | 50.0 ns | 40.0 ns | 0.80 |")
     if failures:
         print(out)
         print("\n".join(failures))
