@@ -233,6 +233,10 @@ typedef struct arch_secondary_start {
 // at a time, from the boot CPU.
 const char *arch_cpu_start(const arch_secondary_start *start);
 
+// True when arch_cpu_start needs `start->trampoline` (x86: the real-mode Start-Up page below 1 MiB); false when
+// secondaries enter the image directly (AArch64: PSCI CPU_ON takes the entry address), so no page is taken.
+bool arch_secondary_needs_trampoline(void);
+
 // The hardware id of the calling CPU (x86: local APIC ID; AArch64: MPIDR_EL1 affinity fields).
 uint64_t arch_cpu_hw_id(void);
 

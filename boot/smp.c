@@ -160,7 +160,9 @@ static mm_status release_trampoline(mm_phys_allocator *a, void *ctx) {
 static uint32_t start_secondaries(const kernel_options *opt) {
   uint32_t online = 1;
   phys_addr_t trampoline = 0;
-  if (g_smp.count > 1) {
+  if (g_smp.count > 1 && !arch_secondary_needs_trampoline()) {
+    debug_structured(LOG_INFO, "smp.trampoline", KV_U("none", 1), KV_S("reason", "not_needed"));
+  } else if (g_smp.count > 1) {
     mm_status s = with_runtime_allocator(take_trampoline, &trampoline);
     if (s == MM_OK) {
       debug_structured(LOG_INFO, "smp.trampoline", KV_X("base", trampoline),

@@ -161,6 +161,9 @@ static const char *psci_reason(int64_t ret) {
   return "psci_error";
 }
 
+// PSCI CPU_ON takes the entry point address itself (Arm DEN0022, CPU_ON): no low page.
+bool arch_secondary_needs_trampoline(void) { return false; }
+
 const char *arch_cpu_start(const arch_secondary_start *start) {
   if (start == 0 || start->entry == 0 || start->cpu_number == 0 || (start->stack_top & 15u) != 0 ||
       start->stack_top < sizeof(aarch64_boot_block) || (start->hw_id & ~MPIDR_AFFINITY_MASK) != 0) {

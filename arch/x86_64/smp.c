@@ -296,6 +296,9 @@ static bool wait_arrival(uint64_t us) {
   return arch_spin_wait_flag(&x86_ap_boot_block.arrived, us * x86_tsc_ticks_per_us());
 }
 
+// The Start-Up IPI names a 4 KiB page below 1 MiB by its page number (Intel SDM Vol. 3A 8.4.4.1).
+bool arch_secondary_needs_trampoline(void) { return true; }
+
 const char *arch_cpu_start(const arch_secondary_start *start) {
   if (start == 0 || start->entry == 0 || start->stack_top == 0 || (start->stack_top & 15) != 0 ||
       start->stack_top < X86_PERCPU_RESERVE) {

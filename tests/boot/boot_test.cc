@@ -734,6 +734,7 @@ TEST(Smp, TheApTrampolineIsReservedBelowOneMibWhileCpusStartThenReleased) {
   if (g_config.arch != "x86_64") {
     ASSERT_EQ(lines.size(), 1u) << LogTail();
     EXPECT_EQ(lines[0].num("none"), 1u) << lines[0].line;
+    EXPECT_EQ(lines[0].str("reason"), "not_needed") << "PSCI CPU_ON needs no low page" << lines[0].line;
     return;
   }
   ASSERT_EQ(lines.size(), 2u) << "one reserve and one release line" << LogTail();
