@@ -336,6 +336,25 @@ mm_status mm_phys_free(mm_phys_allocator *alloc, phys_addr_t base, uint64_t coun
 // ---------------------------------------------------------------------------------------------------------
 // Late reservations and reclaim.
 
+// Calls fn on each piece of [base, end) that lies in a managed region and under no reservation of the table as
+// it stands, in ascending order: the walk mm_phys_reserve and mm_phys_unreserve share.
+static void for_each_unreserved_managed(mm_phys_allocator *a, phys_addr_t base, phys_addr_t end, phys_piece_fn fn,
+                                        void *ctx) {
+  const mm_firmware_map *map = a->managed.map;
+  uint64_t i = phys_region_at_or_below(map, base);
+  if (i >= map->region_count) {
+    i = 0;
+  }
+  for (; i < map->region_count && map->regions[i].base < end; i++) {
+    const mm_region *r = &map->regions[i];
+    if (!phys_region_managed(&a->managed, r) || r->end <= base) {
+      continue;
+    }
+    phys_addr_t b = r->base > base ? r->base : base, e = r->end < end ? r->end : end;
+    phys_for_each_unreserved(&a->res, b, e, fn, ctx);
+  }
+}
+
 typedef struct reserve_ctx {
   mm_phys_allocator *alloc;
   uint64_t newly_reserved;
@@ -378,21 +397,9 @@ mm_status mm_phys_reserve(mm_phys_allocator *alloc, phys_addr_t base, uint64_t b
   // frames leave their caches for the free set, from which the walk below takes them.
   phys_pcpu_forget_out(alloc, base, end);
   phys_pcpu_evict(alloc, base, end);
-  // Walk the managed regions the range meets; inside each, the pieces no reservation covers yet.
+  // The pieces of the range in managed memory that no reservation covers yet.
   reserve_ctx ctx = {alloc, 0};
-  const mm_firmware_map *map = alloc->managed.map;
-  uint64_t i = phys_region_at_or_below(map, base);
-  if (i >= map->region_count) {
-    i = 0;
-  }
-  for (; i < map->region_count && map->regions[i].base < end; i++) {
-    const mm_region *r = &map->regions[i];
-    if (!phys_region_managed(&alloc->managed, r) || r->end <= base) {
-      continue;
-    }
-    phys_addr_t b = r->base > base ? r->base : base, e = r->end < end ? r->end : end;
-    phys_for_each_unreserved(&alloc->res, b, e, reserve_piece, &ctx);
-  }
+  for_each_unreserved_managed(alloc, base, end, reserve_piece, &ctx);
   phys_res_insert(&alloc->res, base, end, kind, label);
   alloc->reserved_frames += ctx.newly_reserved;
   debug_structured(LOG_DEBUG, "mm.phys_reserve", KV_X("base", base), KV_X("end", end),
@@ -435,19 +442,7 @@ mm_status mm_phys_unreserve(mm_phys_allocator *alloc, phys_addr_t base, uint64_t
   // A reserved frame is neither cached nor handed out by a cache (mm_phys_reserve took it out of both), so the
   // frames go straight to the free set; only managed pieces, and of those only what no other entry covers.
   unreserve_ctx ctx = {alloc, 0};
-  const mm_firmware_map *map = alloc->managed.map;
-  uint64_t r = phys_region_at_or_below(map, base);
-  if (r >= map->region_count) {
-    r = 0;
-  }
-  for (; r < map->region_count && map->regions[r].base < end; r++) {
-    const mm_region *reg = &map->regions[r];
-    if (!phys_region_managed(&alloc->managed, reg) || reg->end <= base) {
-      continue;
-    }
-    phys_addr_t b = reg->base > base ? reg->base : base, e = reg->end < end ? reg->end : end;
-    phys_for_each_unreserved(&alloc->res, b, e, unreserve_piece, &ctx);
-  }
+  for_each_unreserved_managed(alloc, base, end, unreserve_piece, &ctx);
   alloc->reserved_frames -= ctx.released;
   debug_structured(LOG_DEBUG, "mm.phys_unreserve", KV_X("base", base), KV_X("end", end),
                    KV_S("kind", mm_reservation_kind_name(kind)), KV_S("label", label), KV_U("frames", ctx.released));
