@@ -6,10 +6,10 @@ static uint64_t state_words(phys_addr_t base, phys_addr_t end) {
 }
 
 // Caches first (their alignment is the block's frame alignment), then the state words from the next
-// PHYS_CACHE_PAIR boundary, so each refill region's states fill one aligned pair of lines.
+// PHYS_CACHE_STATE_PAGE boundary, so each refill region's states fill one page of their own.
 static uint64_t states_offset(uint32_t cpu_count) {
   uint64_t b = (uint64_t)cpu_count * sizeof(phys_cpu_cache);
-  return (b + PHYS_CACHE_PAIR - 1u) & ~(uint64_t)(PHYS_CACHE_PAIR - 1u);
+  return (b + PHYS_CACHE_STATE_PAGE - 1u) & ~(uint64_t)(PHYS_CACHE_STATE_PAGE - 1u);
 }
 
 uint64_t phys_cache_storage_bytes(uint32_t cpu_count, phys_addr_t base, phys_addr_t end) {

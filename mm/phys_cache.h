@@ -17,7 +17,7 @@
 //
 // Bound: PHYS_CACHE_CAPACITY frames per CPU (refill and drain move PHYS_CACHE_BATCH at a time), so at most
 // cpu_count * 256 KiB of memory sits in caches. Storage: cpu_count * sizeof(phys_cpu_cache) (rounded up to a
-// PHYS_CACHE_PAIR, where the state map starts) plus 2 bits per
+// PHYS_CACHE_STATE_PAGE, where the state map starts) plus 2 bits per
 // 4 KiB frame of [base, end) (64 KiB per GiB of span, 0.006%), taken from the allocator as bookkeeping.
 #ifndef MM_PHYS_CACHE_H
 #define MM_PHYS_CACHE_H
@@ -26,24 +26,29 @@
 
 #define PHYS_CACHE_CAPACITY 64u
 #define PHYS_CACHE_BATCH 32u
-// Each CPU refills from a region of this size and alignment of its own (phys_pcpu_locked.c): its 512 frames'
-// 2-bit states fill one aligned PHYS_CACHE_PAIR of the state map, so two CPUs' fast paths never write the same
-// cache line, nor the two halves of one 128-byte pair. Hardware prefetchers fetch such pairs together (Intel
-// 64 and IA-32 Architectures Optimization Reference Manual, "L2 spatial prefetcher": completes each line to
-// its 128-byte aligned chunk; AMD Software Optimization Guide for Family 19h, L2 up/down prefetcher), so with
-// 1 MiB regions (one line each) a neighbour CPU's region still cost coherence misses: the 2-thread random churn
-// benchmark varied run to run with how the two CPUs' regions interleaved. A region is also one 2 MiB block,
-// so each CPU breaks at most the one block it refills from (phys_alloc.h, anti-fragmentation).
-#define PHYS_CACHE_REFILL_ALIGN ((uint64_t)2 << 20)
+// Each CPU refills from a region of this size and alignment of its own (phys_pcpu_locked.c): its 16384 frames'
+// 2-bit states fill one aligned 4 KiB page of the state map (which starts on a page), so two CPUs' fast paths
+// never write the same line, pair of lines or page of states. Measured on the 2-thread random churn (each thread
+// frees and takes back random frames of its own): with the regions' states interleaved within pages (1 MiB
+// regions, one line each; 2 MiB, one 128-byte pair each; 8 MiB, 512 bytes each) the per-thread CPU time was
+// 14-19 ns against 12 ns for one thread; with a page each, 12.0 ns, as the hot pair. The hardware prefetchers
+// fetch neighbouring lines of a page on a miss (Intel 64 and IA-32 Architectures Optimization Reference Manual,
+// L2 spatial and streamer prefetchers; AMD Software Optimization Guide for Family 19h, L1 region and L2 up/down
+// prefetchers), so lines of another CPU's states in the same page come and go with its writes. LLFree (Wrenger
+// et al., USENIX ATC '23) reserves per-CPU trees of the same size (32 huge frames = 64 MiB). When every region
+// with free frames is another CPU's, a CPU shares one rather than fail (small machines, many CPUs).
+#define PHYS_CACHE_STATE_PAGE 4096u
+#define PHYS_CACHE_REFILL_ALIGN ((uint64_t)PHYS_CACHE_STATE_PAGE * 4u * MM_FRAME_SIZE)
 #define PHYS_CACHE_LINE 64u
 #define PHYS_CACHE_PAIR 128u
 
 enum { PHYS_FRAME_PLAIN = 0u, PHYS_FRAME_CACHED = 1u, PHYS_FRAME_OUT = 2u };
 
 // One CPU's cache, a whole number of 128-byte line pairs: the storage is frame aligned, so no two CPUs' caches
-// share a line or a pair (see PHYS_CACHE_REFILL_ALIGN on pairs). (Padded rather than _Alignas: where the storage
-// lands is decided by its mapping, frame aligned in the kernel and in the host tests' simulated memory,
-// tools/hostlib/sim_physmem.h, not by the C type.)
+// share a line or a pair (the spatial prefetchers fetch aligned pairs; a cache's lines stay hot in its CPU's
+// L1, so sharing a page with another CPU's cache costs nothing measurable, unlike the states). (Padded rather than
+// _Alignas: where the storage lands is decided by its mapping, frame aligned in the kernel and in the host tests'
+// simulated memory, tools/hostlib/sim_physmem.h, not by the C type.)
 typedef struct phys_cpu_cache {
   uint32_t lock;                            // 0 free, 1 held; atomic
   uint32_t count;                           // frames held; written under the lock, read atomically by stats

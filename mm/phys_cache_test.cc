@@ -23,11 +23,11 @@ struct Storage {
   void *p;
 };
 
-// For every CPU count, each refill region's 2-bit states fill exactly one aligned 128-byte pair of lines of
-// the storage: the map starts on a pair boundary after the caches (each a whole number of pairs) and a region is
-// 512 frames = 128 bytes of states; each CPU's cache starts a pair of its own.
-TEST(PhysCacheLayout, EachRefillRegionsStatesFillOneAligned128BytePair) {
-  static_assert(kFramesPerRegion * 2 / 8 == PHYS_CACHE_PAIR, "a region's states are one pair");
+// For every CPU count, each refill region's 2-bit states fill exactly one page of the storage: the map starts
+// on a page boundary after the caches and a region is 16384 frames = 4 KiB of states; each CPU's cache starts a
+// 128-byte pair of its own.
+TEST(PhysCacheLayout, EachRefillRegionsStatesFillOnePage) {
+  static_assert(kFramesPerRegion * 2 / 8 == PHYS_CACHE_STATE_PAGE, "a region's states are one page");
   const phys_addr_t base = 64 * kRegion, end = base + 16 * kRegion;
   for (uint32_t cpus = 1; cpus <= 9; cpus++) {
     uint64_t bytes = phys_cache_storage_bytes(cpus, base, end);
@@ -38,7 +38,7 @@ TEST(PhysCacheLayout, EachRefillRegionsStatesFillOneAligned128BytePair) {
     phys_cache_init(&c, s.p, phys_block{0x100000, bytes, false}, cpus, base, end);
     auto at = reinterpret_cast<uintptr_t>(s.p);
     auto states = reinterpret_cast<uintptr_t>(c.states);
-    EXPECT_EQ((states - at) % PHYS_CACHE_PAIR, 0u) << cpus << " CPUs";
+    EXPECT_EQ((states - at) % PHYS_CACHE_STATE_PAGE, 0u) << cpus << " CPUs";
     EXPECT_GE(states - at, uint64_t{cpus} * sizeof(phys_cpu_cache)) << "states overlap the caches";
     EXPECT_LE(states - at + (end - base) / MM_FRAME_SIZE / 4, bytes) << "states pass the storage";
     for (uint32_t i = 0; i < cpus; i++) {
@@ -50,8 +50,8 @@ TEST(PhysCacheLayout, EachRefillRegionsStatesFillOneAligned128BytePair) {
   }
 }
 
-// Changing one frame's state touches only the pair of lines of its own region.
-TEST(PhysCacheLayout, AStateChangeStaysInsideItsRegionsPair) {
+// Changing one frame's state touches only the page of states of its own region.
+TEST(PhysCacheLayout, AStateChangeStaysInsideItsRegionsPage) {
   const phys_addr_t base = 8 * kRegion, end = base + 4 * kRegion;
   uint64_t bytes = phys_cache_storage_bytes(3, base, end);
   Storage s(bytes);
@@ -62,12 +62,12 @@ TEST(PhysCacheLayout, AStateChangeStaysInsideItsRegionsPair) {
   uint32_t seen = 0;
   ASSERT_TRUE(phys_cache_transition(&c, frame, PHYS_FRAME_PLAIN, PHYS_FRAME_CACHED, &seen));
   auto *now = static_cast<uint8_t *>(s.p);
-  const uint64_t pair_start = reinterpret_cast<uintptr_t>(c.states) - reinterpret_cast<uintptr_t>(s.p) +
-                              2 * PHYS_CACHE_PAIR;
+  const uint64_t page_start = reinterpret_cast<uintptr_t>(c.states) - reinterpret_cast<uintptr_t>(s.p) +
+                              2 * PHYS_CACHE_STATE_PAGE;
   for (uint64_t i = 0; i < bytes; i++) {
     if (now[i] != before[i]) {
-      EXPECT_GE(i, pair_start);
-      EXPECT_LT(i, pair_start + PHYS_CACHE_PAIR);
+      EXPECT_GE(i, page_start);
+      EXPECT_LT(i, page_start + PHYS_CACHE_STATE_PAGE);
     }
   }
   EXPECT_EQ(phys_cache_state(&c, frame), PHYS_FRAME_CACHED);

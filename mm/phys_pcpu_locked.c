@@ -36,8 +36,8 @@ mm_status phys_pcpu_enable(mm_phys_allocator *a, uint32_t cpu_count) {
   if (!managed_span(a, &base, &end)) {
     return MM_ERR_NO_MEMORY;
   }
-  // The state map starts on a refill-region boundary, so each region's 2-bit states fill exactly one aligned
-  // 128-byte pair of lines (phys_cache.c starts the map on a pair boundary) and never straddle two pairs.
+  // The state map starts on a refill-region boundary, so each region's 2-bit states fill exactly one page
+  // (phys_cache.c starts the map on a page boundary of the frame-aligned storage).
   base &= ~(PHYS_CACHE_REFILL_ALIGN - 1);
   uint64_t bytes = phys_cache_storage_bytes(cpu_count, base, end);
   if (bytes == 0) {
@@ -111,6 +111,11 @@ static phys_addr_t refill_one(mm_phys_allocator *a, uint32_t cpu, phys_cpu_cache
     phys_untake_frame(a, f);
     f = region + size < region ? PHYS_NONE : phys_take_run(a, 1, MM_FRAME_SIZE, region + size, UINT64_MAX);
   }
+  if (f == PHYS_NONE) {
+    // Every free frame lies in other CPUs' regions (or there is none): share the region of the frame the
+    // single-frame policy gives, rather than report the free set empty (which would drain every cache).
+    f = phys_take_frame(a);
+  }
   if (f != PHYS_NONE) {
     c->region = f & ~(size - 1);
   }
@@ -125,11 +130,13 @@ mm_status phys_pcpu_alloc_locked(mm_phys_allocator *a, uint32_t cpu, phys_addr_t
   phys_cpu_cache_lock(c);
   // Refills keep each CPU's frames apart from every other CPU's: the 2-bit state map puts 256 frames on one
   // 64-byte line, so two CPUs holding neighbouring frames would write the same line on every fast-path operation
-  // (measured: the 2-thread hot pair cost 4x the 1-thread CPU time, the 2-thread random churn 5x). Each CPU
+  // (measured: the 2-thread hot pair cost 4x the 1-thread CPU time, the 2-thread random churn 5x; phys_cache.h
+  // says why a region is a whole page of states). Each CPU
   // refills from a PHYS_CACHE_REFILL_ALIGN region of its own (cache->region): first a whole aligned batch, then
   // single frames inside its region, and when the region has no free frame left it claims another: the region
   // of the frame the single-frame policy (phys_alloc.h) would give, unless another CPU holds that region, then the
-  // next free frame above it. Regions are read and written under the global lock only.
+  // next free frame above it; when all of those are other CPUs', it shares one. Regions are read and written under
+  // the global lock only.
   for (uint32_t i = c->count; i < PHYS_CACHE_BATCH; i++) {
     phys_addr_t f = refill_one(a, cpu, c, PHYS_CACHE_BATCH - i);
     if (f == PHYS_NONE) {
