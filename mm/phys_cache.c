@@ -5,10 +5,10 @@ static uint64_t state_words(phys_addr_t base, phys_addr_t end) {
   return (((end - base) >> MM_FRAME_SHIFT) + 31u) / 32u;
 }
 
-// Caches first (their alignment is the block's frame alignment), then the state words from the next
+// Caches first, from PHYS_CACHE_SKEW into the (frame-aligned) storage, then the state words from the next
 // PHYS_CACHE_STATE_PAGE boundary, so each refill region's states fill one page of their own.
 static uint64_t states_offset(uint32_t cpu_count) {
-  uint64_t b = (uint64_t)cpu_count * sizeof(phys_cpu_cache);
+  uint64_t b = PHYS_CACHE_SKEW + (uint64_t)cpu_count * sizeof(phys_cpu_cache);
   return (b + PHYS_CACHE_STATE_PAGE - 1u) & ~(uint64_t)(PHYS_CACHE_STATE_PAGE - 1u);
 }
 
@@ -26,7 +26,7 @@ uint64_t phys_cache_storage_bytes(uint32_t cpu_count, phys_addr_t base, phys_add
 void phys_cache_init(phys_cache *self, void *storage, phys_block block, uint32_t cpu_count, phys_addr_t base,
                      phys_addr_t end) {
   mm_memset(storage, 0, block.bytes);
-  self->cpus = (phys_cpu_cache *)storage;
+  self->cpus = (phys_cpu_cache *)(void *)((uint8_t *)storage + PHYS_CACHE_SKEW);
   for (uint32_t i = 0; i < cpu_count; i++) {
     self->cpus[i].region = PHYS_NONE;
   }

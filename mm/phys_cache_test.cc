@@ -39,7 +39,9 @@ TEST(PhysCacheLayout, EachRefillRegionsStatesFillOnePage) {
     auto at = reinterpret_cast<uintptr_t>(s.p);
     auto states = reinterpret_cast<uintptr_t>(c.states);
     EXPECT_EQ((states - at) % PHYS_CACHE_STATE_PAGE, 0u) << cpus << " CPUs";
-    EXPECT_GE(states - at, uint64_t{cpus} * sizeof(phys_cpu_cache)) << "states overlap the caches";
+    EXPECT_GE(states - at, PHYS_CACHE_SKEW + uint64_t{cpus} * sizeof(phys_cpu_cache)) << "states overlap the caches";
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(&c.cpus[0]) - at, PHYS_CACHE_SKEW)
+        << "CPU 0's lock would alias its first states";
     EXPECT_LE(states - at + (end - base) / MM_FRAME_SIZE / 4, bytes) << "states pass the storage";
     for (uint32_t i = 0; i < cpus; i++) {
       EXPECT_EQ((reinterpret_cast<uintptr_t>(&c.cpus[i]) - at) % PHYS_CACHE_PAIR, 0u) << "cache " << i;

@@ -104,8 +104,8 @@ TEST_F(RuntimeCache, EnableTakesItsStorageAsBookkeepingOnceAndLogsIt) {
   EXPECT_EQ(mm_runtime_enable_cpu_caches(3), MM_ERR_ALREADY_INITIALIZED);
   mm_phys_stats after = Stats();
   EXPECT_EQ(after.reservations, before.reservations + 1);
-  // 3 caches of 640 bytes fill the first frame; the state map starts on the next page: 2 bits for each of the 784
-  // frames from the refill-region boundary below the span (0) to its end (0x310000) fit a second frame.
+  // 3 caches of 640 bytes from 2048 bytes in fill the first frame; the state map starts on the next page: 2 bits for
+  // each of the 784 frames from the refill-region boundary below the span (0) to its end (0x310000) fit a second frame.
   EXPECT_EQ(after.reserved_frames, before.reserved_frames + 2);
   EXPECT_EQ(after.bookkeeping_bytes, before.bookkeeping_bytes + 2 * kFrame);
   bool found = false;
