@@ -239,9 +239,9 @@ TEST_F(RuntimeCache, FramesNoCacheHandedOutAreCheckedByTheLockedPath) {
   EXPECT_EQ(mm_runtime_free_frame(f), MM_OK);  // allocated under the lock, freed through the cache API
   EXPECT_TRUE(WithRuntime([&](mm_phys_allocator* a) { return mm_phys_is_free(a, f) ? MM_OK : MM_ERR_NOT_FREE; }) ==
               MM_OK);
-  EXPECT_EQ(mm_runtime_free_frame(f), MM_ERR_DOUBLE_FREE);      // free in the free set
+  EXPECT_EQ(mm_runtime_free_frame(f), MM_ERR_DOUBLE_FREE);  // free in the free set
   EXPECT_EQ(mm_runtime_free_frame(0x100000), MM_ERR_RESERVED);  // the kernel image
-  EXPECT_EQ(mm_runtime_free_frame(0x200000), MM_ERR_NOT_OWNED); // the firmware hole
+  EXPECT_EQ(mm_runtime_free_frame(0x200000), MM_ERR_NOT_OWNED);  // the firmware hole
   EXPECT_EQ(mm_runtime_free_frame(0x100001), MM_ERR_MISALIGNED);
   ExpectExactAccounting();
 }
