@@ -42,14 +42,15 @@ typedef struct kept_alloc {
   uint64_t frames;
   mm_reservation_kind kind;
   const char *label;
+  phys_addr_t min_addr, max_addr;  // the request's address window ([min, max); 0, 0: anywhere)
   phys_addr_t out;
 } kept_alloc;
 
-// Frames that stay the kernel's for good: allocated, then recorded as a reservation with their provenance (as
-// boot/identity_paging.c does for page tables).
+// Frames recorded as a reservation with their provenance right after they are allocated (as
+// boot/identity_paging.c does for page tables): for good, or (MM_RES_AP_TRAMPOLINE) until mm_phys_unreserve.
 static mm_status alloc_kept(mm_phys_allocator *a, void *ctx) {
   kept_alloc *k = ctx;
-  mm_alloc_request req = {k->frames, MM_FRAME_SIZE, 0, 0};
+  mm_alloc_request req = {k->frames, MM_FRAME_SIZE, k->min_addr, k->max_addr};
   mm_status s = mm_phys_alloc(a, &req, &k->out);
   if (s != MM_OK) return s;
   s = mm_phys_reserve(a, k->out, k->frames << MM_FRAME_SHIFT, k->kind, k->label);
@@ -58,7 +59,7 @@ static mm_status alloc_kept(mm_phys_allocator *a, void *ctx) {
 }
 
 static phys_addr_t take_frames(uint64_t frames, mm_reservation_kind kind, const char *label) {
-  kept_alloc k = {frames, kind, label, 0};
+  kept_alloc k = {frames, kind, label, 0, 0, 0};
   mm_status s = with_runtime_allocator(alloc_kept, &k);
   if (s != MM_OK) smp_panic(mm_status_name(s));
   return k.out;
@@ -142,16 +143,8 @@ static void secondary_main(void *arg) {
 // given back with mm_phys_unreserve after the starts. Freeing it then is safe: arch_cpu_start returns only once
 // the new CPU has left the page for the kernel image (x86 "arrived" flag), and sends a CPU it gave up on an INIT,
 // back to wait-for-SIPI (SDM Vol. 3A 8.4.1, arch/x86_64/smp.c), so no CPU runs from the page later. 0 where there
-// is no RAM below 1 MiB (AArch64 virt), which only x86 would refuse.
-static mm_status take_trampoline(mm_phys_allocator *a, void *ctx) {
-  phys_addr_t *out = ctx;
-  mm_alloc_request req = {1, MM_FRAME_SIZE, MM_FRAME_SIZE, SMP_TRAMPOLINE_LIMIT};
-  mm_status s = mm_phys_alloc(a, &req, out);
-  if (s != MM_OK) return s;
-  s = mm_phys_reserve(a, *out, MM_FRAME_SIZE, MM_RES_AP_TRAMPOLINE, "ap_trampoline");
-  if (s != MM_OK) mm_phys_free(a, *out, 1);
-  return s;
-}
+// is no free RAM below 1 MiB, which arch_cpu_start then refuses; AArch64 takes none
+// (arch_secondary_needs_trampoline).
 
 static mm_status release_trampoline(mm_phys_allocator *a, void *ctx) {
   return mm_phys_unreserve(a, *(phys_addr_t *)ctx, MM_FRAME_SIZE, MM_RES_AP_TRAMPOLINE);
@@ -163,7 +156,9 @@ static uint32_t start_secondaries(const kernel_options *opt) {
   if (g_smp.count > 1 && !arch_secondary_needs_trampoline()) {
     debug_structured(LOG_INFO, "smp.trampoline", KV_U("none", 1), KV_S("reason", "not_needed"));
   } else if (g_smp.count > 1) {
-    mm_status s = with_runtime_allocator(take_trampoline, &trampoline);
+    kept_alloc k = {1, MM_RES_AP_TRAMPOLINE, "ap_trampoline", MM_FRAME_SIZE, SMP_TRAMPOLINE_LIMIT, 0};  // not page 0
+    mm_status s = with_runtime_allocator(alloc_kept, &k);
+    trampoline = k.out;
     if (s == MM_OK) {
       debug_structured(LOG_INFO, "smp.trampoline", KV_X("base", trampoline),
                        KV_S("kind", mm_reservation_kind_name(MM_RES_AP_TRAMPOLINE)));

@@ -38,9 +38,10 @@ void mm_runtime_set_relax_fn(mm_runtime_relax_fn relax);
 
 // Per-CPU frame caches in front of the lock. Sizes one cache per CPU for `cpu_count` CPUs (the real count;
 // no limit is built in), with storage taken from the runtime allocator and reserved as MM_RES_BOOKKEEPING
-// "phys.cpu_caches": cpu_count * 576 bytes plus 2 bits per 4 KiB frame between the lowest and the highest
-// usable or reclaimable address (64 KiB per GiB). Call once after the hand-off, before other CPUs run.
-// Errors: MM_ERR_NOT_INITIALIZED, MM_ERR_INVALID_ARGUMENT (cpu_count 0), MM_ERR_ALREADY_INITIALIZED (called
+// "phys.cpu_caches": 2 KiB plus cpu_count * 640 bytes, rounded up to a page, then 2 bits per 4 KiB frame from the
+// 64 MiB boundary below the lowest to the highest usable or reclaimable address (64 KiB per GiB); see
+// mm/phys_cache.h for why each CPU refills from a 64 MiB region of its own. Call once after the hand-off, before other
+// CPUs run. Errors: MM_ERR_NOT_INITIALIZED, MM_ERR_INVALID_ARGUMENT (cpu_count 0), MM_ERR_ALREADY_INITIALIZED (called
 // before), MM_ERR_NO_MEMORY, MM_ERR_BUSY (from inside a with_runtime_allocator callback). Logs
 // `mm.cpu_caches cpus= phys= bytes= capacity= batch=` on success.
 //
